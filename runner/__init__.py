@@ -1,0 +1,1 @@
+"""Sandboxed runs of untrusted scripts: backends, watchdog timers, verdicts, batches, grading."""

@@ -1,0 +1,91 @@
+"""What a run is asked to do and what it gave back: the types every backend and caller share."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from workspace.config import RunSettings
+
+SCRIPT_NAME = "runfile.py"  # the name AIDE gives the script, so tracebacks read like the recorded ones
+LOG_NAME = "output.log"
+SUBMISSION_NAME = "submission.csv"
+
+
+@dataclass
+class RunSpec:
+    """One run of one script in a sandbox.
+
+    The script is written to ``run_dir/scratch/runfile.py``; ``scratch`` is the
+    script's working folder and the only writable place, with the competition's
+    prepared data visible read-only at ``./data``.
+    """
+
+    code: str
+    competition_id: str
+    settings: RunSettings
+    run_dir: Path
+    argv: list[str] | None = None  # command inside the sandbox; default: [python, "runfile.py"]
+    extra_files: dict[str, bytes] = field(default_factory=dict)  # name -> content, put in scratch beside the script
+    read_only_binds: dict[str, Path] = field(default_factory=dict)  # name in scratch -> host folder shown read-only
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def scratch(self) -> Path:
+        return self.run_dir / "scratch"
+
+    @property
+    def log_path(self) -> Path:
+        return self.run_dir / LOG_NAME
+
+
+@dataclass
+class ErrorInfo:
+    """An exception read from a traceback, in AIDE's plain shape or IPython's cell shape."""
+
+    exc_type: str  # "KeyError"
+    message: str  # "'target'"
+    lineno: int | None = None  # line of the script where it failed (innermost frame of the script)
+    line_text: str | None = None  # that line's source, stripped
+    function: str | None = None  # innermost function of the script in the traceback ("<module>" at top level)
+    frames: list[tuple[str, int, str]] = field(default_factory=list)  # (file, line, function), outermost first
+
+
+@dataclass
+class Verdict:
+    """How a run ended, in the terms the annotation task uses."""
+
+    kind: str  # error | clean | no_submission | time_limit | killed | environment | cancelled
+    detail: str  # one line for people: "KeyError: 'target' at line 12"
+    error: ErrorInfo | None = None
+    match: str | None = None  # same | different | no_recorded: against the row's recorded _term_out
+
+
+VERDICT_KINDS = ("error", "clean", "no_submission", "time_limit", "killed", "environment", "cancelled")
+
+
+@dataclass
+class RunResult:
+    spec_backend: str  # the backend that ran it
+    command: list[str]  # the full host command line that was started
+    run_dir: Path
+    started_at: float  # epoch seconds
+    duration: float  # seconds
+    exit_code: int | None  # None when ended by a signal
+    signal: int | None
+    timed_out: bool
+    cancelled: bool
+    submission_written: bool
+    output_tail: str  # the last 64 KiB of output, decoded
+    verdict: Verdict
+
+    @property
+    def log_path(self) -> Path:
+        return self.run_dir / LOG_NAME
+
+    def to_record(self) -> dict:
+        """A JSON-able dict, the form the workspace stores."""
+        record = asdict(self)
+        record["run_dir"] = str(self.run_dir)
+        record["log_path"] = str(self.log_path)
+        return record

@@ -1,0 +1,43 @@
+"""Only ``tui`` may import Textual: the data layer, runner and tracer work headless."""
+
+from __future__ import annotations
+
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+HEADLESS = ["workspace", "runner", "tracer_adapter"]
+
+
+def _modules(package: str) -> list[str]:
+    return [f"{package}.{m.name}" for m in pkgutil.walk_packages([str(ROOT / package)]) ]
+
+
+@pytest.mark.parametrize("package", HEADLESS)
+def test_headless_packages_do_not_import_textual(package: str) -> None:
+    modules = [package, *_modules(package)]
+    probe = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print(sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_cli_help_does_not_import_textual() -> None:
+    probe = (
+        "import sys\n"
+        "from tui.cli import build_parser\n"
+        "build_parser().format_help()\n"
+        "print('textual' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"

@@ -1,0 +1,43 @@
+"""Fixtures shared by every test folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+BASE_ROW = {
+    "plan": "Train a classifier on the tabular features.",
+    "competition_id": "spaceship-titanic",
+    "analysis": "The script fails while reading the data.",
+    "code": "import pandas as pd\ntrain = pd.read_csv('./input/train.csv')\nprint(train.shape)\n",
+    "_term_out": [
+        "Traceback (most recent call last):\n",
+        '  File "runfile.py", line 2, in <module>\n',
+        "    train = pd.read_csv('./input/train.csv')\n",
+        "FileNotFoundError: [Errno 2] No such file or directory: './input/train.csv'\n",
+        "Execution time: a moment seconds (time limit is an hour).",
+    ],
+    "exec_time": 0.4,
+}
+
+
+def write_dataset(path: Path, rows: list[dict], schema: pa.Schema | None = None) -> Path:
+    """A parquet in the client's format; each row is BASE_ROW with the given keys replaced."""
+    full = [{**BASE_ROW, "id": f"row-{i}", **row} for i, row in enumerate(rows)]
+    columns = {key: [r[key] for r in full] for key in full[0]}
+    pq.write_table(pa.table(columns, schema=schema), path)
+    return path
+
+
+@pytest.fixture
+def make_dataset(tmp_path: Path) -> Callable[..., Path]:
+    """``make_dataset([{"code": ...}, ...])`` writes ``dataset.parquet`` in tmp_path and returns its path."""
+
+    def make(rows: list[dict] | None = None, name: str = "dataset.parquet", schema: pa.Schema | None = None) -> Path:
+        return write_dataset(tmp_path / name, rows if rows is not None else [{}], schema)
+
+    return make

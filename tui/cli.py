@@ -1,0 +1,57 @@
+"""The ``nodefix`` command: one subcommand per module in ``tui.commands``.
+
+Every command module defines ``HELP`` (one line for ``nodefix --help``),
+``ORDER`` (its place in that list), ``add_arguments(parser)`` and
+``run(args) -> int``. Modules import heavy libraries inside ``run`` so that
+``nodefix --help`` stays instant, and only ``open`` imports Textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+from tui import commands
+from workspace.errors import InputError
+
+
+def _command_modules() -> list:
+    modules = [importlib.import_module(f"tui.commands.{info.name}")
+               for info in pkgutil.iter_modules(commands.__path__) if not info.name.startswith("_")]
+    return sorted(modules, key=lambda m: m.ORDER)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nodefix",
+        description="A terminal workbench for annotating LLM-generated buggy code. "
+                    "With no command, opens the bundled demo.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    for module in _command_modules():
+        name = module.__name__.rsplit(".", 1)[1].replace("_", "-")
+        command = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(command)
+        command.set_defaults(handler=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["open", *(argv or [])])
+    try:
+        return args.handler(args)
+    except InputError as exc:
+        print(f"nodefix: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("nodefix: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

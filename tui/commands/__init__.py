@@ -1,0 +1,1 @@
+"""The ``nodefix`` subcommands, one module each (see ``tui.cli``)."""

@@ -1,0 +1,1 @@
+"""The data layer: the client's parquet, the annotations in SQLite, the deliverable."""

@@ -1,0 +1,160 @@
+"""Settings for every part of nodefix, read from TOML files and overridden by CLI flags.
+
+Files are read in this order, later ones winning key by key:
+
+1. the user's file, ``$XDG_CONFIG_HOME/nodefix/config.toml``;
+2. a project file, ``nodefix.toml`` in the dataset's folder;
+3. a project file, ``nodefix.toml`` in the current folder.
+
+Relative paths in a file are resolved against that file's folder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_config_path
+
+from workspace.errors import InputError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+PROJECT_FILE = "nodefix.toml"
+DEFAULT_GRADE_COMMAND = "python src/dojo/grade_code.py {code} {competition_id} {out}/results.jsonl"
+
+
+@dataclass
+class RunSettings:
+    backend: str = "auto"  # auto | bubblewrap | local | apptainer
+    python: str = ""  # interpreter inside the sandbox; "" = this Python (local, bubblewrap) or "python" (apptainer)
+    image: str = ""  # apptainer image: a .sif file or a sandbox folder
+    data_root: Path = field(default_factory=lambda: Path("~/.cache/mle-bench/data").expanduser())
+    time_limit: float = 360.0  # seconds; a run that lasts this long without raising counts as valid
+    memory_limit: str = "80%"  # bytes with a K/M/G suffix, or a share of this machine's memory
+    max_processes: int = 512
+    gpu: bool = True  # apptainer --nv
+
+
+@dataclass
+class GradeSettings:
+    command: str = DEFAULT_GRADE_COMMAND
+    checkout: Path | None = None  # the client's aira-dojo checkout, the grade command's working folder
+
+
+@dataclass
+class TraceSettings:
+    tracer: str = "builtin"  # builtin | client
+    client_path: Path | None = None  # folder with main.py, requirements.txt, code_to_trace.py
+    client_python: str = ""  # the client tool's own interpreter; "" = the run's python
+    max_frames: int = 20_000  # 0 = no cap
+    max_bytes: int = 20_000_000  # 0 = no cap
+    max_seconds: float = 60.0  # 0 = no cap
+    max_value_chars: int = 200  # 0 = no cap
+
+
+@dataclass
+class UISettings:
+    theme: str = "dark"
+    annotator: str = field(default_factory=lambda: default_annotator())
+    mlebench_checkout: Path | None = None  # for competitions' description.md
+    keys: dict[str, str] = field(default_factory=dict)  # binding id -> keys, as App.set_keymap takes
+
+
+@dataclass
+class Config:
+    run: RunSettings = field(default_factory=RunSettings)
+    grade: GradeSettings = field(default_factory=GradeSettings)
+    trace: TraceSettings = field(default_factory=TraceSettings)
+    ui: UISettings = field(default_factory=UISettings)
+    sources: list[Path] = field(default_factory=list)  # the files that were read, in order
+
+    def with_overrides(self, **sections: dict[str, Any]) -> "Config":
+        """A copy with some keys replaced, e.g. ``with_overrides(run={"time_limit": 5})``.
+
+        ``None`` values are skipped, so CLI flags that were not given change nothing.
+        """
+        new = dataclasses.replace(self)
+        for name, values in sections.items():
+            section = getattr(new, name)
+            changes = {k: v for k, v in values.items() if v is not None}
+            setattr(new, name, _coerce_section(section, changes, source="command line", base=Path.cwd()))
+        return new
+
+
+def user_config_file() -> Path:
+    return user_config_path("nodefix") / "config.toml"
+
+
+def load_config(dataset: Path | None = None, cwd: Path | None = None) -> Config:
+    """The merged configuration for work on ``dataset`` (or on no dataset)."""
+    candidates = [user_config_file()]
+    if dataset is not None:
+        candidates.append(Path(dataset).expanduser().resolve().parent / PROJECT_FILE)
+    candidates.append((cwd or Path.cwd()).resolve() / PROJECT_FILE)
+    config = Config()
+    seen: set[Path] = set()
+    for path in candidates:
+        if path in seen or not path.is_file():
+            continue
+        seen.add(path)
+        _merge_file(config, path)
+        config.sources.append(path)
+    return config
+
+
+def _merge_file(config: Config, path: Path) -> None:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"{path}: not a readable TOML file ({exc})") from None
+    for name, values in data.items():
+        section = getattr(config, name, None)
+        if not dataclasses.is_dataclass(section) or not isinstance(values, dict):
+            raise InputError(f"{path}: unknown section [{name}]")
+        setattr(config, name, _coerce_section(section, values, source=str(path), base=path.parent))
+
+
+def _coerce_section(section: Any, values: dict[str, Any], *, source: str, base: Path) -> Any:
+    fields = {f.name: f for f in dataclasses.fields(section)}
+    changes: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in fields:
+            raise InputError(f"{source}: unknown setting {key!r}")
+        current = getattr(section, key)
+        changes[key] = _coerce_value(key, value, current, fields[key].type, source, base)
+    return dataclasses.replace(section, **changes)
+
+
+def _coerce_value(key: str, value: Any, current: Any, annotation: str, source: str, base: Path) -> Any:
+    if "Path" in str(annotation):
+        if value in ("", None):
+            return None
+        path = Path(str(value)).expanduser()
+        return path if path.is_absolute() else (base / path).resolve()
+    if isinstance(current, bool):
+        if not isinstance(value, bool):
+            raise InputError(f"{source}: {key} must be true or false, not {value!r}")
+        return value
+    if isinstance(current, (int, float)) and not isinstance(current, bool):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InputError(f"{source}: {key} must be a number, not {value!r}")
+        return type(current)(value)
+    if isinstance(current, dict):
+        if not isinstance(value, dict):
+            raise InputError(f"{source}: [{key}] must be a table")
+        return {**current, **{str(k): str(v) for k, v in value.items()}}
+    if not isinstance(value, str):
+        raise InputError(f"{source}: {key} must be a string, not {value!r}")
+    return value
+
+
+def default_annotator() -> str:
+    return os.environ.get("NODEFIX_ANNOTATOR") or os.environ.get("USER") or "annotator"

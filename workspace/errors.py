@@ -1,0 +1,11 @@
+"""Errors that end a command with one clear line and exit code 2."""
+
+
+class InputError(Exception):
+    """Bad input from the user: a file, a row, a column or a setting.
+
+    The message is one line that names what is wrong and where
+    (``data.parquet: row 17 (id 'abc'), column 'code': ...``).
+    """
+
+    exit_code = 2
