@@ -14,7 +14,7 @@ HEADLESS = ["workspace", "runner", "tracer_adapter"]
 
 
 def _modules(package: str) -> list[str]:
-    return [f"{package}.{m.name}" for m in pkgutil.walk_packages([str(ROOT / package)]) ]
+    return [m.name for m in pkgutil.walk_packages([str(ROOT / package)], prefix=f"{package}.")]
 
 
 @pytest.mark.parametrize("package", HEADLESS)

@@ -1,0 +1,69 @@
+"""Configuration files merge in order, resolve relative paths and reject bad settings in one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from workspace.config import PROJECT_FILE, load_config
+from workspace.errors import InputError
+
+
+@pytest.fixture(autouse=True)
+def isolated_user_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "xdg"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    return home / "nodefix" / "config.toml"
+
+
+def test_defaults_without_files(tmp_path: Path) -> None:
+    config = load_config(cwd=tmp_path)
+    assert config.run.time_limit == 360.0
+    assert config.run.data_root == Path("~/.cache/mle-bench/data").expanduser()
+    assert config.sources == []
+
+
+def test_later_files_win_key_by_key(tmp_path: Path, isolated_user_config: Path) -> None:
+    isolated_user_config.parent.mkdir(parents=True)
+    isolated_user_config.write_text('[run]\ntime_limit = 100\nbackend = "local"\n[ui]\ntheme = "light"\n')
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / PROJECT_FILE).write_text('[run]\ntime_limit = 30\ndata_root = "data"\n')
+    config = load_config(dataset=project / "demo.parquet", cwd=tmp_path)
+    assert config.run.time_limit == 30.0
+    assert config.run.backend == "local"
+    assert config.ui.theme == "light"
+    assert config.run.data_root == (project / "data").resolve()
+    assert config.sources == [isolated_user_config, project / PROJECT_FILE]
+
+
+def test_key_tables_merge(tmp_path: Path) -> None:
+    (tmp_path / PROJECT_FILE).write_text('[ui.keys]\n"row.reject" = "x"\n')
+    assert load_config(cwd=tmp_path).ui.keys == {"row.reject": "x"}
+
+
+def test_overrides_skip_missing_flags(tmp_path: Path) -> None:
+    config = load_config(cwd=tmp_path).with_overrides(run={"time_limit": 5, "backend": None})
+    assert config.run.time_limit == 5.0
+    assert config.run.backend == "auto"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[run\n", "not a readable TOML file"),
+        ("[runner]\nx = 1\n", "unknown section [runner]"),
+        ("[run]\ntimeout = 5\n", "unknown setting 'timeout'"),
+        ('[run]\ntime_limit = "soon"\n', "time_limit must be a number"),
+        ('[run]\ngpu = "yes"\n', "gpu must be true or false"),
+        ("[run]\nbackend = 3\n", "backend must be a string"),
+    ],
+)
+def test_bad_settings_name_the_file(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / PROJECT_FILE).write_text(text)
+    with pytest.raises(InputError) as excinfo:
+        load_config(cwd=tmp_path)
+    assert str(tmp_path / PROJECT_FILE) in str(excinfo.value)
+    assert message in str(excinfo.value)
+    assert "\n" not in str(excinfo.value)
