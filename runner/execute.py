@@ -1,0 +1,224 @@
+"""Run one script in a sandbox, stream its output, end it on time, and classify how it ended.
+
+Shared by every backend: the backend only builds the command line. Here the
+command starts on a pty (so tqdm bars, partial lines and carriage returns
+come out as in a terminal), every byte goes to ``run_dir/output.log``, a timer
+ends the whole process tree at the time limit, and the ``watchdog`` library
+reports ``submission.csv`` as it appears.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+import pexpect
+
+from runner.backends import Backend, data_dir, get_backend
+from runner.limits import ChildSetup, PidsCgroup, cgroup_limit
+from runner.output_capture import OutputCapture
+from runner.process_tree import GRACE_SECONDS, ProcessTree
+from runner.spec import SCRIPT_NAME, SUBMISSION_NAME, RunResult, RunSpec
+from runner.submission_watch import SubmissionWatch
+from runner.verdict import classify
+
+TERMINAL_SIZE = (50, 200)  # rows, columns: wide enough that progress bars keep to one line
+_READ_SIZE = 64 * 1024
+_READ_TIMEOUT = 0.05
+_SWEEP_EVERY = 1.0  # seconds between looks for orphaned processes
+_DRAIN_SECONDS = 1.0  # after SIGKILL, how long to wait for the pty to close
+
+
+def execute(spec: RunSpec, *, on_output: Callable[[str], None] | None = None,
+            cancel: threading.Event | None = None,
+            on_submission: Callable[[Path], None] | None = None,
+            recorded_output: str | None = None) -> RunResult:
+    """Run ``spec`` to its end (blocking; call it from a thread).
+
+    ``on_output`` first gets nodefix's own notice lines (each starting with
+    ``nodefix:``), then the script's output as it comes, decoded. The log file
+    holds the script's output only. Never raises for anything the script does.
+    """
+    backend = get_backend(spec.settings)
+    started_at = time.time()
+    _write_scratch(spec)
+    problem = _environment_problem(spec, backend)
+    if problem is not None:
+        _notify(on_output, [f"nodefix: cannot run: {problem}"])
+        spec.log_path.write_bytes(b"")
+        return _result(spec, backend, [], started_at, _Outcome(), recorded_output, environment_error=problem)
+    backend.prepare(spec)
+    command = backend.command(spec)
+    run = _Run(spec, backend, command, on_output, cancel or threading.Event(), on_submission)
+    outcome = run.start_and_wait()
+    return _result(spec, backend, command, started_at, outcome, recorded_output,
+                   environment_error=outcome.start_error)
+
+
+class _Outcome:
+    """What the run loop learned; filled in as it goes."""
+
+    def __init__(self) -> None:
+        self.exit_code: int | None = None
+        self.signal: int | None = None
+        self.timed_out = False
+        self.cancelled = False
+        self.output_tail = ""
+        self.start_error: str | None = None
+
+
+class _Run:
+    def __init__(self, spec: RunSpec, backend: Backend, command: list[str],
+                 on_output: Callable[[str], None] | None, cancel: threading.Event,
+                 on_submission: Callable[[Path], None] | None) -> None:
+        self.spec = spec
+        self.backend = backend
+        self.command = command
+        self.on_output = on_output
+        self.cancel = cancel
+        self.on_submission = on_submission
+        self.outcome = _Outcome()
+
+    def start_and_wait(self) -> _Outcome:
+        cgroup = PidsCgroup.create(cgroup_limit(self.spec.settings)) if os.geteuid() == 0 else None
+        setup = ChildSetup(self.spec.settings, cgroup, self.backend.address_space_limit(self.spec.settings))
+        notices = self.backend.notices(self.spec.settings)
+        if not setup.caps_processes:
+            notices.append("nodefix: WARNING: the number of processes is NOT capped "
+                           "(running as root without a writable pids cgroup).")
+        _notify(self.on_output, notices)
+        capture = OutputCapture(self.spec.log_path, self.on_output)
+        try:
+            with SubmissionWatch(self.spec.scratch, self.on_submission):
+                self._spawn_and_read(setup, cgroup, capture)
+        finally:
+            capture.close()
+            if cgroup is not None:
+                cgroup.remove()
+        self.outcome.output_tail = capture.tail
+        return self.outcome
+
+    def _spawn_and_read(self, setup: ChildSetup, cgroup: PidsCgroup | None, capture: OutputCapture) -> None:
+        program = shutil.which(self.command[0]) or self.command[0]
+        try:
+            child = pexpect.spawn(program, self.command[1:], cwd=str(self.spec.scratch),
+                                  env=self.backend.host_env(self.spec), echo=False,
+                                  dimensions=TERMINAL_SIZE, preexec_fn=setup)
+        except Exception as exc:  # noqa: BLE001 - ptyprocess re-raises whatever failed in the child
+            self.outcome.start_error = f"could not start {self.command[0]}: {exc}"
+            return
+        child.ptyproc.delayafterclose = 0  # close() comes after the tree is gone: no need to wait 0.1 s
+        tree = ProcessTree(child.pid, cgroup)
+        try:
+            if self._read_until_end(child, tree, capture):
+                tree.signal_workers(signal.SIGTERM)
+                _drain(child, capture, GRACE_SECONDS)
+            tree.kill()  # after the grace, or whatever the script left behind
+            _drain(child, capture, _DRAIN_SECONDS)
+        finally:
+            child.close(force=True)
+            tree.kill()
+        self.outcome.exit_code = child.exitstatus
+        self.outcome.signal = child.signalstatus
+
+    def _read_until_end(self, child: pexpect.spawn, tree: ProcessTree, capture: OutputCapture) -> bool:
+        """Stream output until the script ends (False) or must be ended: time limit or cancel (True)."""
+        deadline = time.monotonic() + self.spec.settings.time_limit
+        next_sweep = time.monotonic() + _SWEEP_EVERY
+        while True:
+            if self.cancel.is_set():
+                self.outcome.cancelled = True
+                return True
+            now = time.monotonic()
+            if now >= deadline:
+                self.outcome.timed_out = True
+                return True
+            if now >= next_sweep:
+                tree.members()  # remember descendants so orphans can be found later
+                next_sweep = now + _SWEEP_EVERY
+            try:
+                data = child.read_nonblocking(_READ_SIZE, timeout=min(_READ_TIMEOUT, deadline - now))
+            except pexpect.TIMEOUT:
+                continue
+            except pexpect.EOF:
+                return self._wait_for_exit(child, deadline)
+            capture.feed(data)
+
+    def _wait_for_exit(self, child: pexpect.spawn, deadline: float) -> bool:
+        """The output is closed, but a script that closed its own stdio may still be running."""
+        while child.isalive():
+            if self.cancel.is_set():
+                self.outcome.cancelled = True
+                return True
+            if time.monotonic() >= deadline:
+                self.outcome.timed_out = True
+                return True
+            time.sleep(_READ_TIMEOUT)
+        return False
+
+
+def _drain(child: pexpect.spawn, capture: OutputCapture, seconds: float) -> None:
+    """Keep reading until every holder of the pty is gone (EOF) or ``seconds`` pass."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            capture.feed(child.read_nonblocking(_READ_SIZE, timeout=0.05))
+        except pexpect.TIMEOUT:
+            continue
+        except pexpect.EOF:
+            return
+
+
+def _write_scratch(spec: RunSpec) -> None:
+    spec.scratch.mkdir(parents=True, exist_ok=True)
+    (spec.scratch / SCRIPT_NAME).write_text(spec.code, encoding="utf-8")
+    for name, content in spec.extra_files.items():
+        path = spec.scratch / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+
+
+def _environment_problem(spec: RunSpec, backend: Backend) -> str | None:
+    """Why the run cannot start at all, before anything is started."""
+    data = data_dir(spec.settings, spec.competition_id)
+    if not data.is_dir():
+        return (f"no prepared data for {spec.competition_id!r} at {data} "
+                f"(run: mlebench prepare -c {spec.competition_id}, or set run.data_root)")
+    for name, host in spec.read_only_binds.items():
+        if not Path(host).is_dir():
+            return f"{name}: folder to show read-only not found: {host}"
+    return backend.check(spec.settings)
+
+
+def _notify(on_output: Callable[[str], None] | None, lines: list[str]) -> None:
+    if on_output is not None:
+        for line in lines:
+            on_output(line + "\n")
+
+
+def _result(spec: RunSpec, backend: Backend, command: list[str], started_at: float, outcome: _Outcome,
+            recorded_output: str | None, environment_error: str | None) -> RunResult:
+    submission_written = (spec.scratch / SUBMISSION_NAME).is_file()
+    verdict = classify(exit_code=outcome.exit_code, signal=outcome.signal, timed_out=outcome.timed_out,
+                       cancelled=outcome.cancelled, submission_written=submission_written,
+                       output=outcome.output_tail, code=spec.code, environment_error=environment_error,
+                       recorded_output=recorded_output)
+    return RunResult(
+        spec_backend=backend.name,
+        command=command,
+        run_dir=spec.run_dir,
+        started_at=started_at,
+        duration=time.time() - started_at,
+        exit_code=outcome.exit_code,
+        signal=outcome.signal,
+        timed_out=outcome.timed_out,
+        cancelled=outcome.cancelled,
+        submission_written=submission_written,
+        output_tail=outcome.output_tail,
+        verdict=verdict,
+    )

@@ -1,0 +1,114 @@
+"""Batch replication: run every row's recorded code once, a few at a time, and store each verdict.
+
+Rows that already have a finished replication are skipped, so a stopped
+batch resumes where it left off (rows whose sandbox failed are run again). Setting ``stop`` cancels the running runs
+(nothing is stored for them) and starts no new ones. Runs execute in worker
+threads; the workspace is only touched from the calling thread.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections import Counter
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+from runner.execute import execute
+from runner.spec import RunSpec
+from workspace.config import Config
+
+if TYPE_CHECKING:
+    from workspace.store import Workspace
+
+PURPOSE = "replicate"
+UNFINISHED = ("environment", "cancelled")  # verdicts that say nothing about the code
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a batch stands; sent once before the first run and after every finished one."""
+
+    done: int  # runs finished and stored in this batch
+    total: int  # runs this batch has to do (rows without a finished replication)
+    skipped: int  # rows replicated before, not run again
+    row_id: str | None = None  # the row that just finished
+    verdict: str | None = None  # its verdict kind
+
+
+def pending_rows(ws: Workspace) -> list[str]:
+    """Row ids, in file order, without a finished replication.
+
+    A run whose sandbox failed (verdict ``environment``) replicated nothing,
+    so its row is run again once the environment is put right.
+    """
+    return [row_id for row_id in ws.dataset.ids if not _replicated(ws.latest_replication(row_id))]
+
+
+def _replicated(run: dict | None) -> bool:
+    return run is not None and (run.get("verdict") or {}).get("kind") not in UNFINISHED
+
+
+def replicate(ws: Workspace, config: Config, jobs: int, progress: Callable[[Progress], None] | None = None,
+              stop: threading.Event | None = None) -> Counter:
+    """Replicate every row not replicated yet, ``jobs`` at a time; the verdict kinds of the runs stored."""
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, not {jobs}")
+    stop = stop or threading.Event()
+    todo = pending_rows(ws)
+    skipped = len(ws.dataset) - len(todo)
+    report = progress or (lambda _: None)
+    report(Progress(0, len(todo), skipped))
+    counts: Counter = Counter()
+    queue = iter(todo)
+    running: dict[Future, str] = {}
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="replicate") as pool:
+        try:
+            while True:
+                while len(running) < jobs and not stop.is_set():
+                    row_id = next(queue, None)
+                    if row_id is None:
+                        break
+                    future = pool.submit(execute, _spec(ws, config, row_id), cancel=stop,
+                                         recorded_output=ws.source(row_id).term_out)
+                    running[future] = row_id
+                if not running:
+                    break
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    row_id = running.pop(future)
+                    result = future.result()
+                    if result.cancelled:
+                        shutil.rmtree(result.run_dir, ignore_errors=True)
+                        continue
+                    ws.add_run(row_id, 0, PURPOSE, result.to_record())
+                    counts[result.verdict.kind] += 1
+                    report(Progress(sum(counts.values()), len(todo), skipped, row_id, result.verdict.kind))
+        except BaseException:
+            # a failure or Ctrl-C here: cancel the runs still going before the pool waits for them
+            stop.set()
+            raise
+    return counts
+
+
+def replication_table(ws: Workspace) -> tuple[Counter, Counter]:
+    """Over all rows: the latest replication's verdict kinds, and their matches with the recorded output."""
+    kinds: Counter = Counter()
+    matches: Counter = Counter()
+    for row_id in ws.dataset.ids:
+        run = ws.latest_replication(row_id)
+        if run is None:
+            kinds["not replicated"] += 1
+            continue
+        verdict = run.get("verdict") or {}
+        kinds[verdict.get("kind")] += 1
+        if verdict.get("match"):
+            matches[verdict["match"]] += 1
+    return kinds, matches
+
+
+def _spec(ws: Workspace, config: Config, row_id: str) -> RunSpec:
+    row = ws.source(row_id)
+    return RunSpec(code=row.code, competition_id=row.competition_id, settings=config.run,
+                   run_dir=ws.run_dir(row_id, 0))

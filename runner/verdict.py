@@ -1,0 +1,122 @@
+"""How a run ended, in the annotation task's terms, and whether it shows the recorded bug again."""
+
+from __future__ import annotations
+
+import re
+import signal as signals
+
+from runner.spec import ErrorInfo, Verdict
+from runner.tracebacks import parse_error, strip_ansi
+
+_MAX_DETAIL = 200
+
+# What the sandbox prints when it, not the script, failed: bubblewrap's own
+# errors, Apptainer's FATAL log lines (padded to align the level names), a
+# shell that cannot find the interpreter, an interpreter that cannot find the
+# script. Read only from failed runs without a traceback.
+_ENVIRONMENT_LINE = re.compile(
+    r"^(bwrap: .*"
+    r"|FATAL: {2,}.*"
+    r"|.*(python[\d.]*|runfile\.py)['\"]?: (command )?not found.*"
+    r"|.*(python[\d.]*|runfile\.py)['\"]?: No such file or directory.*"
+    r"|.*python[\d.]*: can't open file .*)$",
+    re.MULTILINE,
+)
+_NOT_RUNNABLE = (126, 127)  # the shell's "cannot execute" and "not found"
+
+# A run that reaches the limit raised nothing, which the recorded outputs write as this error.
+TIME_LIMIT_ERROR = ErrorInfo("TimeoutError", "Execution exceeded the time limit")
+
+
+def classify(*, exit_code: int | None, signal: int | None, timed_out: bool, cancelled: bool,
+             submission_written: bool, output: str, code: str, environment_error: str | None = None,
+             recorded_output: str | None = None) -> Verdict:
+    """The verdict for one finished run; ``match`` is set when ``recorded_output`` is given."""
+    if cancelled:
+        return Verdict("cancelled", "cancelled before it finished")
+    error = parse_error(output, code)
+    failed_silently = error is None and exit_code != 0 and not timed_out
+    environment = environment_error or (_environment_failure(output, exit_code) if failed_silently else None)
+    if environment:
+        return Verdict("environment", _one_line(f"the sandbox failed: {environment}"))
+    verdict = _verdict(exit_code, signal, timed_out, submission_written, error)
+    if recorded_output is not None:
+        observed = TIME_LIMIT_ERROR if verdict.kind == "time_limit" else verdict.error
+        verdict.match = compare(observed, recorded_output, code)
+    return verdict
+
+
+def compare(observed: ErrorInfo | None, recorded_output: str | None, code: str) -> str:
+    """``same`` (same exception type and failing line), ``different``, or ``no_recorded``.
+
+    Lines compare by their text when both are known (the recorded output may
+    come from a shifted copy of the code), else by number.
+    """
+    recorded = parse_error(recorded_output or "", code)
+    if recorded is None:
+        return "no_recorded"
+    if observed is None or _short_type(observed.exc_type) != _short_type(recorded.exc_type):
+        return "different"
+    if observed.line_text is not None and recorded.line_text is not None:
+        return "same" if observed.line_text == recorded.line_text else "different"
+    return "same" if observed.lineno == recorded.lineno else "different"
+
+
+def describe_error(error: ErrorInfo) -> str:
+    """``"KeyError: 'x' at line 12"``."""
+    text = f"{error.exc_type}: {error.message}" if error.message else error.exc_type
+    return text + (f" at line {error.lineno}" if error.lineno is not None else "")
+
+
+def _verdict(exit_code: int | None, signal: int | None, timed_out: bool, submission_written: bool,
+             error: ErrorInfo | None) -> Verdict:
+    if timed_out:
+        return Verdict("time_limit", "reached the time limit without raising")
+    if exit_code == 0:
+        if submission_written:
+            return Verdict("clean", "exited 0 and wrote ./submission.csv")
+        return Verdict("no_submission", "exited 0 without writing ./submission.csv")
+    killer = signal if signal is not None else _signal_from_exit_code(exit_code, error)
+    if killer is not None:
+        return Verdict("killed", _killed_detail(killer))
+    if error is not None:
+        return Verdict("error", _one_line(describe_error(error)), error)
+    return Verdict("error", f"exited with code {exit_code} without a traceback")
+
+
+def _signal_from_exit_code(exit_code: int | None, error: ErrorInfo | None) -> int | None:
+    """The signal a shell-style exit code (128 + n) or a negative one reports, if no traceback explains it."""
+    if exit_code is None or error is not None:
+        return None
+    if exit_code < 0:
+        return -exit_code
+    if 128 < exit_code <= 128 + 64:
+        return exit_code - 128
+    return None
+
+
+def _killed_detail(number: int) -> str:
+    try:
+        name = signals.Signals(number).name
+    except ValueError:
+        name = f"signal {number}"
+    hint = " (often out of memory)" if number == signals.SIGKILL else ""
+    return f"killed by {name}{hint}"
+
+
+def _environment_failure(output: str, exit_code: int | None) -> str | None:
+    match = _ENVIRONMENT_LINE.search(strip_ansi(output))
+    if match:
+        return match.group(0).strip()
+    if exit_code in _NOT_RUNNABLE:
+        return f"the interpreter could not be started (exit code {exit_code})"
+    return None
+
+
+def _short_type(name: str) -> str:
+    return name.rsplit(".", 1)[-1]
+
+
+def _one_line(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= _MAX_DETAIL else line[:_MAX_DETAIL - 1] + "…"

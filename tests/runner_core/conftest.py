@@ -1,0 +1,131 @@
+"""Fixtures for runner tests: a tiny MLE-bench data folder, settings, and a run helper."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import psutil
+import pytest
+
+from runner.execute import execute
+from runner.spec import RunResult, RunSpec
+from workspace.config import RunSettings
+
+COMPETITION = "tiny-competition"
+MARK_VARIABLE = "NODEFIX_TEST_MARK"
+
+
+@pytest.fixture
+def data_root(tmp_path: Path) -> Path:
+    """``<root>/<competition>/prepared/public`` with the three files MLE-bench prepares."""
+    root = tmp_path / "mle-bench-data"
+    public = root / COMPETITION / "prepared" / "public"
+    public.mkdir(parents=True)
+    (public / "train.csv").write_text("id,feature,target\n1,0.5,1\n2,0.1,0\n")
+    (public / "test.csv").write_text("id,feature\n3,0.7\n")
+    (public / "sample_submission.csv").write_text("id,target\n3,0\n")
+    return root
+
+
+@pytest.fixture
+def make_settings(data_root: Path) -> Callable[..., RunSettings]:
+    def make(backend: str = "bubblewrap", **changes) -> RunSettings:
+        values = {"backend": backend, "data_root": data_root, "time_limit": 20.0,
+                  "memory_limit": "4G", "max_processes": 64, **changes}
+        return RunSettings(**values)
+
+    return make
+
+
+@dataclass
+class Collected:
+    """A finished run with everything the callbacks saw."""
+
+    result: RunResult
+    chunks: list[str] = field(default_factory=list)
+    submissions: list[Path] = field(default_factory=list)
+    mark: str = ""
+
+    @property
+    def printed(self) -> str:
+        """What on_output got after nodefix's own notice lines."""
+        text = "".join(self.chunks)
+        lines = text.splitlines(keepends=True)
+        while lines and lines[0].startswith("nodefix: "):
+            lines.pop(0)
+        return "".join(lines)
+
+
+@pytest.fixture
+def run_code(tmp_path: Path, make_settings) -> Callable[..., Collected]:
+    """Run code through ``execute`` and collect what it reported; each run gets its own folder."""
+
+    def run(code: str, backend: str = "bubblewrap", *, on_chunk: Callable[[str, Path], None] | None = None,
+            cancel: threading.Event | None = None, on_submission: Callable[[Path], None] | None = None,
+            spec_changes: dict | None = None, **settings_changes) -> Collected:
+        mark = uuid.uuid4().hex
+        run_dir = tmp_path / f"run-{mark[:8]}"
+        changes = dict(spec_changes or {})
+        env = {**changes.pop("env", {}), MARK_VARIABLE: mark}
+        spec = RunSpec(code=code, competition_id=COMPETITION, settings=make_settings(backend, **settings_changes),
+                       run_dir=run_dir, env=env, **changes)
+        chunks: list[str] = []
+        submissions: list[Path] = []
+
+        def on_output(text: str) -> None:
+            chunks.append(text)
+            if on_chunk is not None:
+                on_chunk("".join(chunks), spec.scratch)
+
+        def submitted(path: Path) -> None:
+            submissions.append(path)
+            if on_submission is not None:
+                on_submission(path)
+
+        result = execute(spec, on_output=on_output, cancel=cancel, on_submission=submitted)
+        return Collected(result, chunks, submissions, mark)
+
+    return run
+
+
+def _leftovers(mark: str) -> list[psutil.Process]:
+    """Processes still running that carry a run's mark in their environment."""
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.environ().get(MARK_VARIABLE) == mark and process.status() != psutil.STATUS_ZOMBIE:
+                found.append(process)
+        except psutil.Error:
+            continue
+    return found
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
+    """Poll ``condition`` until it holds or the deadline passes."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+@pytest.fixture
+def leftovers() -> Callable[[str], list[psutil.Process]]:
+    """``leftovers(mark)``: processes of that run still running (polls briefly for dying ones)."""
+
+    def find(mark: str) -> list[psutil.Process]:
+        _wait_for(lambda: not _leftovers(mark), seconds=3.0)
+        return _leftovers(mark)
+
+    return find
+
+
+@pytest.fixture
+def wait_for() -> Callable[..., bool]:
+    return _wait_for

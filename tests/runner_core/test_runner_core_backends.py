@@ -1,0 +1,96 @@
+"""What each backend builds and reports, without running a script."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from runner.backends import ApptainerBackend, BubblewrapBackend, LocalBackend, get_backend
+from runner.spec import RunSpec
+from workspace.errors import InputError
+
+pytestmark = pytest.mark.timeout(30)
+
+
+def _spec(settings, tmp_path: Path, **changes) -> RunSpec:
+    return RunSpec(code="print(1)\n", competition_id="tiny-competition", settings=settings,
+                   run_dir=tmp_path / "run", **changes)
+
+
+def test_apptainer_builds_the_exact_command(make_settings, data_root, tmp_path):
+    image = tmp_path / "client.sif"
+    image.write_bytes(b"sif")
+    tool = tmp_path / "tool"
+    settings = make_settings("apptainer", image=str(image), gpu=True)
+    spec = _spec(settings, tmp_path, read_only_binds={"tool": tool}, env={"SEED": "1"})
+    scratch = tmp_path / "run" / "scratch"
+    public = data_root / "tiny-competition" / "prepared" / "public"
+    assert ApptainerBackend().command(spec) == [
+        "apptainer", "exec", "--contain", "--cleanenv", "--no-home", "--pid", "--net", "--network", "none",
+        "--nv",
+        "--bind", f"{scratch}:/work",
+        "--bind", f"{public}:/work/data:ro",
+        "--bind", f"{tool}:/work/tool:ro",
+        "--pwd", "/work",
+        "--env", "LANG=C.UTF-8", "--env", "PYTHONUNBUFFERED=1", "--env", "MPLBACKEND=Agg", "--env", "SEED=1",
+        str(image), "python", "runfile.py",
+    ]
+
+
+def test_apptainer_without_gpu_and_with_its_own_argv(make_settings, tmp_path):
+    settings = make_settings("apptainer", image="/images/client.sif", gpu=False, python="python3")
+    argv = ApptainerBackend().command(_spec(settings, tmp_path, argv=["python3", "tracer.py", "runfile.py"]))
+    assert "--nv" not in argv
+    assert argv[-4:] == ["/images/client.sif", "python3", "tracer.py", "runfile.py"]
+
+
+def test_apptainer_check_names_what_is_missing(make_settings, tmp_path):
+    backend = ApptainerBackend()
+    assert backend.check(make_settings("apptainer")) == "no apptainer image configured (run.image)"
+    missing = tmp_path / "gone.sif"
+    assert backend.check(make_settings("apptainer", image=str(missing))) == f"apptainer image not found: {missing}"
+    missing.write_bytes(b"")
+    assert "apptainer is not installed" in backend.check(make_settings("apptainer", image=str(missing)))
+
+
+def test_bubblewrap_isolates_and_binds_only_what_python_needs(make_settings, data_root, tmp_path):
+    settings = make_settings("bubblewrap")
+    argv = BubblewrapBackend().command(_spec(settings, tmp_path))
+    assert argv[:4] == ["bwrap", "--unshare-all", "--die-with-parent", "--new-session"]
+    pairs = {(argv[i], argv[i + 1], argv[i + 2]) for i in range(len(argv) - 2) if argv[i].startswith("--")}
+    public = data_root / "tiny-competition" / "prepared" / "public"
+    assert ("--bind", str(tmp_path / "run" / "scratch"), "/sandbox/work") in pairs
+    assert ("--ro-bind", str(public), "/sandbox/work/data") in pairs
+    assert ("--ro-bind", "/usr", "/usr") in pairs
+    bound = [argv[i + 1] for i, a in enumerate(argv) if a in ("--bind", "--ro-bind")]
+    assert "/root" not in bound and str(Path.cwd()) not in bound and "/" not in bound
+    assert argv[argv.index("--remount-ro") + 1] == "/"
+    assert argv[-3:] == ["--", sys.executable, "runfile.py"]
+
+
+def test_auto_prefers_bubblewrap_and_unknown_names_are_refused(make_settings):
+    assert get_backend(make_settings("auto")).name == "bubblewrap"
+    assert get_backend(make_settings("local")).name == "local"
+    with pytest.raises(InputError, match="run.backend: unknown backend 'docker'"):
+        get_backend(make_settings("docker"))
+
+
+def test_local_check_names_a_missing_python(make_settings):
+    assert LocalBackend().check(make_settings("local")) is None
+    assert LocalBackend().check(make_settings("local", python="nope-python9")) == \
+        "python not found: 'nope-python9' (run.python)"
+
+
+def test_local_warns_that_it_is_not_a_container(make_settings):
+    notices = LocalBackend().notices(make_settings("local"))
+    assert "NOT a container" in notices[0]
+
+
+def test_memory_is_capped_except_for_cuda_in_the_container(make_settings):
+    assert BubblewrapBackend().address_space_limit(make_settings("bubblewrap", memory_limit="2G")) == 2 * 1024**3
+    assert LocalBackend().address_space_limit(make_settings("local", memory_limit="2G")) == 2 * 1024**3
+    assert ApptainerBackend().address_space_limit(make_settings("apptainer", memory_limit="2G", gpu=True)) is None
+    assert ApptainerBackend().address_space_limit(make_settings("apptainer", memory_limit="2G", gpu=False)) == \
+        2 * 1024**3

@@ -1,0 +1,122 @@
+"""``nodefix run`` and ``nodefix doctor`` through the real CLI, on a real workspace and real bubblewrap."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tui.cli import main
+from workspace.store import open_workspace
+
+pytestmark = pytest.mark.timeout(60)
+
+BUGGY = "import csv\ntrain = next(csv.DictReader(open('./data/train.csv')))\nprint(train['label'])\n"
+RECORDED = ('Traceback (most recent call last):\n  File "runfile.py", line 3, in <module>\n'
+            "    print(train['label'])\nKeyError: 'label'\nExecution time: a moment seconds (time limit is an hour).")
+FIXED = "import shutil\nshutil.copy('./data/sample_submission.csv', 'submission.csv')\nprint('saved')\n"
+
+
+@pytest.fixture
+def dataset(make_dataset, data_root, tmp_path, monkeypatch) -> Path:
+    """A one-row dataset for the tiny competition, with a nodefix.toml beside it pointing at the test data."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "nodefix.toml").write_text(f'[run]\nbackend = "bubblewrap"\ndata_root = "{data_root}"\n'
+                                           f'memory_limit = "4G"\n')
+    return make_dataset([{"competition_id": "tiny-competition", "code": BUGGY, "_term_out": [RECORDED]}])
+
+
+def test_run_streams_the_output_stores_the_run_and_matches_the_recorded_error(dataset, capsys):
+    assert main(["run", str(dataset), "--id", "row-0"]) == 0
+    out, err = capsys.readouterr()
+    assert "KeyError: 'label'" in out.split("row-0 step 0")[0]  # streamed before the verdict line
+    verdict_line = out.strip().splitlines()[-1]
+    assert verdict_line.startswith("row-0 step 0 (original) run 1: error: KeyError: 'label' at line 3")
+    assert "[same error as recorded]" in verdict_line
+    assert "nodefix: workspace" in err
+    with open_workspace(dataset) as ws:
+        runs = ws.runs("row-0", 0)
+    assert [(r["purpose"], r["verdict"]["kind"], r["verdict"]["match"]) for r in runs] == \
+        [("original", "error", "same")]
+
+
+def test_run_a_fix_from_a_file_as_json(dataset, tmp_path, capsys):
+    fix = tmp_path / "fix.py"
+    fix.write_text(FIXED)
+    assert main(["run", str(dataset), "--id", "row-0", "--code", str(fix), "--json"]) == 0
+    out, err = capsys.readouterr()
+    record = json.loads(out)  # stdout holds only the record; the script's output went to stderr
+    assert record["purpose"] == "fix"
+    assert record["verdict"]["kind"] == "clean"
+    assert record["submission_written"] is True
+    assert "saved" in err
+    with open_workspace(dataset) as ws:
+        assert ws.step("row-0", 0).verification["verdict"]["kind"] == "clean"
+
+
+def test_quiet_does_not_stream(dataset, capsys):
+    assert main(["run", str(dataset), "--id", "row-0", "--quiet", "--time-limit", "30"]) == 0
+    out, _ = capsys.readouterr()
+    assert out.count("\n") == 1
+    assert out.startswith("row-0 step 0 (original) run 1: error")
+
+
+def test_a_run_that_cannot_start_is_stored_as_environment_and_exits_1(dataset, tmp_path, capsys):
+    (tmp_path / "nodefix.toml").write_text(f'[run]\ndata_root = "{tmp_path / "nowhere"}"\n')
+    assert main(["run", str(dataset), "--id", "row-0"]) == 1
+    out, _ = capsys.readouterr()
+    assert "environment: the sandbox failed: no prepared data for 'tiny-competition'" in out
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--id", "nope"], "nope"),
+    (["--id", "row-0", "--step", "3"], "no step 3"),
+    (["--id", "row-0", "--time-limit", "0"], "--time-limit must be more than 0"),
+    (["--id", "row-0", "--code", "missing.py"], "missing.py: cannot read the code to run"),
+])
+def test_bad_input_is_one_line_and_exit_2(dataset, capsys, extra, message):
+    assert main(["run", str(dataset), *extra]) == 2
+    _, err = capsys.readouterr()
+    line = err.strip().splitlines()[-1]
+    assert line.startswith("nodefix: ") and message in line
+
+
+def test_doctor_reports_backends_data_network_and_settings(dataset, capsys):
+    assert main(["doctor", str(dataset)]) == 0
+    out, _ = capsys.readouterr()
+    lines = {line.split()[1]: line for line in out.strip().splitlines()}
+    assert lines["bubblewrap"].startswith("ok ") and "network cut" in lines["bubblewrap"]
+    assert "Python 3." in lines["bubblewrap"]
+    assert "NOT a container" in lines["local"]
+    assert lines["apptainer"].startswith("FAIL") and "run.image" in lines["apptainer"]
+    assert "runs use bubblewrap" in lines["backend"]
+    assert "tiny-competition" in lines["data"]
+    assert "grade.checkout" in lines["grade"]
+    assert str(dataset.parent / "nodefix.toml") in lines["config"]
+
+
+def test_ctrl_c_cancels_the_run_and_stores_it(dataset, tmp_path, wait_for):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    slow = tmp_path / "slow.py"
+    slow.write_text("import time\nprint('ready', flush=True)\ntime.sleep(60)\n")
+    nodefix = Path(sys.executable).parent / "nodefix"
+    out_path = tmp_path / "out.txt"
+    with open(out_path, "wb") as out:
+        process = subprocess.Popen([str(nodefix), "run", str(dataset), "--id", "row-0", "--code", str(slow)],
+                                   stdout=out, stderr=subprocess.STDOUT, env={**os.environ})
+        try:
+            assert wait_for(lambda: b"ready" in out_path.read_bytes(), seconds=20)
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=20) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert "(fix) run 1: cancelled" in out_path.read_text()
+    with open_workspace(dataset) as ws:
+        assert [r["verdict"]["kind"] for r in ws.runs("row-0", 0)] == ["cancelled"]

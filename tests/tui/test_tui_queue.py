@@ -1,0 +1,119 @@
+"""The queue: rows, counts, filters, search, opening a row; bad theme and key settings."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from textual.widgets import DataTable
+
+from tui_helpers import SMALL, screen_text, wait_until
+from tui.screens.queue import matching_ids
+from tui.screens.task import TaskScreen
+from workspace.config import Config, UISettings
+from workspace.errors import InputError
+
+
+def test_queue_lists_every_row_with_counts(make_app, workspace) -> None:
+    workspace.set_status("row-1", "rejected", reason="no_code")
+
+    async def body() -> None:
+        app = make_app()
+        async with app.run_test(size=SMALL) as pilot:
+            await pilot.pause()
+            table = app.queue.query_one(DataTable)
+            assert table.row_count == 3
+            text = screen_text(app)
+            assert "done 0 · rejected 1 · left 2" in text
+            assert "nlp-getting-started" in text and "rej:no_code" in text
+
+    asyncio.run(body())
+
+
+def test_filters_cycle_and_clear(make_app, workspace) -> None:
+    workspace.set_status("row-1", "rejected", reason="no_code")
+
+    async def body() -> None:
+        app = make_app()
+        async with app.run_test(size=SMALL) as pilot:
+            await pilot.pause()
+            table = app.queue.query_one(DataTable)
+            await pilot.press("s")  # status: untouched
+            assert app.queue.filters.status == "untouched" and table.row_count == 2
+            await pilot.press("s", "s")  # in_progress, then rejected
+            assert app.queue.filters.status == "rejected" and app.queue.shown_ids == ["row-1"]
+            assert "filter: status=rejected" in screen_text(app)
+            await pilot.press("escape")
+            assert table.row_count == 3
+            await pilot.press("c")  # first competition in sorted order
+            assert app.queue.shown_ids == ["row-2"]
+            await pilot.press("escape", "v")  # verdict: no run yet anywhere
+            assert app.queue.filters.verdict == "none" and table.row_count == 3
+
+    asyncio.run(body())
+
+
+def test_incremental_search_by_id_and_text(make_app) -> None:
+    async def body() -> None:
+        app = make_app()
+        async with app.run_test(size=SMALL) as pilot:
+            await pilot.pause()
+            await pilot.press("slash", *"random forest")
+            await wait_until(pilot, lambda: app.queue.shown_ids == ["row-2"], what="search by text")
+            await pilot.press("enter")  # back to the table, filter kept
+            assert app.queue.query_one(DataTable).has_focus
+            await pilot.press("escape")
+            await pilot.press("slash", *"ROW-1", "enter")
+            await wait_until(pilot, lambda: app.queue.shown_ids == ["row-1"], what="search by id")
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen))
+            assert app.screen.row_id == "row-1"
+
+    asyncio.run(body())
+
+
+def test_enter_opens_the_row_under_the_cursor(make_app) -> None:
+    async def body() -> None:
+        app = make_app()
+        async with app.run_test(size=SMALL) as pilot:
+            await pilot.pause()
+            await pilot.press("down", "enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen))
+            assert app.screen.row_id == "row-1"
+            assert "row 2/3 row-1 · nlp-getting-started · untouched" in screen_text(app)
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: app.screen is app.queue)
+
+    asyncio.run(body())
+
+
+def test_search_matches_text_columns(workspace) -> None:
+    assert matching_ids(workspace.dataset.table, "keyerror") == {"row-1"}
+    assert matching_ids(workspace.dataset.table, "read_csv") == {"row-0", "row-1", "row-2"}
+
+
+def test_unknown_theme_is_an_input_error(make_app) -> None:
+    with pytest.raises(InputError, match="unknown theme 'neon'"):
+        make_app(theme="neon")
+
+
+def test_unknown_binding_id_in_keys_is_an_input_error(make_app) -> None:
+    with pytest.raises(InputError, match=r"\[ui.keys\]: unknown binding id 'row.explode'"):
+        make_app(cfg=Config(ui=UISettings(keys={"row.explode": "x"})))
+
+
+def test_keys_are_remapped_from_the_config(make_app, workspace) -> None:
+    async def body() -> None:
+        app = make_app(cfg=Config(ui=UISettings(keys={"row.reject": "j", "reject.not_buggy": "9"})))
+        async with app.run_test(size=SMALL) as pilot:
+            await pilot.pause()
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen))
+            await pilot.press("x")
+            assert workspace.status("row-0")[0] == "untouched"
+            await pilot.press("j")
+            await wait_until(pilot, lambda: "9    not buggy" in screen_text(app), what="remapped reason key")
+            await pilot.press("9")
+            await wait_until(pilot, lambda: workspace.status("row-0")[:2] == ("rejected", "not_buggy"))
+
+    asyncio.run(body())

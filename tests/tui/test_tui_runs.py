@@ -1,0 +1,107 @@
+"""Runs from the task view: live output, the verdict and the match against the recorded error, the run
+history, a flood of output that must not freeze the keys, and cancelling."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+from textual.widgets import Log
+
+from tui.screens.task import TaskScreen
+from tui_helpers import SMALL, notified, screen_text, wait_until
+from workspace.config import Config, RunSettings
+from workspace.store import open_workspace
+
+COMPETITION = "spaceship-titanic"
+BUGGY = "import pandas as pd\nprint('loading')\ntrain = pd.read_csv('./data/train.csv')\nprint(train['target_x'])\n"
+RECORDED = ("loading\nTraceback (most recent call last):\n"
+            '  File "runfile.py", line 4, in <module>\n'
+            "    print(train['target_x'])\n"
+            "KeyError: 'target_x'\n")
+FIXED = ("import pandas as pd\nprint('loading')\ntrain = pd.read_csv('./data/train.csv')\n"
+         "train[['id', 'target']].to_csv('submission.csv', index=False)\n")
+FLOOD = "import sys\nfor i in range(10**9):\n    sys.stdout.write(f'line {i} ' + 'x' * 60 + '\\n')\n"
+
+
+@pytest.fixture
+def run_config(tmp_path: Path) -> Config:
+    public = tmp_path / "data" / COMPETITION / "prepared" / "public"
+    public.mkdir(parents=True)
+    (public / "train.csv").write_text("id,feature,target\n1,0.5,1\n2,0.1,0\n")
+    (public / "test.csv").write_text("id,feature\n3,0.7\n")
+    (public / "sample_submission.csv").write_text("id,target\n3,0\n")
+    return Config(run=RunSettings(data_root=tmp_path / "data", time_limit=20.0, memory_limit="4G",
+                                  max_processes=64))
+
+
+@pytest.fixture
+def run_workspace(make_dataset, tmp_path: Path):
+    ws = open_workspace(make_dataset([{"code": BUGGY, "_term_out": [RECORDED]}, {"code": FLOOD}]), tmp_path / "ws")
+    yield ws
+    ws.close()
+
+
+def _keys(text: str) -> list[str]:
+    """Key presses that type ``text`` into a TextArea (Enter for each newline)."""
+    return ["enter" if ch == "\n" else ch for ch in text]
+
+
+async def open_task(app, pilot, row: int = 0) -> TaskScreen:
+    await pilot.pause()
+    await pilot.press(*["down"] * row, "enter")
+    return await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen) and app.screen, what="task view")
+
+
+def test_run_original_then_the_fix(make_app, run_workspace, run_config) -> None:
+    async def body() -> None:
+        app = make_app(ws=run_workspace, cfg=run_config)
+        async with app.run_test(size=SMALL) as pilot:
+            task = await open_task(app, pilot)
+            await pilot.press("o")
+            assert task.pane == "output"
+            await wait_until(pilot, lambda: len(run_workspace.runs("row-0", 0)) == 1, timeout=20, what="run stored")
+            await wait_until(pilot, lambda: "same error as recorded" in screen_text(app), what="verdict banner")
+            run = run_workspace.runs("row-0", 0)[0]
+            assert run["purpose"] == "original" and run["verdict"]["kind"] == "error"
+            assert run["verdict"]["match"] == "same"
+            assert "loading" in "\n".join(task.query_one(Log).lines)
+            assert "ERROR" in screen_text(app) and "KeyError" in screen_text(app)
+
+            await pilot.press("r")
+            await wait_until(pilot, lambda: notified(app, "no fix yet"), what="no fix refusal")
+            await pilot.press("2", "enter", "f7", "delete")
+            await pilot.press(*_keys(FIXED))
+            await pilot.press("escape", "r")
+            await wait_until(pilot, lambda: len(run_workspace.runs("row-0", 0)) == 2, timeout=20, what="fix run")
+            fix = run_workspace.runs("row-0", 0)[1]
+            assert fix["purpose"] == "fix" and fix["verdict"]["kind"] == "clean"
+            assert run_workspace.step("row-0").verification["id"] == fix["id"]
+            await wait_until(pilot, lambda: "CLEAN" in screen_text(app), what="clean banner")
+            assert "original  error" in screen_text(app) and "fix       clean" in screen_text(app)
+
+    asyncio.run(body())
+
+
+def test_keys_stay_live_during_an_output_flood_and_k_cancels(make_app, run_workspace, run_config) -> None:
+    async def body() -> None:
+        app = make_app(ws=run_workspace, cfg=run_config)
+        async with app.run_test(size=SMALL) as pilot:
+            task = await open_task(app, pilot, row=1)
+            await pilot.press("o")
+            log = task.query_one(Log)
+            await wait_until(pilot, lambda: log.line_count > 1000, timeout=10, what="flood reaching the log")
+            slowest = 0.0
+            for key in ("1", "2", "3", "5", "3"):
+                started = time.monotonic()
+                await pilot.press(key)
+                slowest = max(slowest, time.monotonic() - started)
+            assert task.pane == "output" and slowest < 2.0
+            await pilot.press("k")
+            await wait_until(pilot, lambda: run_workspace.runs("row-1", 0), timeout=15, what="cancelled run stored")
+            assert run_workspace.runs("row-1", 0)[0]["verdict"]["kind"] == "cancelled"
+            assert log.line_count <= 5000
+
+    asyncio.run(body())

@@ -1,0 +1,274 @@
+"""The trace pane over a real workspace: which traces, the cut banner, prompts, pickers, tracing on a key."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+from typing import Callable
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.widgets import Input, OptionList, Static
+
+from tracer_adapter.trace_index import index_path
+from tui.screens.entry_picker import ChoicePicker, EntryPicker
+from tui.widgets.trace_browser import TraceBrowser
+from tui.widgets.trace_pane import TracePane
+from workspace.config import Config, RunSettings
+from workspace.done_check import code_sha256
+from workspace.store import Workspace, open_workspace
+
+EXAMPLES = Path("/work/shared/spec/trace_examples")
+EX2_CODE = (EXAMPLES / "ex2.py").read_text()
+EX2_TRACE = (EXAMPLES / "ex2.trace").read_text()
+SIZE = (80, 24)
+DEADLINE = 60.0
+RECORDED = (
+    "Traceback (most recent call last):\n"
+    '  File "runfile.py", line 10, in <module>\n'
+    "    main()\n"
+    '  File "runfile.py", line 9, in main\n'
+    "    return f({1: 2, 2: 4, 3: 3}, 3)\n"
+    '  File "runfile.py", line 6, in f\n'
+    "    new_d[key] += 1\n"
+    "KeyError: 3\n"
+)
+CUT_META = {"tracer": "builtin", "frames": 12, "entry": "main", "tracer_meta": {
+    "frames_total": 30, "frames_written": 12, "frames_dropped": 18, "first_kept": [1, 5],
+    "last_kept": [24, 30], "caps_fired": ["max_frames"], "stopped_by_time": False}}
+
+
+class PaneApp(App):
+    def __init__(self, ws: Workspace, config: Config, row_id: str = "row-0") -> None:
+        super().__init__()
+        self.ws, self.config, self.row_id = ws, config, row_id
+        self.inserted: list[list[str]] = []
+
+    def compose(self) -> ComposeResult:
+        yield TracePane(self.ws, self.config)
+
+    def on_mount(self) -> None:
+        pane = self.query_one(TracePane)
+        pane.show_step(self.row_id, 0)
+        pane.browser.focus()
+
+    def on_trace_browser_insert_lines(self, event: TraceBrowser.InsertLines) -> None:
+        self.inserted.append(event.lines)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    data = tmp_path / "data"
+    (data / "spaceship-titanic" / "prepared" / "public").mkdir(parents=True)
+    return Config(run=RunSettings(data_root=data, time_limit=30.0))
+
+
+@pytest.fixture
+def ws(make_dataset, tmp_path: Path):
+    code = EX2_CODE + "main()\n"
+    workspace = open_workspace(make_dataset([{"code": code, "_term_out": RECORDED}]), tmp_path / "ws")
+    yield workspace
+    workspace.close()
+
+
+def store_trace(ws: Workspace, text: str, meta: dict, code: str | None = None) -> int:
+    """Store a trace the way the adapter does: the file, its code beside it, a row in the workspace."""
+    code = ws.step("row-0", 0).code if code is None else code
+    folder = ws.trace_dir("row-0", 0)
+    n = len(ws.traces("row-0", 0))
+    trace = folder / f"stored-{n}.cwm"
+    trace.write_text(text, encoding="utf-8")
+    Path(str(trace) + ".code.py").write_text(code, encoding="utf-8")
+    meta_path = folder / f"stored-{n}.meta.json"
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    return ws.add_trace("row-0", 0, code_sha256=code_sha256(code), trace_path=trace, meta_path=meta_path,
+                        index_path=index_path(trace), meta=meta)
+
+
+def cut_trace() -> str:
+    """ex2's trace with frames 6..11 replaced by the built-in tracer's cut note."""
+    lines = EX2_TRACE.split("\n")
+    note = "<|frame_sep|>[cwm_tracer: 6 frames cut here (frames 6..11 of 20); cap: max_frames]"
+    return "\n".join(lines[:5] + [note] + lines[11:])
+
+
+async def until(pilot, condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await pilot.pause(0.05)
+
+
+def text_of(app: App, selector: str) -> str:
+    return str(app.query_one(selector, Static).render())
+
+
+def test_opens_the_newest_trace_and_picks_another(ws: Workspace, config: Config) -> None:
+    older = store_trace(ws, EX2_TRACE, {"frames": 19, "entry": "main"})
+    newer = store_trace(ws, cut_trace(), CUT_META)
+
+    async def body() -> None:
+        app = PaneApp(ws, config)
+        async with app.run_test(size=SIZE) as pilot:
+            pane = app.query_one(TracePane)
+            await until(pilot, lambda: pane.index is not None, "the index")
+            assert pane.record["id"] == newer
+            assert "buggy code" in text_of(app, "#trace-header")
+            assert "2 traces" in text_of(app, "#trace-header")
+            await pilot.press("p")
+            assert isinstance(app.screen, ChoicePicker)
+            await pilot.press("2")
+            await until(pilot, lambda: pane.record["id"] == older and pane.index is not None and not pane.job,
+                        "the older trace")
+            assert len(pane.index) == 20
+            assert not app.query_one("#trace-cut").display
+
+    asyncio.run(body())
+
+
+def test_cut_banner_and_cut_line(ws: Workspace, config: Config) -> None:
+    store_trace(ws, cut_trace(), CUT_META)
+
+    async def body() -> None:
+        app = PaneApp(ws, config)
+        async with app.run_test(size=SIZE) as pilot:
+            pane = app.query_one(TracePane)
+            await until(pilot, lambda: pane.index is not None, "the index")
+            banner = app.query_one("#trace-cut", Static)
+            assert banner.display
+            assert str(banner.render()).startswith("cut: max_frames after frame 5, 18 frames dropped")
+            assert pane.browser.cut.line == 5
+            rows = [
+                "".join(seg.text for seg in pane.browser.render_line(y)) for y in range(pane.browser.size.height)
+            ]
+            assert rows[5].startswith("✂ <|frame_sep|>[cwm_tracer: 6 frames cut here")
+
+    asyncio.run(body())
+
+
+def test_prompts_find_filter_and_source_line(ws: Workspace, config: Config) -> None:
+    store_trace(ws, EX2_TRACE, {"frames": 19, "entry": "main"})
+
+    async def body() -> None:
+        app = PaneApp(ws, config)
+        async with app.run_test(size=SIZE) as pilot:
+            pane = app.query_one(TracePane)
+            browser = pane.browser
+            await until(pilot, lambda: pane.index is not None, "the index")
+            await pilot.press("slash", *"KeyError", "enter")
+            assert browser.cursor_line == 16
+            assert browser.has_focus
+            await pilot.press("S", "6", "enter")  # next frame of line 6 (new_d[key] += 1) after 16: none
+            assert browser.cursor_line == 16
+            await pilot.press("home", "S", "6", "enter")
+            assert browser.cursor_line == 7
+            await pilot.press("F", *"new_d[key] += 1", "enter")
+            await until(pilot, lambda: browser.row_count == 5 and not browser.busy, "the text filter")
+            assert "filter all 'new_d[key] += 1': 5 shown" in text_of(app, "#trace-status")
+            await pilot.press("K")
+            assert isinstance(app.screen, ChoicePicker)
+            await pilot.press("5")  # exception
+            await until(pilot, lambda: browser.row_count == 2 and not browser.busy, "the kind filter")
+            assert [browser.line_at(r) for r in range(2)] == [15, 16]  # the exception and its value
+            await pilot.press("slash", "escape")
+            assert not app.query_one("#trace-prompt", Input).display
+            assert browser.has_focus
+
+    asyncio.run(body())
+
+
+def test_variable_picker_jumps_to_the_next_change(ws: Workspace, config: Config) -> None:
+    store_trace(ws, EX2_TRACE, {"frames": 19, "entry": "main"})
+
+    async def body() -> None:
+        app = PaneApp(ws, config)
+        async with app.run_test(size=SIZE) as pilot:
+            pane = app.query_one(TracePane)
+            await until(pilot, lambda: pane.index is not None, "the index")
+            await pilot.press("down", "down", "down", "down", "v")
+            picker = app.screen
+            assert isinstance(picker, ChoicePicker)
+            assert picker.labels == ["d", "k", "new_d"]
+            await pilot.press("down", "down", "enter")
+            assert pane.browser.cursor_line == 7
+            assert "line event at line 6, frame 7, depth 1" in text_of(app, "#trace-status")
+
+    asyncio.run(body())
+
+
+def test_insert_reaches_the_host_with_raw_lines(ws: Workspace, config: Config) -> None:
+    store_trace(ws, EX2_TRACE, {"frames": 19, "entry": "main"})
+
+    async def body() -> None:
+        app = PaneApp(ws, config)
+        async with app.run_test(size=SIZE) as pilot:
+            pane = app.query_one(TracePane)
+            await until(pilot, lambda: pane.index is not None, "the index")
+            await pilot.press("down", "space", "space")
+            assert "2 marked" in text_of(app, "#trace-status")
+            await pilot.press("i")
+            await pilot.pause()
+            assert app.inserted == [EX2_TRACE.split("\n")[1:3]]
+
+    asyncio.run(body())
+
+
+def test_no_trace_yet_says_how_to_make_one(ws: Workspace, config: Config) -> None:
+    async def body() -> None:
+        app = PaneApp(ws, config)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert text_of(app, "#trace-header").startswith("No trace of this step yet")
+            assert app.query_one(TracePane).browser.row_count == 0
+
+    asyncio.run(body())
+
+
+def test_entry_picker_offers_failing_function_whole_script_and_functions(ws: Workspace) -> None:
+    picker = EntryPicker(ws.step("row-0", 0).code, RECORDED, "buggy code")
+    assert picker.choices == [("f  (function of the failing line)", "f"), ("the whole script", None),
+                              ("main", "main")]
+
+
+def test_trace_key_traces_the_buggy_code_and_opens_it(ws: Workspace, config: Config) -> None:
+    async def body() -> None:
+        app = PaneApp(ws, config)
+        async with app.run_test(size=SIZE) as pilot:
+            pane = app.query_one(TracePane)
+            await pilot.press("t")
+            assert isinstance(app.screen, EntryPicker)
+            await pilot.press("3")  # main
+            await until(pilot, lambda: pane.job == "tracing", "tracing to start")
+            assert app.query_one("#trace-progress").display
+            await until(pilot, lambda: not pane.job and pane.index is not None, "the trace to open")
+            assert pane.browser.raw_line(0) == EX2_TRACE.split("\n")[0]
+            first = pane.index.first_exception()
+            assert pane.browser.raw_line(first).endswith("new_d[key] += 1")
+            assert len(ws.traces("row-0", 0)) == 1
+            assert "buggy code" in text_of(app, "#trace-header")
+
+    asyncio.run(body())
+
+
+def test_tracing_can_be_cancelled(ws: Workspace, config: Config) -> None:
+    slow = "import time\ndef main():\n    while True:\n        time.sleep(0.05)\nmain()\n"
+    ws.update_step("row-0", 0, fixed_code=slow)
+
+    async def body() -> None:
+        app = PaneApp(ws, config)
+        async with app.run_test(size=SIZE) as pilot:
+            pane = app.query_one(TracePane)
+            await pilot.press("T")
+            assert isinstance(app.screen, EntryPicker)
+            await pilot.press("enter")
+            await until(pilot, lambda: pane.job == "tracing", "tracing to start")
+            await until(pilot, lambda: "tracing… " in str(app.query_one("#trace-progress-label", Static).render()),
+                        "the elapsed time")
+            await pilot.press("k")
+            await until(pilot, lambda: not pane.job, "the cancel")
+            assert ws.traces("row-0", 0) == []
+            assert pane.index is None
+
+    asyncio.run(body())

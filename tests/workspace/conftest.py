@@ -1,0 +1,109 @@
+"""Fixtures of the workspace tests: open workspaces, run records, child processes."""
+
+from __future__ import annotations
+
+import queue
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+from workspace.store import Workspace, open_workspace
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run_record(kind: str = "clean", output: str = "", run_dir: Path | None = None) -> dict:
+    """A run record in the shape ``RunResult.to_record()`` gives."""
+    return {
+        "spec_backend": "local", "command": ["python", "runfile.py"], "run_dir": str(run_dir or "/nonexistent"),
+        "log_path": str(run_dir or "/nonexistent") + "/output.log", "started_at": 1.0, "duration": 0.5,
+        "exit_code": 0 if kind == "clean" else 1, "signal": None, "timed_out": False, "cancelled": False,
+        "submission_written": kind == "clean", "output_tail": output,
+        "verdict": {"kind": kind, "detail": f"{kind} run", "error": None, "match": "same" if kind == "error" else None},
+    }
+
+
+@pytest.fixture
+def run_record() -> Callable[..., dict]:
+    """``run_record(kind, output=..., run_dir=...)``: a stored run record with that verdict kind."""
+    return _run_record
+
+
+@pytest.fixture
+def open_ws(make_dataset) -> Iterator[Callable[..., Workspace]]:
+    """``open_ws(rows)`` writes a dataset with those rows and opens its workspace; all are closed at the end."""
+    opened: list[Workspace] = []
+
+    def make(rows: list[dict] | None = None, **kwargs) -> Workspace:
+        ws = open_workspace(make_dataset(rows if rows is not None else [{}, {}, {}]), **kwargs)
+        opened.append(ws)
+        return ws
+
+    yield make
+    for ws in opened:
+        ws.close()
+
+
+class Child:
+    """A Python child process running ``code`` (sys.argv[1:] = args) whose stdout lines are collected."""
+
+    def __init__(self, code: str, *args: str) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-c", code, *args], cwd=ROOT, text=True, bufsize=1,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._collect, daemon=True).start()
+
+    def _collect(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def read_line(self, deadline: float = 20.0) -> str:
+        """The next line printed; fails the test if the child exits first or stays silent until the deadline."""
+        try:
+            line = self.lines.get(timeout=deadline)
+        except queue.Empty:
+            raise AssertionError("child printed nothing before the deadline") from None
+        if line is None:
+            raise AssertionError(f"child exited ({self.proc.wait()}): {self.proc.stderr.read()}")
+        return line
+
+    def remaining_lines(self) -> list[str]:
+        """Every line still to come, once the child has ended."""
+        self.proc.wait(timeout=20)
+        out = []
+        while (line := self.lines.get(timeout=20)) is not None:
+            out.append(line)
+        return out
+
+    def send(self, text: str) -> None:
+        self.proc.stdin.write(text + "\n")
+        self.proc.stdin.flush()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=20)
+
+
+@pytest.fixture
+def child() -> Iterator[Callable[..., Child]]:
+    """``child(code, *args)`` starts a Child; every one still running is killed at the end."""
+    started: list[Child] = []
+
+    def start(code: str, *args: str) -> Child:
+        started.append(Child(code, *args))
+        return started[-1]
+
+    yield start
+    for c in started:
+        c.stop()
+
+
+def run_child(code: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout)

@@ -1,0 +1,125 @@
+"""The headless commands: rows, show, annotate, export, validate, run in-process through the real CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from tui.cli import build_parser, main
+from workspace.store import open_workspace
+
+FIX = "print('fixed')\n"
+
+
+@pytest.fixture
+def source(make_dataset) -> Path:
+    return make_dataset([{}, {"competition_id": "nlp-getting-started"}, {}])
+
+
+def _run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_help_lists_the_commands() -> None:
+    text = build_parser().format_help()
+    for name in ("rows", "show", "annotate", "export", "validate"):
+        assert name in text
+
+
+def test_rows_table_filters_and_json(source: Path, capsys) -> None:
+    code, out, err = _run(capsys, "rows", str(source))
+    assert code == 0 and err.strip() == f"workspace: {source.parent / 'dataset.nodefix'}"
+    lines = out.splitlines()
+    assert lines[0].split() == ["id", "competition", "status", "verdict", "steps", "time"]
+    assert lines[1].split() == ["row-0", "spaceship-titanic", "untouched", "-", "1", "0s"]
+    _run(capsys, "annotate", str(source), "--id", "row-1", "--reject", "not_buggy")
+    code, out, _ = _run(capsys, "rows", str(source), "--status", "rejected")
+    assert [line.split()[0] for line in out.splitlines()[1:]] == ["row-1"]
+    assert "rejected (not_buggy)" in out
+    code, out, _ = _run(capsys, "rows", str(source), "--competition", "nlp-getting-started", "--json")
+    rows = json.loads(out)
+    assert [(r["id"], r["status"], r["reject_reason"]) for r in rows] == [("row-1", "rejected", "not_buggy")]
+
+
+def test_annotate_sets_fields_flags_and_files(source: Path, tmp_path: Path, capsys) -> None:
+    fix_file = tmp_path / "fix.py"
+    fix_file.write_text(FIX)
+    code, out, err = _run(capsys, "annotate", str(source), "--id", "row-0", "--set", "revised_analysis=reads ./input",
+                          "--set", "bug_fixed=no", "--set-file", f"fixed_code={fix_file}", "--fixable", "yes",
+                          "--confirmed", "yes", "--add-time", "90")
+    assert code == 0, err
+    assert "workspace: " in err and "saved revised_analysis, bug_fixed, fixed_code, fixable, bug_confirmed" in out
+    code, out, _ = _run(capsys, "show", str(source), "--id", "row-0", "--json")
+    shown = json.loads(out)
+    step = shown["steps"][0]
+    assert (step["revised_analysis"], step["fixed_code"], step["fixable"], step["bug_confirmed"]) == (
+        "reads ./input", FIX, True, True)
+    assert step["time_spent"] == 90 and shown["status"] == "in_progress"
+    assert shown["source"]["competition_id"] == "spaceship-titanic"
+    code, out, _ = _run(capsys, "show", str(source), "--id", "row-0")
+    assert "--- fixed_code ---\nprint('fixed')" in out and "fixable: yes" in out
+
+
+def test_annotate_reject_with_note_then_undo(source: Path, capsys) -> None:
+    code, out, _ = _run(capsys, "annotate", str(source), "--id", "row-2", "--reject", "incomplete",
+                        "--note", "cut off mid-loop")
+    assert code == 0 and "row-2: rejected (incomplete)" in out
+    with open_workspace(source) as ws:
+        assert ws.status("row-2") == ("rejected", "incomplete", "cut off mid-loop")
+    code, out, _ = _run(capsys, "annotate", str(source), "--id", "row-2", "--undo")
+    assert code == 0 and out.startswith("undid: row row-2: status untouched -> rejected")
+    code, out, _ = _run(capsys, "annotate", str(source), "--id", "row-2", "--undo")
+    assert "nothing to undo" in out
+
+
+def test_annotate_done_is_refused_with_blockers_and_exit_2(source: Path, capsys) -> None:
+    code, _, err = _run(capsys, "annotate", str(source), "--id", "row-0", "--set", "bug_fixed=yes",
+                        "--set", "fixed_code=def f(:", "--done")
+    assert code == 2
+    message = err.strip().splitlines()[-1]
+    assert message.startswith("nodefix: row 'row-0' cannot be done yet:")
+    assert "never run to verify it" in message and "does not parse" in message
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--set", "colour=red"], "unknown field 'colour'"),
+    (["--set", "revised_plan"], "expected FIELD=VALUE"),
+    (["--set", "bug_fixed=maybe"], "bug_fixed=maybe: expected yes or no"),
+    (["--set-file", "fixable=x.txt"], "'fixable' is not a text field"),
+    (["--set-file", "fixed_code=/no/such/file.py"], "/no/such/file.py: cannot read it"),
+    (["--note", "why"], "--note goes with --reject or --status"),
+    (["--step", "3", "--set", "revised_plan=x"], "no debug step 3"),
+    (["--new-step"], "step 0 has no fixed code"),
+])
+def test_annotate_bad_requests_exit_2(source: Path, capsys, argv: list[str], words: str) -> None:
+    code, _, err = _run(capsys, "annotate", str(source), "--id", "row-0", *argv)
+    assert code == 2
+    assert words in err
+
+
+def test_unknown_id_exits_2(source: Path, capsys) -> None:
+    code, _, err = _run(capsys, "show", str(source), "--id", "ghost")
+    assert code == 2 and "no row with id 'ghost'" in err
+
+
+def test_new_step_export_and_validate(source: Path, tmp_path: Path, capsys) -> None:
+    ws_dir = tmp_path / "elsewhere"
+    _run(capsys, "annotate", str(source), "--workspace", str(ws_dir), "--id", "row-0", "--set", f"fixed_code={FIX}")
+    code, out, err = _run(capsys, "annotate", str(source), "--workspace", str(ws_dir), "--id", "row-0", "--new-step",
+                          "--set", "revised_analysis=the second bug")
+    assert code == 0, err
+    assert "started debug step 1" in out and "row row-0 step 1: saved revised_analysis" in out
+    assert err.strip() == f"workspace: {ws_dir}"
+    deliverable = tmp_path / "deliverable.parquet"
+    code, out, err = _run(capsys, "export", str(ws_dir), "--out", str(deliverable))
+    assert code == 0 and out.strip() == f"wrote 4 rows (3 source rows) to {deliverable}"
+    assert err.strip() == f"workspace: {ws_dir}"
+    table = pq.read_table(deliverable)
+    assert table["debug_step"].to_pylist() == [0, 1, 0, 0]
+    assert table["revised_analysis"].to_pylist()[1] == "the second bug"
+    assert _run(capsys, "validate", str(deliverable), "--source", str(source))[0] == 0

@@ -1,0 +1,167 @@
+"""Every validation rule, on real deliverables broken one way at a time, and the validate command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from tui.cli import main
+from workspace.errors import InputError
+from workspace.export import export_deliverable
+from workspace.store import open_workspace
+from workspace.validate import CHECKS, Violation, validate_deliverable
+
+FIX = "print('fixed')\n"
+
+
+@pytest.fixture
+def good(make_dataset, run_record, tmp_path: Path) -> tuple[Path, Path]:
+    """(source, deliverable): row-0 fixed and verified in two steps, row-1 not fixable, row-2 untouched."""
+    source = make_dataset([{}, {}, {}])
+    out = tmp_path / "good.parquet"
+    with open_workspace(source) as ws:
+        ws.update_step("row-0", 0, fixed_code=FIX, bug_fixed=True, fixable=True)
+        ws.add_run("row-0", 0, "fix", run_record("clean", output="new bug"))
+        ws.new_step("row-0")
+        ws.update_step("row-1", 0, fixable=False, revised_analysis="needs internet")
+        export_deliverable(ws, out)
+    return source, out
+
+
+def _write(table: pa.Table, tmp_path: Path) -> Path:
+    path = tmp_path / "broken.parquet"
+    pq.write_table(table, path)
+    return path
+
+
+def _with(table: pa.Table, column: str, row: int, value: object) -> pa.Table:
+    values = table.column(column).to_pylist()
+    values[row] = value
+    i = table.schema.get_field_index(column)
+    return table.set_column(i, table.schema.field(i), pa.array(values, table.schema.field(i).type))
+
+
+def test_a_good_deliverable_has_no_violations(good) -> None:
+    source, out = good
+    assert validate_deliverable(out) == []
+    assert validate_deliverable(out, source) == []
+
+
+def test_missing_source_ids(good, tmp_path: Path) -> None:
+    source, out = good
+    table = pq.read_table(out)
+    broken = _write(table.filter(pa.compute.not_equal(table["id"], "row-2")), tmp_path)
+    assert validate_deliverable(broken) == []  # without the source nothing says row-2 should be there
+    [violation] = validate_deliverable(broken, source)
+    assert (violation.id, violation.column) == ("row-2", "id")
+    assert "missing from the deliverable" in violation.message
+
+
+def test_ids_not_in_the_source_and_null_ids(good, tmp_path: Path) -> None:
+    source, out = good
+    table = _with(_with(pq.read_table(out), "id", 3, "stranger"), "id", 2, None)
+    violations = validate_deliverable(_write(table, tmp_path), source)
+    messages = {(v.row, v.id, v.message) for v in violations}
+    assert (3, "stranger", "id is not in the source dataset") in messages
+    assert (2, None, "id is null") in messages
+    assert any(v.id == "row-1" and "missing" in v.message for v in violations)
+    assert any(v.id == "row-2" and "missing" in v.message for v in violations)
+
+
+@pytest.mark.parametrize("steps", [[0, 2], [0, 0], [1, 2]])
+def test_step_numbers_must_be_0_to_n(good, tmp_path: Path, steps: list[int]) -> None:
+    _, out = good
+    table = _with(_with(pq.read_table(out), "debug_step", 0, steps[0]), "debug_step", 1, steps[1])
+    [violation] = validate_deliverable(_write(table, tmp_path))
+    assert (violation.row, violation.id, violation.column) == (0, "row-0", "debug_step")
+    assert f"debug steps are {steps}" in violation.message
+
+
+def test_missing_and_mistyped_columns(good, tmp_path: Path) -> None:
+    source, out = good
+    table = pq.read_table(out).drop_columns(["revised_plan"])
+    table = table.set_column(table.schema.get_field_index("bug_fixed"), "bug_fixed",
+                             pa.array(["yes"] * table.num_rows))
+    table = table.set_column(table.schema.get_field_index("exec_time"), "exec_time",
+                             pa.array(["1 s"] * table.num_rows))
+    violations = validate_deliverable(_write(table, tmp_path))
+    assert [(v.column, v.message) for v in violations] == [
+        ("exec_time", "has type string, expected a number"),
+        ("bug_fixed", "has type string, expected bool"),
+        ("revised_plan", "column is missing"),
+    ]
+    with_source = validate_deliverable(_write(table, tmp_path), source)
+    assert ("exec_time", "has type string, expected double") in [(v.column, v.message) for v in with_source]
+
+
+def test_source_extra_columns_must_keep_their_types(make_dataset, tmp_path: Path) -> None:
+    source = make_dataset([{"score": 1}], schema=pa.schema([
+        ("id", pa.string()), ("plan", pa.string()), ("competition_id", pa.string()), ("analysis", pa.string()),
+        ("code", pa.string()), ("_term_out", pa.list_(pa.string())), ("exec_time", pa.float64()),
+        ("score", pa.int16())]))
+    with open_workspace(source) as ws:
+        export_deliverable(ws, tmp_path / "d.parquet")
+    table = pq.read_table(tmp_path / "d.parquet")
+    table = table.set_column(table.schema.get_field_index("score"), "score", pa.array([1], pa.int64()))
+    [violation] = validate_deliverable(_write(table, tmp_path), source)
+    assert (violation.column, violation.message) == ("score", "has type int64, expected int16")
+
+
+def test_bug_fixed_needs_fixed_code_and_a_clean_verification(good, tmp_path: Path) -> None:
+    _, out = good
+    table = _with(pq.read_table(out), "bug_fixed", 2, True)  # row-1: no fix, no verification
+    violations = validate_deliverable(_write(table, tmp_path))
+    assert [(v.row, v.id, v.step, v.column) for v in violations] == [
+        (2, "row-1", 0, "fixed_code"), (2, "row-1", 0, "verification_verdict")]
+    table = _with(pq.read_table(out), "verification_verdict", 0, "error")
+    [violation] = validate_deliverable(_write(table, tmp_path))
+    assert violation.row == 0 and "verification verdict is 'error', not 'clean'" in violation.message
+
+
+def test_not_fixable_needs_a_reason(good, tmp_path: Path) -> None:
+    _, out = good
+    table = _with(pq.read_table(out), "revised_analysis", 2, "  ")
+    [violation] = validate_deliverable(_write(table, tmp_path))
+    assert (violation.id, violation.column) == ("row-1", "revised_analysis")
+    assert "fixable is false" in violation.message
+
+
+def test_fixed_code_must_parse(good, tmp_path: Path) -> None:
+    _, out = good
+    table = _with(pq.read_table(out), "fixed_code", 0, "def f(:\n    pass\n")
+    violations = validate_deliverable(_write(table, tmp_path))
+    assert [(v.row, v.column) for v in violations] == [(0, "fixed_code")]
+    assert "does not parse (line 1:" in violations[0].message
+
+
+def test_violations_print_as_one_line() -> None:
+    violation = Violation(4, "abc", 1, "fixed_code", "fixed code does not parse (line 2: invalid syntax)")
+    assert str(violation) == "row 4, id 'abc', step 1, column 'fixed_code': fixed code does not parse (line 2: invalid syntax)"
+    assert str(Violation(None, None, None, "code", "column is missing")) == "column 'code': column is missing"
+    assert len(CHECKS) == 7
+
+
+def test_unreadable_deliverables_are_input_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        validate_deliverable(tmp_path / "none.parquet")
+    (tmp_path / "text.parquet").write_text("hello")
+    with pytest.raises(InputError, match="not a readable parquet"):
+        validate_deliverable(tmp_path / "text.parquet")
+
+
+def test_validate_command_exit_codes(good, tmp_path: Path, capsys) -> None:
+    source, out = good
+    assert main(["validate", str(out), "--source", str(source)]) == 0
+    assert capsys.readouterr().out.strip() == f"{out}: ok"
+    table = _with(_with(pq.read_table(out), "fixed_code", 0, "def f(:\n"), "revised_analysis", 2, "")
+    broken = _write(table, tmp_path)
+    assert main(["validate", str(broken), "--source", str(source)]) == 1
+    captured = capsys.readouterr()
+    lines = captured.out.strip().splitlines()
+    assert len(lines) == 2 and all(line.startswith(f"{broken}: row ") for line in lines)
+    assert "2 violation(s)" in captured.err
+    assert main(["validate", str(tmp_path / "none.parquet")]) == 2
+    assert "no such file" in capsys.readouterr().err

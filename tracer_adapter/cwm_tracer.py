@@ -1,0 +1,929 @@
+"""Run a script as ``__main__`` and write its CWM execution trace, within budgets.
+
+    python cwm_tracer.py SCRIPT --out TRACE --meta META.json [--entry FUNC]
+        [--max-frames N] [--max-bytes N] [--max-seconds S] [--max-value-chars N] [-- ARGS...]
+
+One stdlib-only file (Python 3.8+) that is copied into the sandbox and run with
+the sandbox's own interpreter. The script runs exactly as ``python SCRIPT ARGS``
+would: it is ``sys.modules["__main__"]`` (so its functions pickle), ``__file__``,
+``sys.argv`` and ``sys.path[0]`` are a plain run's, an uncaught exception is
+printed by ``sys.excepthook`` with a traceback that starts at the script, and
+the exit code is the plain run's.
+
+What is traced
+--------------
+* Entry: the function whose ``def`` line carries ``# << START_OF_TRACE``, or the
+  function named by ``--entry`` (``name`` or ``Class.name``); its first call is
+  traced until it returns or raises. If the script ends without calling it and
+  it is a top-level function that takes no arguments, it is called once then
+  (as the client's tracer calls the marked function of its examples); an
+  exception from that call is reported as the script's own (traceback, exit
+  code 1). With neither marker nor ``--entry``, the module itself is the
+  entry: its frame's call event shows ``{}`` and line 1 of the file, and its
+  return event ends the trace.
+* Only frames whose code comes from SCRIPT are recorded; everything else is
+  stepped over. Only the main thread is traced; a forked child stops tracing.
+* Frames of a module or class body show their variables without modules,
+  functions, classes and ``__dunder__`` names (those are the script's globals).
+* A source line without a final newline (the file's last line) is written with
+  one, so every frame starts a text line as the format requires.
+
+Values and budgets
+------------------
+* A value is rendered as ``repr`` would, cut at ``--max-value-chars``. Builtin
+  containers, strings and bytes are walked lazily and the walk stops at the
+  budget, so a list of 10**7 items costs as much as a short one. Other objects'
+  own ``__repr__`` is called, then cut. A cut value ends with
+  ``...<cut N chars>`` (N chars dropped, when the full text was produced) or
+  ``...<cut, TYPE of N items|chars|bytes>`` (when the walk stopped early).
+  A ``__repr__`` that raises renders as ``<unrepresentable TYPE: ErrorName>``.
+* Caching: immutable atoms (int, str, float, ...) are rendered once per frame
+  and binding. Objects with their own ``__repr__`` (DataFrames, models, ...)
+  are re-rendered only when a traced line that ran since their last rendering
+  named a variable bound to them (or the binding changed); an object changed
+  only through a path no traced line names (an attribute of another object, a
+  library holding a reference) can show its previous rendering. Builtin
+  containers are walked again at every event, so they are always exact.
+* ``--max-frames`` / ``--max-bytes``: the first half of either budget is
+  written as it comes, the rest keeps the LAST frames (a ring buffer), so the
+  final return or exception is always there. The cut is marked in the trace by
+  one line ``<|frame_sep|>[cwm_tracer: N frames cut here ...]``.
+* ``--max-seconds``: tracing stops (the script runs on untraced to its end) and
+  the trace ends with ``<|frame_sep|>[cwm_tracer: tracing stopped ...]``.
+* META (JSON) says what was traced and what was cut: see ``Tracer.meta``.
+  It is written once at start (``"complete": false``) and again at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import builtins
+import dis
+import importlib.machinery
+import json
+import os
+import sys
+import time
+import tokenize
+import types
+from collections import defaultdict, deque
+from itertools import islice
+from json.encoder import encode_basestring_ascii as json_string  # C-accelerated where available
+
+MARKER = "# << START_OF_TRACE"
+FRAME_SEP = "<|frame_sep|>"
+CALL_SEP = "<|call_sep|>"
+LINE_SEP = "<|line_sep|>"
+RETURN_SEP = "<|return_sep|>"
+EXCEPTION_SEP = "<|exception_sep|>"
+ACTION_SEP = "<|action_sep|>"
+ARG_SEP = "<|arg_sep|>"
+
+DEFAULTS = {"max_frames": 20000, "max_bytes": 20000000, "max_seconds": 60.0, "max_value_chars": 200}
+CO_NEWLOCALS = 0x0002
+FORMAT_VERSION = 1
+
+# Types whose repr never changes for the same object: safe to cache by identity.
+ATOMS = frozenset((int, float, complex, bool, str, bytes, type(None), type(Ellipsis), range))
+SKIPPED_IN_MODULE = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type)
+
+
+class _Full(Exception):
+    """The value's rendering reached its budget."""
+
+
+# -- values ---------------------------------------------------------------------------------
+
+
+def _safe_repr(value: object) -> str:
+    try:
+        return repr(value)
+    except Exception as error:  # a broken __repr__ must not break the script
+        return "<unrepresentable %s: %s>" % (type(value).__name__, type(error).__name__)
+
+
+def _cut_repr_of_text(text, limit: int) -> str:
+    """The first ``limit``+ chars of ``repr(text)`` (str or bytes) without rendering all of it."""
+    single = b"'" if isinstance(text, bytes) else "'"
+    double = b'"' if isinstance(text, bytes) else '"'
+    # repr picks double quotes only if the text holds ' and no "; decide on the whole text
+    # (a C-speed scan), then force that choice on the prefix with one extra character.
+    uses_double = single in text and double not in text
+    return repr(text[: limit + 1] + (single if uses_double else double))[:-2]
+
+
+class ValueRenderer:
+    """``repr`` with a length budget that stops walking builtin containers at the budget."""
+
+    def __init__(self, max_chars: int) -> None:
+        self.max_chars = max_chars
+        self.cut_count = 0
+        self._parts: list = []
+        self._left = 0
+        self._active: set = set()
+
+    def render(self, value: object) -> str:
+        if not self.max_chars:
+            return _safe_repr(value)
+        kind = type(value)
+        cap = self.max_chars
+        if kind in ATOMS:
+            # short enough to render whole: cheap, exact (huge ints and long texts take the walk)
+            if kind is int:
+                if value.bit_length() <= 3 * cap:
+                    text = repr(value)
+                    return text if len(text) <= cap else self._cut_known(text)
+            elif kind is str or kind is bytes:
+                if len(value) <= cap:
+                    text = repr(value)
+                    return text if len(text) <= cap else self._cut_known(text)
+            else:
+                text = repr(value)
+                return text if len(text) <= cap else self._cut_known(text)
+        walker = _WALKERS.get(kind)
+        if walker is None and kind not in ATOMS:
+            walker = _walker_for_subclass(kind)
+            if walker is None:
+                text = _safe_repr(value)
+                return text if len(text) <= cap else self._cut_known(text)
+        if walker in _SLICEABLE:
+            text = _flat_prefix(value, walker, cap + 1)
+            if text is not None:
+                if len(text) <= cap:
+                    return text
+                self.cut_count += 1
+                return text[:cap] + "...<cut, %s>" % _size_of(value)
+        self._parts = []
+        self._left = self.max_chars
+        self._active = set()
+        try:
+            self._walk(value)
+        except _Full:
+            self.cut_count += 1
+            return "".join(self._parts)[: self.max_chars] + "...<cut, %s>" % _size_of(value)
+        except Exception:  # the value changed under the walk (another thread) or is too deep
+            text = _safe_repr(value)
+            return text if len(text) <= self.max_chars else self._cut_known(text)
+        return "".join(self._parts)
+
+    def _cut_known(self, text: str) -> str:
+        self.cut_count += 1
+        return text[: self.max_chars] + "...<cut %d chars>" % (len(text) - self.max_chars)
+
+    def _emit(self, text: str) -> None:
+        self._parts.append(text)
+        self._left -= len(text)
+        if self._left < 0:
+            raise _Full
+
+    def _walk(self, value: object) -> None:
+        kind = type(value)
+        if kind is str or kind is bytes:
+            if len(value) > self._left:
+                self._emit(_cut_repr_of_text(value, self._left))
+            else:
+                self._emit(repr(value))
+            return
+        if kind is int:
+            # decimal digits of a huge int cost quadratic time (and may raise): ~0.3 digits per bit
+            if value.bit_length() > 4 * self._left + 64:
+                self._emit("<int of %d bits>" % value.bit_length())
+                self._left = -1
+                raise _Full
+            self._emit(repr(value))
+            return
+        walker = _WALKERS.get(kind) or _walker_for_subclass(kind)
+        if walker is None:
+            self._emit(_safe_repr(value))
+            return
+        if walker in _SLICEABLE:
+            text = _flat_prefix(value, walker, self._left)
+            if text is not None:
+                self._emit(text)
+                return
+        key = id(value)
+        if key in self._active:
+            self._emit(_RECURSION_TEXT.get(walker, "[...]"))
+            return
+        self._active.add(key)
+        walker(self, value)
+        self._active.discard(key)
+
+    def _items(self, values, opening: str, closing: str) -> None:
+        self._emit(opening)
+        first = True
+        for item in values:
+            if not first:
+                self._emit(", ")
+            first = False
+            self._walk(item)
+        self._emit(closing)
+
+    def _list(self, value) -> None:
+        self._items(value, "[", "]")
+
+    def _tuple(self, value) -> None:
+        if len(value) == 1:
+            self._emit("(")
+            self._walk(value[0])
+            self._emit(",)")
+        else:
+            self._items(value, "(", ")")
+
+    def _set(self, value) -> None:
+        if value:
+            self._items(value, "{", "}")
+        else:
+            self._emit("set()")
+
+    def _frozenset(self, value) -> None:
+        if value:
+            self._items(value, "frozenset({", "})")
+        else:
+            self._emit("frozenset()")
+
+    def _dict(self, value) -> None:
+        self._emit("{")
+        first = True
+        for key, item in value.items():
+            if not first:
+                self._emit(", ")
+            first = False
+            self._walk(key)
+            self._emit(": ")
+            self._walk(item)
+        self._emit("}")
+
+    def _deque(self, value) -> None:
+        self._items(value, "deque([", "]")
+        self._emit(")" if value.maxlen is None else ", maxlen=%d)" % value.maxlen)
+
+    def _defaultdict(self, value) -> None:
+        self._emit("defaultdict(")
+        self._walk(value.default_factory)
+        self._emit(", ")
+        self._dict(value)
+        self._emit(")")
+
+
+_WALKERS = {
+    list: ValueRenderer._list,
+    tuple: ValueRenderer._tuple,
+    dict: ValueRenderer._dict,
+    set: ValueRenderer._set,
+    frozenset: ValueRenderer._frozenset,
+    deque: ValueRenderer._deque,
+    defaultdict: ValueRenderer._defaultdict,
+}
+_RECURSION_TEXT = {
+    ValueRenderer._list: "[...]",
+    ValueRenderer._tuple: "(...)",
+    ValueRenderer._dict: "{...}",
+    ValueRenderer._set: "set(...)",
+    ValueRenderer._frozenset: "frozenset(...)",
+    ValueRenderer._deque: "[...]",
+    ValueRenderer._defaultdict: "...",
+}
+_SLICEABLE = (ValueRenderer._list, ValueRenderer._tuple, ValueRenderer._dict)
+# Element types whose repr is short and never recurses: a run of them is rendered by one C-level repr.
+_FLAT_ITEMS = frozenset((int, float, bool, type(None)))
+
+
+def _flat_prefix(value, walker, left: int) -> str | None:
+    """The repr of a list, tuple or dict of numbers, or of enough of its first items to exceed ``left``.
+
+    ``repr(value[:m])`` is exactly a prefix of ``repr(value)`` plus a closing
+    bracket when the items are numbers, so long runs cost one C call instead
+    of a Python loop. None when the items are of other types.
+    """
+    count = left // 3 + 1  # an item and its separator take at least 3 chars
+    try:
+        if walker is ValueRenderer._dict:
+            head = dict(islice(value.items(), count)) if len(value) > count else value
+            if not set(map(type, head)) <= _FLAT_ITEMS or not set(map(type, head.values())) <= _FLAT_ITEMS:
+                return None
+            text = dict.__repr__(head)
+        else:
+            head = value[:count]
+            if not set(map(type, head)) <= _FLAT_ITEMS:
+                return None
+            text = list.__repr__(head) if walker is ValueRenderer._list else tuple.__repr__(head)
+    except Exception:  # a huge int refusing str(), a container changed by another thread
+        return None
+    if len(value) > count:
+        return text[:-1]  # more items follow: the closing bracket is not part of the prefix
+    return text
+
+
+_BASE_REPRS = {list.__repr__: list, tuple.__repr__: tuple, dict.__repr__: dict,
+               set.__repr__: set, frozenset.__repr__: frozenset}
+
+
+def _walker_for_subclass(kind: type):
+    """The walker of a builtin container subclass that keeps its base's ``__repr__``."""
+    base = _BASE_REPRS.get(getattr(kind, "__repr__", None))
+    # set and frozenset subclasses print their own type name, so only list/tuple/dict qualify
+    if base in (list, tuple, dict):
+        return _WALKERS[base]
+    return None
+
+
+def _size_of(value: object) -> str:
+    kind = type(value)
+    if kind is int:
+        return "int of %d bits" % value.bit_length()
+    unit = "chars" if kind is str else "bytes" if kind is bytes else "items"
+    try:
+        return "%s of %d %s" % (kind.__name__, len(value), unit)
+    except Exception:
+        return kind.__name__
+
+
+# -- source ---------------------------------------------------------------------------------
+
+
+def read_source(path: str) -> str:
+    """The script's text decoded as ``python`` decodes it (PEP 263 cookie, BOM, newlines)."""
+    with tokenize.open(path) as handle:
+        return handle.read()
+
+
+def source_lines(text: str) -> list:
+    """Line n of the script (1-based) at index n, each ending with one newline."""
+    return [""] + [line + "\n" for line in text.split("\n")]
+
+
+def marked_functions(tree: ast.AST, lines: list) -> list:
+    """(name, first line of its code object) of every def whose line carries MARKER."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and MARKER in lines[node.lineno]:
+            found.append((node.name, _first_line(node)))
+    return found
+
+
+def named_functions(tree: ast.AST, name: str) -> list:
+    """(name, first line) of the functions called ``name`` (or ``Class.name``) in the tree."""
+    wanted = name.split(".")
+    found = []
+
+    def visit(node: ast.AST, scope: list) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                path = scope + [child.name]
+                if not isinstance(child, ast.ClassDef) and path[-len(wanted):] == wanted:
+                    found.append((child.name, _first_line(child)))
+                visit(child, path)
+            else:
+                visit(child, scope)
+
+    visit(tree, [])
+    return found
+
+
+def _first_line(node) -> int:
+    """co_firstlineno of a def: its first decorator's line, else the def line."""
+    return min([node.lineno] + [d.lineno for d in node.decorator_list])
+
+
+class LineNames:
+    """Per code object and line: (bytecode offset, variable name) of the names the line uses.
+
+    Used to know which objects a line may have changed, so their cached
+    rendering is dropped. After a line event at offset ``lasti`` only
+    instructions at or after ``lasti`` on that line can run before the next
+    line event (a backward jump always raises a new line event).
+    """
+
+    _KINDS = ("LOAD_", "STORE_", "DELETE_")
+    _NOT_VARIABLES = ("ATTR", "METHOD", "CONST", "ASSERTION", "BUILD_CLASS", "SMALL_INT", "COMMON", "SPECIAL")
+
+    def __init__(self) -> None:
+        self._by_code: dict = {}
+
+    def for_line(self, code: types.CodeType, lineno: int) -> tuple:
+        table = self._by_code.get(code)
+        if table is None:
+            table = self._by_code[code] = self._scan(code)
+        return table.get(lineno, ())
+
+    def _scan(self, code: types.CodeType) -> dict:
+        table: dict = {}
+        line = code.co_firstlineno
+        for ins in dis.get_instructions(code):
+            number = getattr(ins, "line_number", None) if sys.version_info >= (3, 13) else ins.starts_line
+            if number is not None:
+                line = number
+            if not ins.opname.startswith(self._KINDS) or any(k in ins.opname for k in self._NOT_VARIABLES):
+                continue
+            names = ins.argval if isinstance(ins.argval, tuple) else (ins.argval,)
+            for name in names:
+                if isinstance(name, str):
+                    table.setdefault(line, []).append((ins.offset, name))
+        return {k: tuple(v) for k, v in table.items()}
+
+
+# -- the trace ------------------------------------------------------------------------------
+
+
+class TraceWriter:
+    """Frames to a file: the first half of the budgets as they come, then a ring of the last."""
+
+    def __init__(self, path: str, max_frames: int, max_bytes: int) -> None:
+        self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        self.pid = os.getpid()
+        self.max_frames = max_frames
+        self.max_bytes = max_bytes
+        self.head_frames_limit = max(1, max_frames // 2) if max_frames else 0
+        self.head_bytes_limit = max(1, max_bytes // 2) if max_bytes else 0
+        self.buffer: list = [FRAME_SEP]
+        self.buffered = len(FRAME_SEP)
+        self.bytes_written = 0
+        self.head_count = 0
+        self.head_bytes = len(FRAME_SEP)
+        self.in_head = True
+        self.last_ended_line = True  # the last frame ended with a newline
+        self.tail: deque = deque()
+        self.tail_bytes = 0
+        self.tail_frames_limit = 0
+        self.tail_bytes_limit = 0
+        self.total = 0
+        self.caps_fired: list = []
+
+    def add(self, text: str, size: int, ends_line: bool) -> None:
+        """One frame (without its closing separator); ``size`` is its UTF-8 length."""
+        self.total += 1
+        self.last_ended_line = ends_line
+        text += FRAME_SEP
+        size += len(FRAME_SEP)
+        if self.in_head:
+            self.head_count += 1
+            self.head_bytes += size
+            self._write(text, size)
+            if ends_line and self._head_full():
+                self.in_head = False
+                # the ring always keeps at least the last frame
+                self.tail_frames_limit = max(1, self.max_frames - self.head_count) if self.max_frames else 0
+                self.tail_bytes_limit = max(1, self.max_bytes - self.head_bytes) if self.max_bytes else 0
+            return
+        tail = self.tail
+        tail.append((text, size))
+        self.tail_bytes += size
+        while len(tail) > 1:
+            if self.tail_frames_limit and len(tail) > self.tail_frames_limit:
+                self._note_cap("max_frames")
+            elif self.tail_bytes_limit and self.tail_bytes > self.tail_bytes_limit:
+                self._note_cap("max_bytes")
+            else:
+                break
+            self.tail_bytes -= tail.popleft()[1]
+
+    def _head_full(self) -> bool:
+        return bool((self.head_frames_limit and self.head_count >= self.head_frames_limit)
+                    or (self.head_bytes_limit and self.head_bytes >= self.head_bytes_limit))
+
+    def _note_cap(self, cap: str) -> None:
+        if cap not in self.caps_fired:
+            self.caps_fired.append(cap)
+
+    @property
+    def dropped(self) -> int:
+        return self.total - self.head_count - len(self.tail)
+
+    def _write(self, text: str, size: int) -> None:
+        self.buffer.append(text)
+        self.buffered += size
+        if self.buffered > 1 << 20:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.fd is not None and os.getpid() == self.pid:
+            data = "".join(self.buffer).encode("utf-8", "surrogateescape")
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self.fd, view):]
+            self.bytes_written += len(data)
+        self.buffer = []
+        self.buffered = 0
+
+    def finish(self, closing_note: str | None) -> None:
+        """Write the gap note and the kept tail, then ``closing_note`` as the last frame."""
+        if self.dropped:
+            first_tail = self.total - len(self.tail) + 1
+            self._write(
+                "[cwm_tracer: %d frames cut here (frames %d..%d of %d); cap: %s]\n%s"
+                % (self.dropped, self.head_count + 1, first_tail - 1, self.total,
+                   ", ".join(self.caps_fired), FRAME_SEP), 0)
+        for text, size in self.tail:
+            self._write(text, size)
+        if closing_note:
+            self._write(closing_note + FRAME_SEP, 0)
+        self._flush()
+        os.close(self.fd)
+        self.fd = None
+
+    def forget_in_child(self) -> None:
+        """After a fork: the child must never write what the parent buffered."""
+        self.fd = None
+        self.buffer = []
+        self.tail = deque()
+
+
+class FrameState:
+    """One traced frame: its rendering cache and the line it last started."""
+
+    __slots__ = ("tracer", "cache", "lasti", "lineno", "is_namespace", "code")
+
+    def __init__(self, tracer: "Tracer", frame: types.FrameType) -> None:
+        self.tracer = tracer
+        self.code = frame.f_code
+        self.cache: dict = {}  # name -> (object, rendered '"name": "value"' or None to skip, stamp)
+        self.lasti = -1
+        self.lineno = 0
+        self.is_namespace = not (self.code.co_flags & CO_NEWLOCALS)  # module or class body
+
+    def trace(self, frame, event, arg):
+        tracer = self.tracer
+        if not tracer.active:
+            return None
+        try:
+            if event == "line":
+                tracer.on_line(self, frame)
+            elif event == "return":
+                tracer.on_return(self, frame, arg)
+            elif event == "exception":
+                tracer.on_exception(self, frame, arg)
+        except Exception as error:  # the tracer must never change what the script does
+            tracer.fail(error)
+            return None
+        return self.trace
+
+
+class Tracer:
+    def __init__(self, filename: str, lines: list, entry: tuple, writer: TraceWriter,
+                 max_value_chars: int, max_seconds: float) -> None:
+        self.filename = filename
+        self.lines = lines
+        self.extra_bytes = [len(line.encode("utf-8", "surrogateescape")) - len(line) for line in lines]
+        self.entry_name, self.entry_lines = entry  # entry_lines None: the module is the entry
+        self.writer = writer
+        self.renderer = ValueRenderer(max_value_chars)
+        self.max_seconds = max_seconds
+        self.line_names = LineNames()
+        self.active = True
+        self.started = False
+        self.entry_frame = None
+        self.ended = False
+        self.start_time = 0.0
+        self.deadline = float("inf")
+        self.stopped_by_time = False
+        self.error: str | None = None
+        self.stamp = 0  # one per event; orders renderings against the lines that may change objects
+        self.touched: dict = {}  # id(object) -> stamp of the last line that named it
+        self.floor = 0  # renderings older than this are invalid (touched was cleared)
+        self.name_json: dict = {}
+        # False until an object with its own __repr__ was rendered: until then no cached
+        # rendering depends on which lines ran, and lines need not be scanned for names
+        self.watching = False
+
+    # -- events ---------------------------------------------------------------------------
+
+    def on_call(self, frame, event, arg):
+        if frame.f_code.co_filename != self.filename or not self.active:
+            return None
+        try:
+            if not self.started:
+                if not self._is_entry(frame.f_code):
+                    return None
+                self.started = True
+                self.entry_frame = frame
+                self.start_time = time.perf_counter()
+                if self.max_seconds:
+                    self.deadline = self.start_time + self.max_seconds
+            elif self._out_of_time():
+                return None
+            state = FrameState(self, frame)
+            caller = frame.f_back
+            if self.watching and caller is not None and caller.f_code.co_filename == self.filename:
+                # the caller's line may already have changed what it passes: touch all of it
+                self._touch_line(caller, caller.f_code, caller.f_lineno, 0)
+            lineno = frame.f_lineno or frame.f_code.co_firstlineno  # a module's call event has line 0
+            self._emit(CALL_SEP + self._locals(state, frame) + ACTION_SEP, lineno, True)
+            return state.trace
+        except Exception as error:
+            self.fail(error)
+            return None
+
+    def on_line(self, state: FrameState, frame) -> None:
+        if self._out_of_time():
+            return
+        self._touch_previous(state, frame)
+        state.lineno = lineno = frame.f_lineno
+        state.lasti = frame.f_lasti
+        self._emit(LINE_SEP + self._locals(state, frame) + ACTION_SEP, lineno, True)
+
+    def on_return(self, state: FrameState, frame, value) -> None:
+        self._touch_previous(state, frame)
+        self._emit(RETURN_SEP + ACTION_SEP, frame.f_lineno, False, value)
+        if frame is self.entry_frame:
+            self.end()
+
+    def on_exception(self, state: FrameState, frame, triple) -> None:
+        self._touch_previous(state, frame)
+        self._emit(EXCEPTION_SEP + ACTION_SEP, frame.f_lineno, False, triple)
+
+    def _emit(self, head: str, lineno: int, ends_line: bool, value: object = None) -> None:
+        source = self.lines[lineno] if 0 < lineno < len(self.lines) else "\n"
+        text = head + source
+        if not ends_line:
+            text += ARG_SEP + json_string(self.renderer.render(value))
+        extra = self.extra_bytes[lineno] if 0 < lineno < len(self.lines) else 0
+        self.writer.add(text, len(text) + extra, ends_line)
+
+    # -- locals ---------------------------------------------------------------------------
+
+    def _locals(self, state: FrameState, frame) -> str:
+        self.stamp += 1
+        cache = state.cache
+        touched = self.touched
+        floor = self.floor
+        parts = []
+        for name, value in frame.f_locals.items():
+            entry = cache.get(name)
+            if entry is not None and entry[0] is value and entry[2] >= floor:
+                if entry[1] is None:
+                    continue
+                kind = type(value)
+                if kind in ATOMS or (kind not in _WALKERS and touched.get(id(value), -1) <= entry[2]
+                                     and _walker_for_subclass(kind) is None):
+                    parts.append(entry[1])
+                    continue
+            if state.is_namespace and (isinstance(value, SKIPPED_IN_MODULE)
+                                       or (name[:2] == "__" and name[-2:] == "__")):
+                cache[name] = (value, None, self.stamp)
+                continue
+            if not self.watching and type(value) not in ATOMS and type(value) not in _WALKERS:
+                self.watching = True
+            key = self.name_json.get(name)
+            if key is None:
+                key = self.name_json[name] = json_string(name) + ": "
+            pair = key + json_string(self.renderer.render(value))
+            cache[name] = (value, pair, self.stamp)
+            parts.append(pair)
+        return "{" + ", ".join(parts) + "}"
+
+    def _touch_previous(self, state: FrameState, frame) -> None:
+        if self.watching and state.lasti >= 0:
+            self._touch_line(frame, state.code, state.lineno, state.lasti, state)
+
+    def _touch_line(self, frame, code, lineno: int, lasti: int, state: FrameState | None = None) -> None:
+        """Mark the objects named by the part of ``lineno`` that ran as possibly changed."""
+        names = self.line_names.for_line(code, lineno)
+        if not names:
+            return
+        touched = self.touched
+        if len(touched) > 100000:
+            touched.clear()
+            self.floor = self.stamp + 1
+        stamp = self.stamp + 1  # renderings made from the next event on see it
+        local_values = frame.f_locals
+        global_values = frame.f_globals
+        for offset, name in names:
+            if offset < lasti:
+                continue
+            value = local_values.get(name, global_values.get(name))
+            if value is not None:
+                touched[id(value)] = stamp
+            if state is not None:
+                entry = state.cache.get(name)
+                if entry is not None:
+                    touched[id(entry[0])] = stamp
+
+    # -- control --------------------------------------------------------------------------
+
+    def _is_entry(self, code: types.CodeType) -> bool:
+        if self.entry_lines is None:
+            return code.co_name == "<module>"
+        return code.co_name == self.entry_name and code.co_firstlineno in self.entry_lines
+
+    def _out_of_time(self) -> bool:
+        if time.perf_counter() < self.deadline or not self.writer.last_ended_line:
+            return False
+        self.stopped_by_time = True
+        self.stop()
+        return True
+
+    def end(self) -> None:
+        """The entry returned: stop tracing for good."""
+        self.ended = True
+        self.stop()
+
+    def stop(self) -> None:
+        self.active = False
+        sys.settrace(None)
+        frame = sys._getframe()
+        while frame is not None:
+            frame.f_trace = None
+            frame = frame.f_back
+
+    def fail(self, error: BaseException) -> None:
+        self.error = "%s: %s" % (type(error).__name__, error)
+        self.stop()
+
+    def forget_in_child(self) -> None:
+        self.active = False
+        sys.settrace(None)
+        self.writer.forget_in_child()
+
+
+# -- running the script ---------------------------------------------------------------------
+
+
+def _settings_from(args: argparse.Namespace) -> dict:
+    return {name: getattr(args, name) for name in DEFAULTS}
+
+
+def _parse(argv: list) -> tuple:
+    script_args: list = []
+    if "--" in argv:
+        split = argv.index("--")
+        argv, script_args = argv[:split], argv[split + 1:]
+    parser = argparse.ArgumentParser(prog="cwm_tracer.py", description=__doc__.split("\n")[0])
+    parser.add_argument("script")
+    parser.add_argument("--out", required=True, help="the trace file to write")
+    parser.add_argument("--meta", required=True, help="the JSON metadata file to write")
+    parser.add_argument("--entry", default=None, help="function to trace (default: the marked one, else the module)")
+    parser.add_argument("--max-frames", type=int, default=DEFAULTS["max_frames"], help="0 = no cap")
+    parser.add_argument("--max-bytes", type=int, default=DEFAULTS["max_bytes"], help="0 = no cap")
+    parser.add_argument("--max-seconds", type=float, default=DEFAULTS["max_seconds"], help="0 = no cap")
+    parser.add_argument("--max-value-chars", type=int, default=DEFAULTS["max_value_chars"], help="0 = no cap")
+    args = parser.parse_args(argv)
+    for name in DEFAULTS:
+        if getattr(args, name) < 0:
+            parser.error("--%s must be 0 (no cap) or more" % name.replace("_", "-"))
+    return args, script_args
+
+
+def _choose_entry(tree, lines: list, requested: str | None) -> tuple:
+    """(name, set of first lines) of the entry function; lines None for the module."""
+    if requested:
+        found = named_functions(tree, requested) if tree is not None else []
+        if not found:
+            raise LookupError("no function named %r in the script" % requested)
+        return found[0][0], {line for _, line in found}, "option"
+    marked = marked_functions(tree, lines) if tree is not None else []
+    if marked:
+        return marked[0][0], {marked[0][1]}, "marker"
+    return "<module>", None, "module"
+
+
+def _callable_entry(namespace: dict, name: str, first_lines) -> types.FunctionType | None:
+    """The entry function if the script defined it at top level and it takes no arguments.
+
+    A marked function the script never called (the client's examples) is
+    called once after the script ends, as the client's tracer does.
+    """
+    function = namespace.get(name)
+    if first_lines is None or not isinstance(function, types.FunctionType):
+        return None
+    code = function.__code__
+    if code.co_firstlineno not in first_lines:
+        return None
+    required = code.co_argcount + code.co_kwonlyargcount - len(function.__defaults__ or ()) - len(
+        function.__kwdefaults__ or {})
+    return function if required == 0 else None
+
+
+def _write_json(path: str, data: dict) -> None:
+    temporary = path + ".tmp"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2)
+    os.replace(temporary, path)
+
+
+def _script_traceback(tb, filename: str):
+    """The traceback from the script's first frame on, as a plain run prints it."""
+    while tb is not None and tb.tb_frame.f_code.co_filename != filename:
+        tb = tb.tb_next
+    return tb
+
+
+def main(argv: list) -> int:
+    args, script_args = _parse(argv)
+    script = args.script
+    # ``python SCRIPT`` names the file by its absolute path from 3.9 on, as given before.
+    filename = os.path.abspath(script) if sys.version_info >= (3, 9) else script
+    settings = _settings_from(args)
+    meta = {
+        "tracer": "cwm_tracer", "format_version": FORMAT_VERSION, "complete": False,
+        "script": filename, "python": sys.version.split()[0], "settings": settings,
+    }
+    _write_json(args.meta, meta)
+    try:
+        text = read_source(script)
+    except (OSError, SyntaxError) as error:
+        sys.stderr.write("cwm_tracer: cannot read %s: %s\n" % (script, error))
+        return 2
+    lines = source_lines(text)
+    try:
+        tree = ast.parse(text, filename)
+    except (SyntaxError, ValueError):
+        tree = None
+    try:
+        entry_name, entry_lines, entry_source = _choose_entry(tree, lines, args.entry)
+    except LookupError as error:
+        meta["error"] = str(error)
+        _write_json(args.meta, meta)
+        sys.stderr.write("cwm_tracer: %s: %s\n" % (script, error))
+        return 2
+    meta.update({"entry": entry_name, "entry_source": entry_source,
+                 "entry_lines": sorted(entry_lines) if entry_lines else [1]})
+
+    writer = TraceWriter(args.out, args.max_frames, args.max_bytes)
+    tracer = Tracer(filename, lines, (entry_name, entry_lines), writer, args.max_value_chars, args.max_seconds)
+    module = types.ModuleType("__main__")
+    module.__dict__.update({
+        "__file__": filename, "__cached__": None, "__builtins__": builtins, "__spec__": None,
+        "__loader__": importlib.machinery.SourceFileLoader("__main__", filename), "__package__": None,
+    })
+    sys.modules["__main__"] = module
+    sys.argv = [script] + script_args
+    sys.path[0] = os.path.dirname(os.path.realpath(script))
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=tracer.forget_in_child)
+
+    started = time.perf_counter()
+    outcome: BaseException | None = None
+    try:
+        code = compile(text, filename, "exec")
+        sys.settrace(tracer.on_call)
+        try:
+            exec(code, module.__dict__)
+            uncalled = None if tracer.started else _callable_entry(module.__dict__, entry_name, entry_lines)
+            if uncalled is not None:
+                meta["entry_called_by_tracer"] = True
+                uncalled()
+        finally:
+            sys.settrace(None)
+    except BaseException as error:  # noqa: B036 - the script's own outcome, reported like python does
+        outcome = error
+    if os.getpid() != writer.pid:  # a forked child that ran on to the end: the parent reports
+        return _exit_like_python(outcome, filename)
+
+    tracing_seconds = (time.perf_counter() - tracer.start_time) if tracer.started else 0.0
+    closing = None
+    if tracer.stopped_by_time:
+        closing = "[cwm_tracer: tracing stopped after %.1f s (max_seconds=%g); the script ran on untraced]" % (
+            tracing_seconds, args.max_seconds)
+        writer._note_cap("max_seconds")
+    elif tracer.error:
+        closing = "[cwm_tracer: tracing stopped by an internal error: %s]" % tracer.error
+    writer.finish(closing)
+    kept_tail = len(writer.tail)
+    meta.update({
+        "complete": True,
+        "entry_reached": tracer.started,
+        "entry_finished": tracer.ended,
+        "frames_total": writer.total,
+        "frames_written": writer.head_count + kept_tail,
+        "frames_dropped": writer.dropped,
+        "first_kept": [1, writer.head_count] if writer.head_count else None,
+        "last_kept": [writer.total - kept_tail + 1, writer.total] if kept_tail else None,
+        "caps_fired": writer.caps_fired,
+        "stopped_by_time": tracer.stopped_by_time,
+        "values_cut": tracer.renderer.cut_count,
+        "tracer_error": tracer.error,
+        "bytes": writer.bytes_written,
+        "wall_seconds": round(time.perf_counter() - started, 3),
+        "tracing_seconds": round(tracing_seconds, 3),
+        "raised": outcome is not None and not isinstance(outcome, SystemExit),
+        "exception": None if outcome is None or isinstance(outcome, SystemExit)
+        else "%s: %s" % (type(outcome).__name__, outcome),
+        "exit_code": _exit_code(outcome),
+    })
+    _write_json(args.meta, meta)
+    return _exit_like_python(outcome, filename)
+
+
+def _exit_code(outcome: BaseException | None) -> int:
+    if outcome is None:
+        return 0
+    if isinstance(outcome, SystemExit):
+        code = outcome.code
+        return 0 if code is None else code if isinstance(code, int) else 1
+    return 130 if isinstance(outcome, KeyboardInterrupt) else 1
+
+
+def _exit_like_python(outcome: BaseException | None, filename: str) -> int:
+    if outcome is None:
+        return 0
+    if isinstance(outcome, SystemExit):
+        raise outcome  # python prints a non-int code and picks the status itself
+    tb = _script_traceback(outcome.__traceback__, filename)
+    sys.excepthook(type(outcome), outcome.with_traceback(tb), tb)
+    return _exit_code(outcome)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

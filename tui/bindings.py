@@ -1,0 +1,88 @@
+"""Every key binding of the app, with ids, in one place.
+
+A binding id reads "group.verb"; the command palette shows it as
+"group: verb" and ``[ui.keys]`` in the config file remaps it by id
+(``"row.reject" = "X"``). Single-letter keys are plain, non-priority
+bindings: a focused text field consumes printable keys first, so they are
+off while one has focus and come back when escape leaves the field.
+"""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+APP_BINDINGS = [
+    Binding("q", "quit", "Quit", id="app.quit"),
+    Binding("ctrl+c", "quit", "Quit", id="app.quit_anywhere", show=False, priority=True),
+    Binding("f1,question_mark", "help", "Help", id="app.help", key_display="F1/?"),
+    Binding("ctrl+p", "command_palette", "Commands", id="app.palette", show=False),
+]
+
+QUEUE_BINDINGS = [
+    Binding("enter", "open_row", "Open", id="queue.open"),
+    Binding("slash", "search", "Search", id="queue.search", key_display="/"),
+    Binding("s", "cycle_filter('status')", "Status", id="queue.filter_status"),
+    Binding("v", "cycle_filter('verdict')", "Verdict", id="queue.filter_verdict"),
+    Binding("c", "cycle_filter('competition')", "Competition", id="queue.filter_competition"),
+    Binding("escape", "clear_filters", "Clear filters", id="queue.clear_filters", show=False),
+]
+
+TASK_BINDINGS = [
+    Binding("x", "reject", "Reject", id="row.reject"),
+    Binding("f", "set_fixable(True)", "Fixable", id="row.fixable"),
+    Binding("n", "set_fixable(False)", "Unfixable", id="row.not_fixable"),
+    Binding("b", "toggle_bug_confirmed", "Bug confirmed", id="row.bug_confirmed", show=False),
+    Binding("d", "mark_done", "Done", id="row.done"),
+    Binding("u,ctrl+z", "undo", "Undo", id="row.undo", key_display="u"),
+    Binding("right_square_bracket", "move_row(1)", "Next row", id="row.next", key_display="]", show=False),
+    Binding("left_square_bracket", "move_row(-1)", "Previous row", id="row.previous", key_display="[",
+            show=False),
+    Binding("o", "run('original')", "Run", id="run.original", tooltip="Run the step's buggy code"),
+    Binding("r", "run('fix')", "Run fix", id="run.fix"),
+    Binding("k", "cancel_run", "Cancel run", id="run.cancel", show=False),
+    Binding("t", "trace", "Trace", id="trace.buggy"),
+    Binding("g", "grade", "Grade", id="grade.fix", show=False),
+    Binding("a", "new_step", "New step", id="step.new", show=False),
+    Binding("greater_than_sign", "move_step(1)", "Next step", id="step.next", show=False, key_display=">"),
+    Binding("less_than_sign", "move_step(-1)", "Previous step", id="step.previous", show=False,
+            key_display="<"),
+    Binding("e", "external_editor", "$EDITOR", id="code.external_editor", show=False),
+    Binding("l", "jump_to_failing_line", "Go to failing line", id="code.failing_line", show=False),
+    Binding("w", "toggle_diff", "Diff of the fix", id="code.diff", show=False),
+    Binding("1", "show_pane('metadata')", "Metadata", id="pane.metadata", show=False),
+    Binding("2", "show_pane('code')", "Code", id="pane.code", show=False),
+    Binding("3", "show_pane('output')", "Output", id="pane.output", show=False),
+    Binding("4", "show_pane('trace')", "Trace", id="pane.trace", show=False),
+    Binding("5", "show_pane('annotation')", "Annotation", id="pane.annotation", show=False),
+    Binding("f3", "cycle_pane(1)", "Next pane", id="pane.next", show=False),
+    Binding("f2", "cycle_pane(-1)", "Previous pane", id="pane.previous", show=False),
+    Binding("z,f4", "toggle_zoom", "Zoom", id="pane.zoom", key_display="z"),
+    Binding("enter", "edit_pane", "Edit", id="pane.edit", show=False),
+    Binding("escape", "leave", "Back", id="pane.leave", key_display="esc"),
+]
+
+# Reject reasons as the store names them, each with the key that picks it in the reject prompt.
+REJECT_REASON_KEYS = {
+    "incomplete": ("i", "incomplete code"),
+    "no_code": ("c", "no code (prose)"),
+    "not_buggy": ("b", "not buggy"),
+    "time_limit": ("t", "ran past the limit"),
+    "other": ("o", "other"),
+}
+
+REJECT_BINDINGS = [
+    Binding(key, f"choose('{reason}')", label, id=f"reject.{reason}")
+    for reason, (key, label) in REJECT_REASON_KEYS.items()
+] + [Binding("escape", "choose('')", "Cancel", id="reject.cancel")]
+
+ALL_BINDINGS = APP_BINDINGS + QUEUE_BINDINGS + TASK_BINDINGS + REJECT_BINDINGS
+
+
+def binding_ids() -> set[str]:
+    return {b.id for b in ALL_BINDINGS if b.id}
+
+
+def palette_name(binding: Binding) -> str:
+    """'row.not_fixable' -> 'row: not fixable'."""
+    group, _, verb = (binding.id or binding.action).partition(".")
+    return f"{group}: {verb.replace('_', ' ')}"

@@ -1,0 +1,84 @@
+"""``nodefix grade``: grade a step's fixed code with the client's grading script and keep the result."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+HELP = "grade a step's fixed code with the client's grade command; kept with its latest run"
+ORDER = 52
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dataset", type=Path, help="the dataset parquet, or its workspace folder")
+    parser.add_argument("--workspace", type=Path, metavar="DIR", help="the workspace folder to use")
+    parser.add_argument("--id", required=True, dest="row_id", help="the row id")
+    parser.add_argument("--step", type=int, default=0, metavar="K", help="the debug step (default 0)")
+    parser.add_argument("--code", type=Path, metavar="FILE", help="grade this file instead of the step's fixed code")
+    parser.add_argument("--timeout", type=float, metavar="S", help="seconds before the grade command is stopped")
+    parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    from runner.grading import DEFAULT_TIMEOUT, describe_grade, grade
+    from workspace.config import load_config
+    from workspace.errors import InputError
+    from workspace.store import open_workspace
+
+    if args.timeout is not None and args.timeout <= 0:
+        raise InputError(f"--timeout must be more than 0 seconds, not {args.timeout}")
+    code = _read_code(args.code) if args.code is not None else None
+    ws = open_workspace(args.dataset, args.workspace)
+    try:
+        print(f"nodefix: workspace {ws.path}", file=sys.stderr)
+        row = ws.source(args.row_id)
+        steps = ws.steps(args.row_id)
+        if not 0 <= args.step < len(steps):
+            raise InputError(f"row {args.row_id!r}: no step {args.step} (it has steps 0..{len(steps) - 1})")
+        if code is None:
+            code = steps[args.step].fixed_code
+            if not code.strip():
+                raise InputError(f"row {args.row_id!r} step {args.step}: no fixed code yet; give --code FILE")
+        run_record = _latest_run_of(ws.runs(args.row_id, args.step), code)
+        if run_record is None:
+            raise InputError(f"row {args.row_id!r} step {args.step}: this code was never run, so there is no run "
+                             f"to attach the grade to; run it first (nodefix run)")
+        config = load_config(ws.dataset.path)
+        out_dir = Path(tempfile.mkdtemp(prefix="grade-", dir=run_record["run_dir"]))
+        code_path = out_dir / "code.py"
+        code_path.write_text(code, encoding="utf-8")
+        result = grade(code_path, row.competition_id, config.grade, out_dir,
+                       timeout=args.timeout or DEFAULT_TIMEOUT)
+        ws.add_grade(run_record["id"], result)
+        print(json.dumps(result, indent=2) if args.json else f"run {run_record['id']}: {describe_grade(result)}")
+        return 0 if "error" not in result else 1
+    finally:
+        ws.close()
+
+
+def _read_code(path: Path) -> str:
+    from workspace.errors import InputError
+
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the code to grade ({exc})") from None
+
+
+def _latest_run_of(runs: list[dict], code: str) -> dict | None:
+    """The newest run whose script (kept in its run folder) is exactly ``code``."""
+    from runner.spec import SCRIPT_NAME
+
+    for run in reversed(runs):
+        if not run.get("run_dir"):
+            continue
+        script = Path(run["run_dir"]) / "scratch" / SCRIPT_NAME
+        try:
+            if script.read_text(encoding="utf-8") == code:
+                return run
+        except (OSError, UnicodeDecodeError):
+            continue
+    return None

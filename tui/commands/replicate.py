@@ -1,0 +1,144 @@
+"""``nodefix replicate``: run every row's original code once and store the verdicts (pre-triage)."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import signal
+import sys
+import threading
+from pathlib import Path
+
+HELP = "run every row's original code once in the sandbox, N at a time (Ctrl-C stops, a rerun resumes)"
+ORDER = 51
+
+_MATCH_LABELS = {
+    "same": "same error as recorded",
+    "different": "not the recorded error",
+    "no_recorded": "recorded output had no error",
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dataset", type=Path, help="the dataset parquet, or its workspace folder")
+    parser.add_argument("--workspace", type=Path, metavar="DIR", help="the workspace folder to use")
+    parser.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="runs at a time (default 1)")
+    parser.add_argument("--backend", metavar="B",
+                        help="sandbox backend: auto, bubblewrap, local or apptainer (default: from the config)")
+    parser.add_argument("--time-limit", type=float, metavar="S", help="seconds per run (default: from the config)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from runner.backends import get_backend
+    from runner.replicate import replicate
+    from workspace.config import load_config
+    from workspace.errors import InputError
+    from workspace.store import open_workspace
+
+    if args.jobs < 1:
+        raise InputError(f"--jobs must be at least 1, not {args.jobs}")
+    if args.time_limit is not None and args.time_limit <= 0:
+        raise InputError(f"--time-limit must be more than 0 seconds, not {args.time_limit}")
+    ws = open_workspace(args.dataset, args.workspace)
+    try:
+        print(f"nodefix: workspace {ws.path}", file=sys.stderr)
+        config = load_config(ws.dataset.path).with_overrides(
+            run={"backend": args.backend, "time_limit": args.time_limit})
+        backend = get_backend(config.run)
+        problem = backend.check(config.run)
+        if problem is not None:
+            raise InputError(f"run.backend: {backend.name} cannot run here: {problem}")
+        for notice in backend.notices(config.run):
+            print(notice, file=sys.stderr)
+        console = Console(stderr=True)
+        stop = threading.Event()
+        with _stop_on_ctrl_c(stop, console), _ProgressBar(console) as bar:
+            replicate(ws, config, args.jobs, bar.update, stop)
+        _print_table(ws, Console())
+        if stop.is_set():
+            # plain print: the command must not be wrapped, users copy it
+            print(f"Stopped. Finished rows are stored; resume with: {_resume_command(args)}", file=sys.stderr)
+            return 130
+        return 0
+    finally:
+        ws.close()
+
+
+class _ProgressBar:
+    """A rich progress bar fed by ``runner.replicate.Progress`` updates."""
+
+    def __init__(self, console) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
+            TimeRemainingColumn
+
+        self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                             TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False)
+        self._task = None
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.stop()  # also after a stop or a failure, so the terminal gets its cursor back
+
+    def update(self, progress) -> None:
+        if self._task is None:
+            if progress.skipped:
+                self._bar.console.print(f"{progress.skipped} rows already replicated: skipped")
+            if not progress.total:
+                return
+            self._bar.start()
+            self._task = self._bar.add_task("replicating", total=progress.total)
+        last = f"{progress.row_id}: {progress.verdict}" if progress.row_id else "replicating"
+        self._bar.update(self._task, completed=progress.done, description=last[:40])
+
+
+class _stop_on_ctrl_c:
+    """The first Ctrl-C sets ``stop`` (running runs are cancelled, nothing new starts); a second one aborts."""
+
+    def __init__(self, stop: threading.Event, console) -> None:
+        self.stop = stop
+        self.console = console
+        self.previous = None
+
+    def __enter__(self) -> None:
+        self.previous = signal.signal(signal.SIGINT, self._handle)
+
+    def __exit__(self, *exc: object) -> None:
+        signal.signal(signal.SIGINT, self.previous)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        self.stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        self.console.print("Stopping: cancelling the running rows (Ctrl-C again to abort)...")
+
+
+def _print_table(ws, console) -> None:
+    from rich.table import Table
+
+    from runner.replicate import replication_table
+
+    kinds, matches = replication_table(ws)
+    table = Table(title=f"Replication of {len(ws.dataset)} rows")
+    table.add_column("verdict")
+    table.add_column("rows", justify="right")
+    for kind, count in kinds.most_common():
+        table.add_row(str(kind), str(count))
+    table.add_section()
+    for match, count in matches.most_common():
+        table.add_row(_MATCH_LABELS.get(match, match), str(count))
+    console.print(table)
+
+
+def _resume_command(args: argparse.Namespace) -> str:
+    words = ["nodefix", "replicate", str(args.dataset)]
+    if args.workspace is not None:
+        words += ["--workspace", str(args.workspace)]
+    words += ["--jobs", str(args.jobs)]
+    if args.backend:
+        words += ["--backend", args.backend]
+    if args.time_limit is not None:
+        words += ["--time-limit", f"{args.time_limit:g}"]
+    return shlex.join(words)

@@ -1,0 +1,116 @@
+"""``nodefix run``: run one row's code (or a fix from a file) in the sandbox, store the run, print the verdict."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+
+HELP = "run a row's code (or a fixed version from a file) in the sandbox and print the verdict"
+ORDER = 50
+
+MATCH_WORDS = {
+    "same": "same error as recorded",
+    "different": "NOT the recorded error",
+    "no_recorded": "the recorded output had no error",
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dataset", type=Path, help="the dataset parquet, or its workspace folder")
+    parser.add_argument("--workspace", type=Path, metavar="DIR", help="the workspace folder to use")
+    parser.add_argument("--id", required=True, dest="row_id", help="the row id")
+    parser.add_argument("--step", type=int, default=0, metavar="K", help="the debug step whose code runs (default 0)")
+    parser.add_argument("--code", type=Path, metavar="FILE", help="run this file instead, stored as a fix of the step")
+    parser.add_argument("--backend", choices=("auto", "bubblewrap", "local", "apptainer"),
+                        help="sandbox backend (default: from the config, else auto)")
+    parser.add_argument("--time-limit", type=float, metavar="S", help="seconds before the run is ended")
+    parser.add_argument("--json", action="store_true", help="print the stored run record as JSON")
+    parser.add_argument("--quiet", action="store_true", help="do not stream the script's output")
+
+
+def run(args: argparse.Namespace) -> int:
+    from runner.execute import execute
+    from runner.spec import RunSpec
+    from workspace.config import load_config
+    from workspace.errors import InputError
+    from workspace.store import open_workspace
+
+    if args.time_limit is not None and args.time_limit <= 0:
+        raise InputError(f"--time-limit must be more than 0 seconds, not {args.time_limit}")
+    fix = _read_code(args.code) if args.code is not None else None
+    ws = open_workspace(args.dataset, args.workspace)
+    try:
+        print(f"nodefix: workspace {ws.path}", file=sys.stderr)
+        row = ws.source(args.row_id)
+        steps = ws.steps(args.row_id)
+        if not 0 <= args.step < len(steps):
+            raise InputError(f"row {args.row_id!r}: no step {args.step} (it has steps 0..{len(steps) - 1})")
+        step = steps[args.step]
+        if fix is None:
+            purpose, code = "original", step.code
+            recorded = row.term_out if args.step == 0 else step.observed_output
+        else:
+            purpose, code, recorded = "fix", fix, None
+        config = load_config(ws.dataset.path).with_overrides(
+            run={"backend": args.backend, "time_limit": args.time_limit})
+        spec = RunSpec(code=code, competition_id=row.competition_id, settings=config.run,
+                       run_dir=ws.run_dir(args.row_id, args.step))
+        stream = sys.stderr if args.json else sys.stdout
+        on_output = None if args.quiet else _writer(stream)
+        cancel = threading.Event()
+        with _cancel_on_ctrl_c(cancel):
+            result = execute(spec, on_output=on_output, cancel=cancel, recorded_output=recorded)
+        record = result.to_record()
+        run_id = ws.add_run(args.row_id, args.step, purpose, record)
+        if on_output is not None and result.output_tail and not result.output_tail.endswith("\n"):
+            print(file=stream)
+        if args.json:
+            print(json.dumps({"id": run_id, "purpose": purpose, **record}, indent=2))
+        else:
+            print(_verdict_line(args.row_id, args.step, purpose, run_id, record))
+        return 1 if result.verdict.kind == "environment" else 0
+    finally:
+        ws.close()
+
+
+def _verdict_line(row_id: str, k: int, purpose: str, run_id: int, record: dict) -> str:
+    verdict = record["verdict"]
+    line = f"{row_id} step {k} ({purpose}) run {run_id}: {verdict['kind']}: {verdict['detail']}"
+    if verdict.get("match"):
+        line += f" [{MATCH_WORDS.get(verdict['match'], verdict['match'])}]"
+    return f"{line} ({record['duration']:.1f} s, log {record['log_path']})"
+
+
+def _writer(stream):
+    def write(text: str) -> None:
+        stream.write(text)
+        stream.flush()
+
+    return write
+
+
+def _read_code(path: Path) -> str:
+    from workspace.errors import InputError
+
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the code to run ({exc})") from None
+
+
+class _cancel_on_ctrl_c:
+    """Ctrl-C cancels the run (its processes are ended and the cancelled run is stored)."""
+
+    def __init__(self, cancel: threading.Event) -> None:
+        self.cancel = cancel
+        self.previous = None
+
+    def __enter__(self) -> None:
+        self.previous = signal.signal(signal.SIGINT, lambda signum, frame: self.cancel.set())
+
+    def __exit__(self, *exc: object) -> None:
+        signal.signal(signal.SIGINT, self.previous)

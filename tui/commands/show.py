@@ -1,0 +1,58 @@
+"""``nodefix show``: one row's source, status and debug steps."""
+
+from __future__ import annotations
+
+import argparse
+
+from workspace.command_args import add_target_arguments
+from workspace.vocabulary import flag_word
+
+HELP = "show one row: its source fields, status and every debug step (or one)"
+ORDER = 31
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_target_arguments(parser)
+    parser.add_argument("--id", required=True, dest="row_id", metavar="ID", help="the row's id")
+    parser.add_argument("--step", type=int, metavar="K", help="only debug step K")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    from dataclasses import asdict
+
+    from workspace.command_args import open_target
+
+    with open_target(args) as ws:
+        source = ws.source(args.row_id)
+        status, reason, note = ws.status(args.row_id)
+        steps = [ws.step(args.row_id, args.step)] if args.step is not None else ws.steps(args.row_id)
+        claimed_by = ws.claimed_by(args.row_id)
+    if args.json:
+        print(json.dumps({"source": asdict(source), "status": status, "reject_reason": reason, "note": note,
+                          "claimed_by": claimed_by, "steps": [asdict(s) for s in steps]}, indent=1))
+        return 0
+    print(f"id: {source.id}  (row {source.index})")
+    print(f"competition: {source.competition_id}")
+    print(f"status: {status}" + (f" ({reason})" if reason else "") + (f" - {note}" if note else ""))
+    if claimed_by:
+        print(f"claimed by: {claimed_by}")
+    print(f"exec_time: {source.exec_time}")
+    _section("plan", source.plan)
+    _section("analysis", source.analysis)
+    for step in steps:
+        print(f"\n===== debug step {step.index} =====")
+        print(f"bug_confirmed: {flag_word(step.bug_confirmed)}  fixable: {flag_word(step.fixable)}  "
+              f"bug_fixed: {flag_word(step.bug_fixed)}")
+        verdict = (step.verification or {}).get("verdict") or {}
+        print(f"verification: {verdict.get('kind', '-')}" + (f" ({verdict['detail']})" if verdict.get("detail") else ""))
+        print(f"annotator: {step.annotator or '-'}  time spent: {step.time_spent:.0f}s")
+        for name in ("code", "observed_output", "revised_analysis", "revised_plan", "cwm_analysis", "fixed_code"):
+            _section(name, getattr(step, name))
+    return 0
+
+
+def _section(title: str, text: str) -> None:
+    print(f"--- {title} ---")
+    print(text.rstrip("\n") if text.strip() else "(empty)")

@@ -1,0 +1,59 @@
+"""``nodefix trace``: trace one step's code headless in the sandbox and store the trace."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from workspace.command_args import add_target_arguments
+
+HELP = "trace a row's code (or a fix) in the sandbox with the CWM tracer and store the trace"
+ORDER = 60
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_target_arguments(parser)
+    parser.add_argument("--id", required=True, dest="row_id", metavar="ID", help="the row's id")
+    parser.add_argument("--step", type=int, default=0, metavar="K", help="the debug step (default 0)")
+    parser.add_argument("--code", type=Path, metavar="FILE", help="trace this code (e.g. a fix) instead of the step's")
+    parser.add_argument("--entry", default="auto", metavar="FUNC|auto|script",
+                        help="where tracing starts: a function, 'auto' (the innermost script function in the "
+                             "recorded traceback; the default) or 'script' (the whole script)")
+    parser.add_argument("--out", type=Path, metavar="FILE", help="also copy the trace to FILE")
+
+
+def run(args: argparse.Namespace) -> int:
+    import shutil
+
+    from tracer_adapter.adapter import summary_line, trace_step
+    from workspace.command_args import open_target
+    from workspace.config import load_config
+    from workspace.errors import InputError
+
+    code = None
+    if args.code is not None:
+        try:
+            code = args.code.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{args.code}: cannot read the code to trace ({exc})") from None
+    entry = None if args.entry == "script" else args.entry
+    with open_target(args) as ws:
+        config = load_config(ws.dataset.path)
+        record = trace_step(ws, config, args.row_id, args.step, code=code, entry=entry,
+                            on_output=_echo_to_stderr)
+    print(f"trace: {record['trace_path']}")
+    print(f"metadata: {record['meta_path']}")
+    if args.out is not None:
+        try:
+            shutil.copyfile(record["trace_path"], args.out)
+        except OSError as exc:
+            raise InputError(f"{args.out}: cannot write the trace copy ({exc.strerror})") from None
+        print(f"copied to: {args.out}")
+    print(summary_line(record))
+    return 0
+
+
+def _echo_to_stderr(text: str) -> None:
+    sys.stderr.write(text)
+    sys.stderr.flush()

@@ -1,0 +1,28 @@
+"""``nodefix validate``: check a deliverable parquet against the contract."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+HELP = "check a deliverable parquet; list every violation (exit 1), or exit 0 when clean"
+ORDER = 41
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("deliverable", metavar="DELIVERABLE", type=Path, help="the deliverable parquet")
+    parser.add_argument("--source", type=Path, metavar="SRC", help="the source dataset: every id must be there")
+
+
+def run(args: argparse.Namespace) -> int:
+    from workspace.validate import validate_deliverable
+
+    violations = validate_deliverable(args.deliverable, args.source)
+    for violation in violations:
+        print(f"{args.deliverable}: {violation}")
+    if violations:
+        print(f"{len(violations)} violation(s)", file=sys.stderr)
+        return 1
+    print(f"{args.deliverable}: ok")
+    return 0

@@ -1,0 +1,238 @@
+"""The queue: every row of the dataset in one DataTable, with progress, filters and search."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Input, Static
+from textual.widgets.data_table import RowKey
+
+from tui.bindings import QUEUE_BINDINGS
+from tui.widgets.key_bar import KeyBar
+from workspace.store import STATUSES, RowSummary, Workspace
+
+COLUMNS = (("id", 14), ("competition", 22), ("status", 11), ("verdict", 13), ("match", 9),
+           ("steps", 5), ("time", 6))
+SEARCH_COLUMNS = ("id", "competition_id", "plan", "analysis", "code")
+_SEARCH_DELAY = 0.2  # seconds after the last keystroke in the search field
+
+
+def short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def duration(seconds: float) -> str:
+    if seconds < 1:
+        return "—"
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes}m{int(seconds % 60):02d}"
+    return f"{minutes // 60}h{minutes % 60:02d}"
+
+
+def row_cells(summary: RowSummary) -> tuple[str, ...]:
+    status = summary.status
+    if summary.reject_reason:
+        status = f"rej:{summary.reject_reason}"
+    if summary.claimed_by:
+        status = "claimed"
+    return (short(summary.id, COLUMNS[0][1]), short(summary.competition_id, COLUMNS[1][1]), short(status, 11),
+            summary.verdict or "—", summary.match or "—", str(summary.n_steps), duration(summary.time_spent))
+
+
+@dataclass
+class Filters:
+    status: str = ""
+    verdict: str = ""
+    competition: str = ""
+    search: str = ""
+    search_hits: set[str] | None = field(default=None, repr=False)  # ids matching `search`; None: no search
+
+    def keeps(self, summary: RowSummary) -> bool:
+        return ((not self.status or summary.status == self.status)
+                and (not self.verdict or (summary.verdict or "none") == self.verdict)
+                and (not self.competition or summary.competition_id == self.competition)
+                and (self.search_hits is None or summary.id in self.search_hits))
+
+    def describe(self) -> str:
+        parts = [f"{name}={value}" for name, value in
+                 (("status", self.status), ("verdict", self.verdict), ("competition", self.competition),
+                  ("search", self.search)) if value]
+        return " · filter: " + ", ".join(parts) + " (esc clears)" if parts else ""
+
+
+class QueueScreen(Screen):
+    """Every row: Enter opens one in the task view."""
+
+    BINDINGS = QUEUE_BINDINGS
+    AUTO_FOCUS = "#queue-table"
+    HELP = ("The queue lists every row of the dataset. Up/down move, Enter opens the row. / searches "
+            "ids and text (plan, analysis, code) as you type; s, v and c cycle the status, verdict "
+            "and competition filters; escape clears them. The header counts rows done, rejected and "
+            "left, and the time you spent today.")
+
+    DEFAULT_CSS = """
+    QueueScreen #queue-header { height: 1; padding: 0 1; }
+    QueueScreen #queue-search { height: 1; border: none; padding: 0 1; display: none; }
+    QueueScreen.searching #queue-search { display: block; }
+    QueueScreen #queue-table { height: 1fr; }
+    """
+
+    def __init__(self, ws: Workspace) -> None:
+        super().__init__()
+        self.ws = ws
+        self.summaries: list[RowSummary] = []
+        self.by_id: dict[str, RowSummary] = {}
+        self.shown_ids: list[str] = []  # ids in table order
+        self._row_keys: dict[str, RowKey] = {}
+        self.filters = Filters()
+        self._search_timer: Timer | None = None
+        self._wanted: str | None = None  # a row to put the cursor on once the table is filled
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="queue-header", markup=False)
+        yield Input(placeholder="search ids and text", id="queue-search", compact=True)
+        yield DataTable(id="queue-table", cursor_type="row", zebra_stripes=True)
+        yield KeyBar()
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#queue-table", DataTable)
+
+    def on_mount(self) -> None:
+        for name, width in COLUMNS:
+            self.table.add_column(name, width=width, key=name)
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        if self.summaries:
+            self.reload()
+
+    # ---- data
+
+    def reload(self) -> None:
+        """Read the summaries again and show them, keeping the cursor on the same row."""
+        current = self.current_id() if self.summaries else self._wanted
+        self.summaries = self.ws.summaries()
+        self.by_id = {s.id: s for s in self.summaries}
+        self._fill(keep=current)
+
+    def _fill(self, keep: str | None = None) -> None:
+        table = self.table
+        self.shown_ids = [s.id for s in self.summaries if self.filters.keeps(s)]
+        table.clear()
+        keys = table.add_rows(row_cells(self.by_id[row_id]) for row_id in self.shown_ids)
+        self._row_keys = dict(zip(self.shown_ids, keys))
+        if keep in self._row_keys:
+            table.move_cursor(row=self.shown_ids.index(keep), animate=False, scroll=True)
+        self._show_header()
+
+    def _show_header(self) -> None:
+        done = sum(s.status == "done" for s in self.summaries)
+        rejected = sum(s.status == "rejected" for s in self.summaries)
+        left = len(self.summaries) - done - rejected
+        today = today_seconds(self.ws)
+        shown = f" · showing {len(self.shown_ids)}" if len(self.shown_ids) != len(self.summaries) else ""
+        self.query_one("#queue-header", Static).update(
+            f"done {done} · rejected {rejected} · left {left} · today {duration(today)}{shown}"
+            f"{self.filters.describe()}")
+
+    def current_id(self) -> str | None:
+        row = self.table.cursor_row if self.shown_ids else None
+        return self.shown_ids[row] if row is not None and 0 <= row < len(self.shown_ids) else None
+
+    def select(self, row_id: str) -> None:
+        """Put the cursor on ``row_id`` (once the table is filled, if it is not yet)."""
+        self._wanted = row_id
+        if row_id in self._row_keys:
+            self.table.move_cursor(row=self.shown_ids.index(row_id), animate=False, scroll=True)
+
+    def neighbour(self, row_id: str, delta: int) -> str | None:
+        """The row ``delta`` places from ``row_id`` in the queue as filtered now."""
+        order = self.shown_ids if row_id in self._row_keys else self.ws.dataset.ids
+        position = order.index(row_id) + delta
+        return order[position] if 0 <= position < len(order) else None
+
+    # ---- actions
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_row()
+
+    def action_open_row(self) -> None:
+        row_id = self.current_id()
+        if row_id is not None:
+            self.app.open_row(row_id)
+
+    def action_search(self) -> None:
+        self.add_class("searching")
+        self.query_one("#queue-search", Input).focus()
+
+    def action_cycle_filter(self, kind: str) -> None:
+        if kind == "status":
+            choices = list(STATUSES)
+        elif kind == "verdict":
+            choices = sorted({s.verdict or "none" for s in self.summaries})
+        else:
+            choices = sorted({s.competition_id for s in self.summaries})
+        current = getattr(self.filters, kind)
+        cycle = ["", *choices]
+        setattr(self.filters, kind, cycle[(cycle.index(current) + 1) % len(cycle)] if current in cycle else "")
+        self._fill(keep=self.current_id())
+
+    def action_clear_filters(self) -> None:
+        search = self.query_one("#queue-search", Input)
+        if search.has_focus:
+            self.table.focus()
+            return
+        self.filters = Filters()
+        search.value = ""
+        self.remove_class("searching")
+        self._fill(keep=self.current_id())
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search_timer = self.set_timer(_SEARCH_DELAY, self._apply_search)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self._apply_search()
+        self.table.focus()
+
+    def _apply_search(self) -> None:
+        text = self.query_one("#queue-search", Input).value.strip()
+        self.filters.search = text
+        self.filters.search_hits = matching_ids(self.ws.dataset.table, text) if text else None
+        self._fill(keep=self.current_id())
+
+
+def matching_ids(table: pa.Table, text: str) -> set[str]:
+    """Ids of rows whose id or text columns contain ``text`` (any case)."""
+    mask = None
+    for name in SEARCH_COLUMNS:
+        column = table.column(name)
+        if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+            column = pc.cast(column, pa.string())
+        hits = pc.fill_null(pc.match_substring(column, text, ignore_case=True), False)
+        mask = hits if mask is None else pc.or_(mask, hits)
+    return set(pc.filter(table.column("id"), mask).to_pylist())
+
+
+def today_key(ws: Workspace) -> str:
+    return f"time_today:{ws.annotator}"
+
+
+def today_seconds(ws: Workspace) -> float:
+    state = ws.ui_state(today_key(ws)) or {}
+    return float(state.get("seconds", 0.0)) if state.get("date") == time.strftime("%Y-%m-%d") else 0.0
+
+
+def add_today(ws: Workspace, seconds: float) -> None:
+    """Count ``seconds`` of work towards today's total shown in the queue header."""
+    ws.set_ui_state(today_key(ws), {"date": time.strftime("%Y-%m-%d"), "seconds": today_seconds(ws) + seconds})

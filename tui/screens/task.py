@@ -1,0 +1,664 @@
+"""The task view: one row's panes, the keys that decide, runs, autosave, claims and time.
+
+Panes: metadata, code, output, trace, annotation. Below WIDE_COLUMNS one pane
+fills the screen (tabs and 1-5 / F2 F3 switch); from WIDE_COLUMNS up, the
+chosen one of metadata / code / trace sits left and output above annotation
+right. ``z`` zooms the focused pane to the whole screen.
+
+Nothing typed is lost: edits are saved at most SAVE_DELAY after the first
+unsaved keystroke, and again on blur, step or row change and quit.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from textual import work
+from textual.app import ComposeResult, SuspendNotSupported
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Static, Tab, Tabs, TextArea
+from textual.worker import get_current_worker
+
+from runner.spec import RunSpec
+from runner.tracebacks import parse_error
+from tui.bindings import TASK_BINDINGS
+from tui.screens.queue import add_today
+from tui.screens.reject import RejectScreen
+from tui.widgets.annotation_pane import TEXT_FIELDS, AnnotationPane
+from tui.widgets.code_pane import CodePane
+from tui.widgets.file_watch import FileWatcher
+from tui.widgets.key_bar import KeyBar
+from tui.widgets.metadata_pane import MetadataPane, description_path
+from tui.widgets.output_pane import OutputPane, describe_match
+from tui.widgets.pane import Pane
+from tui.widgets.trace_browser import TraceBrowser
+from tui.widgets.trace_pane import TracePane
+from workspace.config import Config
+from workspace.errors import InputError
+from workspace.locate import safe_name
+from workspace.store import Step, Workspace
+
+PANES = ("metadata", "code", "output", "trace", "annotation")
+LEFT_PANES = ("metadata", "code", "trace")
+WIDE_COLUMNS = 160
+SAVE_DELAY = 0.5  # seconds from the first unsaved keystroke to the save
+VERBATIM_DELAY = 0.4
+TIME_EVERY = 15.0  # seconds between additions to the row's time spent
+SAVED_FIELDS = ("fixed_code",) + tuple(name for name, _ in TEXT_FIELDS)
+UI_STATE_KEY = "last"
+DECISIONS = {"reject", "set_fixable", "toggle_bug_confirmed", "mark_done", "undo", "run", "grade", "new_step",
+             "trace", "external_editor"}
+
+
+class TaskScreen(Screen):
+    BINDINGS = TASK_BINDINGS
+    AUTO_FOCUS = None
+    HELP = "The task view of one row."
+
+    DEFAULT_CSS = """
+    TaskScreen #task-header { height: 1; padding: 0 1; }
+    TaskScreen #pane-tabs { height: 2; }
+    TaskScreen #panes { height: 1fr; }
+    TaskScreen .column { width: 1fr; height: 1fr; }
+    TaskScreen.wide #right-column > Pane { height: 1fr; }
+    """
+
+    def __init__(self, ws: Workspace, config: Config, row_id: str, *, pane: str = "metadata",
+                 step: int | None = None, cursors: dict | None = None) -> None:
+        super().__init__()
+        self.ws = ws
+        self.config = config
+        self.row_id = row_id
+        self.k = 0
+        self.pane = pane if pane in PANES else "metadata"
+        self.left_pane = self.pane if self.pane in LEFT_PANES else "metadata"
+        self.zoomed = False
+        self.read_only = False
+        self.claimed_by: str | None = None
+        self._initial_step = step
+        self._initial_cursors = cursors or {}
+        self._saved: dict[str, str] = {}  # field -> text as last saved (or loaded)
+        self._dirty: dict[str, str] = {}
+        self._save_timer: Timer | None = None
+        self._verbatim_timer: Timer | None = None
+        self._clock = time.monotonic()
+        self._watcher: FileWatcher | None = None
+        self._edit_path: Path | None = None
+        self._edit_file_text = ""  # what we last wrote to, or read from, the edit file
+        self._run_cancel: threading.Event | None = None
+        self._error_line: int | None = None
+        self._cursors: dict[str, list[int]] = {}
+        self._open = False
+
+    # ---- layout
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="task-header", markup=False)
+        yield Tabs(*(Tab(f"{n} {name}", id=f"tab-{name}") for n, name in enumerate(PANES, 1)), id="pane-tabs")
+        with Horizontal(id="panes"):
+            with Vertical(id="left-column", classes="column"):
+                yield MetadataPane()
+                yield CodePane()
+                yield TracePane(self.ws, self.config)
+            with Vertical(id="right-column", classes="column"):
+                yield OutputPane()
+                yield AnnotationPane()
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        tabs = self.query_one(Tabs)
+        tabs.can_focus = False
+        for n, name in enumerate(PANES, 1):
+            self.pane_widget(name).border_title = f"{n} {name}"
+        self.set_interval(TIME_EVERY, self._count_time)
+        self.open_row(self.row_id, step=self._initial_step, cursors=self._initial_cursors)
+        self.show_pane(self.pane)
+
+    def pane_widget(self, name: str) -> Pane:
+        return self.query_one(f"#{name}", Pane)
+
+    @property
+    def code_pane(self) -> CodePane:
+        return self.query_one(CodePane)
+
+    @property
+    def output_pane(self) -> OutputPane:
+        return self.query_one(OutputPane)
+
+    @property
+    def annotation_pane(self) -> AnnotationPane:
+        return self.query_one(AnnotationPane)
+
+    @property
+    def trace_pane(self) -> TracePane:
+        return self.query_one(TracePane)
+
+    def on_resize(self) -> None:
+        self._apply_layout()
+
+    def _apply_layout(self) -> None:
+        wide = self.size.width >= WIDE_COLUMNS
+        single = not wide or self.zoomed
+        self.set_class(wide and not self.zoomed, "wide")
+        for name in PANES:
+            if single:
+                shown = name == self.pane
+            elif name in LEFT_PANES:
+                shown = name == self.left_pane
+            else:
+                shown = True
+            self.pane_widget(name).display = shown
+        self.query_one("#left-column").display = any(self.pane_widget(n).display for n in LEFT_PANES)
+        self.query_one("#right-column").display = not all(n in LEFT_PANES for n in PANES if self.pane_widget(n).display)
+        self.query_one(Tabs).display = not self.zoomed
+
+    def show_pane(self, name: str, focus: bool = True) -> None:
+        self.pane = name
+        if name in LEFT_PANES:
+            self.left_pane = name
+        tabs = self.query_one(Tabs)
+        if tabs.active != f"tab-{name}":
+            tabs.active = f"tab-{name}"
+        self._apply_layout()
+        if focus:
+            self.pane_widget(name).focus()
+
+    def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
+        name = (event.tab.id or "").removeprefix("tab-")
+        if name in PANES and name != self.pane:
+            self.show_pane(name)
+
+    def on_descendant_focus(self, event) -> None:
+        for ancestor in event.widget.ancestors_with_self:
+            if isinstance(ancestor, Pane):
+                if ancestor.PANE_ID != self.pane:
+                    self.pane = ancestor.PANE_ID
+                    if self.pane in LEFT_PANES:
+                        self.left_pane = self.pane
+                    self.query_one(Tabs).active = f"tab-{self.pane}"
+                return
+
+    def on_descendant_blur(self, event) -> None:
+        if isinstance(event.widget, TextArea):
+            self.flush()
+
+    def focused_pane(self) -> Pane | None:
+        for ancestor in (self.focused.ancestors_with_self if self.focused else ()):
+            if isinstance(ancestor, Pane):
+                return ancestor
+        return None
+
+    # ---- opening and leaving rows and steps
+
+    def open_row(self, row_id: str, *, step: int | None = None, cursors: dict | None = None) -> None:
+        self.row_id = row_id
+        self.read_only = not self.ws.claim(row_id)
+        self.claimed_by = self.ws.claimed_by(row_id) if self.read_only else None
+        if self.read_only:
+            self.notify(f"{row_id} is being edited by {self.claimed_by or 'another process'}: read-only here",
+                        severity="warning", timeout=8)
+        steps = self.ws.steps(row_id)
+        k = step if step is not None and 0 <= step < len(steps) else len(steps) - 1
+        self._open = True
+        self._clock = time.monotonic()
+        self.load_step(k, cursors=cursors)
+
+    def load_step(self, k: int, *, cursors: dict | None = None) -> None:
+        self.k = k
+        self._cursors = {}
+        step = self.ws.step(self.row_id, k)
+        source = self.ws.source(self.row_id)
+        error = parse_error(step.observed_output, step.code)
+        self._error_line = error.lineno if error is not None else None
+        self.query_one(MetadataPane).show(
+            competition_id=source.competition_id, exec_time=source.exec_time if k == 0 else None,
+            plan=source.plan, analysis=source.analysis, output=step.observed_output, error=error,
+            description=description_path(self.config.ui.mlebench_checkout, source.competition_id))
+        fixed = step.fixed_code or step.code
+        self._saved = {"fixed_code": fixed, **{name: getattr(step, name) for name, _ in TEXT_FIELDS}}
+        self._dirty.clear()
+        self._start_edit_file(fixed)
+        self.code_pane.load(buggy=step.code, fixed=fixed, edit_path=str(self._edit_path), read_only=self.read_only)
+        annotation = self.annotation_pane
+        annotation.load(texts=self._saved, read_only=self.read_only)
+        self._show_flags(step)
+        annotation.show_step(k, len(self.ws.steps(self.row_id)))
+        self.output_pane.show_history(self.ws.runs(self.row_id, k))
+        self.trace_pane.show_step(self.row_id, k)
+        for field, cursor in (cursors or {}).items():
+            if field in SAVED_FIELDS:
+                editor = self.query_one(f"#{field}", TextArea)
+                editor.cursor_location = tuple(cursor)
+                editor.scroll_cursor_visible()
+        self._show_header()
+        self._check_verbatim()
+        self.save_ui_state()
+
+    def _show_flags(self, step: Step) -> None:
+        self.annotation_pane.show_flags(bug_confirmed=step.bug_confirmed, fixable=step.fixable,
+                                        bug_fixed=step.bug_fixed)
+
+    def _show_header(self) -> None:
+        status, reason, _ = self.ws.status(self.row_id)
+        position = self.ws.dataset.index_of(self.row_id) + 1
+        label = f"{status} ({reason})" if reason else status
+        notice = f" · READ-ONLY: open in {self.claimed_by}" if self.read_only else ""
+        self.query_one("#task-header", Static).update(
+            f"row {position}/{len(self.ws.dataset)} {self.row_id} · {self.ws.source(self.row_id).competition_id}"
+            f" · {label} · step {self.k}{notice}")
+
+    def leave_row(self) -> None:
+        """Save everything and let go of the row (before another row, the queue, or quitting)."""
+        if not self._open:
+            return
+        self.flush()
+        self._count_time()
+        self.save_ui_state()
+        if self._run_cancel is not None and not self._run_cancel.is_set():
+            self._run_cancel.set()
+            self.notify("The run was cancelled because you left the row", timeout=4)
+        self._stop_edit_file()
+        if not self.read_only:
+            self.ws.release(self.row_id)
+        self._open = False
+
+    def on_screen_suspend(self) -> None:
+        self.flush()
+
+    def on_unmount(self) -> None:
+        # The app closing without action_quit (a test ending, an exception): save what is unsaved.
+        self.leave_row()
+
+    def _count_time(self) -> None:
+        now = time.monotonic()
+        seconds, self._clock = now - self._clock, now
+        if self._open and not self.read_only and seconds > 0:
+            self.ws.add_time(self.row_id, self.k, seconds)
+            add_today(self.ws, seconds)
+
+    def save_ui_state(self) -> None:
+        # Once the screen is being torn down its editors are gone: keep the cursors last seen.
+        self._cursors.update({editor.id: list(editor.cursor_location) for editor in self.query(TextArea)
+                              if editor.id in SAVED_FIELDS})
+        cursors = self._cursors
+        self.ws.set_ui_state(UI_STATE_KEY, {"row": self.row_id, "step": self.k, "pane": self.pane,
+                                            "cursors": cursors})
+
+    # ---- autosave
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        field = event.text_area.id
+        if field not in SAVED_FIELDS or self.read_only:
+            return
+        text = event.text_area.text
+        if field == "fixed_code":
+            self.code_pane.refresh_diff()
+        if field == "cwm_analysis":
+            if self._verbatim_timer is not None:
+                self._verbatim_timer.stop()
+            self._verbatim_timer = self.set_timer(VERBATIM_DELAY, self._check_verbatim)
+        if text == self._saved.get(field):
+            self._dirty.pop(field, None)
+            return
+        self._dirty[field] = text
+        if self._save_timer is None:
+            self._save_timer = self.set_timer(SAVE_DELAY, self.flush)
+
+    def flush(self) -> None:
+        """Save every unsaved edit now."""
+        if self._save_timer is not None:
+            self._save_timer.stop()
+            self._save_timer = None
+        if not self._dirty or not self._open:
+            return
+        fields = dict(self._dirty)
+        try:
+            self.ws.update_step(self.row_id, self.k, **fields)
+        except InputError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+            return
+        self._saved.update(fields)
+        for field in fields:
+            if self._dirty.get(field) == fields[field]:
+                del self._dirty[field]
+        if "fixed_code" in fields:
+            self._write_edit_file(fields["fixed_code"])
+        if self.is_mounted:
+            self._show_header()  # the first edit turns an untouched row in_progress
+        self.save_ui_state()
+
+    # ---- the fix as a file: $EDITOR and edits from other programs
+
+    def _start_edit_file(self, text: str) -> None:
+        self._stop_edit_file()
+        folder = self.ws.path / "edits"
+        folder.mkdir(parents=True, exist_ok=True)
+        self._edit_path = folder / f"{safe_name(self.row_id)}.step{self.k}.py"
+        self._write_edit_file(text)
+        if not self.read_only:
+            self._watcher = FileWatcher(self._edit_path, lambda: self.app.call_from_thread(self._edit_file_changed))
+
+    def _stop_edit_file(self) -> None:
+        if self._watcher is not None:
+            self._watcher.stop()
+            self._watcher = None
+
+    def _write_edit_file(self, text: str) -> None:
+        assert self._edit_path is not None
+        self._edit_file_text = text
+        self._edit_path.write_text(text, encoding="utf-8")
+
+    def _edit_file_changed(self) -> None:
+        if self._edit_path is None or self.read_only:
+            return
+        try:
+            text = self._edit_path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return
+        if text == self._edit_file_text or text == self.code_pane.editor.text:
+            return  # our own write, or nothing new
+        self._edit_file_text = text
+        self.code_pane.replace_text(text)
+        self.notify("Took the fix from the edited file", timeout=2)
+
+    def action_external_editor(self) -> None:
+        if not self._writable():
+            return
+        self.flush()
+        self._write_edit_file(self.code_pane.editor.text)
+        command = [*shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"), str(self._edit_path)]
+        try:
+            with self.app.suspend():
+                subprocess.run(command, check=False)
+        except SuspendNotSupported:
+            subprocess.run(command, check=False, stdin=subprocess.DEVNULL)
+        except OSError as exc:
+            self.notify(f"Could not start {command[0]}: {exc.strerror}", severity="error")
+            return
+        self._edit_file_changed()
+        self.show_pane("code")
+
+    # ---- verbatim check
+
+    def _check_verbatim(self) -> None:
+        self._verbatim_timer = None
+        text = self.annotation_pane.editor("cwm_analysis").text
+        paths = [Path(t["trace_path"]) for t in self.ws.traces(self.row_id, self.k)]
+        self._verbatim_worker(text, paths)
+
+    @work(thread=True, exclusive=True, group="verbatim", exit_on_error=False, name="verbatim check")
+    def _verbatim_worker(self, text: str, paths: list[Path]) -> None:
+        from tracer_adapter.verbatim import check_analysis
+
+        problems = check_analysis(text, paths)
+        if get_current_worker().is_cancelled:
+            return
+        if not problems:
+            message, ok = "verbatim: every quoted trace line matches the trace", True
+        else:
+            first = problems[0]
+            nearest = f" (nearest: {first.nearest})" if first.nearest else ""
+            message = (f"verbatim: {len(problems)} line(s) not in any trace of this step; "
+                       f"line {first.line_no}: {first.line}{nearest}")
+            ok = False
+        self.app.call_from_thread(self.annotation_pane.show_verbatim, message, ok)
+
+    def on_trace_browser_insert_lines(self, event: TraceBrowser.InsertLines) -> None:
+        event.stop()
+        if not self._writable():
+            return
+        self.annotation_pane.insert_trace_lines(event.lines)
+        self.notify(f"Inserted {len(event.lines)} trace line(s) into cwm_analysis", timeout=2)
+
+    def on_trace_browser_yank(self, event: TraceBrowser.Yank) -> None:
+        # Into the app's clipboard (and the terminal's, via OSC 52): ctrl+v in any field pastes it as is.
+        event.stop()
+        self.app.copy_to_clipboard(event.line)
+        self.notify("Yanked the trace line: ctrl+v pastes it into a field", timeout=2)
+
+    # ---- decisions
+
+    def _writable(self) -> bool:
+        if self.read_only:
+            self.notify(f"Read-only: {self.row_id} is open in {self.claimed_by or 'another process'}",
+                        severity="warning", timeout=4)
+        return not self.read_only
+
+    def _decide(self, **flags: bool | None) -> Step | None:
+        self.flush()
+        try:
+            step = self.ws.update_step(self.row_id, self.k, **flags)
+        except InputError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+            return None
+        self._show_flags(step)
+        self._show_header()
+        return step
+
+    def action_reject(self) -> None:
+        if not self._writable():
+            return
+
+        def chosen(reason: str | None) -> None:
+            if not reason:
+                return
+            self.flush()
+            try:
+                self.ws.set_status(self.row_id, "rejected", reason=reason)
+            except InputError as exc:
+                self.notify(str(exc), severity="error", timeout=8)
+                return
+            self.notify(f"Rejected {self.row_id}: {reason.replace('_', ' ')} (u undoes)", timeout=3)
+            self._show_header()
+            self.action_move_row(1)
+
+        self.app.push_screen(RejectScreen(self.row_id), chosen)
+
+    def action_set_fixable(self, fixable: bool) -> None:
+        if not self._writable() or self._decide(fixable=fixable) is None:
+            return
+        if fixable:
+            self.notify("Marked fixable", timeout=2)
+        else:
+            self.notify("Marked not fixable: say why in revised_analysis", timeout=3)
+            self.show_pane("annotation")
+            self.annotation_pane.editor("revised_analysis").focus()
+
+    def action_toggle_bug_confirmed(self) -> None:
+        if self._writable():
+            step = self.ws.step(self.row_id, self.k)
+            self._decide(bug_confirmed=not step.bug_confirmed)
+
+    def action_mark_done(self) -> None:
+        if not self._writable():
+            return
+        self.flush()
+        try:
+            self.ws.set_status(self.row_id, "done")
+        except InputError as exc:
+            self.notify(str(exc), title="Not done yet", severity="error", timeout=10)
+            return
+        self.notify(f"{self.row_id} is done (u undoes)", timeout=3)
+        self._show_header()
+        self.action_move_row(1)
+
+    def action_undo(self) -> None:
+        if not self._writable():
+            return
+        self.flush()
+        try:
+            undone = self.ws.undo()
+        except InputError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+            return
+        if undone is None:
+            self.notify("Nothing to undo", timeout=2)
+            return
+        self.notify(f"Undone: {undone}", timeout=4)
+        self._show_flags(self.ws.step(self.row_id, self.k))
+        self._show_header()
+
+    # ---- rows and steps
+
+    def action_move_row(self, delta: int) -> None:
+        target = self.app.queue.neighbour(self.row_id, delta)
+        if target is None:
+            self.notify("No more rows this way", timeout=2)
+            return
+        self.leave_row()
+        self.open_row(target)
+        self.app.queue.select(target)
+
+    def action_move_step(self, delta: int) -> None:
+        n = len(self.ws.steps(self.row_id))
+        if not 0 <= self.k + delta < n:
+            self.notify(f"Step {self.k} of 0..{n - 1}: no step that way", timeout=2)
+            return
+        self.flush()
+        self._count_time()
+        self.load_step(self.k + delta)
+
+    def action_new_step(self) -> None:
+        if not self._writable():
+            return
+        self.flush()
+        try:
+            step = self.ws.new_step(self.row_id)
+        except InputError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+            return
+        self._count_time()
+        self.load_step(step.index)
+        self.notify(f"Debug step {step.index}: the fix is now the buggy code", timeout=3)
+
+    # ---- runs and grading
+
+    def action_run(self, purpose: str) -> None:
+        if not self._writable():
+            return
+        if self.output_pane.running:
+            self.notify("A run is going: k cancels it", severity="warning", timeout=3)
+            return
+        self.flush()
+        step = self.ws.step(self.row_id, self.k)
+        code = step.code if purpose == "original" else step.fixed_code
+        if not code.strip():
+            self.notify("This step has no fix yet: edit the code pane first", severity="warning", timeout=3)
+            return
+        spec = RunSpec(code=code, competition_id=self.ws.source(self.row_id).competition_id,
+                       settings=self.config.run, run_dir=self.ws.run_dir(self.row_id, self.k))
+        self._run_cancel = threading.Event()
+        self.output_pane.begin(purpose, self.config.run.time_limit)
+        self.show_pane("output", focus=self.pane not in ("output",))
+        self._run_worker(self.row_id, self.k, purpose, spec, step.observed_output, self._run_cancel)
+
+    def action_cancel_run(self) -> None:
+        if self._run_cancel is not None and not self._run_cancel.is_set():
+            self._run_cancel.set()
+            self.notify("Cancelling the run…", timeout=2)
+
+    @work(thread=True, exclusive=True, group="run", exit_on_error=False, name="run")
+    def _run_worker(self, row_id: str, k: int, purpose: str, spec: RunSpec, recorded: str,
+                    cancel: threading.Event) -> None:
+        from runner.execute import execute
+
+        try:
+            result = execute(spec, on_output=self.output_pane.feed, cancel=cancel, recorded_output=recorded)
+        except BaseException as exc:
+            self.app.call_from_thread(self.output_pane.fail, str(exc))
+            raise
+        record = result.to_record()
+        run_id = self.ws.add_run(row_id, k, purpose, record)
+        self.app.call_from_thread(self._run_finished, row_id, k, purpose, run_id, record)
+
+    def _run_finished(self, row_id: str, k: int, purpose: str, run_id: int, record: dict) -> None:
+        self._run_cancel = None
+        verdict = record.get("verdict") or {}
+        match = describe_match(verdict.get("match"))
+        self.notify(f"Run #{run_id} ({purpose}): {verdict.get('kind')}" + (f" · {match}" if match else ""),
+                    timeout=5)
+        if (row_id, k) != (self.row_id, self.k):
+            return
+        self.output_pane.end(record)
+        self.output_pane.show_history(self.ws.runs(row_id, k))
+        self._show_flags(self.ws.step(row_id, k))
+
+    def action_grade(self) -> None:
+        if not self._writable():
+            return
+        fix_runs = [run for run in self.ws.runs(self.row_id, self.k) if run["purpose"] == "fix"]
+        if not fix_runs:
+            self.notify("Run the fix first (r): grading attaches to the latest fix run", severity="warning",
+                        timeout=4)
+            return
+        run = fix_runs[-1]
+        self.notify(f"Grading run #{run['id']}…", timeout=3)
+        self._grade_worker(self.row_id, self.k, run["id"], Path(run["run_dir"]) / "scratch" / "runfile.py",
+                           self.ws.source(self.row_id).competition_id)
+
+    @work(thread=True, exclusive=True, group="grade", exit_on_error=False, name="grade")
+    def _grade_worker(self, row_id: str, k: int, run_id: int, code_path: Path, competition_id: str) -> None:
+        from runner.grading import grade
+
+        result = grade(code_path, competition_id, self.config.grade, self.ws.run_dir(row_id, k))
+        self.ws.add_grade(run_id, result)
+        summary = "graded" if result.get("success") else f"grading failed: {result.get('error', 'see the run')}"
+        self.app.call_from_thread(self.notify, f"Run #{run_id}: {summary}", timeout=6)
+        self.app.call_from_thread(self._grade_finished, row_id, k)
+
+    def _grade_finished(self, row_id: str, k: int) -> None:
+        if (row_id, k) == (self.row_id, self.k):
+            self.output_pane.show_history(self.ws.runs(row_id, k))
+
+    # ---- panes and moving around
+
+    def action_trace(self) -> None:
+        if self._writable():
+            self.show_pane("trace")
+            self.trace_pane.action_trace("buggy")
+
+    def action_jump_to_failing_line(self) -> None:
+        if self._error_line is None:
+            self.notify("No failing line found in the recorded output", timeout=3)
+            return
+        self.show_pane("code", focus=False)
+        self.code_pane.jump_to(self._error_line)
+
+    def action_toggle_diff(self) -> None:
+        self.show_pane("code")
+        self.code_pane.toggle_diff()
+
+    def action_show_pane(self, name: str) -> None:
+        self.show_pane(name)
+        self.save_ui_state()
+
+    def action_cycle_pane(self, delta: int) -> None:
+        self.action_show_pane(PANES[(PANES.index(self.pane) + delta) % len(PANES)])
+
+    def action_toggle_zoom(self) -> None:
+        self.zoomed = not self.zoomed
+        self._apply_layout()
+
+    def action_edit_pane(self) -> None:
+        pane = self.focused_pane() or self.pane_widget(self.pane)
+        pane.edit()
+
+    def action_leave(self) -> None:
+        if self.zoomed:
+            self.action_toggle_zoom()
+            return
+        self.leave_row()
+        self.app.pop_screen()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Shown dimmed in the footer while another process holds the row.
+        if self.read_only and action in DECISIONS:
+            return None
+        return True

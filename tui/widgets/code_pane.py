@@ -1,0 +1,86 @@
+"""Code pane: the fix edited over the step's buggy code, and its diff."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from tui.widgets.diff_view import fix_diff, render_diff
+from tui.widgets.editors import CodeEditor
+from tui.widgets.pane import Pane
+
+
+class CodePane(Pane):
+    PANE_ID = "code"
+    TITLE = "code"
+    HELP = ("The step's code. Edit it to make the fix (Enter puts the cursor in the editor, "
+            "escape leaves it); every keystroke is saved as the step's fixed code. "
+            "w shows the diff against the buggy code, e opens $EDITOR on the fix, and the file "
+            "named in the header can be edited from another terminal: changes show up here live. "
+            "l jumps to the recorded failing line.")
+    COMPONENT_CLASSES = {"diff--added", "diff--removed", "diff--hunk"}
+
+    DEFAULT_CSS = """
+    CodePane #code-header { height: 1; color: $text-muted; }
+    CodePane #fixed_code { height: 1fr; border: none; padding: 0; }
+    CodePane #code-diff { height: 1fr; display: none; }
+    CodePane.diff #code-diff { display: block; }
+    CodePane.diff #fixed_code { display: none; }
+    CodePane .diff--added { color: $success; }
+    CodePane .diff--removed { color: $error; }
+    CodePane .diff--hunk { color: $accent; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.buggy = ""
+        self.edit_path = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="code-header", markup=False)
+        yield CodeEditor(id="fixed_code")
+        with VerticalScroll(id="code-diff"):
+            yield Static(id="code-diff-text")
+
+    @property
+    def editor(self) -> CodeEditor:
+        return self.query_one("#fixed_code", CodeEditor)
+
+    def load(self, *, buggy: str, fixed: str, edit_path: str, read_only: bool) -> None:
+        self.buggy = buggy
+        self.edit_path = edit_path
+        editor = self.editor
+        editor.load_text(fixed)
+        editor.read_only = read_only
+        self.refresh_diff()
+
+    def refresh_diff(self) -> None:
+        diff = fix_diff(self.buggy, self.editor.text)
+        self.query_one("#code-header", Static).update(f"{diff.summary} · file: {self.edit_path}")
+        if self.has_class("diff"):
+            self.query_one("#code-diff-text", Static).update(render_diff(
+                diff,
+                self.get_component_rich_style("diff--added"),
+                self.get_component_rich_style("diff--removed"),
+                self.get_component_rich_style("diff--hunk"),
+            ))
+
+    def toggle_diff(self) -> None:
+        self.toggle_class("diff")
+        self.refresh_diff()
+
+    def replace_text(self, text: str) -> None:
+        """Take text written from outside (an external editor), keeping the cursor where it was."""
+        editor = self.editor
+        cursor = editor.cursor_location
+        editor.replace(text, editor.document.start, editor.document.end)
+        editor.cursor_location = (min(cursor[0], editor.document.line_count - 1), cursor[1])
+        self.refresh_diff()
+
+    def jump_to(self, lineno: int) -> None:
+        editor = self.editor
+        self.remove_class("diff")
+        editor.cursor_location = (max(0, lineno - 1), 0)
+        editor.scroll_cursor_visible(center=True)
+        editor.focus()

@@ -1,0 +1,137 @@
+"""Output pane: the live stream of the current run, its timer, its verdict, and the step's run history.
+
+A run can print megabytes a second. Chunks from the worker thread go into a
+list under a lock and a timer moves them into the ``Log`` ten times a second,
+so the message queue never floods and keys stay responsive.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import Log, Static
+
+from tui.widgets.pane import Pane
+
+MATCH_WORDS = {
+    "same": "same error as recorded",
+    "different": "DIFFERENT error from the recorded one",
+    "no_recorded": "no recorded error to compare with",
+}
+_FLUSH_SECONDS = 0.1
+_MAX_LOG_LINES = 5000
+_MAX_PENDING_CHARS = 256_000  # per flush; the screen keeps the tail, the full output is in the run's log file
+
+
+def describe_match(match: str | None) -> str:
+    return MATCH_WORDS.get(match or "", "")
+
+
+class OutputPane(Pane):
+    PANE_ID = "output"
+    TITLE = "output"
+    HELP = ("The live output of the current run (o runs the original code, r runs the fix, "
+            "k cancels), a timer against the time limit, the verdict when it ends, whether the "
+            "error is the same as the recorded one, and every run of this step.")
+
+    DEFAULT_CSS = """
+    OutputPane #run-banner { height: auto; max-height: 3; padding: 0 1; }
+    OutputPane #run-log { height: 1fr; }
+    OutputPane #run-history { height: auto; max-height: 6; color: $text-muted; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pending: list[str] = []
+        self._pending_chars = 0
+        self._lock = threading.Lock()
+        self._started = 0.0
+        self._limit = 0.0
+        self._purpose = ""
+        self._run_active = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("No run yet: o runs the original, r runs the fix.", id="run-banner", markup=False)
+        yield Log(id="run-log", max_lines=_MAX_LOG_LINES)
+        yield Static(id="run-history", markup=False)
+
+    def on_mount(self) -> None:
+        self.set_interval(_FLUSH_SECONDS, self._tick)
+
+    @property
+    def running(self) -> bool:
+        return self._run_active
+
+    def begin(self, purpose: str, limit: float) -> None:
+        self._purpose, self._limit = purpose, limit
+        self._started = time.monotonic()
+        self._run_active = True
+        with self._lock:
+            self._pending.clear()
+            self._pending_chars = 0
+        self.query_one("#run-log", Log).clear()
+        self._set_banner(f"running {purpose}…", "verdict-running")
+
+    def feed(self, chunk: str) -> None:
+        """Called from the run's thread for every chunk it prints."""
+        with self._lock:
+            self._pending.append(chunk)
+            self._pending_chars += len(chunk)
+            if self._pending_chars > 2 * _MAX_PENDING_CHARS:
+                tail = "".join(self._pending)[-_MAX_PENDING_CHARS:]
+                self._pending[:] = [tail]
+                self._pending_chars = len(tail)
+
+    def end(self, record: dict) -> None:
+        self._flush()
+        self._run_active = False
+        verdict = record.get("verdict") or {}
+        kind = verdict.get("kind", "unknown")
+        lines = [f"{self._purpose}: {kind.upper()} after {record.get('duration', 0):.1f} s · "
+                 f"{verdict.get('detail', '')}"]
+        match = describe_match(verdict.get("match"))
+        if match:
+            lines.append(match)
+        self._set_banner("\n".join(lines), f"verdict-{kind}")
+
+    def fail(self, message: str) -> None:
+        self._flush()
+        self._run_active = False
+        self._set_banner(f"{self._purpose}: could not run · {message}", "verdict-environment")
+
+    def show_history(self, runs: list[dict]) -> None:
+        text = Text()
+        for run in runs[-5:]:
+            verdict = run.get("verdict") or {}
+            when = datetime.fromtimestamp(run.get("created_at") or run.get("started_at") or 0)
+            text.append(f"#{run.get('id')} {when:%H:%M} {run.get('purpose', ''):<9} "
+                        f"{verdict.get('kind', '?'):<13} {verdict.get('match') or '':<11} "
+                        f"{run.get('duration', 0):.1f}s\n")
+        history = self.query_one("#run-history", Static)
+        history.update(text if runs else "No runs of this step yet.")
+
+    def _set_banner(self, message: str, kind_class: str) -> None:
+        banner = self.query_one("#run-banner", Static)
+        banner.set_classes(kind_class)
+        banner.update(message)
+
+    def _tick(self) -> None:
+        if not self._run_active:
+            return
+        self._flush()
+        elapsed = time.monotonic() - self._started
+        self._set_banner(f"running {self._purpose}… {elapsed:.0f} s / {self._limit:.0f} s limit",
+                         "verdict-running")
+
+    def _flush(self) -> None:
+        with self._lock:
+            if not self._pending:
+                return
+            text = "".join(self._pending)[-_MAX_PENDING_CHARS:]
+            self._pending.clear()
+            self._pending_chars = 0
+        self.query_one("#run-log", Log).write(text)

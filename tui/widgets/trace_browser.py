@@ -1,0 +1,649 @@
+"""A virtual view of a CWM trace: one screen row per raw trace line, read on demand.
+
+Built like toolong's ``LogLines``: ``render_line`` returns a ``Strip`` for one
+row, reading the line through the ``TraceIndex`` (``pread`` by offset), with an
+LRU cache of rendered strips. No widget per line and never every line in
+memory. Filters and folds are a mapping from visible rows to index lines (a
+numpy array; ``None`` while every line is visible), computed in a thread
+worker because on a million-frame trace they scan the whole index.
+
+What is shown, marked, yanked and inserted is always the raw line exactly as
+printed; highlighting only adds colour.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Iterable
+
+import numpy as np
+from pygments.lexers.python import PythonLexer
+from pygments.token import Comment, Keyword, Name, Number, String, Token
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import work
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.worker import get_current_worker
+
+if TYPE_CHECKING:
+    from tracer_adapter.trace_index import TraceIndex
+
+KINDS = ("call", "line", "return", "exception")
+KIND_TOKENS = {kind: f"<|{kind}_sep|>" for kind in KINDS}
+RETURN_TOKEN = KIND_TOKENS["return"]
+GUTTER = 2  # mark / cut sign and a space
+STRIP_CACHE_SIZE = 2000
+TOKEN_RE = re.compile(r"<\|[a-z]+_sep\|>")
+LOCALS_RE = re.compile(r"<\|(?:call|line)_sep\|>(.*?)<\|action_sep\|>")
+# The part of a line after each token, for colouring.
+PART_AFTER = {
+    "<|call_sep|>": "locals",
+    "<|line_sep|>": "locals",
+    "<|action_sep|>": "source",
+    "<|arg_sep|>": "value",
+}
+TOKEN_CLASS = {
+    "<|call_sep|>": "trace-browser--call",
+    "<|return_sep|>": "trace-browser--return",
+    "<|exception_sep|>": "trace-browser--exception",
+}
+PYGMENTS_CLASS = (
+    (Comment, "trace-browser--comment"),
+    (String, "trace-browser--string"),
+    (Number, "trace-browser--number"),
+    (Keyword, "trace-browser--keyword"),
+    (Name.Builtin, "trace-browser--keyword"),
+)
+
+
+@dataclass(frozen=True)
+class CutPoint:
+    """Where a budget-cut trace lost frames: after index line ``line``."""
+
+    line: int
+    banner: str
+
+
+def line_locals(line: str) -> dict[str, str]:
+    """The locals a call or line event shows, as rendered by the tracer ({} if none)."""
+    found = LOCALS_RE.search(line)
+    if not found:
+        return {}
+    try:
+        value = json.loads(found.group(1))
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def line_source(line: str) -> str | None:
+    """The source text an event line shows (after ``<|action_sep|>``), None if it shows none."""
+    _, found, source = line.rpartition("<|action_sep|>")
+    return source if found else None
+
+
+def matching_lines(index: TraceIndex, kinds: frozenset[str], text: str,
+                   is_cancelled: Callable[[], bool] = lambda: False) -> np.ndarray:
+    """Index lines that pass a filter, in order.
+
+    ``kinds`` empty means every kind. A line that starts with the previous
+    event's ``<|arg_sep|>`` value also passes for that event's kind, so an
+    exception filter keeps the exception's value. ``text`` empty means any text.
+    Candidates come from a search of the file (the text, or the kinds' tokens),
+    then each is checked against the index.
+    """
+    if text:
+        candidates: Iterable[int] = index.lines_containing(text, len(index))
+    elif kinds:
+        found_tokens = [index.lines_containing(KIND_TOKENS[kind], len(index)) for kind in kinds]
+        events = np.unique(np.concatenate([np.asarray(f, dtype=np.int64) for f in found_tokens]))
+        candidates = np.union1d(events, events[events + 1 < len(index)] + 1).tolist()
+    else:
+        return np.arange(len(index), dtype=np.int64)
+    if not kinds:
+        return np.asarray(candidates, dtype=np.int64)
+    found: list[int] = []
+    for n, i in enumerate(candidates):
+        if n % 4096 == 0 and is_cancelled():
+            break
+        info = index.info(i)
+        if info.kind in kinds or ((info.carries_value or info.kind == "arg") and i > 0
+                                  and index.info(i - 1).kind in kinds):
+            found.append(i)
+    return np.asarray(found, dtype=np.int64)
+
+
+def call_end(index: TraceIndex, call_line: int) -> int:
+    """The index line where the call starting at ``call_line`` returns (or the last line).
+
+    Steps from one ``<|return_sep|>`` to the next through the file rather than
+    reading every line's info: nested calls return at a greater depth.
+    """
+    depth = index.info(call_line).depth
+    j = index.find(RETURN_TOKEN, call_line + 1)
+    while j is not None:
+        info = index.info(j)
+        if info.kind == "return" and info.depth <= depth:
+            return j
+        j = index.find(RETURN_TOKEN, j + 1) if j + 1 < len(index) else None
+    return len(index) - 1
+
+
+def enclosing_call(index: TraceIndex, line: int) -> int | None:
+    """The call line of the frame that ``line`` belongs to."""
+    depth = index.info(line).depth
+    for j in range(line, -1, -1):
+        info = index.info(j)
+        if info.depth == depth and info.kind == "call":
+            return j
+        if info.depth < depth:
+            return None
+    return None
+
+
+class TraceBrowser(ScrollView, can_focus=True):
+    """Browse, search, filter, fold and pick lines of one trace."""
+
+    BINDINGS = [
+        Binding("up", "cursor(-1)", "Up", show=False, id="trace.up"),
+        Binding("down", "cursor(1)", "Down", show=False, id="trace.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="trace.page_up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="trace.page_down"),
+        Binding("home", "edge(0)", "First line", show=False, id="trace.first"),
+        Binding("end", "edge(1)", "Last line", show=False, id="trace.last"),
+        Binding("left", "pan(-8)", "Left", show=False, id="trace.left"),
+        Binding("right", "pan(8)", "Right", show=False, id="trace.right"),
+        Binding("space", "toggle_mark", "Mark", id="trace.mark"),
+        Binding("i", "insert_marked", "Insert marked", id="trace.insert"),
+        Binding("y", "yank", "Yank line", id="trace.yank"),
+        Binding("E", "first_exception", "1st exception", id="trace.first_exception"),
+        Binding("s", "next_source_line", "Next same line", id="trace.next_source_line"),
+        Binding("n", "search_again(0)", "Next match", show=False, id="trace.search_next"),
+        Binding("N", "search_again(1)", "Previous match", show=False, id="trace.search_previous"),
+        Binding("enter", "toggle_fold", "Fold call", id="trace.fold"),
+        Binding("Z", "unfold_all", "Unfold all", show=False, id="trace.unfold_all"),
+        Binding("C", "clear_filter", "Clear filter", show=False, id="trace.clear_filter"),
+    ]
+
+    COMPONENT_CLASSES = {
+        "trace-browser--cursor",
+        "trace-browser--mark",
+        "trace-browser--cut",
+        "trace-browser--fold",
+        "trace-browser--token",
+        "trace-browser--call",
+        "trace-browser--return",
+        "trace-browser--exception",
+        "trace-browser--locals",
+        "trace-browser--value",
+        "trace-browser--keyword",
+        "trace-browser--string",
+        "trace-browser--number",
+        "trace-browser--comment",
+    }
+
+    DEFAULT_CSS = """
+    TraceBrowser {
+        background: $surface;
+        color: $foreground;
+        & > .trace-browser--cursor { background: $block-cursor-blurred-background; }
+        &:focus > .trace-browser--cursor { background: $block-cursor-background; color: $block-cursor-foreground; }
+        & > .trace-browser--mark { color: $warning; text-style: bold; }
+        & > .trace-browser--cut { color: $error; text-style: bold underline; }
+        & > .trace-browser--fold { color: $accent; text-style: bold; }
+        & > .trace-browser--token { color: $text-muted; }
+        & > .trace-browser--call { color: $success; }
+        & > .trace-browser--return { color: $primary; }
+        & > .trace-browser--exception { color: $error; text-style: bold; }
+        & > .trace-browser--locals { color: $text-secondary; }
+        & > .trace-browser--value { color: $text-warning; }
+        & > .trace-browser--keyword { color: $text-accent; }
+        & > .trace-browser--string { color: $text-success; }
+        & > .trace-browser--number { color: $text-primary; }
+        & > .trace-browser--comment { color: $text-muted; text-style: italic; }
+    }
+    """
+
+    cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
+
+    class InsertLines(Message):
+        """The user asked to insert these raw trace lines (trace order) at the editor's cursor."""
+
+        def __init__(self, lines: list[str]) -> None:
+            super().__init__()
+            self.lines = lines
+
+    class Yank(Message):
+        """The user yanked one raw trace line."""
+
+        def __init__(self, line: str) -> None:
+            super().__init__()
+            self.line = line
+
+    class Changed(Message):
+        """The cursor, the view or the marks changed: the pane refreshes its status line."""
+
+        def __init__(self, browser: TraceBrowser) -> None:
+            super().__init__()
+            self.browser = browser
+
+        @property
+        def control(self) -> TraceBrowser:
+            return self.browser
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.index: TraceIndex | None = None
+        self.cut: CutPoint | None = None
+        self.marks: set[int] = set()
+        self.kinds: frozenset[str] = frozenset()
+        self.filter_text = ""
+        self.search_text = ""
+        self.folds: dict[int, int] = {}  # call line -> its return line; lines between are hidden
+        self.busy = ""  # what a worker is computing, for the status line
+        self._rows: np.ndarray | None = None  # visible row -> index line; None: all lines
+        self._strips: LRUCache[int, Strip] = LRUCache(STRIP_CACHE_SIZE)
+        self._max_width = 0
+        self._lexer = PythonLexer(stripnl=False, ensurenl=False)
+
+    # -- the trace ---------------------------------------------------------------
+
+    def set_index(self, index: TraceIndex | None, cut: CutPoint | None = None) -> None:
+        """Show ``index`` from its first line, with no marks, filter or folds."""
+        self.index = index
+        self.cut = cut
+        self.marks.clear()
+        self.kinds = frozenset()
+        self.filter_text = ""
+        self.folds.clear()
+        self._rows = None
+        self._strips.clear()
+        self._max_width = self.scrollable_content_region.width
+        self._update_virtual_size()
+        self.cursor = 0
+        self.scroll_to(0, 0, animate=False)
+        self.refresh()
+
+    @property
+    def row_count(self) -> int:
+        if self.index is None:
+            return 0
+        return len(self.index) if self._rows is None else len(self._rows)
+
+    def line_at(self, row: int) -> int:
+        """The index line shown on visible row ``row``."""
+        return row if self._rows is None else int(self._rows[row])
+
+    def row_of(self, line: int) -> int | None:
+        """The visible row showing index line ``line``, None if hidden."""
+        if self._rows is None:
+            return line if self.index is not None and 0 <= line < len(self.index) else None
+        row = int(np.searchsorted(self._rows, line))
+        return row if row < len(self._rows) and self._rows[row] == line else None
+
+    @property
+    def cursor_line(self) -> int | None:
+        """The index line under the cursor."""
+        return self.line_at(self.cursor) if self.row_count else None
+
+    def raw_line(self, line: int) -> str:
+        assert self.index is not None
+        return self.index.line(line)
+
+    # -- rendering ---------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        row = scroll_y + y
+        if row >= self.row_count:
+            return Strip.blank(width, self.rich_style)
+        line = self.line_at(row)
+        body = self._line_strip(line).crop_extend(scroll_x, scroll_x + width - GUTTER, None)
+        gutter = self._gutter(line)
+        strip = Strip.join([gutter, body]).apply_style(self.rich_style)
+        if row == self.cursor:
+            cursor = self.get_component_rich_style("trace-browser--cursor", partial=True)
+            strip = Strip(Segment.apply_style(list(strip), post_style=cursor), strip.cell_length)
+        return strip.simplify()
+
+    def _gutter(self, line: int) -> Strip:
+        if line in self.marks:
+            sign, name = "●", "trace-browser--mark"
+        elif self.cut is not None and line == self.cut.line:
+            sign, name = "✂", "trace-browser--cut"
+        elif line in self.folds:
+            sign, name = "▸", "trace-browser--fold"
+        else:
+            return Strip.blank(GUTTER)
+        return Strip([Segment(sign, self.get_component_rich_style(name, partial=True)), Segment(" ")], GUTTER)
+
+    def _line_strip(self, line: int) -> Strip:
+        strip = self._strips.get(line)
+        if strip is None:
+            text = self._highlight(self.raw_line(line))
+            if self.cut is not None and line == self.cut.line:
+                text.stylize(self.get_component_rich_style("trace-browser--cut", partial=True))
+            strip = Strip(list(text.render(self.app.console, end="")), text.cell_len)
+            self._strips[line] = strip
+            if strip.cell_length + GUTTER > self._max_width:
+                self._max_width = strip.cell_length + GUTTER
+                self.call_after_refresh(self._update_virtual_size)
+        return strip
+
+    def _highlight(self, raw: str) -> Text:
+        text = Text(no_wrap=True, end="")
+        part = ""
+        position = 0
+        for token in TOKEN_RE.finditer(raw):
+            self._append_part(text, raw[position:token.start()], part)
+            name = TOKEN_CLASS.get(token.group(), "trace-browser--token")
+            text.append(token.group(), self.get_component_rich_style(name, partial=True))
+            part = PART_AFTER.get(token.group(), "")
+            position = token.end()
+        self._append_part(text, raw[position:], part)
+        return text
+
+    def _append_part(self, text: Text, chunk: str, part: str) -> None:
+        if not chunk:
+            return
+        chunk = chunk.expandtabs(4)
+        if part == "source":
+            for kind, value in self._lexer.get_tokens(chunk):
+                text.append(value, self._pygments_style(kind))
+        elif part in ("locals", "value"):
+            text.append(chunk, self.get_component_rich_style(f"trace-browser--{part}", partial=True))
+        else:
+            text.append(chunk)
+
+    def _pygments_style(self, kind: object) -> Style | None:
+        for family, name in PYGMENTS_CLASS:
+            if kind in family:
+                return self.get_component_rich_style(name, partial=True)
+        return None if kind is not Token.Error else Style()
+
+    def _update_virtual_size(self) -> None:
+        self.virtual_size = Size(self._max_width, self.row_count)
+
+    # -- cursor and scrolling ----------------------------------------------------
+
+    def validate_cursor(self, cursor: int) -> int:
+        return max(0, min(cursor, self.row_count - 1))
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self.refresh_line(old)
+        self.refresh_line(new)
+        self._scroll_cursor_into_view()
+        self.post_message(self.Changed(self))
+
+    def _scroll_cursor_into_view(self) -> None:
+        height = self.scrollable_content_region.height
+        top = self.scroll_offset.y
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False)
+        elif height and self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False)
+
+    def move_to_line(self, line: int) -> None:
+        """Put the cursor on index line ``line``, revealing it if folds or a filter hide it."""
+        if self.row_of(line) is None:
+            for call, end in list(self.folds.items()):
+                if call < line < end:
+                    del self.folds[call]
+            self._strips.clear()
+            if self.kinds or self.filter_text:
+                self.kinds, self.filter_text = frozenset(), ""
+                self.notify("Filter cleared to show the line", timeout=3)
+            self._rows = self._fold_rows(None) if self.folds else None
+            self._view_changed(line)
+            return
+        self.cursor = self.row_of(line) or 0
+        self._centre_cursor()
+
+    def _centre_cursor(self) -> None:
+        height = self.scrollable_content_region.height
+        top = self.scroll_offset.y
+        if not top <= self.cursor < top + height:
+            self.scroll_to(y=max(0, self.cursor - height // 2), animate=False)
+
+    def action_cursor(self, delta: int) -> None:
+        self.cursor += delta
+
+    def action_page(self, direction: int) -> None:
+        height = max(1, self.scrollable_content_region.height)
+        self.scroll_to(y=self.scroll_offset.y + direction * height, animate=False)
+        self.cursor += direction * height
+
+    def action_edge(self, end: int) -> None:
+        self.cursor = self.row_count - 1 if end else 0
+
+    def action_pan(self, delta: int) -> None:
+        self.scroll_to(x=max(0, self.scroll_offset.x + delta), animate=False)
+
+    # -- marks, yank, insert -----------------------------------------------------
+
+    def action_toggle_mark(self) -> None:
+        line = self.cursor_line
+        if line is None:
+            return
+        self.marks.symmetric_difference_update({line})
+        self.refresh_line(self.cursor)
+        self.cursor += 1
+
+    def marked_lines(self) -> list[str]:
+        """The marked raw lines in trace order."""
+        return [self.raw_line(line) for line in sorted(self.marks)]
+
+    def action_insert_marked(self) -> None:
+        if not self.marks:
+            self.notify("Mark lines with space first", severity="warning", timeout=3)
+            return
+        self.post_message(self.InsertLines(self.marked_lines()))
+        self.marks.clear()
+        self.refresh()
+        self.post_message(self.Changed(self))
+
+    def action_yank(self) -> None:
+        line = self.cursor_line
+        if line is None:
+            return
+        raw = self.raw_line(line)
+        self.app.copy_to_clipboard(raw)
+        self.post_message(self.Yank(raw))
+
+    # -- jumps -------------------------------------------------------------------
+
+    def action_first_exception(self) -> None:
+        if self.index is None:
+            return
+        line = self.index.first_exception()
+        if line is None:
+            self.notify("No exception in this trace", timeout=3)
+        else:
+            self.move_to_line(line)
+
+    def action_next_source_line(self) -> None:
+        """Next frame that runs the cursor line's source line (its exact text when the code is unknown)."""
+        line = self.cursor_line
+        if line is None or self.index is None:
+            return
+        lineno = self.index.info(line).source_lineno
+        if lineno is not None:
+            self.jump_to_source_line(lineno)
+            return
+        source = line_source(self.raw_line(line))
+        if source is None:
+            self.notify("This line shows no source line", severity="warning", timeout=3)
+            return
+        same = self.index.lines_with_source(source)
+
+        def next_same(after: int) -> int | None:
+            position = int(np.searchsorted(same, after, side="right"))
+            return int(same[position]) if position < len(same) else None
+
+        self._jump(next_same, "No later frame of this source line")
+
+    def jump_to_source_line(self, lineno: int) -> None:
+        """Next frame (after the cursor) that runs source line ``lineno``."""
+        self._jump(lambda after: self.index.next_source_line(lineno, after + 1), f"No later frame of line {lineno}")
+
+    def jump_to_change(self, variable: str) -> None:
+        """Next line (after the cursor, same invocation) where ``variable`` holds another value."""
+        self._jump(lambda after: self.index.next_change(variable, after), f"{variable} does not change after this")
+
+    def cursor_locals(self) -> dict[str, str]:
+        line = self.cursor_line
+        return line_locals(self.raw_line(line)) if line is not None else {}
+
+    def search(self, text: str, backwards: bool = False) -> None:
+        """Find ``text`` from the cursor on (n and N repeat it)."""
+        self.search_text = text
+        self.action_search_again(int(backwards))
+
+    def action_search_again(self, backwards: int) -> None:
+        if not self.search_text:
+            self.notify("Search with / first", timeout=3)
+            return
+        text = self.search_text
+        if backwards:
+            self._jump(lambda before: self.index.find(text, before - 1, backwards=True) if before > 0 else None,
+                       f"{text!r} not found before this line")
+        else:
+            self._jump(lambda after: self.index.find(text, after + 1), f"{text!r} not found after this line")
+
+    def _jump(self, finder: Callable[[int], int | None], not_found: str) -> None:
+        """Move to the first line ``finder(cursor line)`` gives that the filter shows.
+
+        ``finder(n)`` returns the next match past line ``n`` (in its direction);
+        matches hidden by a filter are skipped, matches inside folds unfold.
+        """
+        line = self.cursor_line
+        if line is None or self.index is None:
+            return
+        found = finder(line)
+        while found is not None and (self.kinds or self.filter_text) and self.row_of(found) is None:
+            found = finder(found)
+        if found is None:
+            self.notify(not_found, timeout=3)
+        else:
+            self.move_to_line(found)
+
+    def jump_to_line_text(self, text: str) -> bool:
+        """Move to the first line that is exactly ``text`` (a verbatim problem's nearest line); True if found."""
+        if self.index is None or not text:
+            return False
+        found = self.index.find(text, 0)
+        while found is not None and self.index.line(found) != text:
+            found = self.index.find(text, found + 1) if found + 1 < len(self.index) else None
+        if found is None:
+            return False
+        self.move_to_line(found)
+        return True
+
+    # -- filter and folds --------------------------------------------------------
+
+    def action_clear_filter(self) -> None:
+        if self.kinds or self.filter_text:
+            self.set_filter(frozenset(), "")
+
+    def set_filter(self, kinds: frozenset[str], text: str) -> None:
+        """Show only lines of these kinds (all if empty) that contain ``text``."""
+        self.kinds, self.filter_text = frozenset(kinds), text
+        self._recompute_rows()
+
+    def action_toggle_fold(self) -> None:
+        line = self.cursor_line
+        if line is None or self.index is None:
+            return
+        call = line if self.index.info(line).kind == "call" else enclosing_call(self.index, line)
+        if call is None:
+            self.notify("Not inside a call", timeout=3)
+            return
+        if call in self.folds:
+            del self.folds[call]
+            self._strips.discard(call)
+            self._recompute_rows(keep_line=call)
+        else:
+            self._fold(call)
+
+    def action_unfold_all(self) -> None:
+        if self.folds:
+            for call in self.folds:
+                self._strips.discard(call)
+            self.folds.clear()
+            self._recompute_rows()
+
+    @work(thread=True, exclusive=True, group="trace-view", exit_on_error=False)
+    def _fold(self, call: int) -> None:
+        assert self.index is not None
+        self.app.call_from_thread(self._set_busy, "folding…")
+        end = call_end(self.index, call)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._add_fold, call, end)
+
+    def _add_fold(self, call: int, end: int) -> None:
+        if end > call + 1:
+            self.folds[call] = end
+            self._strips.discard(call)
+        self._recompute_rows(keep_line=call)
+
+    def _recompute_rows(self, keep_line: int | None = None) -> None:
+        keep = self.cursor_line if keep_line is None else keep_line
+        if not (self.kinds or self.filter_text):
+            self._rows = self._fold_rows(None) if self.folds else None
+            self._view_changed(keep)
+            return
+        self._filter_worker(self.kinds, self.filter_text, keep)
+
+    @work(thread=True, exclusive=True, group="trace-view", exit_on_error=False)
+    def _filter_worker(self, kinds: frozenset[str], text: str, keep: int | None) -> None:
+        assert self.index is not None
+        worker = get_current_worker()
+        self.app.call_from_thread(self._set_busy, "filtering…")
+        rows = matching_lines(self.index, kinds, text, lambda: worker.is_cancelled)
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._apply_filter, rows, keep)
+
+    def _apply_filter(self, rows: np.ndarray, keep: int | None) -> None:
+        self._rows = self._fold_rows(rows) if self.folds else rows
+        self._view_changed(keep)
+
+    def _fold_rows(self, rows: np.ndarray | None) -> np.ndarray:
+        assert self.index is not None
+        shown = np.arange(len(self.index), dtype=np.int64) if rows is None else rows
+        keep = np.ones(len(shown), dtype=bool)
+        for call, end in self.folds.items():
+            lo, hi = np.searchsorted(shown, [call + 1, end])
+            keep[lo:hi] = False
+        return shown[keep]
+
+    def _set_busy(self, what: str) -> None:
+        self.busy = what
+        self.post_message(self.Changed(self))
+
+    def _view_changed(self, keep_line: int | None) -> None:
+        """Redraw after the rows changed, keeping the cursor on ``keep_line`` or the next shown line."""
+        self.busy = ""
+        self._update_virtual_size()
+        if keep_line is None or self.row_count == 0:
+            row = 0
+        elif self._rows is None:
+            row = keep_line
+        else:
+            row = int(np.searchsorted(self._rows, keep_line))
+        self.cursor = row
+        self._centre_cursor()
+        self.refresh()

@@ -1,0 +1,5 @@
+import os
+import re
+
+import numpy as np
+import pandas as pd

@@ -1,0 +1,146 @@
+"""The workspace database: connection settings and versioned schema migrations.
+
+The schema version lives in ``PRAGMA user_version``. ``MIGRATIONS[i]`` takes a
+database from version ``i`` to ``i + 1``; each runs in its own transaction, so
+a crash mid-migration leaves the previous version intact. Append new
+migrations at the end; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from workspace.errors import InputError
+
+BUSY_TIMEOUT_MS = 10_000
+
+_V1 = (
+    """CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    )""",
+    """CREATE TABLE rows (
+        row_id TEXT PRIMARY KEY,
+        status TEXT NOT NULL DEFAULT 'untouched'
+            CHECK (status IN ('untouched', 'in_progress', 'rejected', 'done', 'blocked')),
+        reject_reason TEXT,
+        note TEXT,
+        updated_at REAL NOT NULL
+    )""",
+    """CREATE TABLE steps (
+        row_id TEXT NOT NULL REFERENCES rows(row_id),
+        k INTEGER NOT NULL CHECK (k >= 0),
+        code TEXT NOT NULL,
+        observed_output TEXT NOT NULL,
+        bug_confirmed INTEGER NOT NULL DEFAULT 0,
+        fixable INTEGER,
+        bug_fixed INTEGER NOT NULL DEFAULT 0,
+        revised_analysis TEXT NOT NULL DEFAULT '',
+        revised_plan TEXT NOT NULL DEFAULT '',
+        cwm_analysis TEXT NOT NULL DEFAULT '',
+        fixed_code TEXT NOT NULL DEFAULT '',
+        verification TEXT,
+        annotator TEXT NOT NULL DEFAULT '',
+        time_spent REAL NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (row_id, k)
+    )""",
+    """CREATE TABLE runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        row_id TEXT NOT NULL,
+        k INTEGER NOT NULL,
+        purpose TEXT NOT NULL CHECK (purpose IN ('original', 'fix', 'replicate')),
+        verdict TEXT,
+        match TEXT,
+        record TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        FOREIGN KEY (row_id, k) REFERENCES steps(row_id, k)
+    )""",
+    "CREATE INDEX runs_by_row ON runs(row_id, k)",
+    """CREATE TABLE grades (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        result TEXT NOT NULL,
+        created_at REAL NOT NULL
+    )""",
+    "CREATE INDEX grades_by_run ON grades(run_id)",
+    """CREATE TABLE traces (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        row_id TEXT NOT NULL,
+        k INTEGER NOT NULL,
+        code_sha256 TEXT NOT NULL,
+        trace_path TEXT NOT NULL,
+        meta_path TEXT NOT NULL,
+        index_path TEXT NOT NULL,
+        meta TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        FOREIGN KEY (row_id, k) REFERENCES steps(row_id, k)
+    )""",
+    "CREATE INDEX traces_by_step ON traces(row_id, k)",
+    """CREATE TABLE claims (
+        row_id TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        token TEXT NOT NULL,
+        heartbeat REAL NOT NULL
+    )""",
+    """CREATE TABLE decisions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        row_id TEXT NOT NULL REFERENCES rows(row_id),
+        k INTEGER,
+        description TEXT NOT NULL,
+        before TEXT NOT NULL,
+        created_at REAL NOT NULL
+    )""",
+    """CREATE TABLE ui_state (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    )""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def connect(db_path: Path) -> sqlite3.Connection:
+    """A connection in autocommit mode: every write transaction is opened and committed explicitly."""
+    try:
+        conn = sqlite3.connect(db_path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                               check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.DatabaseError as exc:
+        raise InputError(f"{db_path}: not a usable nodefix database ({exc})") from None
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def migrate(conn: sqlite3.Connection, db_path: Path) -> int:
+    """Bring the database to SCHEMA_VERSION; returns the version it started at."""
+    start = _version(conn)
+    if start > SCHEMA_VERSION:
+        raise InputError(f"{db_path}: schema version {start} was written by a newer nodefix "
+                         f"(this one knows up to {SCHEMA_VERSION}); upgrade nodefix")
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = _version(conn)  # another process may have migrated while we waited
+            if version >= SCHEMA_VERSION:
+                conn.execute("COMMIT")
+                return start
+            for statement in MIGRATIONS[version]:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+def _version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])

@@ -1,0 +1,550 @@
+"""The workspace: every annotation of one dataset, in an SQLite database beside run and trace files.
+
+Each public method that writes opens its own transaction and commits it
+before returning, so whatever a call saved survives the process being killed.
+The source parquet is only ever read.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from workspace import schema
+from workspace.claims import Heartbeat, Holder, is_live
+from workspace.config import default_annotator
+from workspace.dataset import Dataset, SourceRow, file_fingerprint, load_dataset
+from workspace.done_check import code_sha256, done_blockers
+from workspace.errors import InputError
+from workspace.locate import DB_NAME, default_workspace_dir, safe_name
+from workspace.vocabulary import FLAG_FIELDS, REJECT_REASONS, RUN_PURPOSES, STATUSES, TEXT_FIELDS, flag_word
+
+EDITABLE_FIELDS = TEXT_FIELDS + FLAG_FIELDS + ("verification",)
+_STEP_COLUMNS = ("k",) + EDITABLE_FIELDS + ("annotator", "time_spent", "created_at", "updated_at")
+
+
+@dataclass
+class RowSummary:
+    id: str
+    competition_id: str
+    status: str
+    reject_reason: str | None
+    n_steps: int
+    time_spent: float
+    verdict: str | None  # verdict kind of the row's latest run
+    match: str | None  # that run's match against the recorded output
+    claimed_by: str | None  # "user@host pid N" when another live process holds the row
+
+
+@dataclass
+class Step:
+    row_id: str
+    index: int
+    code: str
+    observed_output: str
+    bug_confirmed: bool
+    fixable: bool | None  # None: not decided yet
+    bug_fixed: bool
+    revised_analysis: str
+    revised_plan: str
+    cwm_analysis: str
+    fixed_code: str
+    verification: dict | None  # the verifying run's record (+ "id", "fixed_code_sha256", "grade")
+    annotator: str
+    time_spent: float
+    created_at: float | None  # None for a step 0 that was never saved
+    updated_at: float | None
+
+
+def open_workspace(target: Path, workspace_dir: Path | None = None, *,
+                   annotator: str | None = None) -> Workspace:
+    """Open (creating it if needed) the workspace of a dataset parquet, or an existing workspace folder."""
+    target = Path(target).expanduser()
+    if target.is_dir():
+        folder = target.resolve()
+        if workspace_dir is not None and Path(workspace_dir).expanduser().resolve() != folder:
+            raise InputError(f"{target}: is a workspace folder; --workspace {workspace_dir} names another one")
+        if not (folder / DB_NAME).is_file():
+            raise InputError(f"{folder}: not a nodefix workspace (no {DB_NAME}); pass a dataset parquet")
+        conn = _open_db(folder)
+        with _closed_on_error(conn):
+            dataset = _stored_dataset(conn, folder)
+    else:
+        dataset = load_dataset(target)
+        folder = Path(workspace_dir).expanduser().resolve() if workspace_dir else default_workspace_dir(dataset.path)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"{folder}: cannot create the workspace folder ({exc.strerror})") from None
+        conn = _open_db(folder)
+        with _closed_on_error(conn):
+            _link_dataset(conn, folder, dataset)
+    return Workspace(folder, dataset, conn, annotator or default_annotator())
+
+
+def _open_db(folder: Path) -> sqlite3.Connection:
+    db_path = folder / DB_NAME
+    conn = schema.connect(db_path)
+    with _closed_on_error(conn):
+        schema.migrate(conn, db_path)
+    return conn
+
+
+@contextmanager
+def _closed_on_error(conn: sqlite3.Connection) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:
+        conn.close()
+        raise
+
+
+def _stored_dataset(conn: sqlite3.Connection, folder: Path) -> Dataset:
+    meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    if "dataset_path" not in meta:
+        raise InputError(f"{folder}: workspace has no dataset yet; open it with a dataset parquet and --workspace")
+    stored = Path(meta["dataset_path"])
+    if not stored.is_file():
+        raise InputError(f"{folder}: its dataset {stored} is gone; if it moved, run with NEW.parquet "
+                         f"--workspace {folder}")
+    if file_fingerprint(stored) != meta["dataset_fingerprint"]:
+        raise InputError(f"{stored}: changed since workspace {folder} was made from it; "
+                         f"restore the original file or start a new workspace")
+    return load_dataset(stored)
+
+
+def _link_dataset(conn: sqlite3.Connection, folder: Path, dataset: Dataset) -> None:
+    """Record the dataset in a new workspace; accept a moved copy of the same file; refuse another file."""
+    fingerprint = dataset.fingerprint()
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        if "dataset_fingerprint" in meta and meta["dataset_fingerprint"] != fingerprint:
+            stored = meta["dataset_path"]
+            what = "has changed since" if stored == str(dataset.path) else "is not the dataset"
+            raise InputError(f"{dataset.path}: {what} workspace {folder} was made from {stored}; "
+                             f"use another --workspace")
+        for key, value in (("dataset_path", str(dataset.path)), ("dataset_fingerprint", fingerprint)):
+            conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+class Workspace:
+    """Annotations of one dataset. Thread-safe: calls are serialised on one connection."""
+
+    def __init__(self, path: Path, dataset: Dataset, conn: sqlite3.Connection, annotator: str) -> None:
+        self.path = path
+        self.dataset = dataset
+        self.annotator = annotator
+        self._conn = conn
+        self._lock = threading.RLock()
+        self._me = Holder()
+        self._heartbeat: Heartbeat | None = None
+        self._competitions: list[str] | None = None
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- transactions and guards
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    def _read(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def _ensure_row(self, row_id: str) -> None:
+        self.dataset.index_of(row_id)
+        self._conn.execute("INSERT OR IGNORE INTO rows(row_id, status, updated_at) VALUES (?, 'untouched', ?)",
+                           (row_id, time.time()))
+
+    def _ensure_step(self, row_id: str, k: int) -> None:
+        """Step 0 is made from the source row on first write; later steps must exist already."""
+        self._ensure_row(row_id)
+        if self._conn.execute("SELECT 1 FROM steps WHERE row_id = ? AND k = ?", (row_id, k)).fetchone():
+            return
+        if k != 0:
+            last = self._conn.execute("SELECT MAX(k) FROM steps WHERE row_id = ?", (row_id,)).fetchone()[0]
+            raise InputError(f"row {row_id!r}: no debug step {k} (it has steps 0..{last or 0})")
+        source = self.dataset.row(row_id)
+        now = time.time()
+        self._conn.execute(
+            "INSERT INTO steps(row_id, k, code, observed_output, annotator, created_at, updated_at) "
+            "VALUES (?, 0, ?, ?, '', ?, ?)", (row_id, source.code, source.term_out, now, now))
+
+    def _refuse_if_claimed(self, row_id: str) -> None:
+        claim = self._conn.execute("SELECT * FROM claims WHERE row_id = ?", (row_id,)).fetchone()
+        if claim is None:
+            return
+        if claim["token"] == self._me.token:
+            self._conn.execute("UPDATE claims SET heartbeat = ? WHERE row_id = ?", (time.time(), row_id))
+        elif is_live(claim, self._me):
+            raise InputError(f"row {row_id!r}: being edited by {claim['holder']}; "
+                             f"wait until it is released (or stale after a minute without a heartbeat)")
+
+    def _log_decision(self, row_id: str, k: int | None, description: str, before: dict) -> None:
+        self._conn.execute("INSERT INTO decisions(row_id, k, description, before, created_at) VALUES (?, ?, ?, ?, ?)",
+                           (row_id, k, description, json.dumps(before), time.time()))
+
+    # ---- rows
+
+    def summaries(self) -> list[RowSummary]:
+        if self._competitions is None:
+            self._competitions = self.dataset.column_values("competition_id")
+        with self._lock:
+            rows = {r[0]: (r[1], r[2]) for r in self._conn.execute("SELECT row_id, status, reject_reason FROM rows")}
+            steps = {r[0]: (r[1], r[2]) for r in self._conn.execute(
+                "SELECT row_id, COUNT(*), SUM(time_spent) FROM steps GROUP BY row_id")}
+            runs = {r[0]: (r[1], r[2]) for r in self._conn.execute(
+                "SELECT row_id, verdict, match FROM runs WHERE id IN (SELECT MAX(id) FROM runs GROUP BY row_id)")}
+            claims = self._conn.execute("SELECT * FROM claims").fetchall()
+        now = time.time()
+        holders = {c["row_id"]: c["holder"] for c in claims if c["token"] != self._me.token and is_live(c, self._me, now)}
+        out = []
+        for row_id, competition in zip(self.dataset.ids, self._competitions):
+            status, reason = rows.get(row_id, ("untouched", None))
+            n_steps, spent = steps.get(row_id, (1, 0.0))
+            verdict, match = runs.get(row_id, (None, None))
+            out.append(RowSummary(row_id, competition, status, reason, n_steps, spent, verdict, match,
+                                  holders.get(row_id)))
+        return out
+
+    def source(self, row_id: str) -> SourceRow:
+        return self.dataset.row(row_id)
+
+    def status(self, row_id: str) -> tuple[str, str | None, str | None]:
+        """(status, reject reason, note) of a row."""
+        self.dataset.index_of(row_id)
+        found = self._read("SELECT status, reject_reason, note FROM rows WHERE row_id = ?", (row_id,))
+        return tuple(found[0]) if found else ("untouched", None, None)
+
+    def statuses(self) -> dict[str, tuple[str, str | None, str | None]]:
+        """(status, reject reason, note) of every row that has one saved; the others are untouched."""
+        return {r[0]: (r[1], r[2], r[3]) for r in self._read("SELECT row_id, status, reject_reason, note FROM rows")}
+
+    def set_status(self, row_id: str, status: str, reason: str | None = None, note: str | None = None) -> None:
+        if status not in STATUSES:
+            raise InputError(f"unknown status {status!r} (one of: {', '.join(STATUSES)})")
+        if status == "rejected" and reason not in REJECT_REASONS:
+            raise InputError(f"row {row_id!r}: rejecting needs a reason, one of: {', '.join(REJECT_REASONS)}"
+                             + (f" (got {reason!r})" if reason else ""))
+        if status != "rejected" and reason is not None:
+            raise InputError(f"row {row_id!r}: a reject reason only goes with status 'rejected'")
+        with self._lock:
+            if status == "done":
+                blockers = done_blockers(self.steps(row_id), lambda k: self._trace_paths(row_id, k))
+                if blockers:
+                    raise InputError(f"row {row_id!r} cannot be done yet: " + "; ".join(blockers))
+            with self._write() as conn:
+                self._refuse_if_claimed(row_id)
+                self._ensure_row(row_id)
+                old = conn.execute("SELECT status, reject_reason, note FROM rows WHERE row_id = ?", (row_id,)).fetchone()
+                label = f"{status} ({reason})" if reason else status
+                self._log_decision(row_id, None, f"row {row_id}: status {old['status']} -> {label}",
+                                   {"row": dict(old)})
+                conn.execute("UPDATE rows SET status = ?, reject_reason = ?, note = ?, updated_at = ? WHERE row_id = ?",
+                             (status, reason, note, time.time(), row_id))
+
+    # ---- steps
+
+    def steps(self, row_id: str) -> list[Step]:
+        self.dataset.index_of(row_id)
+        found = self._read(f"SELECT {', '.join(_STEP_COLUMNS)} FROM steps WHERE row_id = ? ORDER BY k", (row_id,))
+        if not found:
+            return [self._unsaved_step0(row_id)]
+        return [_step_from_db(row_id, r) for r in found]
+
+    def saved_steps(self) -> dict[str, list[Step]]:
+        """Every saved step of every row, by row id, in step order (unsaved step 0s are left out)."""
+        out: dict[str, list[Step]] = {}
+        for r in self._read(f"SELECT row_id, {', '.join(_STEP_COLUMNS)} FROM steps ORDER BY row_id, k"):
+            out.setdefault(r["row_id"], []).append(_step_from_db(r["row_id"], r))
+        return out
+
+    def step(self, row_id: str, k: int = 0) -> Step:
+        self.dataset.index_of(row_id)
+        found = self._read(f"SELECT {', '.join(_STEP_COLUMNS)} FROM steps WHERE row_id = ? AND k = ?", (row_id, k))
+        if found:
+            return _step_from_db(row_id, found[0])
+        if k == 0:
+            return self._unsaved_step0(row_id)
+        raise InputError(f"row {row_id!r}: no debug step {k} (it has steps 0..{len(self.steps(row_id)) - 1})")
+
+    def _unsaved_step0(self, row_id: str) -> Step:
+        source = self.dataset.row(row_id)
+        return Step(row_id, 0, source.code, source.term_out, False, None, False, "", "", "", "", None, "", 0.0,
+                    None, None)
+
+    def update_step(self, row_id: str, k: int, **fields: Any) -> Step:
+        values = {name: _checked_field(name, value) for name, value in fields.items()}
+        with self._write() as conn:
+            self._refuse_if_claimed(row_id)
+            self._ensure_step(row_id, k)
+            old = conn.execute(f"SELECT {', '.join(FLAG_FIELDS)} FROM steps WHERE row_id = ? AND k = ?",
+                               (row_id, k)).fetchone()
+            changed = {f: values[f] for f in FLAG_FIELDS if f in values and values[f] != old[f]}
+            if changed:
+                description = ", ".join(f"{f} = {flag_word(v)}" for f, v in changed.items())
+                self._log_decision(row_id, k, f"row {row_id} step {k}: {description}",
+                                   {"step": {f: old[f] for f in changed}})
+            if values:
+                assignments = ", ".join(f"{name} = ?" for name in values)
+                conn.execute(f"UPDATE steps SET {assignments}, annotator = ?, updated_at = ? WHERE row_id = ? AND k = ?",
+                             (*values.values(), self.annotator, time.time(), row_id, k))
+                conn.execute("UPDATE rows SET status = 'in_progress', updated_at = ? "
+                             "WHERE row_id = ? AND status = 'untouched'", (time.time(), row_id))
+        return self.step(row_id, k)
+
+    def new_step(self, row_id: str) -> Step:
+        """Debug step k+1: its code is step k's fixed code, its output what the latest run of that fix printed."""
+        with self._write() as conn:
+            self._refuse_if_claimed(row_id)
+            self._ensure_step(row_id, 0)
+            last = conn.execute("SELECT k, fixed_code FROM steps WHERE row_id = ? ORDER BY k DESC LIMIT 1",
+                                (row_id,)).fetchone()
+            if not last["fixed_code"].strip():
+                raise InputError(f"row {row_id!r}: step {last['k']} has no fixed code to start step {last['k'] + 1} from")
+            run = conn.execute("SELECT record FROM runs WHERE row_id = ? AND k = ? AND purpose = 'fix' "
+                               "ORDER BY id DESC LIMIT 1", (row_id, last["k"])).fetchone()
+            output = json.loads(run["record"]).get("output_tail", "") if run else ""
+            now = time.time()
+            conn.execute("INSERT INTO steps(row_id, k, code, observed_output, annotator, created_at, updated_at) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         (row_id, last["k"] + 1, last["fixed_code"], output, self.annotator, now, now))
+        return self.step(row_id, last["k"] + 1)
+
+    def add_time(self, row_id: str, k: int, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError(f"time spent cannot be negative ({seconds})")
+        with self._write() as conn:
+            self._ensure_step(row_id, k)
+            conn.execute("UPDATE steps SET time_spent = time_spent + ? WHERE row_id = ? AND k = ?",
+                         (float(seconds), row_id, k))
+
+    def undo(self, row_id: str | None = None) -> str | None:
+        """Reverse the latest status or flag decision (of one row, or of any row); returns what it undid."""
+        with self._write() as conn:
+            if row_id is None:
+                decision = conn.execute("SELECT * FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
+            else:
+                decision = conn.execute("SELECT * FROM decisions WHERE row_id = ? ORDER BY id DESC LIMIT 1",
+                                        (row_id,)).fetchone()
+            if decision is None:
+                return None
+            self._refuse_if_claimed(decision["row_id"])
+            before = json.loads(decision["before"])
+            now = time.time()
+            if "row" in before:
+                old = before["row"]
+                conn.execute("UPDATE rows SET status = ?, reject_reason = ?, note = ?, updated_at = ? WHERE row_id = ?",
+                             (old["status"], old["reject_reason"], old["note"], now, decision["row_id"]))
+            else:
+                assignments = ", ".join(f"{name} = ?" for name in before["step"])
+                conn.execute(f"UPDATE steps SET {assignments}, updated_at = ? WHERE row_id = ? AND k = ?",
+                             (*before["step"].values(), now, decision["row_id"], decision["k"]))
+            conn.execute("DELETE FROM decisions WHERE id = ?", (decision["id"],))
+            return decision["description"]
+
+    # ---- runs, grades, traces
+
+    def run_dir(self, row_id: str, k: int) -> Path:
+        """A fresh folder for one run of step k."""
+        parent = self.path / "runs" / safe_name(row_id) / f"step{k}"
+        parent.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        for n in range(1, 10_000):
+            folder = parent / f"{stamp}-{n}"
+            try:
+                folder.mkdir()
+                return folder
+            except FileExistsError:
+                continue
+        raise OSError(f"{parent}: no free run folder name")
+
+    def add_run(self, row_id: str, k: int, purpose: str, record: dict) -> int:
+        """Store a run record; a "fix" run also becomes the step's verification."""
+        if purpose not in RUN_PURPOSES:
+            raise ValueError(f"run purpose must be one of {RUN_PURPOSES}, not {purpose!r}")
+        verdict = record.get("verdict") or {}
+        with self._write() as conn:
+            self._ensure_step(row_id, k)
+            cursor = conn.execute(
+                "INSERT INTO runs(row_id, k, purpose, verdict, match, record, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (row_id, k, purpose, verdict.get("kind"), verdict.get("match"), json.dumps(record), time.time()))
+            run_id = int(cursor.lastrowid)
+            if purpose == "fix":
+                verification = {**record, "id": run_id, "fixed_code_sha256": code_sha256(self._code_run(record, row_id, k))}
+                conn.execute("UPDATE steps SET verification = ? WHERE row_id = ? AND k = ?",
+                             (json.dumps(verification), row_id, k))
+        return run_id
+
+    def _code_run(self, record: dict, row_id: str, k: int) -> str:
+        """The code a run executed: the script in its run folder, else the step's saved fixed code."""
+        script = Path(record.get("run_dir") or self.path / "no-run-dir") / "scratch" / "runfile.py"
+        try:
+            return script.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return self._conn.execute("SELECT fixed_code FROM steps WHERE row_id = ? AND k = ?",
+                                      (row_id, k)).fetchone()[0]
+
+    def runs(self, row_id: str, k: int | None = None) -> list[dict]:
+        """Run records of a row (or of one step), oldest first, each with its latest grade or None."""
+        sql = "SELECT id, k, purpose, record, created_at FROM runs WHERE row_id = ?"
+        params: tuple = (row_id,)
+        if k is not None:
+            sql, params = sql + " AND k = ?", (row_id, k)
+        with self._lock:
+            found = self._conn.execute(sql + " ORDER BY id", params).fetchall()
+            grades = {r[0]: json.loads(r[1]) for r in self._conn.execute(
+                "SELECT run_id, result FROM grades WHERE run_id IN (SELECT id FROM runs WHERE row_id = ?) ORDER BY id",
+                (row_id,))}
+        return [{**json.loads(r["record"]), "id": r["id"], "step": r["k"], "purpose": r["purpose"],
+                 "created_at": r["created_at"], "grade": grades.get(r["id"])} for r in found]
+
+    def latest_replication(self, row_id: str) -> dict | None:
+        """The newest run of a row's recorded code (purpose "original" or "replicate"), or None."""
+        replications = [run for run in self.runs(row_id) if run["purpose"] in ("original", "replicate")]
+        return replications[-1] if replications else None
+
+    def add_grade(self, run_id: int, result: dict) -> None:
+        with self._write() as conn:
+            run = conn.execute("SELECT row_id, k FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if run is None:
+                raise InputError(f"{self.path}: no run with id {run_id}")
+            conn.execute("INSERT INTO grades(run_id, result, created_at) VALUES (?, ?, ?)",
+                         (run_id, json.dumps(result), time.time()))
+            stored = conn.execute("SELECT verification FROM steps WHERE row_id = ? AND k = ?", tuple(run)).fetchone()[0]
+            verification = json.loads(stored) if stored else None
+            if verification is not None and verification.get("id") == run_id:
+                verification["grade"] = result
+                conn.execute("UPDATE steps SET verification = ? WHERE row_id = ? AND k = ?",
+                             (json.dumps(verification), *run))
+
+    def trace_dir(self, row_id: str, k: int) -> Path:
+        """The folder that holds step k's traces (give each trace its own file names)."""
+        folder = self.path / "traces" / safe_name(row_id) / f"step{k}"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def add_trace(self, row_id: str, k: int, *, code_sha256: str, trace_path: Path, meta_path: Path,
+                  index_path: Path, meta: dict) -> int:
+        with self._write() as conn:
+            self._ensure_step(row_id, k)
+            cursor = conn.execute(
+                "INSERT INTO traces(row_id, k, code_sha256, trace_path, meta_path, index_path, meta, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (row_id, k, code_sha256, str(trace_path), str(meta_path), str(index_path), json.dumps(meta), time.time()))
+            return int(cursor.lastrowid)
+
+    def traces(self, row_id: str, k: int) -> list[dict]:
+        found = self._read("SELECT id, code_sha256, trace_path, meta_path, index_path, meta, created_at "
+                           "FROM traces WHERE row_id = ? AND k = ? ORDER BY id", (row_id, k))
+        return [{**dict(r), "meta": json.loads(r["meta"])} for r in found]
+
+    def _trace_paths(self, row_id: str, k: int) -> list[Path]:
+        return [Path(t["trace_path"]) for t in self.traces(row_id, k)]
+
+    # ---- claims
+
+    def claim(self, row_id: str) -> bool:
+        """Hold a row for editing; False if another live process holds it."""
+        with self._write() as conn:
+            self.dataset.index_of(row_id)
+            claim = conn.execute("SELECT * FROM claims WHERE row_id = ?", (row_id,)).fetchone()
+            if claim is not None and claim["token"] != self._me.token and is_live(claim, self._me):
+                return False
+            conn.execute("INSERT OR REPLACE INTO claims(row_id, holder, host, pid, token, heartbeat) "
+                         "VALUES (?, ?, ?, ?, ?, ?)",
+                         (row_id, self._me.describe(), self._me.host, self._me.pid, self._me.token, time.time()))
+        if self._heartbeat is None:
+            self._heartbeat = Heartbeat(self.heartbeat)
+        return True
+
+    def release(self, row_id: str) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM claims WHERE row_id = ? AND token = ?", (row_id, self._me.token))
+
+    def claimed_by(self, row_id: str) -> str | None:
+        found = self._read("SELECT * FROM claims WHERE row_id = ?", (row_id,))
+        if found and found[0]["token"] != self._me.token and is_live(found[0], self._me):
+            return found[0]["holder"]
+        return None
+
+    def heartbeat(self) -> None:
+        """Mark this process's claims as still held (a background thread calls it while claims exist)."""
+        with self._write() as conn:
+            conn.execute("UPDATE claims SET heartbeat = ? WHERE token = ?", (time.time(), self._me.token))
+
+    # ---- UI state
+
+    def set_ui_state(self, key: str, value: dict) -> None:
+        with self._write() as conn:
+            conn.execute("INSERT OR REPLACE INTO ui_state(key, value) VALUES (?, ?)", (key, json.dumps(value)))
+
+    def ui_state(self, key: str) -> dict | None:
+        found = self._read("SELECT value FROM ui_state WHERE key = ?", (key,))
+        return json.loads(found[0][0]) if found else None
+
+    def close(self) -> None:
+        """Release this process's claims and close the database. Safe to call twice."""
+        heartbeat, self._heartbeat = self._heartbeat, None
+        if heartbeat is not None:
+            heartbeat.stop()  # outside the lock: a beat in progress may be waiting for it
+        with self._lock:
+            if self._conn is None:
+                return
+            with self._write() as conn:
+                conn.execute("DELETE FROM claims WHERE token = ?", (self._me.token,))
+            self._conn.close()
+            self._conn = None
+
+
+def _checked_field(name: str, value: Any) -> Any:
+    """The database form of one editable step field; a wrong name or type is an InputError."""
+    if name not in EDITABLE_FIELDS:
+        raise InputError(f"unknown step field {name!r} (editable: {', '.join(EDITABLE_FIELDS)})")
+    if name in TEXT_FIELDS:
+        if not isinstance(value, str):
+            raise InputError(f"step field {name!r} must be text, not {type(value).__name__}")
+        return value
+    if name == "verification":
+        if value is not None and not isinstance(value, dict):
+            raise InputError("step field 'verification' must be a run record (a dict) or None")
+        return None if value is None else json.dumps(value)
+    if value is None and name == "fixable":
+        return None
+    if not isinstance(value, bool):
+        raise InputError(f"step field {name!r} must be true or false, not {value!r}")
+    return int(value)
+
+
+def _step_from_db(row_id: str, r: sqlite3.Row) -> Step:
+    return Step(
+        row_id=row_id, index=r["k"], code=r["code"], observed_output=r["observed_output"],
+        bug_confirmed=bool(r["bug_confirmed"]), fixable=None if r["fixable"] is None else bool(r["fixable"]),
+        bug_fixed=bool(r["bug_fixed"]), revised_analysis=r["revised_analysis"], revised_plan=r["revised_plan"],
+        cwm_analysis=r["cwm_analysis"], fixed_code=r["fixed_code"],
+        verification=json.loads(r["verification"]) if r["verification"] else None,
+        annotator=r["annotator"], time_spent=r["time_spent"], created_at=r["created_at"], updated_at=r["updated_at"])
+
