@@ -86,7 +86,7 @@ def measure(folder: Path, frames: int, value_chars: int) -> None:
     print(f"{frame_count:,} frames, {lines:,} lines, {trace.stat().st_size / 1e6:.0f} MB trace "
           f"(generated in {generated:.1f} s), {index_path(trace).stat().st_size / 1e6:.0f} MB saved index")
     _row("build (one streaming pass)", build, "s", 10)
-    _row("  its CPU time (less hit by a busy machine)", build_cpu, "s", None)
+    _row("build, CPU time (for a busy machine)", build_cpu, "s", None)
     _row("load the saved index", load, "s", 0.2)
     _row("any line (median of 1,000 random)", statistics.median(timings) * 1000, "ms", 1)
     _row("find a text near the end", find, "s", 1)

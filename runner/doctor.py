@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.backends import all_backends, get_backend
+from runner.backends import Backend, all_backends, get_backend
 from runner.execute import execute
 from runner.limits import pids_hierarchy
 from runner.spec import RunSpec
@@ -53,7 +53,7 @@ def diagnose(config: Config) -> list[Finding]:
     return findings
 
 
-def _backend_finding(backend, settings: RunSettings) -> Finding:
+def _backend_finding(backend: Backend, settings: RunSettings) -> Finding:
     probe_settings = dataclasses.replace(settings, backend=backend.name)
     problem = backend.check(probe_settings)
     if problem is not None:

@@ -94,8 +94,7 @@ class _Run:
         _notify(self.on_output, notices)
         capture = OutputCapture(self.spec.log_path, self.on_output)
         try:
-            with SubmissionWatch(self.spec.scratch, self.on_submission):
-                self._spawn_and_read(setup, cgroup, capture)
+            self._spawn_and_read(setup, cgroup, capture)
         finally:
             capture.close()
             if cgroup is not None:
@@ -115,11 +114,13 @@ class _Run:
         child.ptyproc.delayafterclose = 0  # close() comes after the tree is gone: no need to wait 0.1 s
         tree = ProcessTree(child.pid, cgroup)
         try:
-            if self._read_until_end(child, tree, capture):
-                tree.signal_workers(signal.SIGTERM)
-                _drain(child, capture, GRACE_SECONDS)
-            tree.kill()  # after the grace, or whatever the script left behind
-            _drain(child, capture, _DRAIN_SECONDS)
+            # Watching starts while the sandbox starts up; a file written before is still reported at the end.
+            with SubmissionWatch(self.spec.scratch, self.on_submission):
+                if self._read_until_end(child, tree, capture):
+                    tree.signal_workers(signal.SIGTERM)
+                    _drain(child, capture, GRACE_SECONDS)
+                tree.kill()  # after the grace, or whatever the script left behind
+                _drain(child, capture, _DRAIN_SECONDS)
         finally:
             child.close(force=True)
             tree.kill()

@@ -10,9 +10,11 @@ other user RLIMIT_NPROC holds.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import resource
+import subprocess
 import termios
 import uuid
 from pathlib import Path
@@ -51,11 +53,15 @@ class PidsCgroup:
 
     @classmethod
     def create(cls, max_pids: int) -> PidsCgroup | None:
-        """A fresh cgroup, or None when no pids hierarchy is writable here."""
+        """A fresh cgroup, or None when processes cannot be put in pids cgroups here."""
         base = pids_hierarchy()
         if base is None:
             return None
         _remove_stale(base)
+        return cls._make(base, max_pids)
+
+    @classmethod
+    def _make(cls, base: Path, max_pids: int) -> PidsCgroup | None:
         path = base / f"{_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
         try:
             path.mkdir()
@@ -81,17 +87,30 @@ class PidsCgroup:
         return _remove_dir(self.path)
 
 
+@functools.lru_cache(maxsize=1)
 def pids_hierarchy() -> Path | None:
-    """Where this process may make pids cgroups, if anywhere."""
+    """Where this process can make pids cgroups and move processes into them, if anywhere."""
     v1 = Path("/sys/fs/cgroup/pids")
     v2 = Path("/sys/fs/cgroup")
-    if (v1 / "pids.max").exists() or (v1 / "cgroup.procs").exists():
-        candidate = v1
+    if (v1 / "cgroup.procs").exists():
+        base = v1
     elif "pids" in _read(v2 / "cgroup.subtree_control").split():
-        candidate = v2
+        base = v2
     else:
         return None
-    return candidate if os.access(candidate, os.W_OK) else None
+    if not os.access(base, os.W_OK):
+        return None
+    # A writable folder is not enough (a container may refuse the move): try it once.
+    probe = PidsCgroup._make(base, 4)
+    if probe is None:
+        return None
+    try:
+        subprocess.run(["true"], preexec_fn=probe.enter, check=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    finally:
+        probe.remove()
+    return base
 
 
 def _remove_stale(base: Path) -> None:

@@ -29,7 +29,7 @@ class SubmissionWatch(FileSystemEventHandler):
     def __exit__(self, *exc: object) -> None:
         self._observer.stop()
         self._observer.join()
-        # A file written in the last instant before the watcher stopped still counts.
+        # A file written before the watch started, or just before it stopped, still counts.
         if self.path.is_file():
             self._report()
 

@@ -41,3 +41,11 @@ def make_dataset(tmp_path: Path) -> Callable[..., Path]:
         return write_dataset(tmp_path / name, rows if rows is not None else [{}], schema)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory):
+    """The bundled demo, built once per test session; open workspaces on it under tmp_path, never beside it."""
+    from workspace.demo import build_demo
+
+    return build_demo(tmp_path_factory.mktemp("demo"))

@@ -36,7 +36,8 @@ Values and budgets
   own ``__repr__`` is called, then cut. A cut value ends with
   ``...<cut N chars>`` (N chars dropped, when the full text was produced) or
   ``...<cut, TYPE of N items|chars|bytes>`` (when the walk stopped early).
-  A ``__repr__`` that raises renders as ``<unrepresentable TYPE: ErrorName>``.
+  A ``__repr__`` that raises renders as ``<unrepresentable TYPE: ErrorName>``;
+  an int too long for the budget renders as ``<int of N bits>``.
 * Caching: immutable atoms (int, str, float, ...) are rendered once per frame
   and binding. Objects with their own ``__repr__`` (DataFrames, models, ...)
   are re-rendered only when a traced line that ran since their last rendering
@@ -50,8 +51,12 @@ Values and budgets
   one line ``<|frame_sep|>[cwm_tracer: N frames cut here ...]``.
 * ``--max-seconds``: tracing stops (the script runs on untraced to its end) and
   the trace ends with ``<|frame_sep|>[cwm_tracer: tracing stopped ...]``.
-* META (JSON) says what was traced and what was cut: see ``Tracer.meta``.
-  It is written once at start (``"complete": false``) and again at the end.
+* META (JSON) says what was traced and what was cut (entry, Python version,
+  frames seen/kept/dropped, first and last kept frame numbers, caps fired,
+  values cut, bytes, times, whether the script raised, its exit code). It is
+  written at start with ``"complete": false`` and again at the end; a run
+  killed from outside leaves that first META and a trace holding the frames
+  flushed so far (the first half of the budget is flushed as soon as it fills).
 """
 
 from __future__ import annotations
@@ -69,6 +74,7 @@ import tokenize
 import types
 from collections import defaultdict, deque
 from itertools import islice
+from operator import is_
 from json.encoder import encode_basestring_ascii as json_string  # C-accelerated where available
 
 MARKER = "# << START_OF_TRACE"
@@ -87,6 +93,13 @@ FORMAT_VERSION = 1
 # Types whose repr never changes for the same object: safe to cache by identity.
 ATOMS = frozenset((int, float, complex, bool, str, bytes, type(None), type(Ellipsis), range))
 SKIPPED_IN_MODULE = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type)
+_SHORT_ATOMS = frozenset((int, float, bool, type(None)))  # repr is short unless an int is huge
+# How a frame's cached rendering of a variable stays valid while the variable holds the same object:
+_ATOM = "atom"  # always (immutable)
+_SKIP = "skip"  # always (a module, function or class in a namespace frame: not shown)
+_WATCHED = "watched"  # until a line that names the object runs (objects with their own __repr__)
+_CONTAINER = "container"  # never: builtin containers are walked again at every event
+_NUMBERS_CUT = "numbers cut"  # a cut list or tuple of numbers: while its shown first items are the same
 
 
 class _Full(Exception):
@@ -122,8 +135,13 @@ class ValueRenderer:
         self._parts: list = []
         self._left = 0
         self._active: set = set()
+        self._hints: dict = {}
+        # after render() cut a list or tuple of numbers: (number of its first items that made
+        # the shown text, that text), so an unchanged run of items can be reused
+        self.cut_run: tuple | None = None
 
     def render(self, value: object) -> str:
+        self.cut_run = None
         if not self.max_chars:
             return _safe_repr(value)
         kind = type(value)
@@ -148,11 +166,14 @@ class ValueRenderer:
                 text = _safe_repr(value)
                 return text if len(text) <= cap else self._cut_known(text)
         if walker in _SLICEABLE:
-            text = _flat_prefix(value, walker, cap + 1)
-            if text is not None:
+            found = _flat_prefix(value, walker, cap + 1, self._hints)
+            if found is not None:
+                text, count = found
                 if len(text) <= cap:
                     return text
                 self.cut_count += 1
+                if walker is not ValueRenderer._dict:
+                    self.cut_run = (count, text[:cap])
                 return text[:cap] + "...<cut, %s>" % _size_of(value)
         self._parts = []
         self._left = self.max_chars
@@ -188,9 +209,9 @@ class ValueRenderer:
         if kind is int:
             # decimal digits of a huge int cost quadratic time (and may raise): ~0.3 digits per bit
             if value.bit_length() > 4 * self._left + 64:
+                self.cut_count += 1
                 self._emit("<int of %d bits>" % value.bit_length())
-                self._left = -1
-                raise _Full
+                return
             self._emit(repr(value))
             return
         walker = _WALKERS.get(kind) or _walker_for_subclass(kind)
@@ -198,9 +219,9 @@ class ValueRenderer:
             self._emit(_safe_repr(value))
             return
         if walker in _SLICEABLE:
-            text = _flat_prefix(value, walker, self._left)
-            if text is not None:
-                self._emit(text)
+            found = _flat_prefix(value, walker, self._left, self._hints)
+            if found is not None:
+                self._emit(found[0])
                 return
         key = id(value)
         if key in self._active:
@@ -290,30 +311,41 @@ _SLICEABLE = (ValueRenderer._list, ValueRenderer._tuple, ValueRenderer._dict)
 _FLAT_ITEMS = frozenset((int, float, bool, type(None)))
 
 
-def _flat_prefix(value, walker, left: int) -> str | None:
-    """The repr of a list, tuple or dict of numbers, or of enough of its first items to exceed ``left``.
+def _flat_prefix(value, walker, left: int, hints: dict) -> tuple | None:
+    """(text, m): the repr of a list, tuple or dict of numbers, or of enough (m) of its first items
+    to exceed ``left``.
 
     ``repr(value[:m])`` is exactly a prefix of ``repr(value)`` plus a closing
     bracket when the items are numbers, so long runs cost one C call instead
-    of a Python loop. None when the items are of other types.
+    of a Python loop. None when the items are of other types. ``hints`` keeps,
+    per container id, how many items were enough last time (a guess, checked).
     """
-    count = left // 3 + 1  # an item and its separator take at least 3 chars
-    try:
-        if walker is ValueRenderer._dict:
-            head = dict(islice(value.items(), count)) if len(value) > count else value
-            if not set(map(type, head)) <= _FLAT_ITEMS or not set(map(type, head.values())) <= _FLAT_ITEMS:
-                return None
-            text = dict.__repr__(head)
-        else:
-            head = value[:count]
-            if not set(map(type, head)) <= _FLAT_ITEMS:
-                return None
-            text = list.__repr__(head) if walker is ValueRenderer._list else tuple.__repr__(head)
-    except Exception:  # a huge int refusing str(), a container changed by another thread
-        return None
-    if len(value) > count:
-        return text[:-1]  # more items follow: the closing bracket is not part of the prefix
-    return text
+    enough = left // 3 + 1  # an item and its separator take at least 3 chars
+    key = id(value)
+    count = min(enough, hints.get(key, left // 8 + 1))  # most numbers take more: try fewer first
+    while True:
+        try:
+            if walker is ValueRenderer._dict:
+                head = dict(islice(value.items(), count)) if len(value) > count else value
+                if not set(map(type, head)) <= _FLAT_ITEMS or not set(map(type, head.values())) <= _FLAT_ITEMS:
+                    return None
+                text = dict.__repr__(head)
+            else:
+                head = value[:count]
+                if not set(map(type, head)) <= _FLAT_ITEMS:
+                    return None
+                text = list.__repr__(head) if walker is ValueRenderer._list else tuple.__repr__(head)
+        except Exception:  # a huge int refusing str(), a container changed by another thread
+            return None
+        if len(value) <= count:
+            return text, len(value)
+        text = text[:-1]  # more items follow: the closing bracket is not part of the prefix
+        if len(text) > left or count >= enough:
+            if len(hints) > 4096:
+                hints.clear()
+            hints[key] = min(enough, text.count(", ", 0, left) + 2)
+            return text, count
+        count = enough
 
 
 _BASE_REPRS = {list.__repr__: list, tuple.__repr__: tuple, dict.__repr__: dict,
@@ -462,6 +494,7 @@ class TraceWriter:
             self.head_bytes += size
             self._write(text, size)
             if ends_line and self._head_full():
+                self._flush()  # if the run is killed later, the file still holds the first frames
                 self.in_head = False
                 # the ring always keeps at least the last frame
                 self.tail_frames_limit = max(1, self.max_frames - self.head_count) if self.max_frames else 0
@@ -644,33 +677,64 @@ class Tracer:
     # -- locals ---------------------------------------------------------------------------
 
     def _locals(self, state: FrameState, frame) -> str:
-        self.stamp += 1
+        self.stamp = stamp = self.stamp + 1
         cache = state.cache
-        touched = self.touched
-        floor = self.floor
         parts = []
-        for name, value in frame.f_locals.items():
+        append = parts.append
+        values = frame.f_locals
+        for name, value in values.items():
             entry = cache.get(name)
-            if entry is not None and entry[0] is value and entry[2] >= floor:
-                if entry[1] is None:
+            if entry is not None and entry[0] is value:
+                mode = entry[3]
+                if mode is _ATOM:
+                    append(entry[1])
                     continue
-                kind = type(value)
-                if kind in ATOMS or (kind not in _WALKERS and touched.get(id(value), -1) <= entry[2]
-                                     and _walker_for_subclass(kind) is None):
-                    parts.append(entry[1])
+                if mode is _SKIP:
                     continue
+                if mode is _WATCHED and entry[2] >= self.floor and self.touched.get(id(value), -1) <= entry[2]:
+                    append(entry[1])
+                    continue
+                if mode is _NUMBERS_CUT:
+                    count = entry[4]
+                    if len(value) >= count and all(map(is_, value[:count], entry[5])):
+                        # the same first numbers: the same shown text; only the length may differ
+                        self.renderer.cut_count += 1
+                        append('%s...<cut, %s>"' % (entry[6], _size_of(value)))
+                        continue
             if state.is_namespace and (isinstance(value, SKIPPED_IN_MODULE)
                                        or (name[:2] == "__" and name[-2:] == "__")):
-                cache[name] = (value, None, self.stamp)
+                cache[name] = (value, None, stamp, _SKIP)
                 continue
-            if not self.watching and type(value) not in ATOMS and type(value) not in _WALKERS:
-                self.watching = True
+            kind = type(value)
+            if kind in _SHORT_ATOMS and (kind is not int or value.bit_length() < 1024):
+                mode = _ATOM
+                text = repr(value)
+                if len(text) > self.renderer.max_chars > 0:
+                    text = self.renderer.render(value)
+            else:
+                if kind in ATOMS:
+                    mode = _ATOM
+                elif kind in _WALKERS or _walker_for_subclass(kind) is not None:
+                    mode = _CONTAINER
+                else:
+                    mode = _WATCHED
+                    self.watching = True
+                text = self.renderer.render(value)
             key = self.name_json.get(name)
             if key is None:
                 key = self.name_json[name] = json_string(name) + ": "
-            pair = key + json_string(self.renderer.render(value))
-            cache[name] = (value, pair, self.stamp)
-            parts.append(pair)
+            pair = key + json_string(text)
+            run = self.renderer.cut_run
+            if mode is _CONTAINER and run is not None:
+                cache[name] = (value, pair, stamp, _NUMBERS_CUT, run[0], tuple(value[:run[0]]),
+                               key + json_string(run[1])[:-1])
+            else:
+                cache[name] = (value, pair, stamp, mode)
+            append(pair)
+        if len(cache) > len(values):
+            # a deleted variable: drop its cached object so the cache does not keep it alive
+            for name in [name for name in cache if name not in values]:
+                del cache[name]
         return "{" + ", ".join(parts) + "}"
 
     def _touch_previous(self, state: FrameState, frame) -> None:
@@ -721,6 +785,7 @@ class Tracer:
 
     def stop(self) -> None:
         self.active = False
+        self.entry_frame = None  # let the script's frames and values go
         sys.settrace(None)
         frame = sys._getframe()
         while frame is not None:
@@ -822,9 +887,13 @@ def main(argv: list) -> int:
     _write_json(args.meta, meta)
     try:
         text = read_source(script)
-    except (OSError, SyntaxError) as error:
-        sys.stderr.write("cwm_tracer: cannot read %s: %s\n" % (script, error))
+    except OSError as error:
+        sys.stderr.write("cwm_tracer: cannot open %s: %s\n" % (script, error))
         return 2
+    except SyntaxError as error:  # undecodable text: python reports it as a SyntaxError too
+        error.__suppress_context__ = True
+        sys.excepthook(type(error), error.with_traceback(None), None)
+        return 1
     lines = source_lines(text)
     try:
         tree = ast.parse(text, filename)

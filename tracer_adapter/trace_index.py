@@ -51,6 +51,7 @@ _ACTION = b"<|action_sep|>"
 _ARG = b"<|arg_sep|>"
 _EVENT_TOKENS = ((b"<|call_sep|>", CALL), (b"<|line_sep|>", LINE),
                  (b"<|return_sep|>", RETURN), (b"<|exception_sep|>", EXCEPTION))
+_EVENT_BY_HEAD = {token[:3]: (token, kind) for token, kind in _EVENT_TOKENS}
 _CUT_NOTE = b"[cwm_tracer:"  # the built-in tracer's note where it cut frames or stopped
 _JSON_STRING = re.compile(rb'"[^"\\\n]*(?:\\.[^"\\\n]*)*"')
 _SCAN_CHUNK = 32 << 20
@@ -438,7 +439,7 @@ def _scan_lines(mm: mmap.mmap, starts: list[int], out: _Columns, source_map: _So
                 progress: Callable[[float], None] | None, cancel: threading.Event | None) -> None:
     n = len(starts) - 1
     stack: list[_Frame] = []
-    source_ids: dict[bytes, int] = {}
+    texts: dict[bytes, tuple[int, tuple[int, ...]]] = {}  # source text -> (its id, its lines in the code)
     frame_no = -1
     depth = 0
     lineno = 0
@@ -459,12 +460,12 @@ def _scan_lines(mm: mmap.mmap, starts: list[int], out: _Columns, source_map: _So
             continue
         pos += 13
         head = mm[pos:pos + 17]
-        kind = END
-        for token, token_kind in _EVENT_TOKENS:
-            if head.startswith(token):
-                kind = token_kind
-                pos += len(token)
-                break
+        event = _EVENT_BY_HEAD.get(head[:3])
+        if event is not None and head.startswith(event[0]):
+            kind = event[1]
+            pos += len(event[0])
+        else:
+            kind = END
         action = mm.rfind(_ACTION, pos, e) if kind != END else -1
         if action < 0:
             if head.startswith(_CUT_NOTE):
@@ -476,11 +477,11 @@ def _scan_lines(mm: mmap.mmap, starts: list[int], out: _Columns, source_map: _So
             continue
         frame_no += 1
         text = mm[action + 14:e]
-        sid = source_ids.get(text)
-        if sid is None:
-            sid = source_ids[text] = len(out.sources)
+        known = texts.get(text)
+        if known is None:
+            known = texts[text] = (len(out.sources), source_map.lines_of(text))
             out.sources.append(text)
-        candidates = source_map.lines_of(text)
+        sid, candidates = known
         if kind == CALL:
             frame = _Frame(i, source_map.scopes_of(candidates))
             stack.append(frame)
@@ -488,7 +489,10 @@ def _scan_lines(mm: mmap.mmap, starts: list[int], out: _Columns, source_map: _So
             frame.last_lineno = lineno
         else:
             frame = stack[-1] if stack else None
-            lineno = _resolve(candidates, frame, out.lineno)
+            if frame is not None and len(candidates) == 1 and len(frame.scopes) == 1:
+                lineno = frame.last_lineno = candidates[0]  # the common case, kept inline for speed
+            else:
+                lineno = _resolve(candidates, frame, out.lineno)
         depth = len(stack) - 1 if stack else 0
         out.kind[i], out.frame[i], out.depth[i], out.lineno[i] = kind, frame_no, depth, lineno
         out.body[i], out.action[i], out.source[i] = pos - s, action + 14 - s, sid
@@ -507,9 +511,6 @@ def _resolve(candidates: tuple[int, ...], frame: _Frame | None, linenos: array) 
     """
     if frame is None:
         return candidates[0] if len(candidates) == 1 else 0
-    if len(candidates) == 1 and len(frame.scopes) == 1:
-        frame.last_lineno = candidates[0]
-        return candidates[0]
     if not candidates:
         return 0
     inside = [c for c in candidates if any(first <= c <= last for _, first, last in frame.scopes)]

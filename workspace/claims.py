@@ -1,7 +1,8 @@
 """Who is editing a row: claims recorded in the database, kept alive by a heartbeat.
 
-A claim is live while its holder process runs on this host (or, for another
-host, while its heartbeat is younger than STALE_AFTER seconds). Each Workspace
+A claim is live while its heartbeat is younger than STALE_AFTER seconds and,
+when the holder is on this host, its process still runs. The holder refreshes
+the heartbeat from a thread every HEARTBEAT_EVERY seconds. Each Workspace
 object has its own token, so two windows in one process are distinct holders.
 """
 
@@ -25,7 +26,7 @@ HEARTBEAT_EVERY = 15.0
 
 @dataclass(frozen=True)
 class Holder:
-    user: str = field(default_factory=lambda: _user())
+    user: str = field(default_factory=lambda: _user())  # defined below
     host: str = field(default_factory=socket.gethostname)
     pid: int = field(default_factory=os.getpid)
     token: str = field(default_factory=lambda: uuid.uuid4().hex)

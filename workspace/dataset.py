@@ -18,7 +18,6 @@ import pyarrow.parquet as pq
 from workspace.errors import InputError
 
 REQUIRED_COLUMNS = ("id", "plan", "competition_id", "analysis", "code", "_term_out", "exec_time")
-TEXT_COLUMNS = ("id", "plan", "competition_id", "analysis", "code")
 MAX_CELL_BYTES = 16 * 1024 * 1024
 _FINGERPRINT_SPAN = 64 * 1024  # bytes hashed at each end of the file (the parquet footer is at the end)
 _ZERO = pa.Array.from_buffers(pa.int64(), 1, [None, pa.py_buffer(bytes(8))])  # [0], built without pandas

@@ -66,7 +66,7 @@ def validate_deliverable(path: Path, source: Path | None = None) -> list[Violati
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     try:
-        table = pq.read_table(path)
+        table = pq.ParquetFile(path).read()
     except (pa.ArrowException, OSError) as exc:
         raise InputError(f"{path}: not a readable parquet file ({str(exc).strip().splitlines()[0]})") from None
     deliverable = Deliverable(path, table, load_dataset(source) if source is not None else None)

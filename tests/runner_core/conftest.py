@@ -69,7 +69,7 @@ def run_code(tmp_path: Path, make_settings) -> Callable[..., Collected]:
             cancel: threading.Event | None = None, on_submission: Callable[[Path], None] | None = None,
             spec_changes: dict | None = None, **settings_changes) -> Collected:
         mark = uuid.uuid4().hex
-        run_dir = tmp_path / f"run-{mark[:8]}"
+        run_dir = tmp_path / _run_folder_name(mark)
         changes = dict(spec_changes or {})
         env = {**changes.pop("env", {}), MARK_VARIABLE: mark}
         spec = RunSpec(code=code, competition_id=COMPETITION, settings=make_settings(backend, **settings_changes),
@@ -94,15 +94,22 @@ def run_code(tmp_path: Path, make_settings) -> Callable[..., Collected]:
 
 
 def _leftovers(mark: str) -> list[psutil.Process]:
-    """Processes still running that carry a run's mark in their environment."""
+    """Processes still running that belong to a run: its mark in their environment (the script and
+    its children) or its folder on their command line (the sandbox's own processes)."""
+    folder = _run_folder_name(mark)
     found = []
     for process in psutil.process_iter():
         try:
-            if process.environ().get(MARK_VARIABLE) == mark and process.status() != psutil.STATUS_ZOMBIE:
+            ours = process.environ().get(MARK_VARIABLE) == mark or any(folder in arg for arg in process.cmdline())
+            if ours and process.status() != psutil.STATUS_ZOMBIE:
                 found.append(process)
         except psutil.Error:
             continue
     return found
+
+
+def _run_folder_name(mark: str) -> str:
+    return f"run-{mark[:8]}"
 
 
 def _wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
@@ -129,3 +136,25 @@ def leftovers() -> Callable[[str], list[psutil.Process]]:
 @pytest.fixture
 def wait_for() -> Callable[..., bool]:
     return _wait_for
+
+
+FORK_300 = """
+import os, time
+made = 0
+for _ in range(300):
+    try:
+        pid = os.fork()
+    except OSError:
+        break
+    if pid == 0:
+        time.sleep(2)
+        os._exit(0)
+    made += 1
+print('made', made)
+"""
+
+
+@pytest.fixture
+def fork_300() -> str:
+    """A script that forks up to 300 sleeping children and prints how many it made: a bounded fork bomb."""
+    return FORK_300

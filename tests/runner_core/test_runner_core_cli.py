@@ -32,9 +32,10 @@ def test_run_streams_the_output_stores_the_run_and_matches_the_recorded_error(da
     assert main(["run", str(dataset), "--id", "row-0"]) == 0
     out, err = capsys.readouterr()
     assert "KeyError: 'label'" in out.split("row-0 step 0")[0]  # streamed before the verdict line
-    verdict_line = out.strip().splitlines()[-1]
+    verdict_line, log_line = out.strip().splitlines()[-2:]
     assert verdict_line.startswith("row-0 step 0 (original) run 1: error: KeyError: 'label' at line 3")
     assert "[same error as recorded]" in verdict_line
+    assert log_line.strip().endswith("output.log")
     assert "nodefix: workspace" in err
     with open_workspace(dataset) as ws:
         runs = ws.runs("row-0", 0)
@@ -59,7 +60,7 @@ def test_run_a_fix_from_a_file_as_json(dataset, tmp_path, capsys):
 def test_quiet_does_not_stream(dataset, capsys):
     assert main(["run", str(dataset), "--id", "row-0", "--quiet", "--time-limit", "30"]) == 0
     out, _ = capsys.readouterr()
-    assert out.count("\n") == 1
+    assert out.count("\n") == 2
     assert out.startswith("row-0 step 0 (original) run 1: error")
 
 

@@ -152,3 +152,21 @@ def test_wrapped_script_runs_like_the_plain_script(tmp_path: Path) -> None:
     script_lines = SCRIPT.splitlines()
     assert traced[2:] and set(traced[2:]) <= set(script_lines)  # after the wrapper's own line: the script as written
     assert "    return 2 * x" in traced and "    print(values[7])" in traced
+
+
+def test_default_entry_reads_ipython_tracebacks() -> None:
+    recorded = ("\x1b[0;31m---------------------------------------------------------------------------\x1b[0m\n"
+                "\x1b[0;31mKeyError\x1b[0m                                  Traceback (most recent call last)\n"
+                "Cell \x1b[0;32mIn[1], line 21\x1b[0m\n"
+                "Cell \x1b[0;32mIn[1], line 11\x1b[0m, in \x1b[0;36mModel.score\x1b[0;34m(self, row)\x1b[0m\n"
+                "\x1b[0;32m---> 11\x1b[0m     \x1b[38;5;28;01mreturn\x1b[39;00m row[\x1b[38;5;124m\"target\"]\n"
+                "\x1b[0;31mKeyError\x1b[0m: 'target'\n")
+    assert default_entry(CODE, recorded) == "Model.score"
+
+
+def test_with_marker_on_multiline_async_and_one_line_defs() -> None:
+    code = "async def fetch(a,\n                b):\n    return a\ndef one(): return 1\n"
+    assert with_marker(code, "fetch").splitlines()[0] == f"async def fetch(a,  {MARKER}"
+    assert with_marker(code, "one").splitlines()[3] == f"def one(): return 1  {MARKER}"
+    for entry in ("fetch", "one"):
+        compile(with_marker(code, entry), "x.py", "exec")

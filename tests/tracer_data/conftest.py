@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-GOLDEN_DIR = Path(__file__).resolve().parents[3] / "shared" / "spec" / "trace_examples"
+TRACE_EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "trace_examples"  # the client's goldens
 
 
 @pytest.fixture
@@ -15,17 +15,9 @@ def golden(tmp_path: Path):
 
     def copy(name: str, with_code: bool = True) -> Path:
         trace = tmp_path / f"{name}.trace"
-        trace.write_bytes((GOLDEN_DIR / f"{name}.trace").read_bytes())
+        trace.write_bytes((TRACE_EXAMPLES / f"{name}.trace").read_bytes())
         if with_code:
-            Path(str(trace) + ".code.py").write_bytes((GOLDEN_DIR / f"{name}.py").read_bytes())
+            Path(str(trace) + ".code.py").write_bytes((TRACE_EXAMPLES / f"{name}.py").read_bytes())
         return trace
 
     return copy
-
-
-@pytest.fixture(scope="session")
-def demo_paths(tmp_path_factory: pytest.TempPathFactory):
-    """The bundled demo, built once for this folder's tests (its rows ran in the sandbox)."""
-    from workspace.demo import build_demo
-
-    return build_demo(tmp_path_factory.mktemp("tracer-data-demo"))

@@ -16,12 +16,12 @@ FAILING = [row for row in ROWS if row.rerun_verdict == "error"]
 
 
 @pytest.mark.parametrize("row", FAILING, ids=[row.name for row in FAILING])
-def test_traced_demo_row_raises_as_its_plain_run(row, demo_paths, tmp_path: Path,
+def test_traced_demo_row_raises_as_its_plain_run(row, demo, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.chdir(tmp_path)
-    config = load_config(demo_paths.dataset).with_overrides(run={"backend": "bubblewrap"})
-    with open_workspace(demo_paths.dataset, tmp_path / "ws") as ws:
+    config = load_config(demo.dataset).with_overrides(run={"backend": "bubblewrap"})
+    with open_workspace(demo.dataset, tmp_path / "ws") as ws:
         record = trace_step(ws, config, row.id, 0)
     verdict = record["verdict"]
     assert verdict["kind"] == "error"

@@ -39,7 +39,7 @@ def run_config(tmp_path: Path) -> Config:
 
 @pytest.fixture
 def run_workspace(make_dataset, tmp_path: Path):
-    ws = open_workspace(make_dataset([{"code": BUGGY, "_term_out": [RECORDED]}, {"code": FLOOD}]), tmp_path / "ws")
+    ws = open_workspace(make_dataset([{"code": BUGGY, "_term_out": [RECORDED]}, {"code": FLOOD}], name="runs.parquet"), tmp_path / "runs-ws")
     yield ws
     ws.close()
 
@@ -92,13 +92,17 @@ def test_keys_stay_live_during_an_output_flood_and_k_cancels(make_app, run_works
             task = await open_task(app, pilot, row=1)
             await pilot.press("o")
             log = task.query_one(Log)
-            await wait_until(pilot, lambda: log.line_count > 1000, timeout=10, what="flood reaching the log")
+            await wait_until(pilot, lambda: log.line_count > 10, timeout=10, what="flood reaching the log")
+            # Pilot's own waits sit out a busy process, so time the key from its press to the pane on screen.
             slowest = 0.0
-            for key in ("1", "2", "3", "5", "3"):
+            for key, pane in (("1", "metadata"), ("2", "code"), ("5", "annotation"), ("3", "output")):
                 started = time.monotonic()
-                await pilot.press(key)
+                press = asyncio.create_task(pilot.press(key))
+                await wait_until(pilot, lambda: task.pane == pane and f"{key} {pane}" in screen_text(app),
+                                 timeout=5, what=f"pane {pane} during the flood")
                 slowest = max(slowest, time.monotonic() - started)
-            assert task.pane == "output" and slowest < 2.0
+                await press
+            assert slowest < 0.5, f"slowest key took {slowest:.2f} s during the flood"
             await pilot.press("k")
             await wait_until(pilot, lambda: run_workspace.runs("row-1", 0), timeout=15, what="cancelled run stored")
             assert run_workspace.runs("row-1", 0)[0]["verdict"]["kind"] == "cancelled"

@@ -103,7 +103,3 @@ def child() -> Iterator[Callable[..., Child]]:
     for c in started:
         c.stop()
 
-
-def run_child(code: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout)

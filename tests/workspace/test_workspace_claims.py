@@ -12,7 +12,6 @@ import pytest
 
 from workspace.claims import STALE_AFTER
 from workspace.errors import InputError
-from workspace.store import open_workspace
 
 HOLDER = """
 import sys

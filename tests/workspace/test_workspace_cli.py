@@ -65,6 +65,19 @@ def test_annotate_sets_fields_flags_and_files(source: Path, tmp_path: Path, caps
     assert "--- fixed_code ---\nprint('fixed')" in out and "fixable: yes" in out
 
 
+def test_show_lists_runs_and_annotate_uses_the_configured_annotator(source: Path, run_record, capsys) -> None:
+    (source.parent / "nodefix.toml").write_text('[ui]\nannotator = "carol"\n')
+    with open_workspace(source) as ws:
+        ws.add_run("row-0", 0, "replicate", run_record("error"))
+    _run(capsys, "annotate", str(source), "--id", "row-0", "--set", "revised_plan=read ./data")
+    code, out, _ = _run(capsys, "show", str(source), "--id", "row-0")
+    assert code == 0
+    assert "annotator: carol" in out
+    assert "#1 step 0 replicate: error - error run" in out
+    code, out, _ = _run(capsys, "show", str(source), "--id", "row-0", "--json")
+    assert [run["purpose"] for run in json.loads(out)["runs"]] == ["replicate"]
+
+
 def test_annotate_reject_with_note_then_undo(source: Path, capsys) -> None:
     code, out, _ = _run(capsys, "annotate", str(source), "--id", "row-2", "--reject", "incomplete",
                         "--note", "cut off mid-loop")

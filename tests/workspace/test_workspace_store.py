@@ -12,7 +12,8 @@ import pytest
 from workspace.errors import InputError
 from workspace.store import open_workspace
 
-TRACE_EXAMPLE = Path("/work/shared/spec/trace_examples/ex1.trace")
+TRACE_EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "trace_examples"  # the client's goldens
+TRACE_EXAMPLE = TRACE_EXAMPLES / "ex1.trace"
 FIX = "import pandas as pd\ntrain = pd.read_csv('./data/train.csv')\nprint(train.shape)\n"
 
 

@@ -82,7 +82,7 @@ def _verdict_line(row_id: str, k: int, purpose: str, run_id: int, record: dict) 
     line = f"{row_id} step {k} ({purpose}) run {run_id}: {verdict['kind']}: {verdict['detail']}"
     if verdict.get("match"):
         line += f" [{MATCH_WORDS.get(verdict['match'], verdict['match'])}]"
-    return f"{line} ({record['duration']:.1f} s, log {record['log_path']})"
+    return f"{line}\n  {record['duration']:.1f} s, log {record['log_path']}"
 
 
 def _writer(stream):

@@ -29,9 +29,10 @@ def run(args: argparse.Namespace) -> int:
         status, reason, note = ws.status(args.row_id)
         steps = [ws.step(args.row_id, args.step)] if args.step is not None else ws.steps(args.row_id)
         claimed_by = ws.claimed_by(args.row_id)
+        runs = ws.runs(args.row_id, args.step)
     if args.json:
         print(json.dumps({"source": asdict(source), "status": status, "reject_reason": reason, "note": note,
-                          "claimed_by": claimed_by, "steps": [asdict(s) for s in steps]}, indent=1))
+                          "claimed_by": claimed_by, "steps": [asdict(s) for s in steps], "runs": runs}, indent=1))
         return 0
     print(f"id: {source.id}  (row {source.index})")
     print(f"competition: {source.competition_id}")
@@ -50,6 +51,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"annotator: {step.annotator or '-'}  time spent: {step.time_spent:.0f}s")
         for name in ("code", "observed_output", "revised_analysis", "revised_plan", "cwm_analysis", "fixed_code"):
             _section(name, getattr(step, name))
+    if runs:
+        print("\n===== runs =====")
+    for run in runs:
+        verdict = run.get("verdict") or {}
+        grade = " graded" if run["grade"] is not None else ""
+        print(f"#{run['id']} step {run['step']} {run['purpose']}: {verdict.get('kind')} - {verdict.get('detail', '')}{grade}")
     return 0
 
 

@@ -25,7 +25,7 @@ class ChoicePicker(ModalScreen[int | None]):
         border: round $accent; background: $panel; padding: 0 1;
     }
     ChoicePicker Label { color: $text-muted; }
-    ChoicePicker OptionList { height: auto; max-height: 16; border: none; }
+    ChoicePicker OptionList, ChoicePicker OptionList:focus { height: auto; max-height: 16; border: none; }
     """
 
     def __init__(self, title: str, labels: list[str], selected: int = 0) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.timer import Timer
@@ -36,14 +37,16 @@ def duration(seconds: float) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}"
 
 
-def row_cells(summary: RowSummary) -> tuple[str, ...]:
+def row_cells(summary: RowSummary) -> tuple[Text, ...]:
     status = summary.status
     if summary.reject_reason:
         status = f"rej:{summary.reject_reason}"
     if summary.claimed_by:
         status = "claimed"
-    return (short(summary.id, COLUMNS[0][1]), short(summary.competition_id, COLUMNS[1][1]), short(status, 11),
-            summary.verdict or "—", summary.match or "—", str(summary.n_steps), duration(summary.time_spent))
+    # Text, not str: ids are data, never markup, and the table skips parsing 70,000 cells.
+    return tuple(Text(cell, no_wrap=True) for cell in (
+        short(summary.id, COLUMNS[0][1]), short(summary.competition_id, COLUMNS[1][1]), short(status, 11),
+        summary.verdict or "—", summary.match or "—", str(summary.n_steps), duration(summary.time_spent)))
 
 
 @dataclass
@@ -94,6 +97,7 @@ class QueueScreen(Screen):
         self.filters = Filters()
         self._search_timer: Timer | None = None
         self._wanted: str | None = None  # a row to put the cursor on once the table is filled
+        self._left = False  # another screen was shown over the queue
 
     def compose(self) -> ComposeResult:
         yield Static(id="queue-header", markup=False)
@@ -110,8 +114,13 @@ class QueueScreen(Screen):
             self.table.add_column(name, width=width, key=name)
         self.reload()
 
+    def on_screen_suspend(self) -> None:
+        self._left = True
+
     def on_screen_resume(self) -> None:
-        if self.summaries:
+        # Coming back from a row: statuses, verdicts and times may have changed.
+        if self._left:
+            self._left = False
             self.reload()
 
     # ---- data

@@ -28,6 +28,7 @@ from textual.worker import get_current_worker
 
 from runner.spec import RunSpec
 from runner.tracebacks import parse_error
+from tracer_adapter.trace_index import TRACE_TOKENS
 from tui.bindings import TASK_BINDINGS
 from tui.screens.queue import add_today
 from tui.screens.reject import RejectScreen
@@ -88,6 +89,7 @@ class TaskScreen(Screen):
         self._dirty: dict[str, str] = {}
         self._save_timer: Timer | None = None
         self._verbatim_timer: Timer | None = None
+        self._ui_state_timer: Timer | None = None
         self._clock = time.monotonic()
         self._watcher: FileWatcher | None = None
         self._edit_path: Path | None = None
@@ -330,7 +332,7 @@ class TaskScreen(Screen):
                 del self._dirty[field]
         if "fixed_code" in fields:
             self._write_edit_file(fields["fixed_code"])
-        if self.is_mounted:
+        if self.query("#task-header"):  # not while the screen is being torn down
             self._show_header()  # the first edit turns an untouched row in_progress
         self.save_ui_state()
 
@@ -400,7 +402,9 @@ class TaskScreen(Screen):
         problems = check_analysis(text, paths)
         if get_current_worker().is_cancelled:
             return
-        if not problems:
+        if not any(token in text for token in TRACE_TOKENS):
+            message, ok = "verbatim: no trace lines quoted yet", True
+        elif not problems:
             message, ok = "verbatim: every quoted trace line matches the trace", True
         else:
             first = problems[0]
@@ -637,7 +641,13 @@ class TaskScreen(Screen):
 
     def action_show_pane(self, name: str) -> None:
         self.show_pane(name)
-        self.save_ui_state()
+        if self._ui_state_timer is None:  # a disk write per key would slow pane switching
+            self._ui_state_timer = self.set_timer(SAVE_DELAY, self._save_ui_state_later)
+
+    def _save_ui_state_later(self) -> None:
+        self._ui_state_timer = None
+        if self._open:
+            self.save_ui_state()
 
     def action_cycle_pane(self, delta: int) -> None:
         self.action_show_pane(PANES[(PANES.index(self.pane) + delta) % len(PANES)])

@@ -24,7 +24,7 @@ MATCH_WORDS = {
 }
 _FLUSH_SECONDS = 0.1
 _MAX_LOG_LINES = 5000
-_MAX_PENDING_CHARS = 256_000  # per flush; the screen keeps the tail, the full output is in the run's log file
+_MAX_PENDING_CHARS = 32_000  # per flush: a screenful many times over; the full output is in the run's log file
 
 
 def describe_match(match: str | None) -> str:
@@ -48,6 +48,7 @@ class OutputPane(Pane):
         super().__init__()
         self._pending: list[str] = []
         self._pending_chars = 0
+        self._banner_text = ""
         self._lock = threading.Lock()
         self._started = 0.0
         self._limit = 0.0
@@ -115,9 +116,13 @@ class OutputPane(Pane):
         history.update(text if runs else "No runs of this step yet.")
 
     def _set_banner(self, message: str, kind_class: str) -> None:
+        # Called ten times a second while a run goes: touch the widget only when something changed.
         banner = self.query_one("#run-banner", Static)
-        banner.set_classes(kind_class)
-        banner.update(message)
+        if not banner.has_class(kind_class):
+            banner.set_classes(kind_class)
+        if message != self._banner_text:
+            self._banner_text = message
+            banner.update(message)
 
     def _tick(self) -> None:
         if not self._run_active:

@@ -316,7 +316,7 @@ class TraceBrowser(ScrollView, can_focus=True):
         gutter = self._gutter(line)
         strip = Strip.join([gutter, body]).apply_style(self.rich_style)
         if row == self.cursor:
-            cursor = self.get_component_rich_style("trace-browser--cursor", partial=True)
+            cursor = self.get_component_rich_style("trace-browser--cursor")
             strip = Strip(Segment.apply_style(list(strip), post_style=cursor), strip.cell_length)
         return strip.simplify()
 
@@ -329,14 +329,14 @@ class TraceBrowser(ScrollView, can_focus=True):
             sign, name = "▸", "trace-browser--fold"
         else:
             return Strip.blank(GUTTER)
-        return Strip([Segment(sign, self.get_component_rich_style(name, partial=True)), Segment(" ")], GUTTER)
+        return Strip([Segment(sign, self.get_component_rich_style(name)), Segment(" ")], GUTTER)
 
     def _line_strip(self, line: int) -> Strip:
         strip = self._strips.get(line)
         if strip is None:
             text = self._highlight(self.raw_line(line))
             if self.cut is not None and line == self.cut.line:
-                text.stylize(self.get_component_rich_style("trace-browser--cut", partial=True))
+                text.stylize(self.get_component_rich_style("trace-browser--cut"))
             strip = Strip(list(text.render(self.app.console, end="")), text.cell_len)
             self._strips[line] = strip
             if strip.cell_length + GUTTER > self._max_width:
@@ -351,7 +351,7 @@ class TraceBrowser(ScrollView, can_focus=True):
         for token in TOKEN_RE.finditer(raw):
             self._append_part(text, raw[position:token.start()], part)
             name = TOKEN_CLASS.get(token.group(), "trace-browser--token")
-            text.append(token.group(), self.get_component_rich_style(name, partial=True))
+            text.append(token.group(), self.get_component_rich_style(name))
             part = PART_AFTER.get(token.group(), "")
             position = token.end()
         self._append_part(text, raw[position:], part)
@@ -365,14 +365,14 @@ class TraceBrowser(ScrollView, can_focus=True):
             for kind, value in self._lexer.get_tokens(chunk):
                 text.append(value, self._pygments_style(kind))
         elif part in ("locals", "value"):
-            text.append(chunk, self.get_component_rich_style(f"trace-browser--{part}", partial=True))
+            text.append(chunk, self.get_component_rich_style(f"trace-browser--{part}"))
         else:
             text.append(chunk)
 
     def _pygments_style(self, kind: object) -> Style | None:
         for family, name in PYGMENTS_CLASS:
             if kind in family:
-                return self.get_component_rich_style(name, partial=True)
+                return self.get_component_rich_style(name)
         return None if kind is not Token.Error else Style()
 
     def _update_virtual_size(self) -> None:

@@ -161,6 +161,9 @@ class TracePane(Pane):
     def edit(self) -> None:
         self.browser.focus()
 
+    def on_focus(self) -> None:
+        # The browser takes no text, so its keys can be live as soon as the pane is shown.
+        self.browser.focus()
 
     def on_unmount(self) -> None:
         self.cancel_event.set()

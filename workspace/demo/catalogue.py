@@ -246,7 +246,7 @@ ROWS: tuple[DemoRow, ...] = (
         script="tps_time_limit.py",
         case="a long training loop that goes past the time limit",
         plan="Oversample to 10,000 jittered rows so rare cover types are seen, then train a 128-unit "
-             "two-layer MLP for 20,000 full-batch epochs, printing loss and accuracy every epoch.",
+             "two-layer MLP for 50,000 full-batch epochs, printing loss and accuracy every epoch.",
         analysis="The run timed out while training the MLP.",
         recorded_exception="TimeoutError",
         rerun_verdict="time_limit",

@@ -19,7 +19,7 @@ y_aug = y[idx]
 print(f"Augmented training set: {X_aug.shape}")
 
 # Two-layer MLP trained with full-batch gradient descent
-HIDDEN, EPOCHS, LR = 128, 20000, 0.05
+HIDDEN, EPOCHS, LR = 128, 50_000, 0.05
 W1 = rng.normal(0, np.sqrt(2 / X.shape[1]), size=(X.shape[1], HIDDEN))
 W2 = rng.normal(0, np.sqrt(2 / HIDDEN), size=(HIDDEN, 7))
 Y = np.eye(7)[y_aug]

@@ -1,0 +1,81 @@
+"""F1 / ? help for the focused pane, the command palette, zoom and the wide layout."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tui.screens.help import HelpScreen
+from tui.screens.reject import RejectScreen
+from tui.screens.task import TaskScreen
+from tui_helpers import SMALL, WIDE, screen_text, wait_until
+
+
+async def open_task(app, pilot) -> TaskScreen:
+    await pilot.pause()
+    await pilot.press("enter")
+    return await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen) and app.screen, what="task view")
+
+
+def test_help_follows_the_focused_pane(make_app) -> None:
+    async def body() -> None:
+        app = make_app()
+        async with app.run_test(size=SMALL) as pilot:
+            await pilot.press("question_mark")
+            await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+            assert "The queue lists every row" in screen_text(app)
+            await pilot.press("escape", "enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen))
+            await pilot.press("2", "f1")
+            await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+            text = screen_text(app)
+            assert "help: code pane" in text and "$EDITOR" in text
+            assert "row: reject" in text and "Reject" in text
+            await pilot.press("escape", "5", "enter", "f1")  # F1 works inside a text field too
+            await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+            assert "help: annotation pane" in screen_text(app)
+
+    asyncio.run(body())
+
+
+def test_palette_offers_actions_by_name(make_app, workspace) -> None:
+    async def body() -> None:
+        app = make_app()
+        async with app.run_test(size=SMALL) as pilot:
+            task = await open_task(app, pilot)
+            await pilot.press("ctrl+p")
+            await pilot.press(*"run: fix")
+            await wait_until(pilot, lambda: "run: fix" in screen_text(app), what="palette hit")
+            await pilot.press("escape")
+            await pilot.press("ctrl+p", *"row: reject")
+            await wait_until(pilot, lambda: "row: reject" in screen_text(app), what="palette hit")
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, RejectScreen), what="reject prompt")
+            await pilot.press("c")
+            await wait_until(pilot, lambda: workspace.status("row-0")[:2] == ("rejected", "no_code"))
+            assert task.row_id == "row-1"
+
+    asyncio.run(body())
+
+
+def test_wide_layout_zoom_and_pane_keys(make_app) -> None:
+    async def body() -> None:
+        app = make_app()
+        async with app.run_test(size=WIDE) as pilot:
+            task = await open_task(app, pilot)
+            shown = lambda: {name for name in ("metadata", "code", "output", "trace", "annotation")  # noqa: E731
+                             if task.pane_widget(name).display}
+            assert shown() == {"metadata", "output", "annotation"}
+            await pilot.press("2")
+            assert shown() == {"code", "output", "annotation"}
+            await pilot.press("z")
+            assert shown() == {"code"}
+            await pilot.press("escape")  # unzoom first, not back to the queue
+            assert shown() == {"code", "output", "annotation"} and app.screen is task
+            await pilot.press("f3", "f3")
+            assert task.pane == "trace" and shown() == {"trace", "output", "annotation"}
+            await pilot.resize_terminal(*SMALL)
+            await wait_until(pilot, lambda: shown() == {"trace"}, what="one pane at 80 columns")
+            await pilot.press("f2")
+            assert task.pane == "output" and shown() == {"output"}
+
+    asyncio.run(body())
