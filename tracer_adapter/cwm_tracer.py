@@ -20,7 +20,8 @@ What is traced
   exception from that call is reported as the script's own (traceback, exit
   code 1). With neither marker nor ``--entry``, the module itself is the
   entry: its frame's call event shows ``{}`` and line 1 of the file, and its
-  return event ends the trace.
+  return event ends the trace. A decorated entry's call event shows its first
+  decorator line (the line Python reports for the call, as any settrace tracer).
 * Only frames whose code comes from SCRIPT are recorded; everything else is
   stepped over. Only the main thread is traced; a forked child stops tracing.
 * Frames of a module or class body show their variables without modules,
@@ -44,11 +45,15 @@ Values and budgets
   named a variable bound to them (or the binding changed); an object changed
   only through a path no traced line names (an attribute of another object, a
   library holding a reference) can show its previous rendering. Builtin
-  containers are walked again at every event, so they are always exact.
+  containers are walked again at every event, so they are always exact; a cut
+  list or tuple of numbers reuses its shown text while its shown first items
+  are the very same objects (numbers are immutable, so this is exact).
 * ``--max-frames`` / ``--max-bytes``: the first half of either budget is
   written as it comes, the rest keeps the LAST frames (a ring buffer), so the
   final return or exception is always there. The cut is marked in the trace by
-  one line ``<|frame_sep|>[cwm_tracer: N frames cut here ...]``.
+  one line of its own, ``<|frame_sep|>[cwm_tracer: N frames cut here (frames
+  A..B of T); cap: max_frames]`` (the first part ends on a whole text line).
+  The file may exceed ``--max-bytes`` by one frame and the notes.
 * ``--max-seconds``: tracing stops (the script runs on untraced to its end) and
   the trace ends with ``<|frame_sep|>[cwm_tracer: tracing stopped ...]``.
 * META (JSON) says what was traced and what was cut (entry, Python version,
@@ -877,6 +882,7 @@ def _script_traceback(tb, filename: str):
 def main(argv: list) -> int:
     args, script_args = _parse(argv)
     script = args.script
+    args.meta = os.path.abspath(args.meta)  # the script may change the working folder
     # ``python SCRIPT`` names the file by its absolute path from 3.9 on, as given before.
     filename = os.path.abspath(script) if sys.version_info >= (3, 9) else script
     settings = _settings_from(args)

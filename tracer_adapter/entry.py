@@ -78,36 +78,39 @@ def with_marker(code: str, entry: str | None) -> str:
     With an entry, every other line stays identical except that a marker left
     on another def line is removed (one entry per trace).
     """
+    if entry is None:
+        return _wrapped_script(code)
     try:
         tree = ast.parse(code)
     except SyntaxError as error:
         raise InputError(f"code: line {error.lineno}, column {error.offset}: cannot mark an entry in "
                          f"code that does not parse: {error.msg}") from None
-    if entry is None:
-        return _wrapped_script(code)
-    nodes = [node for name, node in _functions(tree) if name == entry]
+    functions = _functions(tree)
+    nodes = [node for name, node in functions if name == entry]
     if not nodes:
         raise InputError(f"entry {entry!r}: no such function in the code "
-                         f"(functions: {', '.join(marker_functions(code)) or 'none'})")
-    target = nodes[0].lineno - 1
-    lines = code.splitlines(keepends=True)
-    for index, line in enumerate(lines):
+                         f"(functions: {', '.join(name for name, _ in functions) or 'none'})")
+    target = nodes[0].lineno
+    def_lines = {node.lineno for _, node in functions}
+    lines = _physical_lines(code)
+    for lineno, line in enumerate(lines, start=1):
         body = line.rstrip("\r\n")
         ending = line[len(body):]
-        if index == target:
+        if lineno == target:
             if MARKER not in body:
                 if body.endswith("\\"):
-                    raise InputError(f"entry {entry!r}: line {index + 1}: the def line ends with a "
+                    raise InputError(f"entry {entry!r}: line {lineno}: the def line ends with a "
                                      f"backslash, so no comment can be added to it")
                 body = f"{body}  {MARKER}"
-        elif MARKER in body and _is_def_line(tree, index + 1):
-            body = body.replace(f"  {MARKER}", "").replace(f" {MARKER}", "").replace(MARKER, "").rstrip()
-        lines[index] = body + ending
+        elif MARKER in body and lineno in def_lines:
+            body = body.replace(MARKER, "").rstrip()
+        lines[lineno - 1] = body + ending
     return "".join(lines)
 
 
-def _is_def_line(tree: ast.AST, lineno: int) -> bool:
-    return any(node.lineno == lineno for _, node in _functions(tree))
+def _physical_lines(code: str) -> list[str]:
+    """The lines Python numbers (split at \\n, \\r\\n and \\r only), endings kept."""
+    return io.StringIO(code, newline="").readlines()
 
 
 def _wrapped_script(code: str) -> str:
@@ -131,7 +134,7 @@ def _wrapped_script(code: str) -> str:
     multiprocessing child (``__mp_main__``) runs the script's top level as a
     plain run's child would.
     """
-    lines = io.StringIO(code, newline=None).readlines()  # physical lines as linecache reads them
+    lines = _physical_lines(code)
     quote = "'''" if "'''" not in code else '"""'
     if quote in code:
         raise InputError("code: holds both ''' and \"\"\", so it cannot be wrapped for the client's tracer; "

@@ -175,15 +175,15 @@ def work_one_row(term: Terminal, db: Db) -> None:
     term.keys("5")
     term.wait_for("verbatim: every quoted trace line mat", "the verbatim check")  # a toast may cover the rest
 
-    term.keys("2", "l")  # the code pane, cursor on the failing line
-    term.wait_for("5  train = pd.read_csv", "the code editor")
+    term.keys("2", "l")  # the code pane, the cursor in the editor on the failing line (5)
     for n, line in enumerate(FIXED_LINES):
-        if n:
-            term.keys("Down")
-        term.keys("Home")
-        term.keys("S-End")
+        lineno = 5 + n
+        # Movement and deletion keys are bindings, handled after typed characters that arrive with them:
+        # clear the line, see it cleared, then type.
+        term.keys(*(["Down"] if n else []), "Home", "C-k")
+        wait(lambda: code_line(term.screen(), lineno) == "", f"line {lineno} cleared", term.screen)
         term.type(line)
-        term.wait_for(f"{5 + n}  {line}", f"the fixed line {5 + n}")
+        wait(lambda: code_line(term.screen(), lineno) == line, f"the fixed line {lineno}", term.screen)
     term.keys("Escape")
     wait(lambda: all(line in (db.step(ROW.id, "fixed_code") or "") for line in FIXED_LINES), "the fix to be saved")
 
@@ -197,6 +197,15 @@ def work_one_row(term: Terminal, db: Db) -> None:
          term.screen)
     term.keys("q")
     wait(lambda: not term.alive(), "nodefix to quit", term.screen)
+
+
+def code_line(screen: str, lineno: int) -> str | None:
+    """The text of line ``lineno`` as the code editor shows it (the pane's border and scrollbar cut off)."""
+    for row in screen.split("\n"):
+        cells = row.strip("│").rstrip("▂▃▄▅▆▇█ ")
+        if cells.startswith(f"{lineno:>2}  ") or cells == f"{lineno:>2}":
+            return cells[4:]
+    return None
 
 
 def export_and_validate(demo: Path, tmp_path: Path, env: dict[str, str]) -> None:

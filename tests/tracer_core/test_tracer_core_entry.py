@@ -170,3 +170,5 @@ def test_with_marker_on_multiline_async_and_one_line_defs() -> None:
     assert with_marker(code, "one").splitlines()[3] == f"def one(): return 1  {MARKER}"
     for entry in ("fetch", "one"):
         compile(with_marker(code, entry), "x.py", "exec")
+    # a form feed is no line break for Python: the marker still lands on the def line
+    assert with_marker("# page\x0cbreak\ndef f():\n    pass\n", "f") == f"# page\x0cbreak\ndef f():  {MARKER}\n    pass\n"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 # copies of the client's examples (shared/spec/trace_examples/): programs and expected traces
-EXAMPLES = Path(__file__).resolve().parent / "golden"
+EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "trace_examples"  # the client's goldens
 ADDRESS = re.compile(r"0x[0-9a-f]+")
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 
 AGENT_SCRIPT = """
     import json
@@ -177,3 +180,13 @@ def test_meta_describes_the_trace(script, traced) -> None:
     assert meta["caps_fired"] == [] and meta["stopped_by_time"] is False
     assert meta["raised"] is False and meta["exit_code"] == 0
     assert meta["bytes"] == len(result.trace.encode()) and meta["wall_seconds"] >= 0
+
+
+def test_script_changing_folder_still_gets_its_meta(script, tracer_path, tmp_path) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    path = script("import os\nos.chdir('elsewhere')\nprint(os.getcwd().endswith('elsewhere'))\n")
+    process = subprocess.run([sys.executable, str(tracer_path), path.name, "--out", "t.cwm", "--meta", "t.json"],
+                             cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert process.stdout == "True\n"
+    assert json.loads((tmp_path / "t.json").read_text())["complete"] is True
+    assert (tmp_path / "t.cwm").read_text().endswith('<|arg_sep|>"None"<|frame_sep|>')
