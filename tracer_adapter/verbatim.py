@@ -82,7 +82,7 @@ def check_workspace(ws: Workspace, row_ids: list[str] | None = None) -> list[Ste
         for step in ws.steps(row_id):
             if not step.cwm_analysis:
                 continue
-            paths = [_stored_path(ws, t["trace_path"]) for t in ws.traces(row_id, step.index)]
+            paths = ws.trace_paths(row_id, step.index)
             problems += [StepProblem(row_id, step.index, p) for p in check_analysis(step.cwm_analysis, paths)]
     return problems
 
@@ -122,7 +122,3 @@ def _candidate_lines(line: str, index: TraceIndex) -> list[int]:
 def _matcher(a: str, b: str) -> difflib.SequenceMatcher:
     return difflib.SequenceMatcher(None, a[:_COMPARED_CHARS], b[:_COMPARED_CHARS], autojunk=False)
 
-
-def _stored_path(ws: Workspace, stored: str) -> Path:
-    path = Path(stored)
-    return path if path.is_absolute() else ws.path / path

@@ -33,6 +33,8 @@ ADDED_COLUMNS: dict[str, pa.DataType] = {
     "time_spent_seconds": pa.float64(),
 }
 
+WORKSPACE_KEY = b"nodefix.workspace"  # schema metadata: where the deliverable was exported from
+
 
 @dataclass(frozen=True)
 class ExportSummary:
@@ -75,12 +77,15 @@ def deliverable_table(ws: Workspace) -> pa.Table:
     added = _added_values(steps, [statuses.get(step.row_id, ("untouched", None, None)) for step in steps])
     for name, kind in ADDED_COLUMNS.items():
         columns[name] = pa.array(added[name], kind)
-    return pa.table({name: columns[name] for name in _schema(source.schema).names}, schema=_schema(source.schema))
+    schema = _schema(source.schema, ws.path)
+    return pa.table({name: columns[name] for name in schema.names}, schema=schema)
 
 
-def _schema(source: pa.Schema) -> pa.Schema:
+def _schema(source: pa.Schema, workspace: Path) -> pa.Schema:
+    """The source's schema plus the added columns; its metadata names the workspace that holds the traces."""
+    metadata = {**(source.metadata or {}), WORKSPACE_KEY: str(workspace.resolve()).encode()}
     return pa.schema(list(source) + [pa.field(name, kind) for name, kind in ADDED_COLUMNS.items()],
-                     metadata=source.metadata)
+                     metadata=metadata)
 
 
 def _with_later_steps(column: pa.ChunkedArray, order: list[int], later: list[int], texts: list[str]) -> pa.ChunkedArray:

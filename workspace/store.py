@@ -253,7 +253,7 @@ class Workspace:
             raise InputError(f"row {row_id!r}: a reject reason only goes with status 'rejected'")
         with self._lock:
             if status == "done":
-                blockers = done_blockers(self.steps(row_id), lambda k: self._trace_paths(row_id, k))
+                blockers = done_blockers(self.steps(row_id), lambda k: self.trace_paths(row_id, k))
                 if blockers:
                     raise InputError(f"row {row_id!r} cannot be done yet: " + "; ".join(blockers))
             with self._write() as conn:
@@ -454,16 +454,25 @@ class Workspace:
             cursor = conn.execute(
                 "INSERT INTO traces(row_id, k, code_sha256, trace_path, meta_path, index_path, meta, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (row_id, k, code_sha256, str(trace_path), str(meta_path), str(index_path), json.dumps(meta), time.time()))
+                (row_id, k, code_sha256, self._stored(trace_path), self._stored(meta_path), self._stored(index_path),
+                 json.dumps(meta), time.time()))
             return int(cursor.lastrowid)
 
     def traces(self, row_id: str, k: int) -> list[dict]:
         found = self._read("SELECT id, code_sha256, trace_path, meta_path, index_path, meta, created_at "
                            "FROM traces WHERE row_id = ? AND k = ? ORDER BY id", (row_id, k))
-        return [{**dict(r), "meta": json.loads(r["meta"])} for r in found]
+        return [{**dict(r), "meta": json.loads(r["meta"]),
+                 **{key: str(self.path / r[key]) for key in ("trace_path", "meta_path", "index_path")}}
+                for r in found]
 
-    def _trace_paths(self, row_id: str, k: int) -> list[Path]:
+    def trace_paths(self, row_id: str, k: int) -> list[Path]:
+        """The trace files stored for a row's step k, oldest first."""
         return [Path(t["trace_path"]) for t in self.traces(row_id, k)]
+
+    def _stored(self, path: Path) -> str:
+        """Paths inside the workspace are stored relative to it, so a moved workspace keeps its traces."""
+        path = Path(path).resolve()
+        return str(path.relative_to(self.path.resolve())) if path.is_relative_to(self.path.resolve()) else str(path)
 
     # ---- claims
 

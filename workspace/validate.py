@@ -17,7 +17,8 @@ import pyarrow.parquet as pq
 
 from workspace.dataset import REQUIRED_COLUMNS, Dataset, is_text_type, load_dataset
 from workspace.errors import InputError
-from workspace.export import ADDED_COLUMNS
+from workspace.export import ADDED_COLUMNS, WORKSPACE_KEY
+from workspace.store import Workspace, open_workspace
 from workspace.syntax import syntax_problem
 from workspace.vocabulary import PASSING_VERDICT
 
@@ -48,6 +49,7 @@ class Deliverable:
     path: Path
     table: pa.Table
     source: Dataset | None
+    workspace: Workspace | None  # holds the traces that cwm_analysis quotes
     bad_columns: set[str] = field(default_factory=set)  # missing or mistyped; row checks skip them
 
     def rows(self, *columns: str) -> Iterator[tuple[int, str | None, int | None, dict]]:
@@ -60,8 +62,12 @@ class Deliverable:
             yield i, values["id"][i], values["debug_step"][i], {name: values[name][i] for name in columns}
 
 
-def validate_deliverable(path: Path, source: Path | None = None) -> list[Violation]:
-    """Every violation of the deliverable contract in ``path`` (checked against ``source`` if given)."""
+def validate_deliverable(path: Path, source: Path | None = None, workspace: Path | None = None) -> list[Violation]:
+    """Every violation of the deliverable contract in ``path``.
+
+    ``source`` is the dataset every id must come from; ``workspace`` holds the
+    traces that cwm_analysis quotes (default: the workspace it was exported from).
+    """
     path = Path(path).expanduser()
     if not path.is_file():
         raise InputError(f"{path}: no such file")
@@ -69,11 +75,25 @@ def validate_deliverable(path: Path, source: Path | None = None) -> list[Violati
         table = pq.ParquetFile(path).read()
     except (pa.ArrowException, OSError) as exc:
         raise InputError(f"{path}: not a readable parquet file ({str(exc).strip().splitlines()[0]})") from None
-    deliverable = Deliverable(path, table, load_dataset(source) if source is not None else None)
-    violations: list[Violation] = []
-    for check in CHECKS:
-        violations.extend(check(deliverable))
-    return violations
+    ws = _open_traces_workspace(table, workspace)
+    try:
+        deliverable = Deliverable(path, table, load_dataset(source) if source is not None else None, ws)
+        violations: list[Violation] = []
+        for check in CHECKS:
+            violations.extend(check(deliverable))
+        return violations
+    finally:
+        if ws is not None:
+            ws.close()
+
+
+def _open_traces_workspace(table: pa.Table, workspace: Path | None) -> Workspace | None:
+    if workspace is None:
+        recorded = (table.schema.metadata or {}).get(WORKSPACE_KEY)
+        if recorded is None or not Path(recorded.decode()).is_dir():
+            return None
+        workspace = Path(recorded.decode())
+    return open_workspace(workspace)
 
 
 def a_string(kind: pa.DataType) -> bool:
@@ -182,6 +202,24 @@ def check_fixed_code_parses(d: Deliverable) -> Iterator[Violation]:
                 yield Violation(row, row_id, step, "fixed_code", f"fixed code does not parse ({problem})")
 
 
+def check_trace_quotes(d: Deliverable) -> Iterator[Violation]:
+    """Every cwm_analysis line holding a trace token is a whole line of a trace stored for that row and step."""
+    from tracer_adapter.verbatim import check_analysis, quoted_lines  # the one allowed upward import, kept lazy
+
+    for row, row_id, step, v in d.rows("cwm_analysis"):
+        analysis = v["cwm_analysis"] or ""
+        if not quoted_lines(analysis):
+            continue
+        if d.workspace is None:
+            yield Violation(row, row_id, step, "cwm_analysis",
+                            "quotes trace lines, but no workspace holds the traces (give --workspace)")
+            continue
+        traces = d.workspace.trace_paths(row_id, step) if row_id in d.workspace.dataset else []
+        for problem in check_analysis(analysis, traces):
+            yield Violation(row, row_id, step, "cwm_analysis", f"line {problem.line_no} is not a line of "
+                            f"the step's traces: {problem.line!r}; nearest: {problem.nearest!r}")
+
+
 CHECKS: list[Callable[[Deliverable], Iterator[Violation]]] = [
     check_columns,  # first: it marks the unusable columns the others skip
     check_ids_present,
@@ -190,4 +228,5 @@ CHECKS: list[Callable[[Deliverable], Iterator[Violation]]] = [
     check_fixed_is_verified,
     check_not_fixable_has_reason,
     check_fixed_code_parses,
+    check_trace_quotes,
 ]

@@ -175,7 +175,10 @@ def work_one_row(term: Terminal, db: Db) -> None:
     term.keys("5")
     term.wait_for("verbatim: every quoted trace line mat", "the verbatim check")  # a toast may cover the rest
 
-    term.keys("2", "l")  # the code pane, the cursor in the editor on the failing line (5)
+    term.keys("2")
+    term.wait_for("╭─ 2 code", "the code pane")
+    term.keys("l")  # the cursor in the editor, on the failing line (5)
+    wait(lambda: "x Reject" not in term.screen().split("\n")[-1], "the editor to take the keys", term.screen)
     for n, line in enumerate(FIXED_LINES):
         lineno = 5 + n
         # Movement and deletion keys are bindings, handled after typed characters that arrive with them:

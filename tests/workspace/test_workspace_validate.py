@@ -142,7 +142,7 @@ def test_violations_print_as_one_line() -> None:
     violation = Violation(4, "abc", 1, "fixed_code", "fixed code does not parse (line 2: invalid syntax)")
     assert str(violation) == "row 4, id 'abc', step 1, column 'fixed_code': fixed code does not parse (line 2: invalid syntax)"
     assert str(Violation(None, None, None, "code", "column is missing")) == "column 'code': column is missing"
-    assert len(CHECKS) == 7
+    assert len(CHECKS) == 8
 
 
 def test_unreadable_deliverables_are_input_errors(tmp_path: Path) -> None:
@@ -166,3 +166,48 @@ def test_validate_command_exit_codes(good, tmp_path: Path, capsys) -> None:
     assert "2 violation(s)" in captured.err
     assert main(["validate", str(tmp_path / "none.parquet")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+TRACE_EXAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "trace_examples" / "ex1.trace"
+
+
+@pytest.fixture
+def quoting(make_dataset, tmp_path: Path):
+    """``quoting(analysis)`` exports a deliverable whose row-0 cwm_analysis is ``analysis``, with ex1's trace stored."""
+
+    def export(analysis: str) -> tuple[Path, Path]:
+        workspace = tmp_path / "ws"
+        with open_workspace(make_dataset([{}]), workspace) as ws:
+            trace = ws.trace_dir("row-0", 0) / "t1.trace"
+            trace.write_bytes(TRACE_EXAMPLE.read_bytes())
+            ws.add_trace("row-0", 0, code_sha256="0" * 64, trace_path=trace, meta_path=trace.with_suffix(".json"),
+                         index_path=Path(str(trace) + ".idx"), meta={})
+            ws.update_step("row-0", 0, cwm_analysis=analysis)
+            export_deliverable(ws, tmp_path / "out.parquet")
+        return tmp_path / "out.parquet", workspace
+
+    return export
+
+
+REAL_LINE = TRACE_EXAMPLE.read_text().split("\n")[3]
+
+
+def test_quoted_trace_lines_are_checked_against_the_exporting_workspace(quoting) -> None:
+    out, _ = quoting(f"We start empty:\n```\n{REAL_LINE}\n```\n")
+    assert validate_deliverable(out) == []
+    edited = REAL_LINE.replace("new_d = {}", "new_d = []")
+    out, _ = quoting(f"We start empty:\n```\n{edited}\n```\n")
+    [violation] = validate_deliverable(out)
+    assert (violation.id, violation.step, violation.column) == ("row-0", 0, "cwm_analysis")
+    assert "line 3 is not a line of the step's traces" in violation.message
+    assert repr(REAL_LINE) in violation.message  # the nearest real line
+
+
+def test_quoted_trace_lines_need_a_workspace(quoting, tmp_path: Path) -> None:
+    out, workspace = quoting(f"{REAL_LINE}\n")
+    moved = tmp_path / "moved-ws"
+    workspace.rename(moved)
+    [violation] = validate_deliverable(out)
+    assert "no workspace holds the traces" in violation.message
+    assert validate_deliverable(out, workspace=moved) == []
+    assert main(["validate", str(out), "--workspace", str(moved)]) == 0

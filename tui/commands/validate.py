@@ -6,19 +6,21 @@ import argparse
 import sys
 from pathlib import Path
 
-HELP = "check a deliverable parquet; list every violation (exit 1), or exit 0 when clean"
+HELP = "check a deliverable: list every violation (exit 1), or say ok (exit 0)"
 ORDER = 41
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("deliverable", metavar="DELIVERABLE", type=Path, help="the deliverable parquet")
     parser.add_argument("--source", type=Path, metavar="SRC", help="the source dataset: every id must be there")
+    parser.add_argument("--workspace", type=Path, metavar="DIR",
+                        help="the workspace whose traces cwm_analysis quotes (default: the one it was exported from)")
 
 
 def run(args: argparse.Namespace) -> int:
     from workspace.validate import validate_deliverable
 
-    violations = validate_deliverable(args.deliverable, args.source)
+    violations = validate_deliverable(args.deliverable, args.source, args.workspace)
     for violation in violations:
         print(f"{args.deliverable}: {violation}")
     if violations:
