@@ -136,7 +136,7 @@ def test_grade_that_fails_exits_1_and_is_still_stored(make_dataset, project, cap
 @pytest.mark.parametrize("case, message", [
     ("never run", "this code was never run"),
     ("no fixed code", "no fixed code yet; give --code FILE"),
-    ("missing step", "no step 3"),
+    ("missing step", "no debug step 3"),
     ("missing code file", "cannot read the code to grade"),
     ("missing row", "no row with id 'row-9'"),
 ])

@@ -73,7 +73,7 @@ def test_a_run_that_cannot_start_is_stored_as_environment_and_exits_1(dataset, t
 
 @pytest.mark.parametrize(("extra", "message"), [
     (["--id", "nope"], "nope"),
-    (["--id", "row-0", "--step", "3"], "no step 3"),
+    (["--id", "row-0", "--step", "3"], "no debug step 3"),
     (["--id", "row-0", "--time-limit", "0"], "--time-limit must be more than 0"),
     (["--id", "row-0", "--code", "missing.py"], "missing.py: cannot read the code to run"),
 ])

@@ -47,7 +47,7 @@ def _lines(text: str, prefix: str) -> list[str]:
 def test_trace_prints_where_it_went_and_a_summary(dataset: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["trace", str(dataset), "--id", "row-0"]) == 0
     out, err = capsys.readouterr()
-    assert "workspace: " in err and "ZeroDivisionError" in err  # the traced run's own output, as it came
+    assert "nodefix: workspace " in err and "ZeroDivisionError" in err  # the traced run's own output, as it came
     [trace] = _lines(out, "trace: ")
     [meta] = _lines(out, "metadata: ")
     assert Path(trace).is_file() and Path(meta).is_file()

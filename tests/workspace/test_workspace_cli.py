@@ -33,7 +33,7 @@ def test_help_lists_the_commands() -> None:
 
 def test_rows_table_filters_and_json(source: Path, capsys) -> None:
     code, out, err = _run(capsys, "rows", str(source))
-    assert code == 0 and err.strip() == f"workspace: {source.parent / 'dataset.nodefix'}"
+    assert code == 0 and err.strip() == f"nodefix: workspace {source.parent / 'dataset.nodefix'}"
     lines = out.splitlines()
     assert lines[0].split() == ["id", "competition", "status", "verdict", "steps", "time"]
     assert lines[1].split() == ["row-0", "spaceship-titanic", "untouched", "-", "1", "0s"]
@@ -53,7 +53,7 @@ def test_annotate_sets_fields_flags_and_files(source: Path, tmp_path: Path, caps
                           "--set", "bug_fixed=no", "--set-file", f"fixed_code={fix_file}", "--fixable", "yes",
                           "--confirmed", "yes", "--add-time", "90")
     assert code == 0, err
-    assert "workspace: " in err and "saved revised_analysis, bug_fixed, fixed_code, fixable, bug_confirmed" in out
+    assert "nodefix: workspace " in err and "saved revised_analysis, bug_fixed, fixed_code, fixable, bug_confirmed" in out
     code, out, _ = _run(capsys, "show", str(source), "--id", "row-0", "--json")
     shown = json.loads(out)
     step = shown["steps"][0]
@@ -127,11 +127,11 @@ def test_new_step_export_and_validate(source: Path, tmp_path: Path, capsys) -> N
                           "--set", "revised_analysis=the second bug")
     assert code == 0, err
     assert "started debug step 1" in out and "row row-0 step 1: saved revised_analysis" in out
-    assert err.strip() == f"workspace: {ws_dir}"
+    assert err.strip() == f"nodefix: workspace {ws_dir}"
     deliverable = tmp_path / "deliverable.parquet"
     code, out, err = _run(capsys, "export", str(ws_dir), "--out", str(deliverable))
     assert code == 0 and out.strip() == f"wrote 4 rows (3 source rows) to {deliverable}"
-    assert err.strip() == f"workspace: {ws_dir}"
+    assert err.strip() == f"nodefix: workspace {ws_dir}"
     table = pq.read_table(deliverable)
     assert table["debug_step"].to_pylist() == [0, 1, 0, 0]
     assert table["revised_analysis"].to_pylist()[1] == "the second bug"

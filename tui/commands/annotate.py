@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from workspace.command_args import add_target_arguments
+from tui.commands._target import add_target_arguments
 from workspace.errors import InputError
 from workspace.vocabulary import FLAG_FIELDS, REJECT_REASONS, TEXT_FIELDS
 
@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from workspace.command_args import open_target
+    from tui.commands._target import open_target
 
     fields = _fields(args)
     if args.note is not None and not (args.reject or args.status):

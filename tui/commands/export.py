@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from workspace.command_args import add_target_arguments
+from tui.commands._target import add_target_arguments
 
 HELP = "write the deliverable parquet: every source row, one row per debug step"
 ORDER = 40
@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from workspace.command_args import open_target
+    from tui.commands._target import open_target
     from workspace.export import export_deliverable
 
     with open_target(args) as ws:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 from pathlib import Path
+
+from tui.commands._target import add_target_arguments
 
 HELP = "grade a step's fixed code with the client's grade command; kept with its latest run"
 ORDER = 52
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("dataset", type=Path, help="the dataset parquet, or its workspace folder")
-    parser.add_argument("--workspace", type=Path, metavar="DIR", help="the workspace folder to use")
+    add_target_arguments(parser)
     parser.add_argument("--id", required=True, dest="row_id", help="the row id")
     parser.add_argument("--step", type=int, default=0, metavar="K", help="the debug step (default 0)")
     parser.add_argument("--code", type=Path, metavar="FILE", help="grade this file instead of the step's fixed code")
@@ -26,20 +26,17 @@ def run(args: argparse.Namespace) -> int:
     from runner.grading import DEFAULT_TIMEOUT, describe_grade, grade
     from workspace.config import load_config
     from workspace.errors import InputError
-    from workspace.store import open_workspace
+    from tui.commands._target import open_target, read_code_file
 
     if args.timeout is not None and args.timeout <= 0:
         raise InputError(f"--timeout must be more than 0 seconds, not {args.timeout}")
-    code = _read_code(args.code) if args.code is not None else None
-    ws = open_workspace(args.dataset, args.workspace)
+    code = read_code_file(args.code, "grade") if args.code is not None else None
+    ws = open_target(args)
     try:
-        print(f"nodefix: workspace {ws.path}", file=sys.stderr)
         row = ws.source(args.row_id)
-        steps = ws.steps(args.row_id)
-        if not 0 <= args.step < len(steps):
-            raise InputError(f"row {args.row_id!r}: no step {args.step} (it has steps 0..{len(steps) - 1})")
+        step = ws.step(args.row_id, args.step)
         if code is None:
-            code = steps[args.step].fixed_code
+            code = step.fixed_code
             if not code.strip():
                 raise InputError(f"row {args.row_id!r} step {args.step}: no fixed code yet; give --code FILE")
         run_record = _latest_run_of(ws.runs(args.row_id, args.step), code)
@@ -58,14 +55,6 @@ def run(args: argparse.Namespace) -> int:
     finally:
         ws.close()
 
-
-def _read_code(path: Path) -> str:
-    from workspace.errors import InputError
-
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read the code to grade ({exc})") from None
 
 
 def _latest_run_of(runs: list[dict], code: str) -> dict | None:

@@ -7,7 +7,8 @@ import shlex
 import signal
 import sys
 import threading
-from pathlib import Path
+
+from tui.commands._target import add_target_arguments
 
 HELP = "run every row's original code once in the sandbox, N at a time (Ctrl-C stops, a rerun resumes)"
 ORDER = 51
@@ -20,8 +21,7 @@ _MATCH_LABELS = {
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("dataset", type=Path, help="the dataset parquet, or its workspace folder")
-    parser.add_argument("--workspace", type=Path, metavar="DIR", help="the workspace folder to use")
+    add_target_arguments(parser)
     parser.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="runs at a time (default 1)")
     parser.add_argument("--backend", metavar="B",
                         help="sandbox backend: auto, bubblewrap, local or apptainer (default: from the config)")
@@ -35,15 +35,14 @@ def run(args: argparse.Namespace) -> int:
     from runner.replicate import replicate
     from workspace.config import load_config
     from workspace.errors import InputError
-    from workspace.store import open_workspace
+    from tui.commands._target import open_target
 
     if args.jobs < 1:
         raise InputError(f"--jobs must be at least 1, not {args.jobs}")
     if args.time_limit is not None and args.time_limit <= 0:
         raise InputError(f"--time-limit must be more than 0 seconds, not {args.time_limit}")
-    ws = open_workspace(args.dataset, args.workspace)
+    ws = open_target(args)
     try:
-        print(f"nodefix: workspace {ws.path}", file=sys.stderr)
         config = load_config(ws.dataset.path).with_overrides(
             run={"backend": args.backend, "time_limit": args.time_limit})
         backend = get_backend(config.run)
@@ -133,7 +132,7 @@ def _print_table(ws, console) -> None:
 
 
 def _resume_command(args: argparse.Namespace) -> str:
-    words = ["nodefix", "replicate", str(args.dataset)]
+    words = ["nodefix", "replicate", str(args.target)]
     if args.workspace is not None:
         words += ["--workspace", str(args.workspace)]
     words += ["--jobs", str(args.jobs)]

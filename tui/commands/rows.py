@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from workspace.command_args import add_target_arguments
+from tui.commands._target import add_target_arguments
 from workspace.vocabulary import STATUSES
 
 HELP = "list the rows of a dataset or workspace with status, verdict, steps and time"
@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     import json
     from dataclasses import asdict
 
-    from workspace.command_args import open_target
+    from tui.commands._target import open_target
 
     with open_target(args) as ws:
         rows = [r for r in ws.summaries()

@@ -9,6 +9,8 @@ import sys
 import threading
 from pathlib import Path
 
+from tui.commands._target import add_target_arguments
+
 HELP = "run a row's code (or a fixed version from a file) in the sandbox and print the verdict"
 ORDER = 50
 
@@ -20,8 +22,7 @@ MATCH_WORDS = {
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("dataset", type=Path, help="the dataset parquet, or its workspace folder")
-    parser.add_argument("--workspace", type=Path, metavar="DIR", help="the workspace folder to use")
+    add_target_arguments(parser)
     parser.add_argument("--id", required=True, dest="row_id", help="the row id")
     parser.add_argument("--step", type=int, default=0, metavar="K", help="the debug step whose code runs (default 0)")
     parser.add_argument("--code", type=Path, metavar="FILE", help="run this file instead, stored as a fix of the step")
@@ -37,19 +38,15 @@ def run(args: argparse.Namespace) -> int:
     from runner.spec import RunSpec
     from workspace.config import load_config
     from workspace.errors import InputError
-    from workspace.store import open_workspace
+    from tui.commands._target import open_target, read_code_file
 
     if args.time_limit is not None and args.time_limit <= 0:
         raise InputError(f"--time-limit must be more than 0 seconds, not {args.time_limit}")
-    fix = _read_code(args.code) if args.code is not None else None
-    ws = open_workspace(args.dataset, args.workspace)
+    fix = read_code_file(args.code, "run") if args.code is not None else None
+    ws = open_target(args)
     try:
-        print(f"nodefix: workspace {ws.path}", file=sys.stderr)
         row = ws.source(args.row_id)
-        steps = ws.steps(args.row_id)
-        if not 0 <= args.step < len(steps):
-            raise InputError(f"row {args.row_id!r}: no step {args.step} (it has steps 0..{len(steps) - 1})")
-        step = steps[args.step]
+        step = ws.step(args.row_id, args.step)
         if fix is None:
             purpose, code = "original", step.code
             recorded = row.term_out if args.step == 0 else step.observed_output
@@ -92,14 +89,6 @@ def _writer(stream):
 
     return write
 
-
-def _read_code(path: Path) -> str:
-    from workspace.errors import InputError
-
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read the code to run ({exc})") from None
 
 
 class _cancel_on_ctrl_c:

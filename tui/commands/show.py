@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from workspace.command_args import add_target_arguments
+from tui.commands._target import add_target_arguments
 from workspace.vocabulary import flag_word
 
 HELP = "show one row: its source fields, status and every debug step (or one)"
@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     import json
     from dataclasses import asdict
 
-    from workspace.command_args import open_target
+    from tui.commands._target import open_target
 
     with open_target(args) as ws:
         source = ws.source(args.row_id)

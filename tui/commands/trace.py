@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from workspace.command_args import add_target_arguments
+from tui.commands._target import add_target_arguments
 
 HELP = "trace a row's code (or a fix) in the sandbox with the CWM tracer and store the trace"
 ORDER = 60
@@ -27,16 +27,11 @@ def run(args: argparse.Namespace) -> int:
     import shutil
 
     from tracer_adapter.adapter import summary_line, trace_step
-    from workspace.command_args import open_target
+    from tui.commands._target import open_target, read_code_file
     from workspace.config import load_config
     from workspace.errors import InputError
 
-    code = None
-    if args.code is not None:
-        try:
-            code = args.code.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"{args.code}: cannot read the code to trace ({exc})") from None
+    code = read_code_file(args.code, "trace") if args.code is not None else None
     entry = None if args.entry == "script" else args.entry
     with open_target(args) as ws:
         config = load_config(ws.dataset.path)

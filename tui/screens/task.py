@@ -21,6 +21,7 @@ from pathlib import Path
 from textual import work
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Static, Tab, Tabs, TextArea
@@ -59,6 +60,9 @@ DECISIONS = {"reject", "set_fixable", "toggle_bug_confirmed", "mark_done", "undo
 
 
 class TaskScreen(Screen):
+    class EditFileChanged(Message):
+        """The fix's file was written by another program."""
+
     BINDINGS = TASK_BINDINGS
     AUTO_FOCUS = None
     HELP = "The task view of one row."
@@ -345,7 +349,8 @@ class TaskScreen(Screen):
         self._edit_path = folder / f"{safe_name(self.row_id)}.step{self.k}.py"
         self._write_edit_file(text)
         if not self.read_only:
-            self._watcher = FileWatcher(self._edit_path, lambda: self.app.call_from_thread(self._edit_file_changed))
+            # post_message is thread-safe and does not wait, so the watchdog thread never blocks on the UI.
+            self._watcher = FileWatcher(self._edit_path, lambda: self.post_message(self.EditFileChanged()))
 
     def _stop_edit_file(self) -> None:
         if self._watcher is not None:
@@ -356,6 +361,9 @@ class TaskScreen(Screen):
         assert self._edit_path is not None
         self._edit_file_text = text
         self._edit_path.write_text(text, encoding="utf-8")
+
+    def on_task_screen_edit_file_changed(self, event: EditFileChanged) -> None:
+        self._edit_file_changed()
 
     def _edit_file_changed(self) -> None:
         if self._edit_path is None or self.read_only:

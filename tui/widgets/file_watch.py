@@ -22,7 +22,7 @@ class _Handler(FileSystemEventHandler):
 
 
 class FileWatcher:
-    """Calls ``on_change`` (from a watchdog thread) whenever ``path`` is written."""
+    """Calls ``on_change`` (from a watchdog thread: it must not block) whenever ``path`` is written."""
 
     def __init__(self, path: Path, on_change: Callable[[], None]) -> None:
         self.path = path.resolve()
@@ -32,5 +32,5 @@ class FileWatcher:
         self._observer.start()
 
     def stop(self) -> None:
+        # No join: the daemon thread ends by itself, and the UI must not wait for inotify's next read.
         self._observer.stop()
-        self._observer.join(timeout=2)

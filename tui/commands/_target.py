@@ -1,4 +1,4 @@
-"""The arguments every dataset command shares (TARGET, --workspace) and how they open a workspace."""
+"""What the dataset commands share: the TARGET and --workspace arguments, opening the workspace, reading code files."""
 
 from __future__ import annotations
 
@@ -26,5 +26,15 @@ def open_target(args: argparse.Namespace) -> Workspace:
 
     ws = open_workspace(args.target, args.workspace)
     ws.annotator = load_config(ws.dataset.path).ui.annotator
-    print(f"workspace: {ws.path}", file=sys.stderr)
+    print(f"nodefix: workspace {ws.path}", file=sys.stderr)
     return ws
+
+
+def read_code_file(path: Path, purpose: str) -> str:
+    """The text of a code file given on the command line (``purpose``: "run", "grade", "trace")."""
+    from workspace.errors import InputError
+
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the code to {purpose} ({exc})") from None
