@@ -15,7 +15,7 @@ from workspace.config import RunSettings, load_config
 from workspace.dataset import REQUIRED_COLUMNS, load_dataset
 from workspace.demo import DemoPaths, is_built
 from workspace.demo.builder import generation_spec
-from workspace.demo.catalogue import ROWS, final_exception, row_by_name
+from workspace.demo.catalogue import ROWS, FixStep, final_exception, row_by_name
 from workspace.demo.data_maker import COMPETITIONS, PUBLIC_FILES, competition_path, write_competition_data
 
 EXECUTION_TIME = re.compile(
@@ -146,7 +146,15 @@ def test_catalogue_covers_the_cases() -> None:
     for row in ROWS:
         if row.rerun_verdict == "error":
             assert row.rerun_exception, row.name
-        assert all(step.code != row.code for step in row.fixes)
+        codes = [row.code] + [row.fixed_code(k) for k in range(1, len(row.fixes) + 1)]
+        assert len(set(codes)) == len(codes), row.name  # every fix changes its step's code
+
+
+def test_a_fix_edit_must_match_exactly_once() -> None:
+    with pytest.raises(ValueError, match="occurs 0 times"):
+        FixStep((("missing", "x"),), "clean").apply("print(1)\n")
+    with pytest.raises(ValueError, match="occurs 2 times"):
+        FixStep((("1", "2"),), "clean").apply("print(1)\nprint(1)\n")
 
 
 def test_recording_runs_cut_the_network(tmp_path: Path) -> None:

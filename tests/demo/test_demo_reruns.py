@@ -41,8 +41,8 @@ def runs(demo: DemoPaths, demo_settings: RunSettings,
         settings = dataclasses.replace(demo_settings, time_limit=limit)
         jobs.append(((row.name, 0), RunSpec(row.code, row.competition_id, settings, base / row.name / "0"),
                      dataset.row(row.id).term_out))
-        for k, step in enumerate(row.fixes, start=1):
-            jobs.append(((row.name, k), RunSpec(step.code, row.competition_id, demo_settings,
+        for k in range(1, len(row.fixes) + 1):
+            jobs.append(((row.name, k), RunSpec(row.fixed_code(k), row.competition_id, demo_settings,
                                                 base / row.name / str(k)), None))
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = pool.map(lambda job: execute(job[1], recorded_output=job[2]), jobs)

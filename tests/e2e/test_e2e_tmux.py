@@ -198,6 +198,8 @@ def work_one_row(term: Terminal, db: Db) -> None:
     term.keys("d")
     wait(lambda: db.one("SELECT status FROM rows WHERE row_id = ?", (ROW.id,)) == ("done",), "the row done",
          term.screen)
+    term.keys("1")
+    term.wait_for("╭─ 1 metadata")
     term.keys("q")
     wait(lambda: not term.alive(), "nodefix to quit", term.screen)
 

@@ -117,3 +117,17 @@ def test_keys_are_remapped_from_the_config(make_app, workspace) -> None:
             await wait_until(pilot, lambda: workspace.status("row-0")[:2] == ("rejected", "not_buggy"))
 
     asyncio.run(body())
+
+
+@pytest.mark.parametrize("theme", ["light", "high-contrast"])
+def test_every_theme_loads_and_draws_the_task_view(make_app, theme) -> None:
+    async def body() -> None:
+        app = make_app(theme=theme)
+        async with app.run_test(size=SMALL) as pilot:
+            await pilot.pause()
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen))
+            assert app.theme == f"nodefix-{theme}"
+            assert "1 metadata" in screen_text(app)
+
+    asyncio.run(body())

@@ -4,6 +4,7 @@ history, a flood of output that must not freeze the keys, and cancelling."""
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from textual.widgets import Log
 
 from tui.screens.task import TaskScreen
 from tui_helpers import SMALL, notified, screen_text, wait_until
-from workspace.config import Config, RunSettings
+from workspace.config import Config, GradeSettings, RunSettings
 from workspace.store import open_workspace
 
 COMPETITION = "spaceship-titanic"
@@ -55,7 +56,7 @@ async def open_task(app, pilot, row: int = 0) -> TaskScreen:
     return await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen) and app.screen, what="task view")
 
 
-def test_run_original_then_the_fix(make_app, run_workspace, run_config) -> None:
+def test_run_original_then_the_fix_then_grade(make_app, run_workspace, run_config, tmp_path: Path) -> None:
     async def body() -> None:
         app = make_app(ws=run_workspace, cfg=run_config)
         async with app.run_test(size=SMALL) as pilot:
@@ -81,6 +82,19 @@ def test_run_original_then_the_fix(make_app, run_workspace, run_config) -> None:
             assert run_workspace.step("row-0").verification["id"] == fix["id"]
             await wait_until(pilot, lambda: "CLEAN" in screen_text(app), what="clean banner")
             assert "original  error" in screen_text(app) and "fix       clean" in screen_text(app)
+
+            await pilot.press("g")  # no grade.checkout yet: the worker fails and says so
+            await wait_until(pilot, lambda: notified(app, "setting grade.checkout is not set"), what="grade error")
+            grader = tmp_path / "grade.py"
+            grader.write_text("import json, sys\n"
+                              "open(sys.argv[1] + '/results.jsonl', 'w').write(json.dumps("
+                              "{'success': True, 'valid_solution': True, 'test_fitness': 0.5}))\n")
+            run_config.grade = GradeSettings(command=f"{sys.executable} {grader} {{out}}", checkout=tmp_path)
+            await pilot.press("g")
+            await wait_until(pilot, lambda: run_workspace.runs("row-0", 0)[1]["grade"], timeout=10, what="grade")
+            assert run_workspace.runs("row-0", 0)[1]["grade"]["test_fitness"] == 0.5
+            assert run_workspace.step("row-0").verification["grade"]["success"] is True
+            await wait_until(pilot, lambda: "clean" in screen_text(app) and "graded" in screen_text(app))
 
     asyncio.run(body())
 

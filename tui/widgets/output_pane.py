@@ -109,9 +109,11 @@ class OutputPane(Pane):
         for run in runs[-5:]:
             verdict = run.get("verdict") or {}
             when = datetime.fromtimestamp(run.get("created_at") or run.get("started_at") or 0)
+            grade = run.get("grade")
+            graded = "" if grade is None else (" graded" if grade.get("success") else " grade failed")
             text.append(f"#{run.get('id')} {when:%H:%M} {run.get('purpose', ''):<9} "
                         f"{verdict.get('kind', '?'):<13} {verdict.get('match') or '':<11} "
-                        f"{run.get('duration', 0):.1f}s\n")
+                        f"{run.get('duration', 0):.1f}s{graded}\n")
         history = self.query_one("#run-history", Static)
         history.update(text if runs else "No runs of this step yet.")
 

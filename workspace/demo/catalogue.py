@@ -4,7 +4,7 @@ The parquet gets only the client's columns (id, plan, competition_id,
 analysis, code, _term_out, exec_time). What a row is for stays here, for the
 builder's checks and for tests: the exception its recorded output ends with,
 the verdict a re-run against the shipped data gives, and for fixable rows
-the smallest fixed code of each debug step.
+the smallest fix of each debug step (as text replacements).
 """
 
 from __future__ import annotations
@@ -21,15 +21,18 @@ GENERATION_TIME_LIMIT = 60.0  # seconds, for every recorded run but the one mean
 
 @dataclass(frozen=True)
 class FixStep:
-    """The smallest fix of one debug step, and how its run ends."""
+    """The smallest fix of one debug step, as text replacements in that step's code, and how its run ends."""
 
-    script: str  # file in scripts/
+    edits: tuple[tuple[str, str], ...]  # (old, new); each old text occurs exactly once in the step's code
     verdict: str  # "clean" for the last step; "error" when the fix uncovers the next bug
     exception: str | None = None  # the next bug's exception, when verdict is "error"
 
-    @property
-    def code(self) -> str:
-        return (SCRIPTS / self.script).read_text(encoding="utf-8")
+    def apply(self, code: str) -> str:
+        for old, new in self.edits:
+            if code.count(old) != 1:
+                raise ValueError(f"demo fix: {old!r} occurs {code.count(old)} times, not once")
+            code = code.replace(old, new)
+        return code
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,13 @@ class DemoRow:
     def fixable(self) -> bool:
         return bool(self.fixes)
 
+    def fixed_code(self, k: int) -> str:
+        """The code after the fixes of debug steps 0..k-1 (k >= 1)."""
+        code = self.code
+        for fix in self.fixes[:k]:
+            code = fix.apply(code)
+        return code
+
 
 _EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*)(?::|$)")
 
@@ -90,7 +100,7 @@ ROWS: tuple[DemoRow, ...] = (
         recorded_exception="FileNotFoundError",
         rerun_verdict="error",
         rerun_exception="FileNotFoundError",
-        fixes=(FixStep("spaceship_input_path.fix1.py", "clean"),),
+        fixes=(FixStep((('"./input/train.csv"', '"./data/train.csv"'), ('"./input/test.csv"', '"./data/test.csv"')), "clean"),),
     ),
     DemoRow(
         name="spaceship-submission-dir",
@@ -103,7 +113,7 @@ ROWS: tuple[DemoRow, ...] = (
                  "was saved, so there is no bug.",
         recorded_exception=None,
         rerun_verdict="no_submission",
-        fixes=(FixStep("spaceship_submission_dir.fix1.py", "clean"),),
+        fixes=(FixStep((('to_csv("./submission/submission.csv"', 'to_csv("./submission.csv"'), ('saved to ./submission/submission.csv', 'saved to ./submission.csv')), "clean"),),
     ),
     DemoRow(
         name="nlp-wrong-column",
@@ -118,7 +128,7 @@ ROWS: tuple[DemoRow, ...] = (
         recorded_exception="KeyError",
         rerun_verdict="error",
         rerun_exception="KeyError",
-        fixes=(FixStep("nlp_wrong_column.fix1.py", "clean"),),
+        fixes=(FixStep((('train["label"]', 'train["target"]'),), "clean"),),
     ),
     DemoRow(
         name="leaf-dataframe-append",
@@ -133,7 +143,7 @@ ROWS: tuple[DemoRow, ...] = (
         recorded_exception="AttributeError",
         rerun_verdict="error",
         rerun_exception="AttributeError",
-        fixes=(FixStep("leaf_append.fix1.py", "clean"),),
+        fixes=(FixStep((('submission.append(row, ignore_index=True)', 'pd.concat([submission, pd.DataFrame([row])], ignore_index=True)'),), "clean"),),
     ),
     DemoRow(
         name="spaceship-string-to-float",
@@ -147,7 +157,7 @@ ROWS: tuple[DemoRow, ...] = (
         recorded_exception="ValueError",
         rerun_verdict="error",
         rerun_exception="ValueError",
-        fixes=(FixStep("spaceship_dtype.fix1.py", "clean"),),
+        fixes=(FixStep((('    df["CryoSleep"] = df["CryoSleep"].map({True: 1.0, False: 0.0, "True": 1.0, "False": 0.0})\n', '    df["CryoSleep"] = df["CryoSleep"].map({True: 1.0, False: 0.0, "True": 1.0, "False": 0.0})\n    df["HomePlanet"] = df["HomePlanet"].map({"Earth": 0.0, "Europa": 1.0, "Mars": 2.0})\n'),), "clean"),),
     ),
     DemoRow(
         name="tps-label-index",
@@ -161,7 +171,7 @@ ROWS: tuple[DemoRow, ...] = (
         recorded_exception="IndexError",
         rerun_verdict="error",
         rerun_exception="IndexError",
-        fixes=(FixStep("tps_index_error.fix1.py", "clean"),),
+        fixes=(FixStep((('train["Cover_Type"].to_numpy()', 'train["Cover_Type"].to_numpy() - 1'), ('"Cover_Type": pred}', '"Cover_Type": pred + 1}')), "clean"),),
     ),
     DemoRow(
         name="leaf-two-bugs",
@@ -175,8 +185,8 @@ ROWS: tuple[DemoRow, ...] = (
         rerun_verdict="error",
         rerun_exception="KeyError",
         fixes=(
-            FixStep("leaf_two_steps.fix1.py", "error", "ValueError"),
-            FixStep("leaf_two_steps.fix2.py", "clean"),
+            FixStep((('test.pop("Id")', 'test.pop("id")'),), "error", "ValueError"),
+            FixStep((('columns=sample.columns)', 'columns=sample.columns[1:])'),), "clean"),
         ),
     ),
     DemoRow(
@@ -264,7 +274,7 @@ ROWS: tuple[DemoRow, ...] = (
         recorded_exception="KeyError",
         rerun_verdict="error",
         rerun_exception="TypeError",
-        fixes=(FixStep("tps_old_snapshot.fix1.py", "clean"),),
+        fixes=(FixStep((('size=0.8 * len(train)', 'size=int(0.8 * len(train))'),), "clean"),),
         snapshot="v1",
     ),
 )
