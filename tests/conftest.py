@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -23,6 +24,30 @@ BASE_ROW = {
     ],
     "exec_time": 0.4,
 }
+
+
+def poll_until(condition: Callable[[], object], seconds: float = 15.0) -> bool:
+    """Poll ``condition`` until it holds or ``seconds`` pass; whether it held (never a fixed sleep)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return bool(condition())
+
+
+@pytest.fixture(autouse=True)
+def isolated_user_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Keep the user's own nodefix config out of every test; returns where a test may write one."""
+    home = tmp_path / "xdg-config"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    return home / "nodefix" / "config.toml"
+
+
+@pytest.fixture
+def wait_until() -> Callable[..., bool]:
+    """``wait_until(condition, seconds=15)``: see poll_until."""
+    return poll_until
 
 
 def write_dataset(path: Path, rows: list[dict], schema: pa.Schema | None = None) -> Path:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from textual.app import App
 from textual.theme import Theme
-from textual.worker import Worker, WorkerState
 
 from themes import THEMES_DIR, available_themes
 from tui.bindings import APP_BINDINGS, binding_ids
@@ -93,9 +92,3 @@ class NodefixApp(App):
         if task is not None:
             task.leave_row()
         self.exit()
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR:
-            worker = event.worker
-            self.notify(f"{worker.name or worker.group} failed: {worker.error}", title="Error",
-                        severity="error", timeout=10)

@@ -10,13 +10,6 @@ from workspace.config import PROJECT_FILE, load_config
 from workspace.errors import InputError
 
 
-@pytest.fixture(autouse=True)
-def isolated_user_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "xdg"
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
-    return home / "nodefix" / "config.toml"
-
-
 def test_defaults_without_files(tmp_path: Path) -> None:
     config = load_config(cwd=tmp_path)
     assert config.run.time_limit == 360.0

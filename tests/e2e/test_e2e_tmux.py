@@ -188,6 +188,7 @@ def work_one_row(term: Terminal, db: Db) -> None:
         term.type(line)
         wait(lambda: code_line(term.screen(), lineno) == line, f"the fixed line {lineno}", term.screen)
     term.keys("Escape")
+    wait(lambda: "x Reject" in term.screen().split("\n")[-1], "the editor to let go of the keys", term.screen)
     wait(lambda: all(line in (db.step(ROW.id, "fixed_code") or "") for line in FIXED_LINES), "the fix to be saved")
 
     term.keys("r")  # run the fix

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -73,27 +72,6 @@ def data_root(tmp_path: Path) -> Path:
 def sandbox_backend() -> str:
     """bubblewrap, the real sandbox, where it works (CI installs it); else the local backend."""
     return "bubblewrap" if BubblewrapBackend().check(RunSettings()) is None else "local"
-
-
-@pytest.fixture(autouse=True)
-def own_config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep the user's own nodefix config out of the tests."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config-home"))
-
-
-@pytest.fixture
-def wait_until() -> Callable[..., bool]:
-    """``wait_until(condition, seconds=15)``: poll until it holds or the deadline passes."""
-
-    def poll(condition: Callable[[], bool], seconds: float = 15.0) -> bool:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if condition():
-                return True
-            time.sleep(0.05)
-        return condition()
-
-    return poll
 
 
 # Behaves like aira-dojo's src/dojo/grade_code.py: runs the code, then writes one

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,30 +111,15 @@ def _run_folder_name(mark: str) -> str:
     return f"run-{mark[:8]}"
 
 
-def _wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
-    """Poll ``condition`` until it holds or the deadline passes."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
-
-
 @pytest.fixture
-def leftovers() -> Callable[[str], list[psutil.Process]]:
+def leftovers(wait_until: Callable[..., bool]) -> Callable[[str], list[psutil.Process]]:
     """``leftovers(mark)``: processes of that run still running (polls briefly for dying ones)."""
 
     def find(mark: str) -> list[psutil.Process]:
-        _wait_for(lambda: not _leftovers(mark), seconds=3.0)
+        wait_until(lambda: not _leftovers(mark), seconds=3.0)
         return _leftovers(mark)
 
     return find
-
-
-@pytest.fixture
-def wait_for() -> Callable[..., bool]:
-    return _wait_for
 
 
 FORK_300 = """

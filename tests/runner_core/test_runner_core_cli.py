@@ -98,7 +98,7 @@ def test_doctor_reports_backends_data_network_and_settings(dataset, capsys):
     assert str(dataset.parent / "nodefix.toml") in lines["config"]
 
 
-def test_ctrl_c_cancels_the_run_and_stores_it(dataset, tmp_path, wait_for):
+def test_ctrl_c_cancels_the_run_and_stores_it(dataset, tmp_path, wait_until):
     import os
     import signal
     import subprocess
@@ -112,7 +112,7 @@ def test_ctrl_c_cancels_the_run_and_stores_it(dataset, tmp_path, wait_for):
         process = subprocess.Popen([str(nodefix), "run", str(dataset), "--id", "row-0", "--code", str(slow)],
                                    stdout=out, stderr=subprocess.STDOUT, env={**os.environ})
         try:
-            assert wait_for(lambda: b"ready" in out_path.read_bytes(), seconds=20)
+            assert wait_until(lambda: b"ready" in out_path.read_bytes(), seconds=20)
             process.send_signal(signal.SIGINT)
             assert process.wait(timeout=20) == 0
         finally:

@@ -25,7 +25,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Static, Tab, Tabs, TextArea
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from runner.spec import RunSpec
 from runner.tracebacks import parse_error
@@ -628,6 +628,13 @@ class TaskScreen(Screen):
     def _grade_finished(self, row_id: str, k: int) -> None:
         if (row_id, k) == (self.row_id, self.k):
             self.output_pane.show_history(self.ws.runs(row_id, k))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Every worker of this screen (runs, grading, the verbatim check) ends up here: failures are shown.
+        if event.state == WorkerState.ERROR:
+            worker = event.worker
+            self.notify(f"{worker.name or worker.group} failed: {worker.error}", title="Error",
+                        severity="error", timeout=10)
 
     # ---- panes and moving around
 
