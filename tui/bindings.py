@@ -75,7 +75,9 @@ REJECT_BINDINGS = [
     for reason, (key, label) in REJECT_REASON_KEYS.items()
 ] + [Binding("escape", "choose('')", "Cancel", id="reject.cancel")]
 
-ALL_BINDINGS = APP_BINDINGS + QUEUE_BINDINGS + TASK_BINDINGS + REJECT_BINDINGS
+HELP_BINDINGS = [Binding("escape,q,f1,question_mark", "close", "Close", id="help.close", key_display="esc")]
+
+ALL_BINDINGS = APP_BINDINGS + QUEUE_BINDINGS + TASK_BINDINGS + REJECT_BINDINGS + HELP_BINDINGS
 
 
 def binding_ids() -> set[str]:

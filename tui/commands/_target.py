@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
 from pathlib import Path
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, Iterator
 
 if TYPE_CHECKING:
     from workspace.store import Workspace
@@ -38,3 +40,20 @@ def read_code_file(path: Path, purpose: str) -> str:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read the code to {purpose} ({exc})") from None
+
+
+@contextlib.contextmanager
+def ctrl_c_sets(event: threading.Event, announce: Callable[[], None] | None = None) -> Iterator[None]:
+    """The first Ctrl-C sets ``event`` (the work under way ends its runs cleanly); a second one aborts."""
+
+    def first(signum: int, frame: object) -> None:
+        event.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if announce is not None:
+            announce()
+
+    previous = signal.signal(signal.SIGINT, first)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

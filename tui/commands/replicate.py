@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import signal
 import sys
 import threading
+from functools import partial
 
 from tui.commands._target import add_target_arguments
 
@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from runner.replicate import replicate
     from workspace.config import load_config
     from workspace.errors import InputError
-    from tui.commands._target import open_target
+    from tui.commands._target import ctrl_c_sets, open_target
 
     if args.jobs < 1:
         raise InputError(f"--jobs must be at least 1, not {args.jobs}")
@@ -53,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
             print(notice, file=sys.stderr)
         console = Console(stderr=True)
         stop = threading.Event()
-        with _stop_on_ctrl_c(stop, console), _ProgressBar(console) as bar:
+        announce = partial(console.print, "Stopping: cancelling the running rows (Ctrl-C again to abort)...")
+        with ctrl_c_sets(stop, announce), _ProgressBar(console) as bar:
             replicate(ws, config, args.jobs, bar.update, stop)
         _print_table(ws, Console())
         if stop.is_set():
@@ -92,26 +93,6 @@ class _ProgressBar:
             self._task = self._bar.add_task("replicating", total=progress.total)
         last = f"{progress.row_id}: {progress.verdict}" if progress.row_id else "replicating"
         self._bar.update(self._task, completed=progress.done, description=last[:40])
-
-
-class _stop_on_ctrl_c:
-    """The first Ctrl-C sets ``stop`` (running runs are cancelled, nothing new starts); a second one aborts."""
-
-    def __init__(self, stop: threading.Event, console) -> None:
-        self.stop = stop
-        self.console = console
-        self.previous = None
-
-    def __enter__(self) -> None:
-        self.previous = signal.signal(signal.SIGINT, self._handle)
-
-    def __exit__(self, *exc: object) -> None:
-        signal.signal(signal.SIGINT, self.previous)
-
-    def _handle(self, signum: int, frame: object) -> None:
-        self.stop.set()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        self.console.print("Stopping: cancelling the running rows (Ctrl-C again to abort)...")
 
 
 def _print_table(ws, console) -> None:

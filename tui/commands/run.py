@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 import threading
 from pathlib import Path
@@ -38,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from runner.spec import RunSpec
     from workspace.config import load_config
     from workspace.errors import InputError
-    from tui.commands._target import open_target, read_code_file
+    from tui.commands._target import ctrl_c_sets, open_target, read_code_file
 
     if args.time_limit is not None and args.time_limit <= 0:
         raise InputError(f"--time-limit must be more than 0 seconds, not {args.time_limit}")
@@ -59,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         stream = sys.stderr if args.json else sys.stdout
         on_output = None if args.quiet else _writer(stream)
         cancel = threading.Event()
-        with _cancel_on_ctrl_c(cancel):
+        with ctrl_c_sets(cancel):
             result = execute(spec, on_output=on_output, cancel=cancel, recorded_output=recorded)
         record = result.to_record()
         run_id = ws.add_run(args.row_id, args.step, purpose, record)
@@ -88,18 +87,3 @@ def _writer(stream):
         stream.flush()
 
     return write
-
-
-
-class _cancel_on_ctrl_c:
-    """Ctrl-C cancels the run (its processes are ended and the cancelled run is stored)."""
-
-    def __init__(self, cancel: threading.Event) -> None:
-        self.cancel = cancel
-        self.previous = None
-
-    def __enter__(self) -> None:
-        self.previous = signal.signal(signal.SIGINT, lambda signum, frame: self.cancel.set())
-
-    def __exit__(self, *exc: object) -> None:
-        signal.signal(signal.SIGINT, self.previous)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 from pathlib import Path
 
 from tui.commands._target import add_target_arguments
@@ -27,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     import shutil
 
     from tracer_adapter.adapter import summary_line, trace_step
-    from tui.commands._target import open_target, read_code_file
+    from tui.commands._target import ctrl_c_sets, open_target, read_code_file
     from workspace.config import load_config
     from workspace.errors import InputError
 
@@ -35,8 +36,10 @@ def run(args: argparse.Namespace) -> int:
     entry = None if args.entry == "script" else args.entry
     with open_target(args) as ws:
         config = load_config(ws.dataset.path)
-        record = trace_step(ws, config, args.row_id, args.step, code=code, entry=entry,
-                            on_output=_echo_to_stderr)
+        cancel = threading.Event()
+        with ctrl_c_sets(cancel):
+            record = trace_step(ws, config, args.row_id, args.step, code=code, entry=entry,
+                                on_output=_echo_to_stderr, cancel=cancel)
     print(f"trace: {record['trace_path']}")
     print(f"metadata: {record['meta_path']}")
     if args.out is not None:

@@ -8,11 +8,11 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.bindings import palette_name
+from tui.bindings import HELP_BINDINGS, palette_name
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [("escape,q,f1,question_mark", "dismiss", "Close")]
+    BINDINGS = HELP_BINDINGS
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
@@ -39,7 +39,7 @@ class HelpScreen(ModalScreen[None]):
             scroll.border_title = f"help: {self.title_text} (esc closes)"
             yield Static(text)
 
-    def action_dismiss(self) -> None:
+    def action_close(self) -> None:
         self.dismiss(None)
 
 
