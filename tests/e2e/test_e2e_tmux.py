@@ -27,12 +27,11 @@ from typing import Callable
 import pyarrow.parquet as pq
 import pytest
 
-from workspace.demo import build_demo
 from workspace.demo.catalogue import ROWS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
-DEADLINE = 60.0  # seconds for any one thing to show up
+DEADLINE = 30.0  # seconds for any one thing to show up
 ROW = next(row for row in ROWS if row.name == "spaceship-input-path")
 FIXED_LINES = ('train = pd.read_csv("./data/train.csv")', 'test = pd.read_csv("./data/test.csv")')
 
@@ -75,8 +74,11 @@ class Terminal:
         return self._tmux("capture-pane", "-p", "-t", self.name)
 
     def wait_for(self, text: str, what: str | None = None) -> str:
-        return wait(lambda: self.screen() if text in self.screen() else None, what or f"{text!r} on screen",
-                    lambda: self.screen())
+        def showing() -> str | None:
+            screen = self.screen()
+            return screen if text in screen else None
+
+        return wait(showing, what or f"{text!r} on screen", self.screen)
 
     def pid(self) -> int:
         return int(self._tmux("display-message", "-p", "-t", self.name, "#{pane_pid}").strip())
@@ -122,30 +124,27 @@ class Db:
         return None if found is None else found[0]
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_demo(tmp_path_factory.mktemp("demo")).dataset
-
-
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     return {"TERM": "xterm-256color", "XDG_CONFIG_HOME": str(tmp_path / "config"),
             "XDG_DATA_HOME": str(tmp_path / "data"), "NODEFIX_ANNOTATOR": "e2e"}
 
 
-def open_session(name: str, demo: Path, env: dict[str, str]) -> Terminal:
-    return Terminal(name, demo.parent, [NODEFIX, "open", str(demo)], env)
+def open_session(name: str, dataset: Path, workspace: Path, env: dict[str, str]) -> Terminal:
+    """``nodefix open`` in the dataset's folder (its nodefix.toml points at the demo's data)."""
+    return Terminal(name, dataset.parent, [NODEFIX, "open", str(dataset), "--workspace", str(workspace)], env)
 
 
-def test_a_day_on_one_row_then_a_crash_mid_typing(demo: Path, env: dict[str, str], tmp_path: Path) -> None:
-    db = Db(demo.parent / f"{demo.stem}.nodefix" / "nodefix.db")
-    term = open_session("day", demo, env)
+def test_a_day_on_one_row_then_a_crash_mid_typing(demo, env: dict[str, str], tmp_path: Path) -> None:
+    dataset, workspace = demo.dataset, tmp_path / "workspace"
+    db = Db(workspace / "nodefix.db")
+    term = open_session("day", dataset, workspace, env)
     try:
         work_one_row(term, db)
     finally:
         term.close()
-    export_and_validate(demo, tmp_path, env)
-    crash = open_session("crash", demo, env)
+    export_and_validate(dataset, workspace, tmp_path, env)
+    crash = open_session("crash", dataset, workspace, env)
     try:
         kill_mid_typing(crash, db)
     finally:
@@ -166,6 +165,10 @@ def work_one_row(term: Terminal, db: Db) -> None:
     term.wait_for("the whole script", "the entry picker")
     term.keys("Enter")
     term.wait_for("<|exception_sep|>", "the trace")
+    term.keys("/")  # a prompt opens and escape closes it, staying in the trace
+    wait(lambda: "Mark" not in footer(term.screen()), "the find prompt to take the keys", term.screen)
+    term.keys("Escape")
+    wait(lambda: "space Mark" in footer(term.screen()), "the browser to have the keys again", term.screen)
     term.keys("E", "Space")  # first exception, mark it
     term.wait_for("1 marked (i inserts)", "the mark")
     term.keys("i")
@@ -178,7 +181,7 @@ def work_one_row(term: Terminal, db: Db) -> None:
     term.keys("2")
     term.wait_for("╭─ 2 code", "the code pane")
     term.keys("l")  # the cursor in the editor, on the failing line (5)
-    wait(lambda: "x Reject" not in term.screen().split("\n")[-1], "the editor to take the keys", term.screen)
+    wait(lambda: "x Reject" not in footer(term.screen()), "the editor to take the keys", term.screen)
     for n, line in enumerate(FIXED_LINES):
         lineno = 5 + n
         # Movement and deletion keys are bindings, handled after typed characters that arrive with them:
@@ -188,7 +191,7 @@ def work_one_row(term: Terminal, db: Db) -> None:
         term.type(line)
         wait(lambda: code_line(term.screen(), lineno) == line, f"the fixed line {lineno}", term.screen)
     term.keys("Escape")
-    wait(lambda: "x Reject" in term.screen().split("\n")[-1], "the editor to let go of the keys", term.screen)
+    wait(lambda: "x Reject" in footer(term.screen()), "the editor to let go of the keys", term.screen)
     wait(lambda: all(line in (db.step(ROW.id, "fixed_code") or "") for line in FIXED_LINES), "the fix to be saved")
 
     term.keys("r")  # run the fix
@@ -199,10 +202,13 @@ def work_one_row(term: Terminal, db: Db) -> None:
     term.keys("d")
     wait(lambda: db.one("SELECT status FROM rows WHERE row_id = ?", (ROW.id,)) == ("done",), "the row done",
          term.screen)
-    term.keys("1")
-    term.wait_for("╭─ 1 metadata")
     term.keys("q")
     wait(lambda: not term.alive(), "nodefix to quit", term.screen)
+
+
+def footer(screen: str) -> str:
+    """The key bar: single-letter keys show there only while no text field has the keys."""
+    return screen.rstrip("\n").split("\n")[-1]
 
 
 def code_line(screen: str, lineno: int) -> str | None:
@@ -214,13 +220,13 @@ def code_line(screen: str, lineno: int) -> str | None:
     return None
 
 
-def export_and_validate(demo: Path, tmp_path: Path, env: dict[str, str]) -> None:
+def export_and_validate(dataset: Path, workspace: Path, tmp_path: Path, env: dict[str, str]) -> None:
     out = tmp_path / "deliverable.parquet"
     run_env = {**os.environ, **env}
-    exported = subprocess.run([NODEFIX, "export", str(demo), "--out", str(out)], capture_output=True, text=True,
-                              timeout=120, env=run_env)
+    exported = subprocess.run([NODEFIX, "export", str(dataset), "--workspace", str(workspace), "--out", str(out)],
+                              capture_output=True, text=True, timeout=120, env=run_env)
     assert exported.returncode == 0, exported.stderr
-    validated = subprocess.run([NODEFIX, "validate", str(out), "--source", str(demo)], capture_output=True,
+    validated = subprocess.run([NODEFIX, "validate", str(out), "--source", str(dataset)], capture_output=True,
                                text=True, timeout=120, env=run_env)
     assert validated.returncode == 0, validated.stdout + validated.stderr
     table = pq.read_table(out).to_pylist()
@@ -232,11 +238,15 @@ def export_and_validate(demo: Path, tmp_path: Path, env: dict[str, str]) -> None
 
 def kill_mid_typing(term: Terminal, db: Db) -> None:
     """Type words into revised_analysis, SIGKILL nodefix, and check what is saved."""
+    # Reopens on the row and pane the first session ended on (the next row, the output pane).
     term.wait_for("row 2/14", "the next row, reopened where the last session left")
+    term.wait_for("╭─ 3 output", "the pane the last session ended on")
     row_id = json.loads(db.one("SELECT value FROM ui_state WHERE key = 'last'")[0])["row"]
     term.keys("5")
     term.wait_for("revised_analysis:", "the annotation pane")
     term.keys("Enter")  # the cursor in the first field, revised_analysis
+    wait(lambda: "x Reject" not in footer(term.screen()),
+         "revised_analysis to take the keys (the reopened task view must answer keys)", term.screen)
     typed = ""
     shown_at: list[tuple[float, str]] = []  # when each prefix was on screen
     started = time.monotonic()

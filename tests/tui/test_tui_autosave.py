@@ -7,9 +7,9 @@ import asyncio
 import time
 
 from textual.widgets import TextArea
+from tui_helpers import SMALL, notified, screen_text, wait_until
 
 from tui.screens.task import TaskScreen
-from tui_helpers import SMALL, notified, screen_text, wait_until
 from workspace.store import open_workspace
 
 
@@ -91,6 +91,8 @@ def test_a_row_held_by_another_process_is_read_only(make_app, workspace) -> None
         async def body() -> None:
             app = make_app()
             async with app.run_test(size=SMALL) as pilot:
+                await pilot.pause()
+                assert "row-0           spaceship-titanic       claimed" in screen_text(app)
                 task = await open_task(app, pilot)
                 assert task.read_only
                 assert "READ-ONLY" in screen_text(app)

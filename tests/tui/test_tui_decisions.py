@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 from textual.widgets import TextArea
+from tui_helpers import SMALL, notices, notified, screen_text, wait_until
 
 from tui.screens.reject import RejectScreen
 from tui.screens.task import TaskScreen
-from tui_helpers import SMALL, notices, notified, screen_text, wait_until
 
 
 async def open_task(app, pilot, row: int = 0) -> TaskScreen:

@@ -7,8 +7,9 @@ import os
 import stat
 from pathlib import Path
 
-from tui.screens.task import TaskScreen
 from tui_helpers import SMALL, notified, wait_until
+
+from tui.screens.task import TaskScreen
 
 
 async def open_task(app, pilot) -> TaskScreen:

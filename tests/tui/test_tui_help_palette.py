@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+from tui_helpers import SMALL, WIDE, screen_text, wait_until
+
 from tui.screens.help import HelpScreen
 from tui.screens.reject import RejectScreen
 from tui.screens.task import TaskScreen
-from tui_helpers import SMALL, WIDE, screen_text, wait_until
 
 
 async def open_task(app, pilot) -> TaskScreen:
@@ -62,7 +63,7 @@ def test_wide_layout_zoom_and_pane_keys(make_app) -> None:
         app = make_app()
         async with app.run_test(size=WIDE) as pilot:
             task = await open_task(app, pilot)
-            shown = lambda: {name for name in ("metadata", "code", "output", "trace", "annotation")  # noqa: E731
+            shown = lambda: {name for name in ("metadata", "code", "output", "trace", "annotation")
                              if task.pane_widget(name).display}
             assert shown() == {"metadata", "output", "annotation"}
             await pilot.press("2")

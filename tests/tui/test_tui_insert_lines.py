@@ -8,9 +8,9 @@ import shutil
 from pathlib import Path
 
 from textual.widgets import Static
+from tui_helpers import SMALL, wait_until
 
 from tui.screens.task import TaskScreen
-from tui_helpers import SMALL, wait_until
 
 EXAMPLE = Path("/work/shared/spec/trace_examples/ex2.trace")
 

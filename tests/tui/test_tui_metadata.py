@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from tui.screens.task import TaskScreen
 from tui_helpers import SMALL, screen_text, wait_until
+
+from tui.screens.task import TaskScreen
 from workspace.config import Config, UISettings
 
 

@@ -11,7 +11,7 @@ NODEFIX = str(Path(sys.executable).with_name("nodefix"))
 
 def run_open(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([NODEFIX, "open", *args], cwd=cwd, capture_output=True, text=True, timeout=60,
-                          stdin=subprocess.DEVNULL)
+                          stdin=subprocess.DEVNULL, check=False)
 
 
 def test_unknown_theme_flag(make_dataset, tmp_path: Path) -> None:

@@ -6,12 +6,13 @@ import asyncio
 
 import pytest
 from textual.widgets import DataTable
-
 from tui_helpers import SMALL, screen_text, wait_until
+
 from tui.screens.queue import matching_ids
 from tui.screens.task import TaskScreen
 from workspace.config import Config, UISettings
 from workspace.errors import InputError
+from workspace.store import open_workspace
 
 
 def test_queue_lists_every_row_with_counts(make_app, workspace) -> None:
@@ -131,3 +132,25 @@ def test_every_theme_loads_and_draws_the_task_view(make_app, theme) -> None:
             assert "1 metadata" in screen_text(app)
 
     asyncio.run(body())
+
+
+def test_a_long_queue_fills_in_chunks_and_a_filter_stops_the_old_fill(make_app, make_dataset, tmp_path) -> None:
+    ws = open_workspace(make_dataset([{}] * 2500, name="long.parquet"), tmp_path / "long-ws")
+    ws.set_status("row-2400", "rejected", reason="other")
+
+    async def body() -> None:
+        app = make_app(ws=ws)
+        async with app.run_test(size=SMALL) as pilot:
+            await wait_until(pilot, lambda: app.queue.is_mounted and app.queue.table.row_count > 0)
+            await pilot.press("s", "s", "s")  # rejected, while the first fill is still adding rows
+            table = app.queue.query_one(DataTable)
+            assert app.queue.shown_ids == ["row-2400"]
+            await pilot.pause(0.3)  # long enough for several chunks of the old fill to have come
+            assert table.row_count == 1
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: table.row_count == 2500, what="every row")
+
+    try:
+        asyncio.run(body())
+    finally:
+        ws.close()

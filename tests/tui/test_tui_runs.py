@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Log
+from tui_helpers import SMALL, notified, screen_text, wait_until
 
 from tui.screens.task import TaskScreen
-from tui_helpers import SMALL, notified, screen_text, wait_until
 from workspace.config import Config, GradeSettings, RunSettings
 from workspace.store import open_workspace
 
@@ -40,14 +40,10 @@ def run_config(tmp_path: Path) -> Config:
 
 @pytest.fixture
 def run_workspace(make_dataset, tmp_path: Path):
-    ws = open_workspace(make_dataset([{"code": BUGGY, "_term_out": [RECORDED]}, {"code": FLOOD}], name="runs.parquet"), tmp_path / "runs-ws")
+    dataset = make_dataset([{"code": BUGGY, "_term_out": [RECORDED]}, {"code": FLOOD}], name="runs.parquet")
+    ws = open_workspace(dataset, tmp_path / "runs-ws")
     yield ws
     ws.close()
-
-
-def _keys(text: str) -> list[str]:
-    """Key presses that type ``text`` into a TextArea (Enter for each newline)."""
-    return ["enter" if ch == "\n" else ch for ch in text]
 
 
 async def open_task(app, pilot, row: int = 0) -> TaskScreen:
@@ -73,9 +69,8 @@ def test_run_original_then_the_fix_then_grade(make_app, run_workspace, run_confi
 
             await pilot.press("r")
             await wait_until(pilot, lambda: notified(app, "no fix yet"), what="no fix refusal")
-            await pilot.press("2", "enter", "f7", "delete")
-            await pilot.press(*_keys(FIXED))
-            await pilot.press("escape", "r")
+            app.copy_to_clipboard(FIXED)
+            await pilot.press("2", "enter", "f7", "ctrl+v", "escape", "r")
             await wait_until(pilot, lambda: len(run_workspace.runs("row-0", 0)) == 2, timeout=20, what="fix run")
             fix = run_workspace.runs("row-0", 0)[1]
             assert fix["purpose"] == "fix" and fix["verdict"]["kind"] == "clean"
@@ -99,27 +94,34 @@ def test_run_original_then_the_fix_then_grade(make_app, run_workspace, run_confi
     asyncio.run(body())
 
 
-def test_keys_stay_live_during_an_output_flood_and_k_cancels(make_app, run_workspace, run_config) -> None:
+def test_keys_stay_live_during_an_output_flood_and_k_or_leaving_cancels(make_app, run_workspace, run_config) -> None:
     async def body() -> None:
         app = make_app(ws=run_workspace, cfg=run_config)
         async with app.run_test(size=SMALL) as pilot:
             task = await open_task(app, pilot, row=1)
-            await pilot.press("o")
+            # Keys go in as the terminal would send them: Pilot's own waits sit out a busy process.
+            app.simulate_key("o")
             log = task.query_one(Log)
-            await wait_until(pilot, lambda: log.line_count > 10, timeout=10, what="flood reaching the log")
-            # Pilot's own waits sit out a busy process, so time the key from its press to the pane on screen.
+            await wait_until(pilot, lambda: log.line_count > 1000, timeout=10, what="flood reaching the log")
             slowest = 0.0
             for key, pane in (("1", "metadata"), ("2", "code"), ("5", "annotation"), ("3", "output")):
                 started = time.monotonic()
-                press = asyncio.create_task(pilot.press(key))
-                await wait_until(pilot, lambda: task.pane == pane and f"{key} {pane}" in screen_text(app),
+                app.simulate_key(key)
+                await wait_until(pilot, lambda key=key, pane=pane: task.pane == pane and f"{key} {pane}" in screen_text(app),
                                  timeout=5, what=f"pane {pane} during the flood")
                 slowest = max(slowest, time.monotonic() - started)
-                await press
             assert slowest < 0.5, f"slowest key took {slowest:.2f} s during the flood"
-            await pilot.press("k")
+            app.simulate_key("k")
             await wait_until(pilot, lambda: run_workspace.runs("row-1", 0), timeout=15, what="cancelled run stored")
             assert run_workspace.runs("row-1", 0)[0]["verdict"]["kind"] == "cancelled"
             assert log.line_count <= 5000
+
+            app.simulate_key("o")  # again, then leave the row while it runs: leaving cancels it
+            await wait_until(pilot, lambda: log.line_count > 1000, timeout=10, what="second flood")
+            app.simulate_key("escape")
+            await wait_until(pilot, lambda: len(run_workspace.runs("row-1", 0)) == 2, timeout=15,
+                             what="run cancelled by leaving")
+            assert run_workspace.runs("row-1", 0)[1]["verdict"]["kind"] == "cancelled"
+            assert app.screen is app.queue and run_workspace.claimed_by("row-1") is None
 
     asyncio.run(body())

@@ -6,9 +6,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from tui_helpers import SMALL, WIDE, wait_until
 
 from tui.app import NodefixApp
-from tui_helpers import SMALL, WIDE, wait_until
 from workspace.config import Config
 from workspace.store import open_workspace
 

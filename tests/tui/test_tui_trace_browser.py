@@ -269,3 +269,18 @@ def test_snapshot_of_ex2(ex2: Path, snap_compare) -> None:
         await pilot.press("E", "up", "space", "down", "space")
 
     assert snap_compare(BrowserApp(ex2), terminal_size=SIZE, run_before=run_before)
+
+
+def test_jump_to_a_line_given_by_its_text(ex2: Path) -> None:
+    async def body() -> None:
+        app = BrowserApp(ex2)
+        async with app.run_test(size=SIZE) as pilot:
+            browser = app.query_one(TraceBrowser)
+            lines = raw_lines(ex2)
+            assert browser.jump_to_line_text(lines[13])  # a line that is also a prefix of none other
+            assert browser.cursor_line == 13
+            assert not browser.jump_to_line_text(lines[13] + " edited")
+            assert browser.cursor_line == 13
+            await pilot.pause()
+
+    asyncio.run(body())

@@ -12,7 +12,6 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
-from textual.widgets.data_table import RowKey
 
 from tui.bindings import QUEUE_BINDINGS
 from tui.widgets.key_bar import KeyBar
@@ -21,6 +20,9 @@ from workspace.store import STATUSES, RowSummary, Workspace
 COLUMNS = (("id", 14), ("competition", 22), ("status", 11), ("verdict", 13), ("match", 9),
            ("steps", 5), ("time", 6))
 SEARCH_COLUMNS = ("id", "competition_id", "plan", "analysis", "code")
+FIRST_ROWS = 100  # rows shown before the first paint
+CHUNK_ROWS = 1000  # rows added per chunk after it
+CHUNK_DELAY = 0.02  # seconds between chunks
 _SEARCH_DELAY = 0.2  # seconds after the last keystroke in the search field
 
 
@@ -93,7 +95,8 @@ class QueueScreen(Screen):
         self.summaries: list[RowSummary] = []
         self.by_id: dict[str, RowSummary] = {}
         self.shown_ids: list[str] = []  # ids in table order
-        self._row_keys: dict[str, RowKey] = {}
+        self._position: dict[str, int] = {}  # id -> row in the table (and in shown_ids)
+        self._generation = 0  # bumped by each fill, so chunks of an older one stop
         self.filters = Filters()
         self._search_timer: Timer | None = None
         self._wanted: str | None = None  # a row to put the cursor on once the table is filled
@@ -133,14 +136,30 @@ class QueueScreen(Screen):
         self._fill(keep=current)
 
     def _fill(self, keep: str | None = None) -> None:
+        """Show the rows that pass the filters: a first screenful now, the rest in chunks after it is painted.
+
+        The table measures every cell it is given, so 10,000 rows in one go would hold the
+        first paint (and every key) for most of a second.
+        """
         table = self.table
         self.shown_ids = [s.id for s in self.summaries if self.filters.keeps(s)]
+        self._position = {row_id: n for n, row_id in enumerate(self.shown_ids)}
+        self._generation += 1
         table.clear()
-        keys = table.add_rows(row_cells(self.by_id[row_id]) for row_id in self.shown_ids)
-        self._row_keys = dict(zip(self.shown_ids, keys))
-        if keep in self._row_keys:
-            table.move_cursor(row=self.shown_ids.index(keep), animate=False, scroll=True)
+        target = self._position.get(keep) if keep is not None else None
+        first = max(FIRST_ROWS, (target or 0) + FIRST_ROWS)
+        self._add_rows(self._generation, 0, first)
+        if target is not None:
+            table.move_cursor(row=target, animate=False, scroll=True)
         self._show_header()
+
+    def _add_rows(self, generation: int, start: int, stop: int) -> None:
+        if generation != self._generation:
+            return  # the filters changed meanwhile: a newer fill owns the table
+        self.table.add_rows(row_cells(self.by_id[row_id]) for row_id in self.shown_ids[start:stop])
+        if stop < len(self.shown_ids):
+            # A pause between chunks lets the table paint and keys through while the rest arrives.
+            self.set_timer(CHUNK_DELAY, lambda: self._add_rows(generation, stop, stop + CHUNK_ROWS))
 
     def _show_header(self) -> None:
         done = sum(s.status == "done" for s in self.summaries)
@@ -159,12 +178,13 @@ class QueueScreen(Screen):
     def select(self, row_id: str) -> None:
         """Put the cursor on ``row_id`` (once the table is filled, if it is not yet)."""
         self._wanted = row_id
-        if row_id in self._row_keys:
-            self.table.move_cursor(row=self.shown_ids.index(row_id), animate=False, scroll=True)
+        position = self._position.get(row_id)
+        if position is not None and position < self.table.row_count:
+            self.table.move_cursor(row=position, animate=False, scroll=True)
 
     def neighbour(self, row_id: str, delta: int) -> str | None:
         """The row ``delta`` places from ``row_id`` in the queue as filtered now."""
-        order = self.shown_ids if row_id in self._row_keys else self.ws.dataset.ids
+        order = self.shown_ids if row_id in self._position else self.ws.dataset.ids
         position = order.index(row_id) + delta
         return order[position] if 0 <= position < len(order) else None
 

@@ -35,7 +35,7 @@ from tui.screens.queue import add_today
 from tui.screens.reject import RejectScreen
 from tui.widgets.annotation_pane import TEXT_FIELDS, AnnotationPane
 from tui.widgets.code_pane import CodePane
-from tui.widgets.file_watch import FileWatcher
+from tui.widgets.fix_file import FixFile
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.metadata_pane import MetadataPane, description_path
 from tui.widgets.output_pane import OutputPane, describe_match
@@ -60,12 +60,16 @@ DECISIONS = {"reject", "set_fixable", "toggle_bug_confirmed", "mark_done", "undo
 
 
 class TaskScreen(Screen):
-    class EditFileChanged(Message):
+    class FixFileChanged(Message):
         """The fix's file was written by another program."""
 
     BINDINGS = TASK_BINDINGS
     AUTO_FOCUS = None
-    HELP = "The task view of one row."
+    HELP = ("One row, pane by pane: 1-5 (or F2/F3) pick a pane, Enter puts the cursor in its first field, "
+            "escape leaves a field and, outside one, goes back to the queue. x rejects (then a reason key), "
+            "f / n mark the step fixable or not, b bug confirmed, d done, u or ctrl+z undoes the last "
+            "decision, ] and [ move between rows. o runs the original code, r the fix, k cancels, t traces, "
+            "g grades the latest fix run, a starts the next debug step from the fix. z zooms a pane.")
 
     DEFAULT_CSS = """
     TaskScreen #task-header { height: 1; padding: 0 1; }
@@ -95,9 +99,7 @@ class TaskScreen(Screen):
         self._verbatim_timer: Timer | None = None
         self._ui_state_timer: Timer | None = None
         self._clock = time.monotonic()
-        self._watcher: FileWatcher | None = None
-        self._edit_path: Path | None = None
-        self._edit_file_text = ""  # what we last wrote to, or read from, the edit file
+        self._fix_file: FixFile | None = None
         self._run_cancel: threading.Event | None = None
         self._error_line: int | None = None
         self._cursors: dict[str, list[int]] = {}
@@ -230,12 +232,14 @@ class TaskScreen(Screen):
         fixed = step.fixed_code or step.code
         self._saved = {"fixed_code": fixed, **{name: getattr(step, name) for name, _ in TEXT_FIELDS}}
         self._dirty.clear()
-        self._start_edit_file(fixed)
-        self.code_pane.load(buggy=step.code, fixed=fixed, edit_path=str(self._edit_path), read_only=self.read_only)
+        self._open_fix_file(fixed)
+        self.code_pane.load(buggy=step.code, fixed=fixed, edit_path=str(self._fix_file.path),
+                            read_only=self.read_only)
         annotation = self.annotation_pane
         annotation.load(texts=self._saved, read_only=self.read_only)
         self._show_flags(step)
         annotation.show_step(k, len(self.ws.steps(self.row_id)))
+        self.output_pane.reset()
         self.output_pane.show_history(self.ws.runs(self.row_id, k))
         self.trace_pane.show_step(self.row_id, k)
         for field, cursor in (cursors or {}).items():
@@ -267,10 +271,8 @@ class TaskScreen(Screen):
         self.flush()
         self._count_time()
         self.save_ui_state()
-        if self._run_cancel is not None and not self._run_cancel.is_set():
-            self._run_cancel.set()
-            self.notify("The run was cancelled because you left the row", timeout=4)
-        self._stop_edit_file()
+        self._cancel_run_on_leaving("the row")
+        self._close_fix_file()
         if not self.read_only:
             self.ws.release(self.row_id)
         self._open = False
@@ -331,59 +333,47 @@ class TaskScreen(Screen):
             self.notify(str(exc), severity="error", timeout=8)
             return
         self._saved.update(fields)
-        for field in fields:
-            if self._dirty.get(field) == fields[field]:
+        for field, text in fields.items():
+            if self._dirty.get(field) == text:  # not typed over while saving
                 del self._dirty[field]
-        if "fixed_code" in fields:
-            self._write_edit_file(fields["fixed_code"])
+        if "fixed_code" in fields and self._fix_file is not None:
+            self._fix_file.write(fields["fixed_code"])
         if self.query("#task-header"):  # not while the screen is being torn down
             self._show_header()  # the first edit turns an untouched row in_progress
         self.save_ui_state()
 
     # ---- the fix as a file: $EDITOR and edits from other programs
 
-    def _start_edit_file(self, text: str) -> None:
-        self._stop_edit_file()
-        folder = self.ws.path / "edits"
-        folder.mkdir(parents=True, exist_ok=True)
-        self._edit_path = folder / f"{safe_name(self.row_id)}.step{self.k}.py"
-        self._write_edit_file(text)
-        if not self.read_only:
-            # post_message is thread-safe and does not wait, so the watchdog thread never blocks on the UI.
-            self._watcher = FileWatcher(self._edit_path, lambda: self.post_message(self.EditFileChanged()))
+    def _open_fix_file(self, text: str) -> None:
+        self._close_fix_file()
+        path = self.ws.path / "edits" / f"{safe_name(self.row_id)}.step{self.k}.py"
+        # post_message is thread-safe and does not wait, so the watchdog thread never blocks on the UI.
+        on_change = None if self.read_only else (lambda: self.post_message(self.FixFileChanged()))
+        self._fix_file = FixFile(path, text, on_change)
 
-    def _stop_edit_file(self) -> None:
-        if self._watcher is not None:
-            self._watcher.stop()
-            self._watcher = None
+    def _close_fix_file(self) -> None:
+        if self._fix_file is not None:
+            self._fix_file.close()
+            self._fix_file = None
 
-    def _write_edit_file(self, text: str) -> None:
-        assert self._edit_path is not None
-        self._edit_file_text = text
-        self._edit_path.write_text(text, encoding="utf-8")
+    def on_task_screen_fix_file_changed(self, event: FixFileChanged) -> None:
+        self._take_fix_file()
 
-    def on_task_screen_edit_file_changed(self, event: EditFileChanged) -> None:
-        self._edit_file_changed()
-
-    def _edit_file_changed(self) -> None:
-        if self._edit_path is None or self.read_only:
+    def _take_fix_file(self) -> None:
+        if self._fix_file is None or self.read_only:
             return
-        try:
-            text = self._edit_path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            return
-        if text == self._edit_file_text or text == self.code_pane.editor.text:
-            return  # our own write, or nothing new
-        self._edit_file_text = text
-        self.code_pane.replace_text(text)
-        self.notify("Took the fix from the edited file", timeout=2)
+        text = self._fix_file.new_text(self.code_pane.editor.text)
+        if text is not None:
+            self.code_pane.replace_text(text)
+            self.notify("Took the fix from the edited file", timeout=2)
 
     def action_external_editor(self) -> None:
         if not self._writable():
             return
         self.flush()
-        self._write_edit_file(self.code_pane.editor.text)
-        command = [*shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"), str(self._edit_path)]
+        assert self._fix_file is not None
+        self._fix_file.write(self.code_pane.editor.text)
+        command = [*shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"), str(self._fix_file.path)]
         try:
             with self.app.suspend():
                 subprocess.run(command, check=False)
@@ -392,7 +382,7 @@ class TaskScreen(Screen):
         except OSError as exc:
             self.notify(f"Could not start {command[0]}: {exc.strerror}", severity="error")
             return
-        self._edit_file_changed()
+        self._take_fix_file()
         self.show_pane("code")
 
     # ---- verbatim check
@@ -535,6 +525,7 @@ class TaskScreen(Screen):
             return
         self.flush()
         self._count_time()
+        self._cancel_run_on_leaving("the step")
         self.load_step(self.k + delta)
 
     def action_new_step(self) -> None:
@@ -547,6 +538,7 @@ class TaskScreen(Screen):
             self.notify(str(exc), severity="error", timeout=8)
             return
         self._count_time()
+        self._cancel_run_on_leaving("the step")
         self.load_step(step.index)
         self.notify(f"Debug step {step.index}: the fix is now the buggy code", timeout=3)
 
@@ -570,6 +562,12 @@ class TaskScreen(Screen):
         self.output_pane.begin(purpose, self.config.run.time_limit)
         self.show_pane("output", focus=self.pane not in ("output",))
         self._run_worker(self.row_id, self.k, purpose, spec, step.observed_output, self._run_cancel)
+
+    def _cancel_run_on_leaving(self, what: str) -> None:
+        """A run belongs to the step on screen: leaving the step or the row cancels it."""
+        if self._run_cancel is not None and not self._run_cancel.is_set():
+            self._run_cancel.set()
+            self.notify(f"The run was cancelled because you left {what}", timeout=4)
 
     def action_cancel_run(self) -> None:
         if self._run_cancel is not None and not self._run_cancel.is_set():

@@ -78,5 +78,5 @@ class AnnotationPane(Pane):
 
     def insert_trace_lines(self, lines: list[str]) -> None:
         editor = self.editor("cwm_analysis")
-        row, column = editor.cursor_location
+        _, column = editor.cursor_location
         editor.insert(fenced_block(lines, at_line_start=column == 0))

@@ -22,6 +22,7 @@ MATCH_WORDS = {
     "different": "DIFFERENT error from the recorded one",
     "no_recorded": "no recorded error to compare with",
 }
+NO_RUN = "No run yet: o runs the original, r runs the fix."
 _FLUSH_SECONDS = 0.1
 _MAX_LOG_LINES = 5000
 _MAX_PENDING_CHARS = 32_000  # per flush: a screenful many times over; the full output is in the run's log file
@@ -56,7 +57,7 @@ class OutputPane(Pane):
         self._run_active = False
 
     def compose(self) -> ComposeResult:
-        yield Static("No run yet: o runs the original, r runs the fix.", id="run-banner", markup=False)
+        yield Static(NO_RUN, id="run-banner", markup=False)
         yield Log(id="run-log", max_lines=_MAX_LOG_LINES)
         yield Static(id="run-history", markup=False)
 
@@ -77,6 +78,15 @@ class OutputPane(Pane):
         self.query_one("#run-log", Log).clear()
         self._set_banner(f"running {purpose}…", "verdict-running")
 
+    def reset(self) -> None:
+        """Forget the shown run (another step or row is shown now)."""
+        self._run_active = False
+        with self._lock:
+            self._pending.clear()
+            self._pending_chars = 0
+        self.query_one("#run-log", Log).clear()
+        self._set_banner(NO_RUN, "")
+
     def feed(self, chunk: str) -> None:
         """Called from the run's thread for every chunk it prints."""
         with self._lock:
@@ -92,8 +102,8 @@ class OutputPane(Pane):
         self._run_active = False
         verdict = record.get("verdict") or {}
         kind = verdict.get("kind", "unknown")
-        lines = [f"{self._purpose}: {kind.upper()} after {record.get('duration', 0):.1f} s · "
-                 f"{verdict.get('detail', '')}"]
+        lines = [(f"{self._purpose}: {kind.upper()} after {record.get('duration', 0):.1f} s · "
+                  f"{verdict.get('detail', '')}")]
         match = describe_match(verdict.get("match"))
         if match:
             lines.append(match)
@@ -120,7 +130,7 @@ class OutputPane(Pane):
     def _set_banner(self, message: str, kind_class: str) -> None:
         # Called ten times a second while a run goes: touch the widget only when something changed.
         banner = self.query_one("#run-banner", Static)
-        if not banner.has_class(kind_class):
+        if set(banner.classes) != ({kind_class} - {""}):
             banner.set_classes(kind_class)
         if message != self._banner_text:
             self._banner_text = message

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 
 import numpy as np
 from pygments.lexers.python import PythonLexer
-from pygments.token import Comment, Keyword, Name, Number, String, Token
+from pygments.token import Comment, Keyword, Name, Number, String
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 KINDS = ("call", "line", "return", "exception")
 KIND_TOKENS = {kind: f"<|{kind}_sep|>" for kind in KINDS}
 RETURN_TOKEN = KIND_TOKENS["return"]
+CALL_TOKEN = KIND_TOKENS["call"]
 GUTTER = 2  # mark / cut sign and a space
 STRIP_CACHE_SIZE = 2000
 TOKEN_RE = re.compile(r"<\|[a-z]+_sep\|>")
@@ -139,14 +140,18 @@ def call_end(index: TraceIndex, call_line: int) -> int:
 
 
 def enclosing_call(index: TraceIndex, line: int) -> int | None:
-    """The call line of the frame that ``line`` belongs to."""
+    """The call line of the invocation that ``line`` belongs to (None if the trace lost it).
+
+    Hops back from one ``<|call_sep|>`` to the previous: calls at a greater
+    depth are nested calls that already returned.
+    """
     depth = index.info(line).depth
-    for j in range(line, -1, -1):
+    j: int | None = line
+    while j is not None:
         info = index.info(j)
-        if info.depth == depth and info.kind == "call":
-            return j
-        if info.depth < depth:
-            return None
+        if info.kind == "call" and info.depth <= depth:
+            return j if info.depth == depth else None
+        j = index.find(CALL_TOKEN, j - 1, backwards=True) if j > 0 else None
     return None
 
 
@@ -373,7 +378,7 @@ class TraceBrowser(ScrollView, can_focus=True):
         for family, name in PYGMENTS_CLASS:
             if kind in family:
                 return self.get_component_rich_style(name)
-        return None if kind is not Token.Error else Style()
+        return None
 
     def _update_virtual_size(self) -> None:
         self.virtual_size = Size(self._max_width, self.row_count)
@@ -403,7 +408,7 @@ class TraceBrowser(ScrollView, can_focus=True):
             for call, end in list(self.folds.items()):
                 if call < line < end:
                     del self.folds[call]
-            self._strips.clear()
+            self.workers.cancel_group(self, "trace-view")
             if self.kinds or self.filter_text:
                 self.kinds, self.filter_text = frozenset(), ""
                 self.notify("Filter cleared to show the line", timeout=3)
@@ -565,39 +570,37 @@ class TraceBrowser(ScrollView, can_focus=True):
         self._recompute_rows()
 
     def action_toggle_fold(self) -> None:
+        """Unfold the call under the cursor, or fold the call the cursor line belongs to."""
         line = self.cursor_line
         if line is None or self.index is None:
             return
-        call = line if self.index.info(line).kind == "call" else enclosing_call(self.index, line)
-        if call is None:
-            self.notify("Not inside a call", timeout=3)
-            return
-        if call in self.folds:
-            del self.folds[call]
-            self._strips.discard(call)
-            self._recompute_rows(keep_line=call)
+        if line in self.folds:
+            del self.folds[line]
+            self._recompute_rows(keep_line=line)
         else:
-            self._fold(call)
+            self._fold(line)
 
     def action_unfold_all(self) -> None:
         if self.folds:
-            for call in self.folds:
-                self._strips.discard(call)
             self.folds.clear()
             self._recompute_rows()
 
     @work(thread=True, exclusive=True, group="trace-view", exit_on_error=False)
-    def _fold(self, call: int) -> None:
+    def _fold(self, line: int) -> None:
         assert self.index is not None
         self.app.call_from_thread(self._set_busy, "folding…")
-        end = call_end(self.index, call)
+        call = enclosing_call(self.index, line)
+        end = call_end(self.index, call) if call is not None else None
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._add_fold, call, end)
 
-    def _add_fold(self, call: int, end: int) -> None:
+    def _add_fold(self, call: int | None, end: int | None) -> None:
+        if call is None or end is None:
+            self._set_busy("")
+            self.notify("Not inside a call this trace shows", timeout=3)
+            return
         if end > call + 1:
             self.folds[call] = end
-            self._strips.discard(call)
         self._recompute_rows(keep_line=call)
 
     def _recompute_rows(self, keep_line: int | None = None) -> None:

@@ -40,11 +40,7 @@ KIND_CHOICES: list[tuple[str, frozenset[str]]] = [
     ("call and return", frozenset({"call", "return"})),
     ("return and exception", frozenset({"return", "exception"})),
 ]
-PROMPTS = {
-    "search": "find: ",
-    "filter": "filter text: ",
-    "source": "source line number: ",
-}
+PROMPTS = {"search": "find", "filter": "filter text", "source": "source line number"}
 
 
 CUT_NOTE = "[cwm_tracer: "  # how the built-in tracer's notes (frames cut, tracing stopped) begin
@@ -57,9 +53,9 @@ def cut_banner(meta: dict) -> str | None:
     dropped = tracer.get("frames_dropped") or 0
     if dropped:
         head = (tracer.get("first_kept") or [0, 0])[1]
-        kept = (tracer.get("last_kept") or [0, -1])
-        return (f"cut: {caps} after frame {head:,}, {dropped:,} frames dropped "
-                f"(frames {kept[0]:,} to {kept[1]:,} kept, up to the end)")
+        tail = tracer.get("last_kept")
+        kept = f" (frames {tail[0]:,} to {tail[1]:,}, the end, are kept)" if tail else ""
+        return f"cut: {caps} after frame {head:,}, {dropped:,} frames dropped{kept}"
     if tracer.get("stopped_by_time"):
         return (f"cut: {caps} after frame {tracer.get('frames_total', 0):,}: "
                 f"tracing stopped there and the script ran on untraced")
@@ -118,6 +114,7 @@ class TracePane(Pane):
         Binding("S", "prompt('source')", "Go to source line", id="trace.source_line", show=False),
         Binding("K", "pick_kinds", "Filter kinds", id="trace.filter_kind", show=False),
         Binding("v", "pick_variable", "Variable change", id="trace.variable_change"),
+        Binding("escape", "close_prompt", "Close prompt", id="trace.close_prompt", show=False),
     ]
 
     DEFAULT_CSS = """
@@ -140,8 +137,7 @@ class TracePane(Pane):
         self.records: list[dict] = []
         self.record: dict | None = None  # the trace shown
         self.index: TraceIndex | None = None
-        self.cancel_event = threading.Event()
-        self.job = ""  # "indexing" or "tracing" while a worker runs
+        self.jobs: dict[str, threading.Event] = {}  # "tracing", "indexing" -> its cancel event, while running
         self._prompt_kind = ""
 
     def compose(self) -> ComposeResult:
@@ -166,7 +162,8 @@ class TracePane(Pane):
         self.browser.focus()
 
     def on_unmount(self) -> None:
-        self.cancel_event.set()
+        for cancel in self.jobs.values():
+            cancel.set()
         if self.index is not None:
             self.index.close()
 
@@ -175,8 +172,8 @@ class TracePane(Pane):
     def show_step(self, row_id: str, k: int) -> None:
         """List the traces of step ``k`` of ``row_id`` and open the newest."""
         changed = (row_id, k) != (self.row_id, self.k)
-        if changed and self.job == "indexing":
-            self.action_cancel()
+        if changed and "indexing" in self.jobs:
+            self._cancel("indexing")
         self.row_id, self.k = row_id, k
         self._list_traces()
         shown = self.record["id"] if self.record is not None and not changed else None
@@ -212,7 +209,8 @@ class TracePane(Pane):
             return
         buggy, fix = self._code_shas()
         labels = [describe_trace(r, buggy, fix) for r in self.records]
-        current = next((n for n, r in enumerate(self.records) if r is self.record), 0)
+        shown = self.record["id"] if self.record is not None else None
+        current = next((n for n, r in enumerate(self.records) if r["id"] == shown), 0)
 
         def chosen(position: int | None) -> None:
             if position is not None:
@@ -224,9 +222,9 @@ class TracePane(Pane):
 
     def open_trace(self, record: dict) -> None:
         """Show ``record``'s trace once its index is loaded (or built, for a fresh trace)."""
-        self.cancel_event = threading.Event()
-        self._start_job("indexing", f"opening trace #{record['id']}…")
-        self._load_index(record, self.cancel_event)
+        if "indexing" in self.jobs:
+            self._cancel("indexing")
+        self._load_index(record, self._start_job("indexing", f"opening trace #{record['id']}…"))
 
     @work(thread=True, exclusive=True, group="trace-index", exit_on_error=False)
     def _load_index(self, record: dict, cancel: threading.Event) -> None:
@@ -243,7 +241,7 @@ class TracePane(Pane):
     def _show_index(self, index: TraceIndex | None, record: dict | None) -> None:
         previous, self.index = self.index, index
         self.record = record
-        self._end_job()
+        self._end_job("indexing")
         meta = (record or {}).get("meta") or {}
         self.browser.set_index(index, cut_point(index, meta) if index is not None else None)
         if previous is not None and previous is not index:
@@ -263,8 +261,8 @@ class TracePane(Pane):
         """Trace the step's buggy code (``which="buggy"``) or its current fix, after choosing the entry."""
         if self.row_id is None:
             return
-        if self.job:
-            self.notify(f"Wait for {self.job} to end, or press k", severity="warning", timeout=3)
+        if "tracing" in self.jobs:
+            self.notify("Wait for the trace to end, or press k", severity="warning", timeout=3)
             return
         step = self.ws.step(self.row_id, self.k)
         if which == "fix":
@@ -288,11 +286,9 @@ class TracePane(Pane):
 
     def trace_code(self, code: str, entry: str | None) -> None:
         """Trace ``code`` of the shown step from ``entry`` (None: the whole script), then open the trace."""
-        self.cancel_event = threading.Event()
         self._output_lines = 0
         self._started = time.monotonic()
-        self._start_job("tracing", "tracing…")
-        self._trace_worker(self.row_id, self.k, code, entry, self.cancel_event)
+        self._trace_worker(self.row_id, self.k, code, entry, self._start_job("tracing", "tracing…"))
 
     @work(thread=True, exclusive=True, group="trace-run", exit_on_error=False)
     def _trace_worker(self, row_id: str, k: int, code: str, entry: str | None, cancel: threading.Event) -> None:
@@ -310,7 +306,7 @@ class TracePane(Pane):
 
     def _traced(self, row_id: str, k: int, record: dict | None, cancelled: bool) -> None:
         """Open the new trace; after a cancel only list what the tracer managed to store."""
-        self._end_job()
+        self._end_job("tracing")
         if (row_id, k) != (self.row_id, self.k):
             self.notify(f"Traced {row_id} step {k}: its trace is listed there", timeout=4)
             return
@@ -322,26 +318,38 @@ class TracePane(Pane):
             self.open_trace(next((r for r in self.records if r["id"] == record["id"]), record))
 
     def _tick(self) -> None:
-        if self.job == "tracing":
+        if "tracing" in self.jobs:
             elapsed = time.monotonic() - self._started
             self._set_progress_label(f"tracing… {elapsed:.1f} s, {self._output_lines:,} lines of output (k cancels)")
 
     # -- jobs: progress and cancel -------------------------------------------------------
 
-    def _start_job(self, job: str, label: str) -> None:
-        self.job = job
-        self.query_one("#trace-progress").display = True
-        bar = self.query_one(ProgressBar)
-        bar.update(total=1.0 if job == "indexing" else None, progress=0)
-        self._set_progress_label(label + " (k cancels)")
+    @property
+    def job(self) -> str:
+        """What the progress row shows: "tracing", else "indexing", else ""."""
+        return next((job for job in ("tracing", "indexing") if job in self.jobs), "")
+
+    def _start_job(self, job: str, label: str) -> threading.Event:
+        """Show the progress row for ``job``; returns the event that cancels it."""
+        cancel = self.jobs[job] = threading.Event()
         if job == "tracing":
             self._ticker = self.set_interval(0.25, self._tick)
+        if self.job == job:
+            self._show_job(label)
+        return cancel
 
-    def _end_job(self) -> None:
-        if self.job == "tracing":
+    def _show_job(self, label: str) -> None:
+        self.query_one("#trace-progress").display = True
+        self.query_one(ProgressBar).update(total=1.0 if self.job == "indexing" else None, progress=0)
+        self._set_progress_label(label + " (k cancels)")
+
+    def _end_job(self, job: str) -> None:
+        if self.jobs.pop(job, None) is not None and job == "tracing":
             self._ticker.stop()
-        self.job = ""
-        self.query_one("#trace-progress").display = False
+        if self.job == "indexing":
+            self._show_job("opening the trace…")
+        elif not self.job:
+            self.query_one("#trace-progress").display = False
 
     def _set_progress_label(self, text: str) -> None:
         self.query_one("#trace-progress-label", Label).update(text)
@@ -359,27 +367,37 @@ class TracePane(Pane):
         return report
 
     def _show_progress(self, fraction: float) -> None:
-        self.query_one(ProgressBar).update(progress=fraction)
+        if self.job == "indexing":
+            self.query_one(ProgressBar).update(progress=fraction)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel":
-            return bool(self.job)
+            return bool(self.jobs)
+        if action == "close_prompt":  # else escape is the task view's (back to the queue)
+            return self.query_one("#trace-prompt", Input).has_focus
         return True
 
     def action_cancel(self) -> None:
-        self.cancel_event.set()
-        self.workers.cancel_group(self, "trace-index")
-        if self.job == "indexing":
-            self._end_job()
-            self.notify("Opening the trace cancelled", timeout=3)
+        """Cancel the trace being run, else the trace being opened."""
+        job = self.job
+        if job:
+            self._cancel(job)
+            self.notify("Opening the trace cancelled" if job == "indexing" else "Cancelling the trace…", timeout=3)
+
+    def _cancel(self, job: str) -> None:
+        self.jobs[job].set()
+        if job == "indexing":
+            self.workers.cancel_group(self, "trace-index")
+            self._end_job("indexing")
         else:
             self._set_progress_label("cancelling…")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR and event.worker.group in ("trace-index", "trace-run"):
-            self._end_job()
-            self.notify(f"{'Tracing' if event.worker.group == 'trace-run' else 'Opening the trace'} failed: "
-                        f"{event.worker.error}", severity="error", timeout=8)
+        jobs = {"trace-index": ("indexing", "Opening the trace"), "trace-run": ("tracing", "Tracing")}
+        if event.state == WorkerState.ERROR and event.worker.group in jobs:
+            job, what = jobs[event.worker.group]
+            self._end_job(job)
+            self.notify(f"{what} failed: {event.worker.error}", severity="error", timeout=8)
 
     # -- prompts and pickers for the browser --------------------------------------------
 
@@ -388,7 +406,7 @@ class TracePane(Pane):
             return
         prompt = self.query_one("#trace-prompt", Input)
         self._prompt_kind = kind
-        prompt.placeholder = PROMPTS[kind].strip()
+        prompt.placeholder = PROMPTS[kind]
         prompt.value = self.browser.search_text if kind == "search" else (
             self.browser.filter_text if kind == "filter" else "")
         prompt.display = True
@@ -408,11 +426,8 @@ class TracePane(Pane):
             else:
                 self.notify(f"Not a line number: {value!r}", severity="warning", timeout=3)
 
-    def on_key(self, event) -> None:
-        prompt = self.query_one("#trace-prompt", Input)
-        if event.key == "escape" and prompt.has_focus:
-            event.stop()
-            self._close_prompt()
+    def action_close_prompt(self) -> None:
+        self._close_prompt()
 
     def _close_prompt(self) -> None:
         prompt = self.query_one("#trace-prompt", Input)
