@@ -21,13 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import psutil
+from textual.app import App, ComposeResult
 
-import psutil  # noqa: E402
-from textual.app import App, ComposeResult  # noqa: E402
-
-from tracer_adapter.trace_index import TraceIndex, index_path  # noqa: E402
-from tui.widgets.trace_browser import TraceBrowser  # noqa: E402
+from tracer_adapter.trace_index import TraceIndex, index_path
+from tui.widgets.trace_browser import TraceBrowser
 
 PAGES = 200
 CODE = '''def step(state, i):

@@ -21,8 +21,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pyarrow.parquet as pq
 import pytest
@@ -47,17 +47,18 @@ if shutil.which("tmux") is None or NODEFIX is None:
 
 
 class Terminal:
-    """One detached tmux session on a private server, 80x24, running one command."""
+    """One detached tmux session on a private server (its socket under the test's tmp_path), 80x24."""
 
-    def __init__(self, name: str, cwd: Path, command: list[str], env: dict[str, str]) -> None:
-        self.socket = f"nodefix-e2e-{os.getpid()}"
+    def __init__(self, name: str, socket: Path, cwd: Path, command: list[str], env: dict[str, str]) -> None:
+        self.socket = str(socket)
         self.name = name
         exports = [f"{key}={value}" for key, value in env.items()]
         self._tmux("new-session", "-d", "-s", name, "-x", "80", "-y", "24", "-c", str(cwd),
                    "env", *exports, *command)
 
     def _tmux(self, *args: str) -> str:
-        done = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=30)
+        done = subprocess.run(["tmux", "-S", self.socket, *args], capture_output=True, text=True, timeout=30,
+                              check=False)
         if done.returncode != 0:
             raise RuntimeError(f"tmux {' '.join(args[:3])}: {done.stderr.strip()}")
         return done.stdout
@@ -84,8 +85,8 @@ class Terminal:
         return int(self._tmux("display-message", "-p", "-t", self.name, "#{pane_pid}").strip())
 
     def alive(self) -> bool:
-        return subprocess.run(["tmux", "-L", self.socket, "has-session", "-t", self.name],
-                              capture_output=True).returncode == 0
+        return subprocess.run(["tmux", "-S", self.socket, "has-session", "-t", self.name],
+                              capture_output=True, check=False).returncode == 0
 
     def close(self) -> None:
         if self.alive():
@@ -132,7 +133,8 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 def open_session(name: str, dataset: Path, workspace: Path, env: dict[str, str]) -> Terminal:
     """``nodefix open`` in the dataset's folder (its nodefix.toml points at the demo's data)."""
-    return Terminal(name, dataset.parent, [NODEFIX, "open", str(dataset), "--workspace", str(workspace)], env)
+    return Terminal(name, workspace.parent / "tmux.sock", dataset.parent,
+                    [NODEFIX, "open", str(dataset), "--workspace", str(workspace)], env)
 
 
 def test_a_day_on_one_row_then_a_crash_mid_typing(demo, env: dict[str, str], tmp_path: Path) -> None:
@@ -187,9 +189,10 @@ def work_one_row(term: Terminal, db: Db) -> None:
         # Movement and deletion keys are bindings, handled after typed characters that arrive with them:
         # clear the line, see it cleared, then type.
         term.keys(*(["Down"] if n else []), "Home", "C-k")
-        wait(lambda: code_line(term.screen(), lineno) == "", f"line {lineno} cleared", term.screen)
+        wait(lambda n=lineno: code_line(term.screen(), n) == "", f"line {lineno} cleared", term.screen)
         term.type(line)
-        wait(lambda: code_line(term.screen(), lineno) == line, f"the fixed line {lineno}", term.screen)
+        wait(lambda n=lineno, text=line: code_line(term.screen(), n) == text, f"the fixed line {lineno}",
+             term.screen)
     term.keys("Escape")
     wait(lambda: "x Reject" in footer(term.screen()), "the editor to let go of the keys", term.screen)
     wait(lambda: all(line in (db.step(ROW.id, "fixed_code") or "") for line in FIXED_LINES), "the fix to be saved")
@@ -224,10 +227,10 @@ def export_and_validate(dataset: Path, workspace: Path, tmp_path: Path, env: dic
     out = tmp_path / "deliverable.parquet"
     run_env = {**os.environ, **env}
     exported = subprocess.run([NODEFIX, "export", str(dataset), "--workspace", str(workspace), "--out", str(out)],
-                              capture_output=True, text=True, timeout=120, env=run_env)
+                              capture_output=True, text=True, timeout=120, env=run_env, check=False)
     assert exported.returncode == 0, exported.stderr
     validated = subprocess.run([NODEFIX, "validate", str(out), "--source", str(dataset)], capture_output=True,
-                               text=True, timeout=120, env=run_env)
+                               text=True, timeout=120, env=run_env, check=False)
     assert validated.returncode == 0, validated.stdout + validated.stderr
     table = pq.read_table(out).to_pylist()
     ours = [r for r in table if r["id"] == ROW.id]

@@ -7,12 +7,12 @@ import dataclasses
 import json
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from textual.app import App, ComposeResult
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Input, Static
 
 from tracer_adapter.trace_index import index_path
 from tui.screens.entry_picker import ChoicePicker, EntryPicker

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
@@ -25,7 +26,8 @@ from tracer_adapter.adapter import trace_step
 from tracer_adapter.trace_index import IndexCancelled, TraceIndex
 from tui.screens.entry_picker import ChoicePicker, EntryPicker
 from tui.widgets.pane import Pane
-from tui.widgets.trace_browser import KINDS, CutPoint, TraceBrowser
+from tui.widgets.trace_browser import CutPoint, TraceBrowser
+from tui.widgets.trace_queries import KINDS
 from workspace.done_check import code_sha256
 from workspace.errors import InputError
 
