@@ -83,6 +83,30 @@ def test_reopening_returns_to_the_same_row_pane_and_cursor(make_app, workspace) 
     asyncio.run(second())
 
 
+def test_reopening_on_another_pane_stays_there_and_answers_keys(make_app, workspace) -> None:
+    """A restored pane once fought the tab bar's own start-up activation, swapping panes forever."""
+
+    async def first() -> None:
+        app = make_app()
+        async with app.run_test(size=SMALL) as pilot:
+            await open_task(app, pilot)
+            await pilot.press("3", "q")
+            await wait_until(pilot, lambda: not app.is_running, what="q quits")
+
+    async def second() -> None:
+        app = make_app()
+        async with app.run_test(size=SMALL) as pilot:
+            task = await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen) and app.screen)
+            for _ in range(5):
+                await pilot.pause()
+                assert task.pane == "output"
+            await pilot.press("1")
+            await wait_until(pilot, lambda: task.pane == "metadata", timeout=2.0, what="1 shows the metadata")
+
+    asyncio.run(first())
+    asyncio.run(second())
+
+
 def test_a_row_held_by_another_process_is_read_only(make_app, workspace) -> None:
     other = open_workspace(workspace.path)  # a second holder, as another nodefix would be
     try:

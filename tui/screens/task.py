@@ -179,6 +179,8 @@ class TaskScreen(Screen):
             self.pane_widget(name).focus()
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
+        if event.tab.id != event.tabs.active:
+            return  # stale: another pane was shown since (answering it would swap panes back and forth forever)
         name = (event.tab.id or "").removeprefix("tab-")
         if name in PANES and name != self.pane:
             self.show_pane(name)
