@@ -75,9 +75,47 @@ REJECT_BINDINGS = [
     for reason, (key, label) in REJECT_REASON_KEYS.items()
 ] + [Binding("escape", "choose('')", "Cancel", id="reject.cancel")]
 
+# The trace pane (tracing, picking a trace, prompts) and the browser inside it (moving, marking, jumping).
+TRACE_PANE_BINDINGS = [
+    Binding("t", "trace('buggy')", "Trace code", id="trace.buggy"),
+    Binding("T", "trace('fix')", "Trace fix", id="trace.fix"),
+    Binding("p", "pick_trace", "Pick trace", id="trace.pick"),
+    Binding("k", "cancel", "Cancel", id="trace.cancel", show=False),
+    Binding("slash", "prompt('search')", "Find", id="trace.search", key_display="/"),
+    Binding("F", "prompt('filter')", "Filter text", id="trace.filter_text", show=False),
+    Binding("S", "prompt('source')", "Go to source line", id="trace.source_line", show=False),
+    Binding("K", "pick_kinds", "Filter kinds", id="trace.filter_kind", show=False),
+    Binding("v", "pick_variable", "Variable change", id="trace.variable_change"),
+    Binding("escape", "close_prompt", "Close prompt", id="trace.close_prompt", show=False),
+]
+
+TRACE_BROWSER_BINDINGS = [
+    Binding("up", "cursor(-1)", "Up", show=False, id="trace.up"),
+    Binding("down", "cursor(1)", "Down", show=False, id="trace.down"),
+    Binding("pageup", "page(-1)", "Page up", show=False, id="trace.page_up"),
+    Binding("pagedown", "page(1)", "Page down", show=False, id="trace.page_down"),
+    Binding("home", "edge(0)", "First line", show=False, id="trace.first"),
+    Binding("end", "edge(1)", "Last line", show=False, id="trace.last"),
+    Binding("left", "pan(-8)", "Left", show=False, id="trace.left"),
+    Binding("right", "pan(8)", "Right", show=False, id="trace.right"),
+    Binding("space", "toggle_mark", "Mark", id="trace.mark"),
+    Binding("i", "insert_marked", "Insert marked", id="trace.insert"),
+    Binding("y", "yank", "Yank line", id="trace.yank"),
+    Binding("E", "first_exception", "1st exception", id="trace.first_exception"),
+    Binding("s", "next_source_line", "Next same line", id="trace.next_source_line"),
+    Binding("n", "search_again(0)", "Next match", show=False, id="trace.search_next"),
+    Binding("N", "search_again(1)", "Previous match", show=False, id="trace.search_previous"),
+    Binding("enter", "toggle_fold", "Fold call", id="trace.fold"),
+    Binding("Z", "unfold_all", "Unfold all", show=False, id="trace.unfold_all"),
+    Binding("C", "clear_filter", "Clear filter", show=False, id="trace.clear_filter"),
+]
+
+ENTRY_PICKER_BINDINGS = [Binding("escape", "cancel", "Cancel", id="picker.cancel")]
+
 HELP_BINDINGS = [Binding("escape,q,f1,question_mark", "close", "Close", id="help.close", key_display="esc")]
 
-ALL_BINDINGS = APP_BINDINGS + QUEUE_BINDINGS + TASK_BINDINGS + REJECT_BINDINGS + HELP_BINDINGS
+ALL_BINDINGS = (APP_BINDINGS + QUEUE_BINDINGS + TASK_BINDINGS + REJECT_BINDINGS + TRACE_PANE_BINDINGS
+                + TRACE_BROWSER_BINDINGS + ENTRY_PICKER_BINDINGS + HELP_BINDINGS)
 
 
 def binding_ids() -> set[str]:

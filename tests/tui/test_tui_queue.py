@@ -103,6 +103,14 @@ def test_unknown_binding_id_in_keys_is_an_input_error(make_app) -> None:
         make_app(cfg=Config(ui=UISettings(keys={"row.explode": "x"})))
 
 
+def test_every_binding_in_the_app_has_a_remappable_id() -> None:
+    from tui.app import checked_keymap
+    from tui.bindings import ALL_BINDINGS
+
+    assert all(binding.id for binding in ALL_BINDINGS)
+    assert checked_keymap({"trace.mark": "m", "trace.first_exception": "x", "picker.cancel": "q"})
+
+
 def test_keys_are_remapped_from_the_config(make_app, workspace) -> None:
     async def body() -> None:
         app = make_app(cfg=Config(ui=UISettings(keys={"row.reject": "j", "reject.not_buggy": "9"})))

@@ -24,9 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from runner.grading import DEFAULT_TIMEOUT, describe_grade, grade
+    from tui.commands._target import open_target, read_code_file
     from workspace.config import load_config
     from workspace.errors import InputError
-    from tui.commands._target import open_target, read_code_file
 
     if args.timeout is not None and args.timeout <= 0:
         raise InputError(f"--timeout must be more than 0 seconds, not {args.timeout}")

@@ -33,9 +33,9 @@ def run(args: argparse.Namespace) -> int:
 
     from runner.backends import get_backend
     from runner.replicate import replicate
+    from tui.commands._target import ctrl_c_sets, open_target
     from workspace.config import load_config
     from workspace.errors import InputError
-    from tui.commands._target import ctrl_c_sets, open_target
 
     if args.jobs < 1:
         raise InputError(f"--jobs must be at least 1, not {args.jobs}")
@@ -70,8 +70,14 @@ class _ProgressBar:
     """A rich progress bar fed by ``runner.replicate.Progress`` updates."""
 
     def __init__(self, console) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
-            TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                              TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False)

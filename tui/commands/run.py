@@ -35,9 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from runner.execute import execute
     from runner.spec import RunSpec
+    from tui.commands._target import ctrl_c_sets, open_target, read_code_file
     from workspace.config import load_config
     from workspace.errors import InputError
-    from tui.commands._target import ctrl_c_sets, open_target, read_code_file
 
     if args.time_limit is not None and args.time_limit <= 0:
         raise InputError(f"--time-limit must be more than 0 seconds, not {args.time_limit}")

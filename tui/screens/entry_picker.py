@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 
 from tracer_adapter.entry import default_entry, marker_functions
+from tui.bindings import ENTRY_PICKER_BINDINGS
 
 WHOLE_SCRIPT = "the whole script"
 
@@ -16,7 +16,7 @@ WHOLE_SCRIPT = "the whole script"
 class ChoicePicker(ModalScreen[int | None]):
     """Pick one of ``labels`` with the arrows and enter (or its number); dismisses with its position, None on escape."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="picker.cancel")]
+    BINDINGS = ENTRY_PICKER_BINDINGS
 
     DEFAULT_CSS = """
     ChoicePicker { align: center middle; }

@@ -26,7 +26,6 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import work
-from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
@@ -35,6 +34,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.worker import get_current_worker
 
+from tui.bindings import TRACE_BROWSER_BINDINGS
 from tui.widgets.trace_queries import call_end, enclosing_call, line_locals, line_source, matching_lines
 
 if TYPE_CHECKING:
@@ -75,26 +75,7 @@ class CutPoint:
 class TraceBrowser(ScrollView, can_focus=True):
     """Browse, search, filter, fold and pick lines of one trace."""
 
-    BINDINGS = [
-        Binding("up", "cursor(-1)", "Up", show=False, id="trace.up"),
-        Binding("down", "cursor(1)", "Down", show=False, id="trace.down"),
-        Binding("pageup", "page(-1)", "Page up", show=False, id="trace.page_up"),
-        Binding("pagedown", "page(1)", "Page down", show=False, id="trace.page_down"),
-        Binding("home", "edge(0)", "First line", show=False, id="trace.first"),
-        Binding("end", "edge(1)", "Last line", show=False, id="trace.last"),
-        Binding("left", "pan(-8)", "Left", show=False, id="trace.left"),
-        Binding("right", "pan(8)", "Right", show=False, id="trace.right"),
-        Binding("space", "toggle_mark", "Mark", id="trace.mark"),
-        Binding("i", "insert_marked", "Insert marked", id="trace.insert"),
-        Binding("y", "yank", "Yank line", id="trace.yank"),
-        Binding("E", "first_exception", "1st exception", id="trace.first_exception"),
-        Binding("s", "next_source_line", "Next same line", id="trace.next_source_line"),
-        Binding("n", "search_again(0)", "Next match", show=False, id="trace.search_next"),
-        Binding("N", "search_again(1)", "Previous match", show=False, id="trace.search_previous"),
-        Binding("enter", "toggle_fold", "Fold call", id="trace.fold"),
-        Binding("Z", "unfold_all", "Unfold all", show=False, id="trace.unfold_all"),
-        Binding("C", "clear_filter", "Clear filter", show=False, id="trace.clear_filter"),
-    ]
+    BINDINGS = TRACE_BROWSER_BINDINGS
 
     COMPONENT_CLASSES = {
         "trace-browser--cursor",

@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Input, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tracer_adapter.adapter import trace_step
 from tracer_adapter.trace_index import IndexCancelled, TraceIndex
+from tui.bindings import TRACE_PANE_BINDINGS
 from tui.screens.entry_picker import ChoicePicker, EntryPicker
 from tui.widgets.pane import Pane
 from tui.widgets.trace_browser import CutPoint, TraceBrowser
@@ -106,18 +106,7 @@ class TracePane(Pane):
         "another trace of this step, k cancels tracing or indexing."
     )
 
-    BINDINGS = [
-        Binding("t", "trace('buggy')", "Trace code", id="trace.buggy"),
-        Binding("T", "trace('fix')", "Trace fix", id="trace.fix"),
-        Binding("p", "pick_trace", "Pick trace", id="trace.pick"),
-        Binding("k", "cancel", "Cancel", id="trace.cancel", show=False),
-        Binding("slash", "prompt('search')", "Find", id="trace.search", key_display="/"),
-        Binding("F", "prompt('filter')", "Filter text", id="trace.filter_text", show=False),
-        Binding("S", "prompt('source')", "Go to source line", id="trace.source_line", show=False),
-        Binding("K", "pick_kinds", "Filter kinds", id="trace.filter_kind", show=False),
-        Binding("v", "pick_variable", "Variable change", id="trace.variable_change"),
-        Binding("escape", "close_prompt", "Close prompt", id="trace.close_prompt", show=False),
-    ]
+    BINDINGS = TRACE_PANE_BINDINGS
 
     DEFAULT_CSS = """
     TracePane > #trace-header { height: 1; color: $text-muted; }
