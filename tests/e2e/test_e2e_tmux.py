@@ -155,9 +155,9 @@ def test_a_day_on_one_row_then_a_crash_mid_typing(demo, env: dict[str, str], tmp
 
 def work_one_row(term: Terminal, db: Db) -> None:
     term.wait_for("done 0 · rejected 0", "the queue")
-    assert ROW.id[:13] in term.screen().split("\n")[2], "the first row is the fixable one"
+    assert ROW.id[:8] in term.screen().split("\n")[2], "the first row is the fixable one"
     term.keys("Enter")
-    term.wait_for(f"row 1/14 {ROW.id}", "the task view")
+    term.wait_for(f"row 1/14 · untouched · step 0 · {ROW.competition_id}", "the task view")
 
     term.keys("o")  # replicate: run the original code
     term.wait_for("same error as recorded", "the replication's verdict")

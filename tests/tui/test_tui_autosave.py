@@ -116,7 +116,7 @@ def test_a_row_held_by_another_process_is_read_only(make_app, workspace) -> None
             app = make_app()
             async with app.run_test(size=SMALL) as pilot:
                 await pilot.pause()
-                assert "row-0           spaceship-titanic       claimed" in screen_text(app)
+                assert "row-0     spaceship-titanic   claimed" in screen_text(app)
                 task = await open_task(app, pilot)
                 assert task.read_only
                 assert "READ-ONLY" in screen_text(app)

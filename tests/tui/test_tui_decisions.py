@@ -102,7 +102,7 @@ def test_done_refused_with_blockers_then_done_and_row_moves(make_app, workspace)
             await pilot.press("ctrl+z", "enter", "f7", *"print(1)", "escape", "d")
             await wait_until(pilot, lambda: task.row_id == "row-1", what=f"done moves on {notices(app)}")
             assert workspace.status("row-0")[0] == "done" and workspace.claimed_by("row-0") is None
-            assert "row 2/3 row-1" in screen_text(app)
+            assert "row 2/3 · untouched · step 0 · nlp-getting-started · row-1" in screen_text(app)
             await pilot.press("left_square_bracket", "left_square_bracket")
             assert task.row_id == "row-0"
             assert notified(app, "No more rows this way")

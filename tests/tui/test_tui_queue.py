@@ -81,7 +81,7 @@ def test_enter_opens_the_row_under_the_cursor(make_app) -> None:
             await pilot.press("down", "enter")
             await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen))
             assert app.screen.row_id == "row-1"
-            assert "row 2/3 row-1 · nlp-getting-started · untouched" in screen_text(app)
+            assert "row 2/3 · untouched · step 0 · nlp-getting-started · row-1" in screen_text(app)
             await pilot.press("escape")
             await wait_until(pilot, lambda: app.screen is app.queue)
 

@@ -17,8 +17,9 @@ from tui.bindings import QUEUE_BINDINGS
 from tui.widgets.key_bar import KeyBar
 from workspace.store import STATUSES, RowSummary, Workspace
 
-COLUMNS = (("id", 14), ("competition", 22), ("status", 11), ("verdict", 13), ("match", 9),
-           ("steps", 5), ("time", 6))
+# Content widths: with one space between columns and a scrollbar they fit 80 columns.
+COLUMNS = (("id", 9), ("competition", 19), ("status", 11), ("verdict", 13), ("match", 9),
+           ("steps", 5), ("time", 5))
 SEARCH_COLUMNS = ("id", "competition_id", "plan", "analysis", "code")
 FIRST_ROWS = 100  # rows shown before the first paint
 CHUNK_ROWS = 1000  # rows added per chunk after it
@@ -47,7 +48,7 @@ def row_cells(summary: RowSummary) -> tuple[Text, ...]:
         status = "claimed"
     # Text, not str: ids are data, never markup, and the table skips parsing 70,000 cells.
     return tuple(Text(cell, no_wrap=True) for cell in (
-        short(summary.id, COLUMNS[0][1]), short(summary.competition_id, COLUMNS[1][1]), short(status, 11),
+        short(summary.id, COLUMNS[0][1]), short(summary.competition_id, COLUMNS[1][1]), short(status, COLUMNS[2][1]),
         summary.verdict or "—", summary.match or "—", str(summary.n_steps), duration(summary.time_spent)))
 
 
@@ -105,7 +106,7 @@ class QueueScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Static(id="queue-header", markup=False)
         yield Input(placeholder="search ids and text", id="queue-search", compact=True)
-        yield DataTable(id="queue-table", cursor_type="row", zebra_stripes=True)
+        yield DataTable(id="queue-table", cursor_type="row", zebra_stripes=True, cell_padding=0)
         yield KeyBar()
 
     @property
@@ -114,7 +115,7 @@ class QueueScreen(Screen):
 
     def on_mount(self) -> None:
         for name, width in COLUMNS:
-            self.table.add_column(name, width=width, key=name)
+            self.table.add_column(name, width=width + 1, key=name)
         self.reload()
 
     def on_screen_suspend(self) -> None:

@@ -261,10 +261,11 @@ class TaskScreen(Screen):
         status, reason, _ = self.ws.status(self.row_id)
         position = self.ws.dataset.index_of(self.row_id) + 1
         label = f"{status} ({reason})" if reason else status
-        notice = f" · READ-ONLY: open in {self.claimed_by}" if self.read_only else ""
+        notice = f"READ-ONLY: open in {self.claimed_by} · " if self.read_only else ""
+        # Most telling first: a narrow terminal cuts the long id at the end, not the status.
         self.query_one("#task-header", Static).update(
-            f"row {position}/{len(self.ws.dataset)} {self.row_id} · {self.ws.source(self.row_id).competition_id}"
-            f" · {label} · step {self.k}{notice}")
+            f"{notice}row {position}/{len(self.ws.dataset)} · {label} · step {self.k} · "
+            f"{self.ws.source(self.row_id).competition_id} · {self.row_id}")
 
     def leave_row(self) -> None:
         """Save everything and let go of the row (before another row, the queue, or quitting)."""
