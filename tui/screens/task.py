@@ -72,7 +72,7 @@ class TaskScreen(Screen):
             "g grades the latest fix run, a starts the next debug step from the fix. z zooms a pane.")
 
     DEFAULT_CSS = """
-    TaskScreen #task-header { height: 1; padding: 0 1; }
+    TaskScreen #task-header { height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     TaskScreen #pane-tabs { height: 2; }
     TaskScreen #panes { height: 1fr; }
     TaskScreen .column { width: 1fr; height: 1fr; }

@@ -22,7 +22,7 @@ class CodePane(Pane):
     COMPONENT_CLASSES = {"diff--added", "diff--removed", "diff--hunk"}
 
     DEFAULT_CSS = """
-    CodePane #code-header { height: 1; color: $text-muted; }
+    CodePane #code-header { height: 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
     CodePane #fixed_code { height: 1fr; border: none; padding: 0; }
     CodePane #code-diff { height: 1fr; display: none; }
     CodePane.diff #code-diff { display: block; }

@@ -109,7 +109,7 @@ class TracePane(Pane):
     BINDINGS = TRACE_PANE_BINDINGS
 
     DEFAULT_CSS = """
-    TracePane > #trace-header { height: 1; color: $text-muted; }
+    TracePane > #trace-header { height: 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
     TracePane > #trace-cut { height: auto; color: $text-error; background: $error-muted; display: none; }
     TracePane > #trace-progress { height: 1; display: none; }
     TracePane > #trace-progress > ProgressBar { width: 24; }
