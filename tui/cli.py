@@ -24,9 +24,20 @@ def _command_modules() -> list:
     return sorted(modules, key=lambda m: m.ORDER)
 
 
+class _OneLineCommands(argparse.HelpFormatter):
+    """Keeps each subcommand's help on its name's line: argparse undercounts the subcommands' indent."""
+
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        if isinstance(action, argparse._SubParsersAction):
+            longest = max(len(name) for name in action.choices)
+            self._action_max_length = max(self._action_max_length, longest + 2 * self._indent_increment + 2)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nodefix",
+        formatter_class=_OneLineCommands,
         description="A terminal workbench for annotating LLM-generated buggy code. "
                     "With no command, opens the bundled demo.",
     )

@@ -12,7 +12,7 @@ from tui_helpers import SMALL, wait_until
 
 from tui.screens.task import TaskScreen
 
-EXAMPLE = Path("/work/shared/spec/trace_examples/ex2.trace")
+EXAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "trace_examples" / "ex2.trace"
 
 
 def add_example_trace(ws) -> list[str]:

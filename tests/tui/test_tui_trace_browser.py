@@ -12,7 +12,7 @@ from textual.app import App, ComposeResult
 from tracer_adapter.trace_index import TraceIndex
 from tui.widgets.trace_browser import CutPoint, TraceBrowser
 
-EXAMPLES = Path("/work/shared/spec/trace_examples")
+EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "trace_examples"
 SIZE = (80, 24)
 
 

@@ -22,7 +22,7 @@ from workspace.config import Config, RunSettings, TraceSettings
 from workspace.done_check import code_sha256
 from workspace.store import Workspace, open_workspace
 
-EXAMPLES = Path("/work/shared/spec/trace_examples")
+EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "trace_examples"
 EX2_CODE = (EXAMPLES / "ex2.py").read_text()
 EX2_TRACE = (EXAMPLES / "ex2.trace").read_text()
 SIZE = (80, 24)

@@ -9,7 +9,7 @@ from tui.commands._target import add_target_arguments
 from workspace.errors import InputError
 from workspace.vocabulary import FLAG_FIELDS, REJECT_REASONS, TEXT_FIELDS
 
-HELP = "annotate a row headless: set fields and flags, reject, mark done, add a debug step, undo"
+HELP = "set fields and flags, reject, mark done, add a step, undo"
 ORDER = 32
 
 _YES = ("yes", "true", "1")

@@ -7,7 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
-HELP = "write the bundled demo: agent scripts with their recorded runs, competition data and settings"
+HELP = "write the bundled demo: scripts, recorded runs, data"
 ORDER = 10
 
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-HELP = "check this machine: sandbox backends (and why not), data, sandbox Python and network, settings"
+HELP = "check sandboxes, data, network cut and settings"
 ORDER = 90
 
 

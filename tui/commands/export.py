@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tui.commands._target import add_target_arguments
 
-HELP = "write the deliverable parquet: every source row, one row per debug step"
+HELP = "write the deliverable parquet: one row per debug step"
 ORDER = 40
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tui.commands._target import add_target_arguments
 
-HELP = "grade a step's fixed code with the client's grade command; kept with its latest run"
+HELP = "grade a step's fix with the client's grade command"
 ORDER = 52
 
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-HELP = "Open the workbench on a dataset parquet or workspace folder (the demo if none is given)"
+HELP = "open the workbench (no argument: the demo)"
 ORDER = 20
 
 
@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(dataset)
     checked_theme(args.theme or config.ui.theme)
     checked_keymap(config.ui.keys)
-    workspace = open_workspace(dataset, args.workspace)
+    workspace = open_workspace(dataset, args.workspace, annotator=config.ui.annotator)
     print(f"nodefix: workspace {workspace.path}", file=sys.stderr)
     try:
         NodefixApp(workspace, config, theme=args.theme).run()

@@ -10,7 +10,7 @@ from functools import partial
 
 from tui.commands._target import add_target_arguments
 
-HELP = "run every row's original code once in the sandbox, N at a time (Ctrl-C stops, a rerun resumes)"
+HELP = "run every row's original code, N at a time; a rerun resumes"
 ORDER = 51
 
 _MATCH_LABELS = {

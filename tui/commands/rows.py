@@ -7,7 +7,7 @@ import argparse
 from tui.commands._target import add_target_arguments
 from workspace.vocabulary import STATUSES
 
-HELP = "list the rows of a dataset or workspace with status, verdict, steps and time"
+HELP = "list rows with status, verdict, steps and time spent"
 ORDER = 30
 
 

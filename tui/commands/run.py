@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tui.commands._target import add_target_arguments
 
-HELP = "run a row's code (or a fixed version from a file) in the sandbox and print the verdict"
+HELP = "run a row's code, or a fix from a file, and print the verdict"
 ORDER = 50
 
 MATCH_WORDS = {

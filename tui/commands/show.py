@@ -7,7 +7,7 @@ import argparse
 from tui.commands._target import add_target_arguments
 from workspace.vocabulary import flag_word
 
-HELP = "show one row: its source fields, status and every debug step (or one)"
+HELP = "show one row: source fields, status, debug steps and runs"
 ORDER = 31
 
 

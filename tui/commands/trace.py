@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tui.commands._target import add_target_arguments
 
-HELP = "trace a row's code (or a fix) in the sandbox with the CWM tracer and store the trace"
+HELP = "trace a row's code, or a fix, with the CWM tracer"
 ORDER = 60
 
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-HELP = "check a deliverable: list every violation (exit 1), or say ok (exit 0)"
+HELP = "check a deliverable; list every violation"
 ORDER = 41
 
 
