@@ -201,9 +201,10 @@ class BubblewrapBackend:
                 argv += ["--symlink", os.readlink(path), path]
             elif os.path.isdir(path):
                 argv += ["--ro-bind", path, path]
+        # /tmp first, so that a Python living under /tmp (a venv of a checkout there) is bound over it
+        argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
         for path in _python_dirs(python):
             argv += ["--ro-bind", path, path]
-        argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
         argv += ["--bind", str(spec.scratch), BWRAP_WORKDIR]
         argv += ["--ro-bind", str(data_dir(spec.settings, spec.competition_id)), f"{BWRAP_WORKDIR}/{DATA_NAME}"]
         for name, host in spec.read_only_binds.items():

@@ -94,3 +94,16 @@ def test_memory_is_capped_except_for_cuda_in_the_container(make_settings):
     assert ApptainerBackend().address_space_limit(make_settings("apptainer", memory_limit="2G", gpu=True)) is None
     assert ApptainerBackend().address_space_limit(make_settings("apptainer", memory_limit="2G", gpu=False)) == \
         2 * 1024**3
+
+
+def test_bubblewrap_runs_a_python_that_lives_under_tmp(run_code, tmp_path):
+    """A checkout (and its venv) under /tmp must not be hidden by the sandbox's own empty /tmp."""
+    import subprocess
+    import sys
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)],
+                   check=True, timeout=60)
+    collected = run_code("import sys\nprint('prefix', sys.prefix)\n", python=str(venv / "bin" / "python"))
+    assert collected.result.verdict.kind == "no_submission", collected.result.verdict.detail
+    assert f"prefix {venv}" in collected.printed
