@@ -62,6 +62,18 @@ def compare(observed: ErrorInfo | None, recorded_output: str | None, code: str) 
     return "same" if observed.lineno == recorded.lineno else "different"
 
 
+MATCH_LABELS = {
+    "same": "same error as recorded",
+    "different": "different error from the recorded one",
+    "no_recorded": "no recorded error to compare with",
+}
+
+
+def describe_match(match: str | None) -> str:
+    """The words for a run's match against the recorded output ("" when there was nothing to compare)."""
+    return MATCH_LABELS.get(match or "", match or "")
+
+
 def describe_error(error: ErrorInfo) -> str:
     """``"KeyError: 'x' at line 12"``."""
     text = f"{error.exc_type}: {error.message}" if error.message else error.exc_type

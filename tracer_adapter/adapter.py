@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Callable
 from runner.backends import get_backend, sandbox_python
 from runner.execute import execute
 from runner.spec import SCRIPT_NAME, RunResult, RunSpec
+from runner.verdict import describe_match
 from tracer_adapter.client_tool import client_files, extract_trace
 from tracer_adapter.entry import default_entry, marker_functions, with_marker
 from tracer_adapter.trace_index import TraceIndex, code_path, index_path
@@ -191,7 +192,7 @@ def summary_line(record: dict) -> str:
     meta = record["meta"]
     cut = {True: "cut (see the metadata)", False: "complete", None: "cut or not: the client's tool does not say"}
     verdict = record["verdict"]
-    match = {"same": ", same error as recorded", "different": ", NOT the recorded error"}.get(verdict.get("match"), "")
+    match = f", {describe_match(verdict['match'])}" if verdict.get("match") in ("same", "different") else ""
     return (f"{meta['frames']:,} frames, {meta['lines']:,} lines, {meta['bytes']:,} bytes, {cut[meta['cut']]}; "
             f"traced run: {verdict['detail']}{match}")
 

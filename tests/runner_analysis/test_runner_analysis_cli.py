@@ -48,7 +48,7 @@ def test_replicate_prints_the_table(make_dataset, project, capsys):
     out, err = capsys.readouterr()
     assert f"nodefix: workspace {dataset.parent / 'dataset.nodefix'}" in err
     assert "Replication of 3 rows" in out
-    assert table_rows(out) == {"no_submission": 1, "error": 1, "clean": 1, "not the recorded error": 3}
+    assert table_rows(out) == {"no_submission": 1, "error": 1, "clean": 1, "different error from the recorded one": 3}
     assert main(["replicate", str(dataset)]) == 0
     assert "3 rows already replicated: skipped" in capsys.readouterr().err
 
@@ -65,13 +65,13 @@ def test_ctrl_c_cancels_and_says_how_to_resume(make_dataset, project, wait_until
         assert process.returncode == 130
         assert f"resume with: nodefix replicate {dataset} --jobs 1 --time-limit 20" in " ".join(err.split())
         assert ws.latest_replication("row-1") is None and ws.latest_replication("row-2") is None
-        assert table_rows(out) == {"no_submission": 1, "not replicated": 2, "not the recorded error": 1}
+        assert table_rows(out) == {"no_submission": 1, "not replicated": 2, "different error from the recorded one": 1}
     finally:
         process.kill()
         ws.close()
     assert main(["replicate", str(dataset), "--time-limit", "5"]) == 0
     assert table_rows(capsys.readouterr().out) == {"no_submission": 2, "time_limit": 1,
-                                                   "not the recorded error": 3}
+                                                   "different error from the recorded one": 3}
 
 
 @pytest.mark.parametrize("flags, message", [

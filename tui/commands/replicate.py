@@ -13,13 +13,6 @@ from tui.commands._target import add_target_arguments
 HELP = "run every row's original code, N at a time; a rerun resumes"
 ORDER = 51
 
-_MATCH_LABELS = {
-    "same": "same error as recorded",
-    "different": "not the recorded error",
-    "no_recorded": "recorded output had no error",
-}
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_target_arguments(parser)
     parser.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="runs at a time (default 1)")
@@ -105,6 +98,7 @@ def _print_table(ws, console) -> None:
     from rich.table import Table
 
     from runner.replicate import replication_table
+    from runner.verdict import describe_match
 
     kinds, matches = replication_table(ws)
     table = Table(title=f"Replication of {len(ws.dataset)} rows")
@@ -114,7 +108,7 @@ def _print_table(ws, console) -> None:
         table.add_row(str(kind), str(count))
     table.add_section()
     for match, count in matches.most_common():
-        table.add_row(_MATCH_LABELS.get(match, match), str(count))
+        table.add_row(describe_match(match), str(count))
     console.print(table)
 
 

@@ -13,13 +13,6 @@ from tui.commands._target import add_target_arguments
 HELP = "run a row's code, or a fix from a file, and print the verdict"
 ORDER = 50
 
-MATCH_WORDS = {
-    "same": "same error as recorded",
-    "different": "NOT the recorded error",
-    "no_recorded": "the recorded output had no error",
-}
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_target_arguments(parser)
     parser.add_argument("--id", required=True, dest="row_id", help="the row id")
@@ -74,10 +67,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _verdict_line(row_id: str, k: int, purpose: str, run_id: int, record: dict) -> str:
+    from runner.verdict import describe_match
+
     verdict = record["verdict"]
     line = f"{row_id} step {k} ({purpose}) run {run_id}: {verdict['kind']}: {verdict['detail']}"
     if verdict.get("match"):
-        line += f" [{MATCH_WORDS.get(verdict['match'], verdict['match'])}]"
+        line += f" [{describe_match(verdict['match'])}]"
     return f"{line}\n  {record['duration']:.1f} s, log {record['log_path']}"
 
 

@@ -29,6 +29,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from runner.spec import RunSpec
 from runner.tracebacks import parse_error
+from runner.verdict import describe_match
 from tracer_adapter.trace_index import TRACE_TOKENS
 from tui.bindings import TASK_BINDINGS
 from tui.screens.queue import add_today
@@ -38,7 +39,7 @@ from tui.widgets.code_pane import CodePane
 from tui.widgets.fix_file import FixFile
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.metadata_pane import MetadataPane, description_path
-from tui.widgets.output_pane import OutputPane, describe_match
+from tui.widgets.output_pane import OutputPane
 from tui.widgets.pane import Pane
 from tui.widgets.trace_browser import TraceBrowser
 from tui.widgets.trace_pane import TracePane

@@ -15,21 +15,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Log, Static
 
+from runner.verdict import describe_match
 from tui.widgets.pane import Pane
 
-MATCH_WORDS = {
-    "same": "same error as recorded",
-    "different": "DIFFERENT error from the recorded one",
-    "no_recorded": "no recorded error to compare with",
-}
 NO_RUN = "No run yet: o runs the original, r runs the fix."
 _FLUSH_SECONDS = 0.1
 _MAX_LOG_LINES = 5000
 _MAX_PENDING_CHARS = 32_000  # per flush: a screenful many times over; the full output is in the run's log file
-
-
-def describe_match(match: str | None) -> str:
-    return MATCH_WORDS.get(match or "", "")
 
 
 class OutputPane(Pane):
