@@ -43,8 +43,9 @@ async def settle(pilot) -> None:
     await pilot.pause()
 
 
-def test_queue_80x24(snap_compare, snapshot_workspace) -> None:
-    assert snap_compare(app_for(snapshot_workspace), terminal_size=SMALL, run_before=settle)
+@pytest.mark.parametrize("size", [SMALL, WIDE], ids=["80x24", "160x48"])
+def test_queue(snap_compare, snapshot_workspace, size) -> None:
+    assert snap_compare(app_for(snapshot_workspace), terminal_size=size, run_before=settle)
 
 
 @pytest.mark.parametrize("size", [SMALL, WIDE], ids=["80x24", "160x48"])
