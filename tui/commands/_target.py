@@ -21,6 +21,13 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
                         help="workspace folder (default: <dataset>.nodefix/ beside the dataset)")
 
 
+def add_step_arguments(parser: argparse.ArgumentParser, code_help: str) -> None:
+    """--id, --step K (default 0) and --code FILE, for the commands that work on one step's code."""
+    parser.add_argument("--id", required=True, dest="row_id", metavar="ID", help="the row's id")
+    parser.add_argument("--step", type=int, default=0, metavar="K", help="the debug step (default 0)")
+    parser.add_argument("--code", type=Path, metavar="FILE", help=code_help)
+
+
 def open_target(args: argparse.Namespace) -> Workspace:
     """Open the workspace the arguments name, annotating as the configured user; prints its path to stderr."""
     from workspace.config import load_config

@@ -7,7 +7,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from tui.commands._target import add_target_arguments
+from tui.commands._target import add_step_arguments, add_target_arguments
 
 HELP = "grade a step's fix with the client's grade command"
 ORDER = 52
@@ -15,9 +15,7 @@ ORDER = 52
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_target_arguments(parser)
-    parser.add_argument("--id", required=True, dest="row_id", help="the row id")
-    parser.add_argument("--step", type=int, default=0, metavar="K", help="the debug step (default 0)")
-    parser.add_argument("--code", type=Path, metavar="FILE", help="grade this file instead of the step's fixed code")
+    add_step_arguments(parser, "grade this file instead of the step's fixed code")
     parser.add_argument("--timeout", type=float, metavar="S", help="seconds before the grade command is stopped")
     parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
 

@@ -6,18 +6,15 @@ import argparse
 import json
 import sys
 import threading
-from pathlib import Path
 
-from tui.commands._target import add_target_arguments
+from tui.commands._target import add_step_arguments, add_target_arguments
 
 HELP = "run a row's code, or a fix from a file, and print the verdict"
 ORDER = 50
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_target_arguments(parser)
-    parser.add_argument("--id", required=True, dest="row_id", help="the row id")
-    parser.add_argument("--step", type=int, default=0, metavar="K", help="the debug step whose code runs (default 0)")
-    parser.add_argument("--code", type=Path, metavar="FILE", help="run this file instead, stored as a fix of the step")
+    add_step_arguments(parser, "run this file instead, stored as a fix of the step")
     parser.add_argument("--backend", choices=("auto", "bubblewrap", "local", "apptainer"),
                         help="sandbox backend (default: from the config, else auto)")
     parser.add_argument("--time-limit", type=float, metavar="S", help="seconds before the run is ended")

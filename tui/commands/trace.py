@@ -7,7 +7,7 @@ import sys
 import threading
 from pathlib import Path
 
-from tui.commands._target import add_target_arguments
+from tui.commands._target import add_step_arguments, add_target_arguments
 
 HELP = "trace a row's code, or a fix, with the CWM tracer"
 ORDER = 60
@@ -15,9 +15,7 @@ ORDER = 60
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_target_arguments(parser)
-    parser.add_argument("--id", required=True, dest="row_id", metavar="ID", help="the row's id")
-    parser.add_argument("--step", type=int, default=0, metavar="K", help="the debug step (default 0)")
-    parser.add_argument("--code", type=Path, metavar="FILE", help="trace this code (e.g. a fix) instead of the step's")
+    add_step_arguments(parser, "trace this code (e.g. a fix) instead of the step's")
     parser.add_argument("--entry", default="auto", metavar="FUNC|auto|script",
                         help="where tracing starts: a function, 'auto' (the innermost script function in the "
                              "recorded traceback; the default) or 'script' (the whole script)")
