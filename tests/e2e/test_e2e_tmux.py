@@ -56,9 +56,12 @@ class Terminal:
         self._tmux("new-session", "-d", "-s", name, "-x", "80", "-y", "24", "-c", str(cwd),
                    "env", *exports, *command)
 
-    def _tmux(self, *args: str) -> str:
-        done = subprocess.run(["tmux", "-S", self.socket, *args], capture_output=True, text=True, timeout=30,
+    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["tmux", "-S", self.socket, *args], capture_output=True, text=True, timeout=30,
                               check=False)
+
+    def _tmux(self, *args: str) -> str:
+        done = self._run(*args)
         if done.returncode != 0:
             raise RuntimeError(f"tmux {' '.join(args[:3])}: {done.stderr.strip()}")
         return done.stdout
@@ -85,12 +88,13 @@ class Terminal:
         return int(self._tmux("display-message", "-p", "-t", self.name, "#{pane_pid}").strip())
 
     def alive(self) -> bool:
-        return subprocess.run(["tmux", "-S", self.socket, "has-session", "-t", self.name],
-                              capture_output=True, check=False).returncode == 0
+        return self._run("has-session", "-t", self.name).returncode == 0
 
     def close(self) -> None:
-        if self.alive():
-            self._tmux("kill-session", "-t", self.name)
+        """Kill the session; one whose program already died (or is dying) is gone, which is fine too."""
+        done = self._run("kill-session", "-t", self.name)
+        if done.returncode != 0:  # tmux answers "no current target" while it tears a dead session down
+            wait(lambda: not self.alive(), f"session {self.name} to end ({done.stderr.strip()})")
 
 
 def wait(probe: Callable[[], object], what: str, context: Callable[[], str] = lambda: "") -> object:
