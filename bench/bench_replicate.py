@@ -41,15 +41,17 @@ SCRIPTS = (
 
 def write_dataset(path: Path, n_rows: int) -> Path:
     codes = [SCRIPTS[i % len(SCRIPTS)].format(i=i) for i in range(n_rows)]
-    table = pa.table({
-        "id": [f"bench-{i}" for i in range(n_rows)],
-        "plan": ["bench row"] * n_rows,
-        "competition_id": [COMPETITION] * n_rows,
-        "analysis": [""] * n_rows,
-        "code": codes,
-        "_term_out": [["Execution time: a moment seconds (time limit is an hour)."]] * n_rows,
-        "exec_time": [0.1] * n_rows,
-    })
+    table = pa.table(
+        {
+            "id": [f"bench-{i}" for i in range(n_rows)],
+            "plan": ["bench row"] * n_rows,
+            "competition_id": [COMPETITION] * n_rows,
+            "analysis": [""] * n_rows,
+            "code": codes,
+            "_term_out": [["Execution time: a moment seconds (time limit is an hour)."]] * n_rows,
+            "exec_time": [0.1] * n_rows,
+        }
+    )
     pq.write_table(table, path)
     return path
 

@@ -88,8 +88,9 @@ def time_to_first_line_bare(work: Path) -> float:
 def time_to_first_line_sandbox_only(backend: str, data_root: Path, work: Path) -> float:
     """The backend's own command line started bare (subprocess, pipe): what the sandbox alone costs."""
     settings = RunSettings(backend=backend, data_root=data_root, time_limit=60)
-    spec = RunSpec(code=FIRST_LINE_SCRIPT, competition_id=COMPETITION, settings=settings,
-                   run_dir=Path(tempfile.mkdtemp(dir=work)))
+    spec = RunSpec(
+        code=FIRST_LINE_SCRIPT, competition_id=COMPETITION, settings=settings, run_dir=Path(tempfile.mkdtemp(dir=work))
+    )
     spec.scratch.mkdir(parents=True)
     (spec.scratch / SCRIPT_NAME).write_text(FIRST_LINE_SCRIPT)
     sandbox = get_backend(settings)
@@ -111,8 +112,9 @@ def first_line_figures(repeats: int, data_root: Path, work: Path) -> None:
     backends = ["local", "bubblewrap"]
     measures = {"bare python script.py": lambda: time_to_first_line_bare(work)}
     for backend in backends:
-        measures[f"{backend} command alone"] = functools.partial(time_to_first_line_sandbox_only, backend,
-                                                                 data_root, work)
+        measures[f"{backend} command alone"] = functools.partial(
+            time_to_first_line_sandbox_only, backend, data_root, work
+        )
         measures[f"nodefix {backend}"] = functools.partial(time_to_first_line_nodefix, backend, data_root, work)
     for measure in measures.values():  # warm the backend checks (cached per process) and the file cache
         measure()
@@ -122,8 +124,10 @@ def first_line_figures(repeats: int, data_root: Path, work: Path) -> None:
             times[name].append(measure())
     bare = statistics.median(times["bare python script.py"])
     target = 1.1 * bare + 0.050
-    print(f"time to first line (median of {repeats}, interleaved; load average {os.getloadavg()[0]:.1f} "
-          f"on {os.cpu_count()} cores):")
+    print(
+        f"time to first line (median of {repeats}, interleaved; load average {os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} cores):"
+    )
     for name, values in times.items():
         median = statistics.median(values)
         line = f"  {name:<24} {median * 1000:7.1f} ms  ratio {median / bare:4.2f}x  min {min(values) * 1000:6.1f} ms"
@@ -136,15 +140,22 @@ def flood_figures(megabytes: int, data_root: Path, work: Path) -> None:
     blocks = megabytes * 1024 // 64
     for backend in ["bubblewrap", "local"]:
         run_dir = Path(tempfile.mkdtemp(dir=work))
-        probe = FLOOD_READER.format(root=str(ROOT), backend=backend, data_root=str(data_root),
-                                    code=FLOOD_SCRIPT.format(blocks=blocks), competition=COMPETITION,
-                                    run_dir=str(run_dir))
+        probe = FLOOD_READER.format(
+            root=str(ROOT),
+            backend=backend,
+            data_root=str(data_root),
+            code=FLOOD_SCRIPT.format(blocks=blocks),
+            competition=COMPETITION,
+            run_dir=str(run_dir),
+        )
         done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
         figures = json.loads(done.stdout.strip().splitlines()[-1])
         verdict = "under" if figures["peak_rss_mb"] < 100 else "OVER"
-        print(f"output flood, {backend}: {figures['log_mb']:.0f} MB logged in {figures['seconds']:.1f} s "
-              f"({figures['log_mb'] / figures['seconds']:.0f} MB/s), reader peak RSS "
-              f"{figures['peak_rss_mb']:.1f} MB (target 100 MB: {verdict}), verdict {figures['verdict']}")
+        print(
+            f"output flood, {backend}: {figures['log_mb']:.0f} MB logged in {figures['seconds']:.1f} s "
+            f"({figures['log_mb'] / figures['seconds']:.0f} MB/s), reader peak RSS "
+            f"{figures['peak_rss_mb']:.1f} MB (target 100 MB: {verdict}), verdict {figures['verdict']}"
+        )
         (run_dir / "output.log").unlink()
 
 

@@ -28,7 +28,7 @@ from tracer_adapter.trace_index import TraceIndex, index_path
 from tui.widgets.trace_browser import TraceBrowser
 
 PAGES = 200
-CODE = '''def step(state, i):
+CODE = """def step(state, i):
     total = state["total"] + i
     state["total"] = total
     return total
@@ -38,7 +38,7 @@ def main(): # << START_OF_TRACE
     for i in range(N):
         step(state, i)
     raise ValueError(state["total"])
-'''
+"""
 
 
 def write_trace(path: Path, frames: int) -> None:
@@ -46,7 +46,7 @@ def write_trace(path: Path, frames: int) -> None:
     iterations = max(1, (frames - 6) // 6)
     with open(path, "w", encoding="utf-8") as out:
         write = out.write
-        write('<|frame_sep|><|call_sep|>{}<|action_sep|>def main(): # << START_OF_TRACE\n')
+        write("<|frame_sep|><|call_sep|>{}<|action_sep|>def main(): # << START_OF_TRACE\n")
         write('<|frame_sep|><|line_sep|>{}<|action_sep|>    state = {"total": 0, "name": "run"}\n')
         total = 0
         chunk: list[str] = []
@@ -57,22 +57,28 @@ def write_trace(path: Path, frames: int) -> None:
             chunk.append(f"<|frame_sep|><|line_sep|>{main_locals}<|action_sep|>    for i in range(N):\n")
             chunk.append(f"<|frame_sep|><|line_sep|>{main_locals}<|action_sep|>        step(state, i)\n")
             chunk.append(f"<|frame_sep|><|call_sep|>{step_locals}<|action_sep|>def step(state, i):\n")
-            chunk.append(f"<|frame_sep|><|line_sep|>{step_locals}<|action_sep|>    total = state[\"total\"] + i\n")
+            chunk.append(f'<|frame_sep|><|line_sep|>{step_locals}<|action_sep|>    total = state["total"] + i\n')
             total += i
-            chunk.append(f'<|frame_sep|><|line_sep|>{{"state": {state}, "i": "{i}", "total": "{total}"}}'
-                         f'<|action_sep|>    state["total"] = total\n')
+            chunk.append(
+                f'<|frame_sep|><|line_sep|>{{"state": {state}, "i": "{i}", "total": "{total}"}}'
+                f'<|action_sep|>    state["total"] = total\n'
+            )
             chunk.append(f'<|frame_sep|><|return_sep|><|action_sep|>    return total\n<|arg_sep|>"{total}"')
             if len(chunk) > 60_000:
                 write("".join(chunk))
                 chunk.clear()
         write("".join(chunk))
         state = json.dumps(repr({"total": total, "name": "run"}))
-        write(f'<|frame_sep|><|line_sep|>{{"state": {state}, "i": "{iterations - 1}"}}<|action_sep|>'
-              f'    raise ValueError(state["total"])\n')
-        write(f'<|frame_sep|><|exception_sep|><|action_sep|>    raise ValueError(state["total"])\n'
-              f'<|arg_sep|>"(<class \'ValueError\'>, ValueError({total}), <traceback object at 0xADDR>)"'
-              f'<|frame_sep|><|return_sep|><|action_sep|>    raise ValueError(state["total"])\n'
-              f'<|arg_sep|>"None"<|frame_sep|>')
+        write(
+            f'<|frame_sep|><|line_sep|>{{"state": {state}, "i": "{iterations - 1}"}}<|action_sep|>'
+            f'    raise ValueError(state["total"])\n'
+        )
+        write(
+            f'<|frame_sep|><|exception_sep|><|action_sep|>    raise ValueError(state["total"])\n'
+            f"<|arg_sep|>\"(<class 'ValueError'>, ValueError({total}), <traceback object at 0xADDR>)\""
+            f'<|frame_sep|><|return_sep|><|action_sep|>    raise ValueError(state["total"])\n'
+            f'<|arg_sep|>"None"<|frame_sep|>'
+        )
 
 
 class BenchApp(App):
@@ -164,8 +170,10 @@ def main() -> None:
         if not trace.exists():
             started = time.perf_counter()
             write_trace(trace, frames)
-            print(f"wrote {trace} ({trace.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - started:.1f} s",
-                  file=sys.stderr)
+            print(
+                f"wrote {trace} ({trace.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - started:.1f} s",
+                file=sys.stderr,
+            )
         results[frames] = asyncio.run(measure(trace))
     small, big = results[1_000], results[args.frames]
     print(f"{'figure':46} {'1,000 frames':>14} {f'{args.frames:,} frames':>18} {'ratio':>8}")

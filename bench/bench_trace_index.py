@@ -21,9 +21,10 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "tracer_data"))
 
+from tracer_data_synthetic import write_synthetic_trace  # noqa: E402
+
 from tracer_adapter.trace_index import TraceIndex, index_path  # noqa: E402
 from tracer_adapter.verbatim import check_analysis  # noqa: E402
-from tracer_data_synthetic import write_synthetic_trace  # noqa: E402
 
 
 def _row(name: str, value: float, unit: str, target: float | None) -> None:
@@ -81,10 +82,14 @@ def measure(folder: Path, frames: int, value_chars: int) -> None:
     problems = check_analysis("\n".join(quoted), [trace])
     verbatim = time.perf_counter() - started
     index.close()
-    assert hit == lines - 4 and missing is None and len(problems) == 1
+    assert hit == lines - 4
+    assert missing is None
+    assert len(problems) == 1
 
-    print(f"{frame_count:,} frames, {lines:,} lines, {trace.stat().st_size / 1e6:.0f} MB trace "
-          f"(generated in {generated:.1f} s), {index_path(trace).stat().st_size / 1e6:.0f} MB saved index")
+    print(
+        f"{frame_count:,} frames, {lines:,} lines, {trace.stat().st_size / 1e6:.0f} MB trace "
+        f"(generated in {generated:.1f} s), {index_path(trace).stat().st_size / 1e6:.0f} MB saved index"
+    )
     _row("build (one streaming pass)", build, "s", 10)
     _row("build, CPU time (for a busy machine)", build_cpu, "s", None)
     _row("load the saved index", load, "s", 0.2)
@@ -95,8 +100,10 @@ def measure(folder: Path, frames: int, value_chars: int) -> None:
     _row("next_change within a call (no change)", next_change_call, "s", None)
     _row("next_change, worst case: whole trace", next_change_all, "s", None)
     _row("verbatim check, 3 lines (1 bad)", verbatim, "s", None)
-    print(f"  RSS +{(rss_build - rss_before) / 2**20:.0f} MiB after the build, "
-          f"+{(rss_loaded - rss_before) / 2**20:.0f} MiB with the loaded index open")
+    print(
+        f"  RSS +{(rss_build - rss_before) / 2**20:.0f} MiB after the build, "
+        f"+{(rss_loaded - rss_before) / 2**20:.0f} MiB with the loaded index open"
+    )
     trace.unlink()
     index_path(trace).unlink()
 

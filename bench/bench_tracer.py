@@ -69,8 +69,10 @@ def size(path: Path) -> str:
 
 
 def row(label: str, timing: Timing, plain: Timing, extra: str = "") -> str:
-    return (f"  {label:<10} wall {timing.wall:7.2f} s ({timing.wall / plain.wall:5.2f}x)   "
-            f"cpu {timing.cpu:7.2f} s ({timing.cpu / plain.cpu:5.2f}x)  {extra}")
+    return (
+        f"  {label:<10} wall {timing.wall:7.2f} s ({timing.wall / plain.wall:5.2f}x)   "
+        f"cpu {timing.cpu:7.2f} s ({timing.cpu / plain.cpu:5.2f}x)  {extra}"
+    )
 
 
 def bench_script(work: Path, repeat: int) -> None:
@@ -84,8 +86,14 @@ def bench_script(work: Path, repeat: int) -> None:
     info = json.loads(meta.read_text())
     print("script.py (pandas + scikit-learn, module-level loop over 2,000 rows)")
     print(row("plain", plain, plain))
-    print(row("cwm_tracer", traced, plain, f"trace {size(trace)}, {info['frames_total']} frames, "
-                                             f"{info['values_cut']} values cut"))
+    print(
+        row(
+            "cwm_tracer",
+            traced,
+            plain,
+            f"trace {size(trace)}, {info['frames_total']} frames, {info['values_cut']} values cut",
+        )
+    )
     print(row("pysnooper", snooped, plain, f"log {size(snoop_log)}"))
 
 
@@ -99,13 +107,16 @@ def bench_loop(work: Path, repeat: int) -> None:
     text = trace.read_text()
     lines = text.split("\n")
     first_ok = lines[0] == "<|frame_sep|><|call_sep|>{}<|action_sep|>def main():  # << START_OF_TRACE"
-    last_ok = text.endswith('<|return_sep|><|action_sep|>    return work(100000)\n'
-                            '<|arg_sep|>"(9999900000, 33334)"<|frame_sep|>')
+    last_ok = text.endswith(
+        '<|return_sep|><|action_sep|>    return work(100000)\n<|arg_sep|>"(9999900000, 33334)"<|frame_sep|>'
+    )
     print("loop.py (100,000 iterations appending to a list)")
     print(row("plain", plain, plain))
     print(row("cwm_tracer", traced, plain, f"trace {size(trace)}"))
-    print(f"  frames: {info['frames_total']} seen, {info['frames_written']} kept "
-          f"(first {info['first_kept']}, last {info['last_kept']}), caps fired: {info['caps_fired']}")
+    print(
+        f"  frames: {info['frames_total']} seen, {info['frames_written']} kept "
+        f"(first {info['first_kept']}, last {info['last_kept']}), caps fired: {info['caps_fired']}"
+    )
     print(f"  first frame is main's call: {first_ok}; trace ends with main's final return: {last_ok}")
 
 
@@ -119,8 +130,10 @@ def main() -> None:
         for name in ("script.py", "loop.py", "make_data.py"):
             shutil.copy(args.bench_dir / name, work / name)
         subprocess.run([sys.executable, "make_data.py"], cwd=work, check=True)
-        print(f"python {sys.version.split()[0]}, tracer defaults (max_frames 20000, max_bytes 20 MB, "
-              f"max_seconds 60, max_value_chars 200)")
+        print(
+            f"python {sys.version.split()[0]}, tracer defaults (max_frames 20000, max_bytes 20 MB, "
+            f"max_seconds 60, max_value_chars 200)"
+        )
         bench_script(work, args.repeat)
         bench_loop(work, args.repeat)
 

@@ -42,10 +42,15 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="nodefix-bench-tui-") as tmp:
         dataset = Path(tmp) / "large.parquet"
-        subprocess.run([sys.executable, str(args.make_dataset), str(dataset), "--rows", str(args.rows)],
-                       check=True, capture_output=True)
-        print(f"{args.rows} rows, {dataset.stat().st_size / 2**20:.1f} MiB parquet; load average "
-              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        subprocess.run(
+            [sys.executable, str(args.make_dataset), str(dataset), "--rows", str(args.rows)],
+            check=True,
+            capture_output=True,
+        )
+        print(
+            f"{args.rows} rows, {dataset.stat().st_size / 2**20:.1f} MiB parquet; load average "
+            f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+        )
         if not args.no_tmux and shutil.which("tmux"):
             command_start(dataset, Path(tmp) / "cli-ws")
         asyncio.run(headless(dataset, Path(tmp)))
@@ -57,9 +62,11 @@ def report(label: str, seconds: list[float] | float, target: float | None = None
     if len(values) == 1:
         figure = f"{values[0] * 1000:8.1f} ms"
     else:
-        figure = (f"median {statistics.median(values) * 1000:6.1f} ms, p90 "
-                  f"{sorted(values)[int(len(values) * 0.9) - 1] * 1000:6.1f} ms, max {max(values) * 1000:6.1f} ms"
-                  f" (n={len(values)})")
+        figure = (
+            f"median {statistics.median(values) * 1000:6.1f} ms, p90 "
+            f"{sorted(values)[int(len(values) * 0.9) - 1] * 1000:6.1f} ms, max {max(values) * 1000:6.1f} ms"
+            f" (n={len(values)})"
+        )
     verdict = ""
     if target is not None:
         verdict = f"  [target {target * 1000:.0f} ms: {'ok' if max(values) <= target else 'MISSED'}]"
@@ -72,18 +79,34 @@ def command_start(dataset: Path, workspace: Path) -> None:
     for label in ("cold: new workspace", "warm: existing workspace"):
         session = f"nodefix-bench-{os.getpid()}"
         started = time.monotonic()
-        subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24",
-                        f"{nodefix} open {dataset} --workspace {workspace}"], check=True)
+        subprocess.run(
+            [
+                "tmux",
+                "new-session",
+                "-d",
+                "-s",
+                session,
+                "-x",
+                "80",
+                "-y",
+                "24",
+                f"{nodefix} open {dataset} --workspace {workspace}",
+            ],
+            check=True,
+        )
         try:
             while time.monotonic() - started < 60:
-                screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session],
-                                        capture_output=True, text=True, check=False).stdout
+                screen = subprocess.run(
+                    ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True, check=False
+                ).stdout
                 if "rejected 0 · left" in screen:
                     break
                 time.sleep(POLL)
             report(f"nodefix open to queue on screen ({label})", time.monotonic() - started)
             subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
-            while subprocess.run(["tmux", "has-session", "-t", session], capture_output=True, check=False).returncode == 0:
+            while (
+                subprocess.run(["tmux", "has-session", "-t", session], capture_output=True, check=False).returncode == 0
+            ):
                 if time.monotonic() - started > 90:
                     break
                 time.sleep(0.05)
@@ -125,8 +148,7 @@ async def headless(dataset: Path, tmp: Path) -> None:
     app = NodefixApp(ws, Config(run=flood_settings(tmp, competitions)), theme="dark", cursor_blink=False)
     async with app.run_test(size=SIZE) as pilot:
         await until(lambda: app.queue.is_mounted and app.queue.table.row_count > 0 and "left" in screen_text(app))
-        report("queue first paint (workspace open + app start)", time.monotonic() - started,
-               TARGETS["first paint"])
+        report("queue first paint (workspace open + app start)", time.monotonic() - started, TARGETS["first paint"])
         report("  the same in CPU time of this process", time.process_time() - cpu_started)
         loading = []
         while app.queue.table.row_count < len(ws.dataset) and len(loading) < 20:
@@ -145,8 +167,11 @@ async def headless(dataset: Path, tmp: Path) -> None:
         await pilot.press("pagedown", "pagedown")
         opens = []
         for _ in range(5):
-            opens.append(await key_latency(pilot, "enter", lambda: isinstance(app.screen, TaskScreen)
-                                           and "row " in screen_text(app)))
+            opens.append(
+                await key_latency(
+                    pilot, "enter", lambda: isinstance(app.screen, TaskScreen) and "row " in screen_text(app)
+                )
+            )
             await pilot.press("escape")
             await until(lambda: app.screen is app.queue)
             await pilot.press("down")
@@ -171,8 +196,11 @@ async def pane_switches(pilot, app, task) -> list[float]:
     latencies = []
     for _ in range(4):
         for key, pane in (("1", "metadata"), ("2", "code"), ("5", "annotation"), ("3", "output")):
-            latencies.append(await key_latency(pilot, key, lambda key=key, pane=pane: task.pane == pane
-                                               and f"{key} {pane}" in screen_text(app)))
+            latencies.append(
+                await key_latency(
+                    pilot, key, lambda key=key, pane=pane: task.pane == pane and f"{key} {pane}" in screen_text(app)
+                )
+            )
     return latencies
 
 

@@ -21,9 +21,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 MAKE_DATASET = Path(__file__).resolve().parents[2] / "shared" / "bench" / "make_large_dataset.py"
 TARGETS = {"list": 1.0, "record": 0.005, "export": 3.0}  # seconds
@@ -41,10 +41,16 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="nodefix-bench-") as tmp:
         for shape in ("list", "str"):
             path = Path(tmp) / f"large-{shape}.parquet"
-            subprocess.run([sys.executable, str(args.make_dataset), str(path), "--rows", str(args.rows),
-                            "--term-out", shape], check=True, capture_output=True)
-            print(f"== _term_out as {shape}: {args.rows} rows, {path.stat().st_size / 2**20:.1f} MiB parquet "
-                  f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)", flush=True)
+            subprocess.run(
+                [sys.executable, str(args.make_dataset), str(path), "--rows", str(args.rows), "--term-out", shape],
+                check=True,
+                capture_output=True,
+            )
+            print(
+                f"== _term_out as {shape}: {args.rows} rows, {path.stat().st_size / 2**20:.1f} MiB parquet "
+                f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)",
+                flush=True,
+            )
             failed |= subprocess.run([sys.executable, __file__, "--measure", str(path)]).returncode != 0
     return 1 if failed else 0
 
@@ -92,16 +98,23 @@ def measure(path: Path) -> int:
         ws.source(row_id), ws.steps(row_id), ws.runs(row_id), ws.status(row_id), ws.claimed_by(row_id)
         walls.append(time.perf_counter() - wall)
         cpus.append(time.process_time() - cpu)
-    figures.report("one row's full record (median of 100)", statistics.median(walls), statistics.median(cpus),
-                   TARGETS["record"])
+    figures.report(
+        "one row's full record (median of 100)", statistics.median(walls), statistics.median(cpus), TARGETS["record"]
+    )
 
     with figures.timed(f"annotate all {len(ids)} rows (one commit each)"):
         for i, row_id in enumerate(ids):
             source = ws.source(row_id)
-            ws.update_step(row_id, 0, bug_confirmed=True, fixable=i % 7 != 0,
-                           revised_analysis=f"The script fails because {source.analysis[:200]}",
-                           revised_plan=source.plan[:300], fixed_code=source.code.replace("./input/", "./data/"),
-                           cwm_analysis="The trace shows the failing read.")
+            ws.update_step(
+                row_id,
+                0,
+                bug_confirmed=True,
+                fixable=i % 7 != 0,
+                revised_analysis=f"The script fails because {source.analysis[:200]}",
+                revised_plan=source.plan[:300],
+                fixed_code=source.code.replace("./input/", "./data/"),
+                cwm_analysis="The trace shows the failing read.",
+            )
     with figures.timed(f"reject {len(ids[::5])} rows (one commit each)"):
         for row_id in ids[::5]:
             ws.set_status(row_id, "rejected", "not_buggy")

@@ -113,8 +113,9 @@ class LocalBackend:
         return parse_memory_limit(settings.memory_limit)
 
     def notices(self, settings: RunSettings) -> list[str]:
-        lines = ["nodefix: WARNING: local backend, NOT a container: the script can read and write "
-                 "anything this user can."]
+        lines = [
+            "nodefix: WARNING: local backend, NOT a container: the script can read and write anything this user can."
+        ]
         if not namespace_prefix():
             lines.append(f"nodefix: WARNING: the network is NOT cut for this run ({_unshare_problem()}).")
         return lines
@@ -228,8 +229,10 @@ def _bwrap_problem() -> str | None:
 
 def _python_dirs(python: str) -> list[str]:
     """The folders the interpreter needs, outside the system folders already bound."""
-    candidates = {os.path.dirname(os.path.dirname(os.path.abspath(python))),
-                  os.path.dirname(os.path.dirname(os.path.realpath(python)))}
+    candidates = {
+        os.path.dirname(os.path.dirname(os.path.abspath(python))),
+        os.path.dirname(os.path.dirname(os.path.realpath(python))),
+    }
     if os.path.realpath(python) == os.path.realpath(sys.executable):
         candidates |= {sys.prefix, sys.base_prefix}
     bound = [*_SYSTEM_DIRS, *_SYSTEM_LINKS]
@@ -278,12 +281,15 @@ class ApptainerBackend:
 
     def command(self, spec: RunSpec) -> list[str]:
         settings = spec.settings
-        argv = ["apptainer", "exec", "--contain", "--cleanenv", "--no-home", "--pid",
-                "--net", "--network", "none"]
+        argv = ["apptainer", "exec", "--contain", "--cleanenv", "--no-home", "--pid", "--net", "--network", "none"]
         if settings.gpu:
             argv.append("--nv")
-        argv += ["--bind", f"{spec.scratch}:{APPTAINER_WORKDIR}",
-                 "--bind", f"{data_dir(settings, spec.competition_id)}:{APPTAINER_WORKDIR}/{DATA_NAME}:ro"]
+        argv += [
+            "--bind",
+            f"{spec.scratch}:{APPTAINER_WORKDIR}",
+            "--bind",
+            f"{data_dir(settings, spec.competition_id)}:{APPTAINER_WORKDIR}/{DATA_NAME}:ro",
+        ]
         for name, host in spec.read_only_binds.items():
             argv += ["--bind", f"{host}:{APPTAINER_WORKDIR}/{name}:ro"]
         argv += ["--pwd", APPTAINER_WORKDIR]

@@ -72,8 +72,14 @@ def probe(settings: RunSettings) -> tuple[str | None, str]:
         root = Path(tmp) / "data"
         (root / PROBE_COMPETITION / "prepared" / "public").mkdir(parents=True)
         probe_settings = dataclasses.replace(settings, data_root=root, time_limit=_PROBE_SECONDS)
-        result = execute(RunSpec(code=_PROBE_CODE.format(port=port), competition_id=PROBE_COMPETITION,
-                                 settings=probe_settings, run_dir=Path(tmp) / "run"))
+        result = execute(
+            RunSpec(
+                code=_PROBE_CODE.format(port=port),
+                competition_id=PROBE_COMPETITION,
+                settings=probe_settings,
+                run_dir=Path(tmp) / "run",
+            )
+        )
     words = dict(line.split(" ", 1) for line in result.output_tail.splitlines() if " " in line)
     if "PYTHON" not in words:
         return None, result.verdict.detail
@@ -96,8 +102,11 @@ class _listener:
 
 def _auto_finding(settings: RunSettings) -> Finding:
     chosen = get_backend(settings)
-    return Finding("backend", chosen.name != "local" or settings.backend == "local",
-                   f"configured {settings.backend!r}: runs use {chosen.name}")
+    return Finding(
+        "backend",
+        chosen.name != "local" or settings.backend == "local",
+        f"configured {settings.backend!r}: runs use {chosen.name}",
+    )
 
 
 def _data_finding(settings: RunSettings) -> Finding:

@@ -14,8 +14,8 @@ import shutil
 import signal
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pexpect
 
@@ -34,10 +34,14 @@ _SWEEP_EVERY = 1.0  # seconds between looks for orphaned processes
 _DRAIN_SECONDS = 1.0  # after SIGKILL, how long to wait for the pty to close
 
 
-def execute(spec: RunSpec, *, on_output: Callable[[str], None] | None = None,
-            cancel: threading.Event | None = None,
-            on_submission: Callable[[Path], None] | None = None,
-            recorded_output: str | None = None) -> RunResult:
+def execute(
+    spec: RunSpec,
+    *,
+    on_output: Callable[[str], None] | None = None,
+    cancel: threading.Event | None = None,
+    on_submission: Callable[[Path], None] | None = None,
+    recorded_output: str | None = None,
+) -> RunResult:
     """Run ``spec`` to its end (blocking; call it from a thread).
 
     ``on_output`` first gets nodefix's own notice lines (each starting with
@@ -56,8 +60,7 @@ def execute(spec: RunSpec, *, on_output: Callable[[str], None] | None = None,
     command = backend.command(spec)
     run = _Run(spec, backend, command, on_output, cancel or threading.Event(), on_submission)
     outcome = run.start_and_wait()
-    return _result(spec, backend, command, started_at, outcome, recorded_output,
-                   environment_error=outcome.start_error)
+    return _result(spec, backend, command, started_at, outcome, recorded_output, environment_error=outcome.start_error)
 
 
 class _Outcome:
@@ -73,9 +76,15 @@ class _Outcome:
 
 
 class _Run:
-    def __init__(self, spec: RunSpec, backend: Backend, command: list[str],
-                 on_output: Callable[[str], None] | None, cancel: threading.Event,
-                 on_submission: Callable[[Path], None] | None) -> None:
+    def __init__(
+        self,
+        spec: RunSpec,
+        backend: Backend,
+        command: list[str],
+        on_output: Callable[[str], None] | None,
+        cancel: threading.Event,
+        on_submission: Callable[[Path], None] | None,
+    ) -> None:
         self.spec = spec
         self.backend = backend
         self.command = command
@@ -89,8 +98,10 @@ class _Run:
         setup = ChildSetup(self.spec.settings, cgroup, self.backend.address_space_limit(self.spec.settings))
         notices = self.backend.notices(self.spec.settings)
         if not setup.caps_processes:
-            notices.append("nodefix: WARNING: the number of processes is NOT capped "
-                           "(running as root without a writable pids cgroup).")
+            notices.append(
+                "nodefix: WARNING: the number of processes is NOT capped "
+                "(running as root without a writable pids cgroup)."
+            )
         _notify(self.on_output, notices)
         capture = OutputCapture(self.spec.log_path, self.on_output)
         try:
@@ -105,9 +116,15 @@ class _Run:
     def _spawn_and_read(self, setup: ChildSetup, cgroup: PidsCgroup | None, capture: OutputCapture) -> None:
         program = shutil.which(self.command[0]) or self.command[0]
         try:
-            child = pexpect.spawn(program, self.command[1:], cwd=str(self.spec.scratch),
-                                  env=self.backend.host_env(self.spec), echo=False,
-                                  dimensions=TERMINAL_SIZE, preexec_fn=setup)
+            child = pexpect.spawn(
+                program,
+                self.command[1:],
+                cwd=str(self.spec.scratch),
+                env=self.backend.host_env(self.spec),
+                echo=False,
+                dimensions=TERMINAL_SIZE,
+                preexec_fn=setup,
+            )
         except Exception as exc:  # noqa: BLE001 - ptyprocess re-raises whatever failed in the child
             self.outcome.start_error = f"could not start {self.command[0]}: {exc}"
             return
@@ -188,8 +205,10 @@ def _environment_problem(spec: RunSpec, backend: Backend) -> str | None:
     """Why the run cannot start at all, before anything is started."""
     data = data_dir(spec.settings, spec.competition_id)
     if not data.is_dir():
-        return (f"no prepared data for {spec.competition_id!r} at {data} "
-                f"(run: mlebench prepare -c {spec.competition_id}, or set run.data_root)")
+        return (
+            f"no prepared data for {spec.competition_id!r} at {data} "
+            f"(run: mlebench prepare -c {spec.competition_id}, or set run.data_root)"
+        )
     for name, host in spec.read_only_binds.items():
         if not Path(host).is_dir():
             return f"{name}: folder to show read-only not found: {host}"
@@ -202,13 +221,27 @@ def _notify(on_output: Callable[[str], None] | None, lines: list[str]) -> None:
             on_output(line + "\n")
 
 
-def _result(spec: RunSpec, backend: Backend, command: list[str], started_at: float, outcome: _Outcome,
-            recorded_output: str | None, environment_error: str | None) -> RunResult:
+def _result(
+    spec: RunSpec,
+    backend: Backend,
+    command: list[str],
+    started_at: float,
+    outcome: _Outcome,
+    recorded_output: str | None,
+    environment_error: str | None,
+) -> RunResult:
     submission_written = (spec.scratch / SUBMISSION_NAME).is_file()
-    verdict = classify(exit_code=outcome.exit_code, signal=outcome.signal, timed_out=outcome.timed_out,
-                       cancelled=outcome.cancelled, submission_written=submission_written,
-                       output=outcome.output_tail, code=spec.code, environment_error=environment_error,
-                       recorded_output=recorded_output)
+    verdict = classify(
+        exit_code=outcome.exit_code,
+        signal=outcome.signal,
+        timed_out=outcome.timed_out,
+        cancelled=outcome.cancelled,
+        submission_written=submission_written,
+        output=outcome.output_tail,
+        code=spec.code,
+        environment_error=environment_error,
+        recorded_output=recorded_output,
+    )
     return RunResult(
         spec_backend=backend.name,
         command=command,

@@ -31,8 +31,15 @@ DEFAULT_TIMEOUT = 4 * 3600 + 600.0  # grade_code.py's own default limit is 4 hou
 _CANCEL_POLL = 0.2
 
 
-def grade(code_path: Path, competition_id: str, settings: GradeSettings, out_dir: Path, *,
-          timeout: float = DEFAULT_TIMEOUT, cancel: threading.Event | None = None) -> dict:
+def grade(
+    code_path: Path,
+    competition_id: str,
+    settings: GradeSettings,
+    out_dir: Path,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    cancel: threading.Event | None = None,
+) -> dict:
     """Run the grade command on ``code_path`` and return its parsed result.
 
     The command must write ``out_dir/results.jsonl``; its own output goes to
@@ -46,16 +53,27 @@ def grade(code_path: Path, competition_id: str, settings: GradeSettings, out_dir
     log_path = out_dir / LOG_NAME
     started = time.time()
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(["/bin/sh", "-c", command], cwd=checkout, stdin=subprocess.DEVNULL,
-                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            ["/bin/sh", "-c", command],
+            cwd=checkout,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         ending = _wait(process, timeout, cancel)
     result = parse_grade_result(out_dir / RESULTS_NAME)
     if ending != "finished":
         result = {"success": False, "error": f"the grade command was {ending} after {time.time() - started:.0f} s"}
     elif "error" in result and process.returncode != 0:
         result["error"] += f" (the grade command exited with code {process.returncode}; see {log_path})"
-    result["grader"] = {"command": command, "cwd": str(checkout), "returncode": process.returncode,
-                        "duration": round(time.time() - started, 3), "log_path": str(log_path)}
+    result["grader"] = {
+        "command": command,
+        "cwd": str(checkout),
+        "returncode": process.returncode,
+        "duration": round(time.time() - started, 3),
+        "log_path": str(log_path),
+    }
     return result
 
 
@@ -67,8 +85,10 @@ def grade_command(settings: GradeSettings, code_path: Path, competition_id: str,
         raise InputError(f"setting grade.command: {exc} in {settings.command!r}") from None
     unknown = names - set(PLACEHOLDERS)
     if unknown:
-        raise InputError(f"setting grade.command: unknown placeholder {{{sorted(unknown)[0]}}}; "
-                         f"known: {', '.join('{' + p + '}' for p in PLACEHOLDERS)}")
+        raise InputError(
+            f"setting grade.command: unknown placeholder {{{sorted(unknown)[0]}}}; "
+            f"known: {', '.join('{' + p + '}' for p in PLACEHOLDERS)}"
+        )
     values = {"code": code_path, "competition_id": competition_id, "out": out_dir}
     return settings.command.format(**{key: shlex.quote(str(value)) for key, value in values.items()})
 
@@ -93,8 +113,9 @@ def parse_grade_result(path: Path) -> dict:
         try:
             result = json.loads(text.splitlines()[-1])
         except json.JSONDecodeError:
-            return _failure(f"{path}: not JSON (line {whole_error.lineno} column {whole_error.colno}: "
-                            f"{whole_error.msg})")
+            return _failure(
+                f"{path}: not JSON (line {whole_error.lineno} column {whole_error.colno}: {whole_error.msg})"
+            )
     if not isinstance(result, dict) or not ({"success", "error"} & result.keys()):
         return _failure(f"{path}: not a grade result (expected an object with 'success' or 'error')")
     if "error" in result:

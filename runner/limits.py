@@ -116,7 +116,7 @@ def pids_hierarchy() -> Path | None:
 def _remove_stale(base: Path) -> None:
     """Remove the empty cgroups that a nodefix killed mid-run left behind."""
     for path in base.glob(f"{_PREFIX}*"):
-        owner = path.name[len(_PREFIX):].split("-", 1)[0]
+        owner = path.name[len(_PREFIX) :].split("-", 1)[0]
         if owner.isdigit() and not psutil.pid_exists(int(owner)):
             _remove_dir(path)
 

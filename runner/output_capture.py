@@ -6,15 +6,15 @@ Memory stays bounded however much the script prints: only the last 64 KiB are ke
 from __future__ import annotations
 
 import codecs
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 TAIL_BYTES = 64 * 1024
 
 
 class OutputCapture:
     def __init__(self, log_path: Path, on_output: Callable[[str], None] | None = None) -> None:
-        self._log = open(log_path, "wb")
+        self._log = open(log_path, "wb")  # noqa: SIM115 - held open across feed() calls, closed by close()
         self._on_output = on_output
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._tail = bytearray()

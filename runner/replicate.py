@@ -11,9 +11,10 @@ from __future__ import annotations
 import shutil
 import threading
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from runner.execute import execute
 from runner.spec import RunSpec
@@ -50,8 +51,13 @@ def _replicated(run: dict | None) -> bool:
     return run is not None and (run.get("verdict") or {}).get("kind") not in UNFINISHED
 
 
-def replicate(ws: Workspace, config: Config, jobs: int, progress: Callable[[Progress], None] | None = None,
-              stop: threading.Event | None = None) -> Counter:
+def replicate(
+    ws: Workspace,
+    config: Config,
+    jobs: int,
+    progress: Callable[[Progress], None] | None = None,
+    stop: threading.Event | None = None,
+) -> Counter:
     """Replicate every row not replicated yet, ``jobs`` at a time; the verdict kinds of the runs stored."""
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, not {jobs}")
@@ -70,8 +76,9 @@ def replicate(ws: Workspace, config: Config, jobs: int, progress: Callable[[Prog
                     row_id = next(queue, None)
                     if row_id is None:
                         break
-                    future = pool.submit(execute, _spec(ws, config, row_id), cancel=stop,
-                                         recorded_output=ws.source(row_id).term_out)
+                    future = pool.submit(
+                        execute, _spec(ws, config, row_id), cancel=stop, recorded_output=ws.source(row_id).term_out
+                    )
                     running[future] = row_id
                 if not running:
                     break
@@ -110,5 +117,4 @@ def replication_table(ws: Workspace) -> tuple[Counter, Counter]:
 
 def _spec(ws: Workspace, config: Config, row_id: str) -> RunSpec:
     row = ws.source(row_id)
-    return RunSpec(code=row.code, competition_id=row.competition_id, settings=config.run,
-                   run_dir=ws.run_dir(row_id, 0))
+    return RunSpec(code=row.code, competition_id=row.competition_id, settings=config.run, run_dir=ws.run_dir(row_id, 0))

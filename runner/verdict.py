@@ -28,9 +28,18 @@ _NOT_RUNNABLE = (126, 127)  # the shell's "cannot execute" and "not found"
 TIME_LIMIT_ERROR = ErrorInfo("TimeoutError", "Execution exceeded the time limit")
 
 
-def classify(*, exit_code: int | None, signal: int | None, timed_out: bool, cancelled: bool,
-             submission_written: bool, output: str, code: str, environment_error: str | None = None,
-             recorded_output: str | None = None) -> Verdict:
+def classify(
+    *,
+    exit_code: int | None,
+    signal: int | None,
+    timed_out: bool,
+    cancelled: bool,
+    submission_written: bool,
+    output: str,
+    code: str,
+    environment_error: str | None = None,
+    recorded_output: str | None = None,
+) -> Verdict:
     """The verdict for one finished run; ``match`` is set when ``recorded_output`` is given."""
     if cancelled:
         return Verdict("cancelled", "cancelled before it finished")
@@ -80,8 +89,9 @@ def describe_error(error: ErrorInfo) -> str:
     return text + (f" at line {error.lineno}" if error.lineno is not None else "")
 
 
-def _verdict(exit_code: int | None, signal: int | None, timed_out: bool, submission_written: bool,
-             error: ErrorInfo | None) -> Verdict:
+def _verdict(
+    exit_code: int | None, signal: int | None, timed_out: bool, submission_written: bool, error: ErrorInfo | None
+) -> Verdict:
     if timed_out:
         return Verdict("time_limit", "reached the time limit without raising")
     if exit_code == 0:
@@ -131,4 +141,4 @@ def _short_type(name: str) -> str:
 
 def _one_line(text: str) -> str:
     line = " ".join(text.split())
-    return line if len(line) <= _MAX_DETAIL else line[:_MAX_DETAIL - 1] + "…"
+    return line if len(line) <= _MAX_DETAIL else line[: _MAX_DETAIL - 1] + "…"

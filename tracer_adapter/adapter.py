@@ -22,8 +22,9 @@ import json
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from runner.backends import get_backend, sandbox_python
 from runner.execute import execute
@@ -57,9 +58,17 @@ class _Traced:
     meta: dict
 
 
-def trace_step(ws: Workspace, config: Config, row_id: str, k: int, *, code: str | None = None,
-               entry: str | None = "auto", on_output: Callable[[str], None] | None = None,
-               cancel: threading.Event | None = None) -> dict:
+def trace_step(
+    ws: Workspace,
+    config: Config,
+    row_id: str,
+    k: int,
+    *,
+    code: str | None = None,
+    entry: str | None = "auto",
+    on_output: Callable[[str], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> dict:
     """Trace step ``k`` of a row (its buggy code, or ``code``) and store the trace; return the stored record.
 
     ``entry``: "auto" starts at the innermost function of the script in the
@@ -91,41 +100,85 @@ def _chosen_entry(code: str, entry: str | None, recorded_output: str, row_id: st
         return default_entry(code, recorded_output or None)
     if entry is not None and entry not in marker_functions(code):
         known = ", ".join(marker_functions(code)) or "none"
-        raise InputError(f"row {row_id!r}: entry function {entry!r} is not defined in the code "
-                         f"(functions: {known})")
+        raise InputError(f"row {row_id!r}: entry function {entry!r} is not defined in the code (functions: {known})")
     return entry
 
 
 def _budget_flags(config: Config) -> list[str]:
     budgets = config.trace
-    return ["--max-frames", str(budgets.max_frames), "--max-bytes", str(budgets.max_bytes),
-            "--max-seconds", f"{budgets.max_seconds:g}", "--max-value-chars", str(budgets.max_value_chars)]
+    return [
+        "--max-frames",
+        str(budgets.max_frames),
+        "--max-bytes",
+        str(budgets.max_bytes),
+        "--max-seconds",
+        f"{budgets.max_seconds:g}",
+        "--max-value-chars",
+        str(budgets.max_value_chars),
+    ]
 
 
-def _run_builtin(config: Config, code: str, entry: str | None, competition: str, run_dir: Path,
-                 recorded: str | None, on_output: Callable[[str], None] | None,
-                 cancel: threading.Event | None) -> _Traced:
+def _run_builtin(
+    config: Config,
+    code: str,
+    entry: str | None,
+    competition: str,
+    run_dir: Path,
+    recorded: str | None,
+    on_output: Callable[[str], None] | None,
+    cancel: threading.Event | None,
+) -> _Traced:
     python = sandbox_python(config.run, get_backend(config.run).name)
-    argv = [python, TRACER_FILE.name, SCRIPT_NAME, "--out", TRACE_NAME, "--meta", META_NAME,
-            *_budget_flags(config), *(["--entry", entry] if entry else [])]
-    spec = RunSpec(code=code, competition_id=competition, settings=config.run, run_dir=run_dir, argv=argv,
-                   extra_files={TRACER_FILE.name: TRACER_FILE.read_bytes()})
+    argv = [
+        python,
+        TRACER_FILE.name,
+        SCRIPT_NAME,
+        "--out",
+        TRACE_NAME,
+        "--meta",
+        META_NAME,
+        *_budget_flags(config),
+        *(["--entry", entry] if entry else []),
+    ]
+    spec = RunSpec(
+        code=code,
+        competition_id=competition,
+        settings=config.run,
+        run_dir=run_dir,
+        argv=argv,
+        extra_files={TRACER_FILE.name: TRACER_FILE.read_bytes()},
+    )
     result = _execute(spec, on_output, cancel, recorded)
     trace = spec.scratch / TRACE_NAME
     if not trace.is_file():
-        raise InputError(f"{run_dir}: the traced run wrote no trace ({result.verdict.detail}); "
-                         f"its output is in {result.log_path}")
+        raise InputError(
+            f"{run_dir}: the traced run wrote no trace ({result.verdict.detail}); its output is in {result.log_path}"
+        )
     tracer_meta = _read_json(spec.scratch / META_NAME)
     budgets = config.trace
-    meta = {"tracer": "builtin", "tracer_meta": tracer_meta,
-            "budgets": {"max_frames": budgets.max_frames, "max_bytes": budgets.max_bytes,
-                        "max_seconds": budgets.max_seconds, "max_value_chars": budgets.max_value_chars}}
+    meta = {
+        "tracer": "builtin",
+        "tracer_meta": tracer_meta,
+        "budgets": {
+            "max_frames": budgets.max_frames,
+            "max_bytes": budgets.max_bytes,
+            "max_seconds": budgets.max_seconds,
+            "max_value_chars": budgets.max_value_chars,
+        },
+    }
     return _Traced(result, trace, code, meta)
 
 
-def _run_client(config: Config, code: str, entry: str | None, competition: str, run_dir: Path,
-                recorded: str | None, on_output: Callable[[str], None] | None,
-                cancel: threading.Event | None) -> _Traced:
+def _run_client(
+    config: Config,
+    code: str,
+    entry: str | None,
+    competition: str,
+    run_dir: Path,
+    recorded: str | None,
+    on_output: Callable[[str], None] | None,
+    cancel: threading.Event | None,
+) -> _Traced:
     tool = config.trace.client_path
     if tool is None:
         raise InputError("trace.client_path: not set (the folder of the client's tracer, with main.py)")
@@ -137,24 +190,37 @@ def _run_client(config: Config, code: str, entry: str | None, competition: str, 
         settings = dataclasses.replace(settings, python=config.trace.client_python)
     python = sandbox_python(settings, get_backend(settings).name)
     # The tool's files sit in the scratch folder itself, so the traced code runs where ./data is.
-    spec = RunSpec(code=code, competition_id=competition, settings=settings, run_dir=run_dir,
-                   argv=[python, CLIENT_MAIN], extra_files=files)
+    spec = RunSpec(
+        code=code,
+        competition_id=competition,
+        settings=settings,
+        run_dir=run_dir,
+        argv=[python, CLIENT_MAIN],
+        extra_files=files,
+    )
     result = _execute(spec, on_output, cancel, recorded)
     trace = run_dir / TRACE_NAME
     dropped = extract_trace(result.log_path, trace)
     if dropped is None:
-        raise InputError(f"{tool}: the client's tracer printed no trace (no <|frame_sep|>; "
-                         f"{result.verdict.detail}); its output is in {result.log_path}")
-    meta = {"tracer": "client", "client_path": str(tool),
-            "budgets": "the client tool's own (nodefix's trace budgets do not apply)",
-            "log_bytes_dropped_before": dropped[0], "bytes_dropped_after": dropped[1]}
+        raise InputError(
+            f"{tool}: the client's tracer printed no trace (no <|frame_sep|>; "
+            f"{result.verdict.detail}); its output is in {result.log_path}"
+        )
+    meta = {
+        "tracer": "client",
+        "client_path": str(tool),
+        "budgets": "the client tool's own (nodefix's trace budgets do not apply)",
+        "log_bytes_dropped_before": dropped[0],
+        "bytes_dropped_after": dropped[1],
+    }
     # The whole script is traced through a wrapper that keeps the script's lines verbatim (one line
     # down), so the step's own code numbers them; a marked entry keeps every line where it was.
     return _Traced(result, trace, marked if entry is not None else code, meta)
 
 
-def _execute(spec: RunSpec, on_output: Callable[[str], None] | None, cancel: threading.Event | None,
-             recorded: str | None) -> RunResult:
+def _execute(
+    spec: RunSpec, on_output: Callable[[str], None] | None, cancel: threading.Event | None, recorded: str | None
+) -> RunResult:
     result = execute(spec, on_output=on_output, cancel=cancel, recorded_output=recorded)
     if result.cancelled:
         raise InputError(f"{spec.run_dir}: tracing was cancelled; no trace was stored")
@@ -174,15 +240,35 @@ def _store(ws: Workspace, row_id: str, k: int, code: str, entry: str | None, don
     code_path(trace_path).write_text(done.traced_code, encoding="utf-8")
     with TraceIndex.open(trace_path) as index:
         exception = index.first_exception()
-        summary = {"frames": index.frame_count, "lines": len(index), "bytes": index.size,
-                   "first_exception_line": exception}
+        summary = {
+            "frames": index.frame_count,
+            "lines": len(index),
+            "bytes": index.size,
+            "first_exception_line": exception,
+        }
     verdict = dataclasses.asdict(done.result.verdict)
-    meta = {**done.meta, **summary, "entry": entry, "cut": _was_cut(done.meta),
-            "run": {"run_dir": str(done.result.run_dir), "verdict": verdict,
-                    "duration": done.result.duration, "exit_code": done.result.exit_code}}
+    meta = {
+        **done.meta,
+        **summary,
+        "entry": entry,
+        "cut": _was_cut(done.meta),
+        "run": {
+            "run_dir": str(done.result.run_dir),
+            "verdict": verdict,
+            "duration": done.result.duration,
+            "exit_code": done.result.exit_code,
+        },
+    }
     meta_path.write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    trace_id = ws.add_trace(row_id, k, code_sha256=sha, trace_path=trace_path, meta_path=meta_path,
-                            index_path=index_path(trace_path), meta=meta)
+    trace_id = ws.add_trace(
+        row_id,
+        k,
+        code_sha256=sha,
+        trace_path=trace_path,
+        meta_path=meta_path,
+        index_path=index_path(trace_path),
+        meta=meta,
+    )
     record = next(t for t in ws.traces(row_id, k) if t["id"] == trace_id)
     return {**record, "verdict": verdict, "run_dir": str(done.result.run_dir)}
 
@@ -193,8 +279,10 @@ def summary_line(record: dict) -> str:
     cut = {True: "cut (see the metadata)", False: "complete", None: "cut or not: the client's tool does not say"}
     verdict = record["verdict"]
     match = f", {describe_match(verdict['match'])}" if verdict.get("match") in ("same", "different") else ""
-    return (f"{meta['frames']:,} frames, {meta['lines']:,} lines, {meta['bytes']:,} bytes, {cut[meta['cut']]}; "
-            f"traced run: {verdict['detail']}{match}")
+    return (
+        f"{meta['frames']:,} frames, {meta['lines']:,} lines, {meta['bytes']:,} bytes, {cut[meta['cut']]}; "
+        f"traced run: {verdict['detail']}{match}"
+    )
 
 
 def _was_cut(meta: dict) -> bool | None:
@@ -202,8 +290,9 @@ def _was_cut(meta: dict) -> bool | None:
     tracer_meta = meta.get("tracer_meta")
     if tracer_meta is None:
         return None
-    return bool(tracer_meta.get("frames_dropped") or tracer_meta.get("stopped_by_time")
-                or tracer_meta.get("caps_fired"))
+    return bool(
+        tracer_meta.get("frames_dropped") or tracer_meta.get("stopped_by_time") or tracer_meta.get("caps_fired")
+    )
 
 
 def _read_json(path: Path) -> dict:

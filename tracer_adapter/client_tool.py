@@ -25,8 +25,10 @@ def client_files(folder: Path) -> dict[str, bytes]:
         raise InputError(f"trace.client_path: {folder} is not a folder")
     missing = [name for name in REQUIRED_FILES if not (folder / name).is_file()]
     if missing:
-        raise InputError(f"trace.client_path: {folder} has no {', '.join(missing)} "
-                         f"(the client's tracer needs {', '.join(REQUIRED_FILES)})")
+        raise InputError(
+            f"trace.client_path: {folder} has no {', '.join(missing)} "
+            f"(the client's tracer needs {', '.join(REQUIRED_FILES)})"
+        )
     files: dict[str, bytes] = {}
     for path in sorted(folder.rglob("*")):
         relative = path.relative_to(folder)
@@ -50,8 +52,8 @@ def extract_trace(log_path: Path, out: Path) -> tuple[int, int] | None:
         with open(out, "wb") as target:
             carry = b""
             for offset in range(first, end, _COPY_CHUNK):
-                chunk = carry + mm[offset:min(offset + _COPY_CHUNK, end)]
+                chunk = carry + mm[offset : min(offset + _COPY_CHUNK, end)]
                 carry = b"\r" if chunk.endswith(b"\r") else b""  # its "\n" may start the next chunk
-                target.write(chunk[:len(chunk) - len(carry)].replace(b"\r\n", b"\n"))
+                target.write(chunk[: len(chunk) - len(carry)].replace(b"\r\n", b"\n"))
             target.write(carry)
         return first, len(mm) - end

@@ -79,8 +79,8 @@ import tokenize
 import types
 from collections import defaultdict, deque
 from itertools import islice
-from operator import is_
 from json.encoder import encode_basestring_ascii as json_string  # C-accelerated where available
+from operator import is_
 
 MARKER = "# << START_OF_TRACE"
 FRAME_SEP = "<|frame_sep|>"
@@ -353,8 +353,13 @@ def _flat_prefix(value, walker, left: int, hints: dict) -> tuple | None:
         count = enough
 
 
-_BASE_REPRS = {list.__repr__: list, tuple.__repr__: tuple, dict.__repr__: dict,
-               set.__repr__: set, frozenset.__repr__: frozenset}
+_BASE_REPRS = {
+    list.__repr__: list,
+    tuple.__repr__: tuple,
+    dict.__repr__: dict,
+    set.__repr__: set,
+    frozenset.__repr__: frozenset,
+}
 
 
 def _walker_for_subclass(kind: type):
@@ -409,7 +414,7 @@ def named_functions(tree: ast.AST, name: str) -> list:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 path = scope + [child.name]
-                if not isinstance(child, ast.ClassDef) and path[-len(wanted):] == wanted:
+                if not isinstance(child, ast.ClassDef) and path[-len(wanted) :] == wanted:
                     found.append((child.name, _first_line(child)))
                 visit(child, path)
             else:
@@ -518,8 +523,10 @@ class TraceWriter:
             self.tail_bytes -= tail.popleft()[1]
 
     def _head_full(self) -> bool:
-        return bool((self.head_frames_limit and self.head_count >= self.head_frames_limit)
-                    or (self.head_bytes_limit and self.head_bytes >= self.head_bytes_limit))
+        return bool(
+            (self.head_frames_limit and self.head_count >= self.head_frames_limit)
+            or (self.head_bytes_limit and self.head_bytes >= self.head_bytes_limit)
+        )
 
     def _note_cap(self, cap: str) -> None:
         if cap not in self.caps_fired:
@@ -540,7 +547,7 @@ class TraceWriter:
             data = "".join(self.buffer).encode("utf-8", "surrogateescape")
             view = memoryview(data)
             while view:
-                view = view[os.write(self.fd, view):]
+                view = view[os.write(self.fd, view) :]
             self.bytes_written += len(data)
         self.buffer = []
         self.buffered = 0
@@ -551,8 +558,16 @@ class TraceWriter:
             first_tail = self.total - len(self.tail) + 1
             self._write(
                 "[cwm_tracer: %d frames cut here (frames %d..%d of %d); cap: %s]\n%s"
-                % (self.dropped, self.head_count + 1, first_tail - 1, self.total,
-                   ", ".join(self.caps_fired), FRAME_SEP), 0)
+                % (
+                    self.dropped,
+                    self.head_count + 1,
+                    first_tail - 1,
+                    self.total,
+                    ", ".join(self.caps_fired),
+                    FRAME_SEP,
+                ),
+                0,
+            )
         for text, size in self.tail:
             self._write(text, size)
         if closing_note:
@@ -599,8 +614,9 @@ class FrameState:
 
 
 class Tracer:
-    def __init__(self, filename: str, lines: list, entry: tuple, writer: TraceWriter,
-                 max_value_chars: int, max_seconds: float) -> None:
+    def __init__(
+        self, filename: str, lines: list, entry: tuple, writer: TraceWriter, max_value_chars: int, max_seconds: float
+    ) -> None:
         self.filename = filename
         self.lines = lines
         self.extra_bytes = [len(line.encode("utf-8", "surrogateescape")) - len(line) for line in lines]
@@ -706,8 +722,9 @@ class Tracer:
                         self.renderer.cut_count += 1
                         append('%s...<cut, %s>"' % (entry[6], _size_of(value)))
                         continue
-            if state.is_namespace and (isinstance(value, SKIPPED_IN_MODULE)
-                                       or (name[:2] == "__" and name[-2:] == "__")):
+            if state.is_namespace and (
+                isinstance(value, SKIPPED_IN_MODULE) or (name[:2] == "__" and name[-2:] == "__")
+            ):
                 cache[name] = (value, None, stamp, _SKIP)
                 continue
             kind = type(value)
@@ -731,8 +748,15 @@ class Tracer:
             pair = key + json_string(text)
             run = self.renderer.cut_run
             if mode is _CONTAINER and run is not None:
-                cache[name] = (value, pair, stamp, _NUMBERS_CUT, run[0], tuple(value[:run[0]]),
-                               key + json_string(run[1])[:-1])
+                cache[name] = (
+                    value,
+                    pair,
+                    stamp,
+                    _NUMBERS_CUT,
+                    run[0],
+                    tuple(value[: run[0]]),
+                    key + json_string(run[1])[:-1],
+                )
             else:
                 cache[name] = (value, pair, stamp, mode)
             append(pair)
@@ -818,7 +842,7 @@ def _parse(argv: list) -> tuple:
     script_args: list = []
     if "--" in argv:
         split = argv.index("--")
-        argv, script_args = argv[:split], argv[split + 1:]
+        argv, script_args = argv[:split], argv[split + 1 :]
     parser = argparse.ArgumentParser(prog="cwm_tracer.py", description=__doc__.split("\n")[0])
     parser.add_argument("script")
     parser.add_argument("--out", required=True, help="the trace file to write")
@@ -860,8 +884,12 @@ def _callable_entry(namespace: dict, name: str, first_lines) -> types.FunctionTy
     code = function.__code__
     if code.co_firstlineno not in first_lines:
         return None
-    required = code.co_argcount + code.co_kwonlyargcount - len(function.__defaults__ or ()) - len(
-        function.__kwdefaults__ or {})
+    required = (
+        code.co_argcount
+        + code.co_kwonlyargcount
+        - len(function.__defaults__ or ())
+        - len(function.__kwdefaults__ or {})
+    )
     return function if required == 0 else None
 
 
@@ -887,8 +915,12 @@ def main(argv: list) -> int:
     filename = os.path.abspath(script) if sys.version_info >= (3, 9) else script
     settings = _settings_from(args)
     meta = {
-        "tracer": "cwm_tracer", "format_version": FORMAT_VERSION, "complete": False,
-        "script": filename, "python": sys.version.split()[0], "settings": settings,
+        "tracer": "cwm_tracer",
+        "format_version": FORMAT_VERSION,
+        "complete": False,
+        "script": filename,
+        "python": sys.version.split()[0],
+        "settings": settings,
     }
     _write_json(args.meta, meta)
     try:
@@ -912,16 +944,23 @@ def main(argv: list) -> int:
         _write_json(args.meta, meta)
         sys.stderr.write("cwm_tracer: %s: %s\n" % (script, error))
         return 2
-    meta.update({"entry": entry_name, "entry_source": entry_source,
-                 "entry_lines": sorted(entry_lines) if entry_lines else [1]})
+    meta.update(
+        {"entry": entry_name, "entry_source": entry_source, "entry_lines": sorted(entry_lines) if entry_lines else [1]}
+    )
 
     writer = TraceWriter(args.out, args.max_frames, args.max_bytes)
     tracer = Tracer(filename, lines, (entry_name, entry_lines), writer, args.max_value_chars, args.max_seconds)
     module = types.ModuleType("__main__")
-    module.__dict__.update({
-        "__file__": filename, "__cached__": None, "__builtins__": builtins, "__spec__": None,
-        "__loader__": importlib.machinery.SourceFileLoader("__main__", filename), "__package__": None,
-    })
+    module.__dict__.update(
+        {
+            "__file__": filename,
+            "__cached__": None,
+            "__builtins__": builtins,
+            "__spec__": None,
+            "__loader__": importlib.machinery.SourceFileLoader("__main__", filename),
+            "__package__": None,
+        }
+    )
     sys.modules["__main__"] = module
     sys.argv = [script] + script_args
     sys.path[0] = os.path.dirname(os.path.realpath(script))
@@ -950,33 +989,38 @@ def main(argv: list) -> int:
     closing = None
     if tracer.stopped_by_time:
         closing = "[cwm_tracer: tracing stopped after %.1f s (max_seconds=%g); the script ran on untraced]" % (
-            tracing_seconds, args.max_seconds)
+            tracing_seconds,
+            args.max_seconds,
+        )
         writer._note_cap("max_seconds")
     elif tracer.error:
         closing = "[cwm_tracer: tracing stopped by an internal error: %s]" % tracer.error
     writer.finish(closing)
     kept_tail = len(writer.tail)
-    meta.update({
-        "complete": True,
-        "entry_reached": tracer.started,
-        "entry_finished": tracer.ended,
-        "frames_total": writer.total,
-        "frames_written": writer.head_count + kept_tail,
-        "frames_dropped": writer.dropped,
-        "first_kept": [1, writer.head_count] if writer.head_count else None,
-        "last_kept": [writer.total - kept_tail + 1, writer.total] if kept_tail else None,
-        "caps_fired": writer.caps_fired,
-        "stopped_by_time": tracer.stopped_by_time,
-        "values_cut": tracer.renderer.cut_count,
-        "tracer_error": tracer.error,
-        "bytes": writer.bytes_written,
-        "wall_seconds": round(time.perf_counter() - started, 3),
-        "tracing_seconds": round(tracing_seconds, 3),
-        "raised": outcome is not None and not isinstance(outcome, SystemExit),
-        "exception": None if outcome is None or isinstance(outcome, SystemExit)
-        else "%s: %s" % (type(outcome).__name__, outcome),
-        "exit_code": _exit_code(outcome),
-    })
+    meta.update(
+        {
+            "complete": True,
+            "entry_reached": tracer.started,
+            "entry_finished": tracer.ended,
+            "frames_total": writer.total,
+            "frames_written": writer.head_count + kept_tail,
+            "frames_dropped": writer.dropped,
+            "first_kept": [1, writer.head_count] if writer.head_count else None,
+            "last_kept": [writer.total - kept_tail + 1, writer.total] if kept_tail else None,
+            "caps_fired": writer.caps_fired,
+            "stopped_by_time": tracer.stopped_by_time,
+            "values_cut": tracer.renderer.cut_count,
+            "tracer_error": tracer.error,
+            "bytes": writer.bytes_written,
+            "wall_seconds": round(time.perf_counter() - started, 3),
+            "tracing_seconds": round(tracing_seconds, 3),
+            "raised": outcome is not None and not isinstance(outcome, SystemExit),
+            "exception": None
+            if outcome is None or isinstance(outcome, SystemExit)
+            else "%s: %s" % (type(outcome).__name__, outcome),
+            "exit_code": _exit_code(outcome),
+        }
+    )
     _write_json(args.meta, meta)
     return _exit_like_python(outcome, filename)
 

@@ -63,8 +63,11 @@ def default_entry(code: str, recorded_output: str | None) -> str | None:
         tree = ast.parse(code)
     except (SyntaxError, ValueError):
         return None
-    enclosing = [(name, node) for name, node in _functions(tree)
-                 if node.lineno <= error.lineno <= (node.end_lineno or node.lineno)]
+    enclosing = [
+        (name, node)
+        for name, node in _functions(tree)
+        if node.lineno <= error.lineno <= (node.end_lineno or node.lineno)
+    ]
     if not enclosing:
         return None
     # a lambda or comprehension fails inside its def: the innermost enclosing def is the entry
@@ -83,24 +86,30 @@ def with_marker(code: str, entry: str | None) -> str:
     try:
         tree = ast.parse(code)
     except SyntaxError as error:
-        raise InputError(f"code: line {error.lineno}, column {error.offset}: cannot mark an entry in "
-                         f"code that does not parse: {error.msg}") from None
+        raise InputError(
+            f"code: line {error.lineno}, column {error.offset}: cannot mark an entry in "
+            f"code that does not parse: {error.msg}"
+        ) from None
     functions = _functions(tree)
     nodes = [node for name, node in functions if name == entry]
     if not nodes:
-        raise InputError(f"entry {entry!r}: no such function in the code "
-                         f"(functions: {', '.join(name for name, _ in functions) or 'none'})")
+        raise InputError(
+            f"entry {entry!r}: no such function in the code "
+            f"(functions: {', '.join(name for name, _ in functions) or 'none'})"
+        )
     target = nodes[0].lineno
     def_lines = {node.lineno for _, node in functions}
     lines = _physical_lines(code)
     for lineno, line in enumerate(lines, start=1):
         body = line.rstrip("\r\n")
-        ending = line[len(body):]
+        ending = line[len(body) :]
         if lineno == target:
             if MARKER not in body:
                 if body.endswith("\\"):
-                    raise InputError(f"entry {entry!r}: line {lineno}: the def line ends with a "
-                                     f"backslash, so no comment can be added to it")
+                    raise InputError(
+                        f"entry {entry!r}: line {lineno}: the def line ends with a "
+                        f"backslash, so no comment can be added to it"
+                    )
                 body = f"{body}  {MARKER}"
         elif MARKER in body and lineno in def_lines:
             body = body.replace(MARKER, "").rstrip()
@@ -137,22 +146,24 @@ def _wrapped_script(code: str) -> str:
     lines = _physical_lines(code)
     quote = "'''" if "'''" not in code else '"""'
     if quote in code:
-        raise InputError("code: holds both ''' and \"\"\", so it cannot be wrapped for the client's tracer; "
-                         "mark a function to trace instead")
+        raise InputError(
+            "code: holds both ''' and \"\"\", so it cannot be wrapped for the client's tracer; "
+            "mark a function to trace instead"
+        )
     text = code if code.endswith(("\n", "\r")) or not code else code + "\n"
     count = len(lines)
     wrapper = (
         f"{quote}\n"
         f"def {WRAPPER_NAME}():  {MARKER}\n"
-        f"    exec(compile(\"\\n\" + \"\".join(__import__(\"linecache\").getlines(__file__)[1:{count + 1}]), "
-        f"__file__, \"exec\"), globals())\n"
+        f'    exec(compile("\\n" + "".join(__import__("linecache").getlines(__file__)[1:{count + 1}]), '
+        f'__file__, "exec"), globals())\n'
         f"\n"
         f"\n"
-        f"__builtins__ = __import__(\"builtins\")\n"
-        f"if __name__ == \"__mp_main__\":\n"
+        f'__builtins__ = __import__("builtins")\n'
+        f'if __name__ == "__mp_main__":\n'
         f"    {WRAPPER_NAME}()\n"
         f"else:\n"
-        f"    __import__(\"sys\").modules[\"__main__\"] = __import__(\"sys\").modules[__name__]\n"
-        f"    __name__ = \"__main__\"\n"
+        f'    __import__("sys").modules["__main__"] = __import__("sys").modules[__name__]\n'
+        f'    __name__ = "__main__"\n'
     )
     return f"if False: r{quote}\n{text}{wrapper}"

@@ -25,16 +25,23 @@ import re
 import threading
 import zipfile
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from workspace.errors import InputError
 
-TRACE_TOKENS = ("<|frame_sep|>", "<|call_sep|>", "<|line_sep|>", "<|return_sep|>",
-                "<|exception_sep|>", "<|action_sep|>", "<|arg_sep|>")
+TRACE_TOKENS = (
+    "<|frame_sep|>",
+    "<|call_sep|>",
+    "<|line_sep|>",
+    "<|return_sep|>",
+    "<|exception_sep|>",
+    "<|action_sep|>",
+    "<|arg_sep|>",
+)
 
 # Line kinds. An "arg" line holds only the previous frame's value, "end" is a
 # bare closing <|frame_sep|>, "other" is text that is not in the CWM format.
@@ -49,8 +56,12 @@ INDEX_VERSION = 1
 _FRAME = b"<|frame_sep|>"
 _ACTION = b"<|action_sep|>"
 _ARG = b"<|arg_sep|>"
-_EVENT_TOKENS = ((b"<|call_sep|>", CALL), (b"<|line_sep|>", LINE),
-                 (b"<|return_sep|>", RETURN), (b"<|exception_sep|>", EXCEPTION))
+_EVENT_TOKENS = (
+    (b"<|call_sep|>", CALL),
+    (b"<|line_sep|>", LINE),
+    (b"<|return_sep|>", RETURN),
+    (b"<|exception_sep|>", EXCEPTION),
+)
 _EVENT_BY_HEAD = {token[:3]: (token, kind) for token, kind in _EVENT_TOKENS}
 _CUT_NOTE = b"[cwm_tracer:"  # the built-in tracer's note where it cut frames or stopped
 _JSON_STRING = re.compile(rb'"[^"\\\n]*(?:\\.[^"\\\n]*)*"')
@@ -104,8 +115,13 @@ class TraceIndex:
     # -- opening -----------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, trace_path: Path, progress: Callable[[float], None] | None = None,
-             cancel: threading.Event | None = None, code: str | None = None) -> TraceIndex:
+    def open(
+        cls,
+        trace_path: Path,
+        progress: Callable[[float], None] | None = None,
+        cancel: threading.Event | None = None,
+        code: str | None = None,
+    ) -> TraceIndex:
         """Load ``trace_path.idx`` if it matches the trace, else build it and save it.
 
         ``code`` is the traced code, for source line numbers; by default it is read
@@ -168,8 +184,13 @@ class TraceIndex:
         if not 0 <= i < len(self):
             raise IndexError(f"trace line {i} out of range (0..{len(self) - 1})")
         lineno = int(self._lineno[i])
-        return LineInfo(frame=int(self._frame[i]), kind=KINDS[self._kind[i]], depth=int(self._depth[i]),
-                        source_lineno=lineno or None, carries_value=bool(self._carries[i]))
+        return LineInfo(
+            frame=int(self._frame[i]),
+            kind=KINDS[self._kind[i]],
+            depth=int(self._depth[i]),
+            source_lineno=lineno or None,
+            carries_value=bool(self._carries[i]),
+        )
 
     @property
     def frame_count(self) -> int:
@@ -205,11 +226,11 @@ class TraceIndex:
         if b"\n" in needle or mm is None:
             return False
         n = len(needle)
-        if mm[:n] == needle and mm[n:n + 1] in (b"", b"\n"):
+        if mm[:n] == needle and mm[n : n + 1] in (b"", b"\n"):
             return True
         if mm.find(b"\n" + needle + b"\n") >= 0:
             return True
-        return self._size > n and mm[self._size - n - 1:] == b"\n" + needle
+        return self._size > n and mm[self._size - n - 1 :] == b"\n" + needle
 
     def lines_containing(self, text: str, limit: int) -> list[int]:
         """Up to ``limit`` lines containing ``text``, in trace order."""
@@ -262,7 +283,7 @@ class TraceIndex:
         pos = int(self._starts[start + 1])
         end = int(self._starts[self._invocation_end(scope, start) + 1]) - 1
         while True:
-            batch = [m.start() for _, m in zip(range(_MATCH_BATCH), pattern.finditer(self._mm, pos, end))]
+            batch = [m.start() for _, m in zip(range(_MATCH_BATCH), pattern.finditer(self._mm, pos, end), strict=False)]
             if not batch:
                 return None
             where = np.asarray(batch, dtype=np.int64)
@@ -288,13 +309,13 @@ class TraceIndex:
 
     def _value_at(self, key: bytes, scope: int, start: int) -> bytes | None:
         """The JSON-encoded value of a variable in the latest locals at or before ``start`` in ``scope``."""
-        candidates = np.flatnonzero((self._scope[:start + 1] == scope) & (self._kind[:start + 1] <= LINE))
+        candidates = np.flatnonzero((self._scope[: start + 1] == scope) & (self._kind[: start + 1] <= LINE))
         if not len(candidates):
             return None
         i = int(candidates[-1])
         data = self.line_bytes(i)
-        locals_json = data[int(self._body[i]):int(self._action[i]) - len(_ACTION)]
-        match = re.search(key + rb'(' + _JSON_STRING.pattern + rb')', locals_json)
+        locals_json = data[int(self._body[i]) : int(self._action[i]) - len(_ACTION)]
+        match = re.search(key + rb"(" + _JSON_STRING.pattern + rb")", locals_json)
         return match.group(1) if match else None
 
 
@@ -306,6 +327,7 @@ def _first(mask: np.ndarray) -> int | None:
 
 
 # -- saving and loading ----------------------------------------------------------------------------
+
 
 def _load_saved(path: Path, stat: os.stat_result, code_sha: str) -> dict[str, np.ndarray] | None:
     try:
@@ -334,13 +356,20 @@ def _save(path: Path, arrays: dict[str, np.ndarray]) -> None:
 def _split_blob(blob: np.ndarray, offsets: np.ndarray) -> list[bytes]:
     data = blob.tobytes()
     bounds = offsets.tolist()
-    return [data[bounds[i]:bounds[i + 1]] for i in range(len(bounds) - 1)]
+    return [data[bounds[i] : bounds[i + 1]] for i in range(len(bounds) - 1)]
 
 
 # -- building --------------------------------------------------------------------------------------
 
-def _build(trace_path: Path, stat: os.stat_result, code: str | None, code_sha: str,
-           progress: Callable[[float], None] | None, cancel: threading.Event | None) -> dict[str, np.ndarray]:
+
+def _build(
+    trace_path: Path,
+    stat: os.stat_result,
+    code: str | None,
+    code_sha: str,
+    progress: Callable[[float], None] | None,
+    cancel: threading.Event | None,
+) -> dict[str, np.ndarray]:
     size = stat.st_size
     source_map = _SourceMap(code)
     if size == 0:
@@ -371,14 +400,15 @@ def _report(progress: Callable[[float], None] | None, cancel: threading.Event | 
         progress(fraction)
 
 
-def _line_starts(mm: mmap.mmap, size: int, progress: Callable[[float], None] | None,
-                 cancel: threading.Event | None) -> np.ndarray:
+def _line_starts(
+    mm: mmap.mmap, size: int, progress: Callable[[float], None] | None, cancel: threading.Event | None
+) -> np.ndarray:
     """Offsets of every line start, plus one past the last line's end plus one (so line i ends at starts[i+1]-1)."""
     found = [np.zeros(1, dtype=np.int64)]
     view = np.frombuffer(mm, dtype=np.uint8)
     try:
         for offset in range(0, size, _SCAN_CHUNK):
-            found.append(np.flatnonzero(view[offset:offset + _SCAN_CHUNK] == 10).astype(np.int64) + offset + 1)
+            found.append(np.flatnonzero(view[offset : offset + _SCAN_CHUNK] == 10).astype(np.int64) + offset + 1)
             _report(progress, cancel, 0.2 * min(offset + _SCAN_CHUNK, size) / size)
     finally:
         del view  # an mmap cannot close while numpy still exports its buffer
@@ -398,16 +428,19 @@ class _Columns:
         self.carries = array("b", bytes(n))
         zeros = bytes(4 * n)
         self.frame, self.depth, self.lineno, self.body, self.action, self.source, self.scope = (
-            array("i", zeros) for _ in range(7))
+            array("i", zeros) for _ in range(7)
+        )
         self.sources: list[bytes] = []
         self.cut_notes: list[int] = []  # lines of the tracer's notes where it cut frames or stopped
 
     def arrays(self) -> dict[str, np.ndarray]:
-        arrays = {name: np.frombuffer(getattr(self, name), dtype=np.int8 if name in ("kind", "carries") else np.int32)
-                  for name in self.NAMES}
+        arrays = {
+            name: np.frombuffer(getattr(self, name), dtype=np.int8 if name in ("kind", "carries") else np.int32)
+            for name in self.NAMES
+        }
         bounds = [*self.cut_notes, len(self.kind)]
-        for note, end in zip(bounds, bounds[1:]):
-            _settle_depths_after_cut(arrays["kind"][note + 1:end], arrays["depth"][note + 1:end])
+        for note, end in zip(bounds, bounds[1:], strict=False):
+            _settle_depths_after_cut(arrays["kind"][note + 1 : end], arrays["depth"][note + 1 : end])
         return arrays
 
 
@@ -435,8 +468,14 @@ class _Frame:
         self.last_lineno = 0
 
 
-def _scan_lines(mm: mmap.mmap, starts: list[int], out: _Columns, source_map: _SourceMap,
-                progress: Callable[[float], None] | None, cancel: threading.Event | None) -> None:
+def _scan_lines(
+    mm: mmap.mmap,
+    starts: list[int],
+    out: _Columns,
+    source_map: _SourceMap,
+    progress: Callable[[float], None] | None,
+    cancel: threading.Event | None,
+) -> None:
     n = len(starts) - 1
     stack: list[_Frame] = []
     texts: dict[bytes, tuple[int, tuple[int, ...]]] = {}  # source text -> (its id, its lines in the code)
@@ -449,17 +488,22 @@ def _scan_lines(mm: mmap.mmap, starts: list[int], out: _Columns, source_map: _So
         s = starts[i]
         e = starts[i + 1] - 1
         pos = s
-        if mm[s:s + 11] == _ARG:
+        if mm[s : s + 11] == _ARG:
             out.carries[i] = 1
             value = _JSON_STRING.match(mm, s + 11, e)
             pos = value.end() if value is not None else s  # no value: not the CWM format
-        if mm[pos:pos + 13] != _FRAME:
+        if mm[pos : pos + 13] != _FRAME:
             out.kind[i], out.frame[i], out.depth[i], out.lineno[i], out.scope[i] = (
-                ARG if out.carries[i] and pos == e else OTHER, frame_no, depth, lineno, -1)
+                ARG if out.carries[i] and pos == e else OTHER,
+                frame_no,
+                depth,
+                lineno,
+                -1,
+            )
             out.body[i] = out.action[i] = out.source[i] = -1
             continue
         pos += 13
-        head = mm[pos:pos + 17]
+        head = mm[pos : pos + 17]
         event = _EVENT_BY_HEAD.get(head[:3])
         if event is not None and head.startswith(event[0]):
             kind = event[1]
@@ -476,7 +520,7 @@ def _scan_lines(mm: mmap.mmap, starts: list[int], out: _Columns, source_map: _So
             out.body[i] = out.action[i] = out.source[i] = -1
             continue
         frame_no += 1
-        text = mm[action + 14:e]
+        text = mm[action + 14 : e]
         known = texts.get(text)
         if known is None:
             known = texts[text] = (len(out.sources), source_map.lines_of(text))
@@ -544,8 +588,16 @@ class _SourceMap:
             tree = ast.parse(text)
         except (SyntaxError, ValueError):
             return
-        scoped = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda,
-                  ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+        scoped = (
+            ast.FunctionDef,
+            ast.AsyncFunctionDef,
+            ast.ClassDef,
+            ast.Lambda,
+            ast.ListComp,
+            ast.SetComp,
+            ast.DictComp,
+            ast.GeneratorExp,
+        )
         for node in ast.walk(tree):
             if isinstance(node, scoped):
                 end = node.end_lineno or node.lineno

@@ -55,8 +55,11 @@ class StepProblem:
 
 def quoted_lines(analysis: str) -> list[tuple[int, str]]:
     """(1-based line number, line) of every analysis line that contains a trace token."""
-    return [(n, line) for n, line in enumerate(analysis.split("\n"), start=1)
-            if any(token in line for token in TRACE_TOKENS)]
+    return [
+        (n, line)
+        for n, line in enumerate(analysis.split("\n"), start=1)
+        if any(token in line for token in TRACE_TOKENS)
+    ]
 
 
 def check_analysis(analysis: str, trace_paths: list[Path]) -> list[VerbatimProblem]:
@@ -66,8 +69,11 @@ def check_analysis(analysis: str, trace_paths: list[Path]) -> list[VerbatimProbl
         return []
     indexes = [TraceIndex.open(Path(p)) for p in trace_paths if Path(p).is_file()]
     try:
-        return [VerbatimProblem(n, line, nearest_line(line, indexes))
-                for n, line in quoted if not any(index.has_line(line) for index in indexes)]
+        return [
+            VerbatimProblem(n, line, nearest_line(line, indexes))
+            for n, line in quoted
+            if not any(index.has_line(line) for index in indexes)
+        ]
     finally:
         for index in indexes:
             index.close()
@@ -121,4 +127,3 @@ def _candidate_lines(line: str, index: TraceIndex) -> list[int]:
 
 def _matcher(a: str, b: str) -> difflib.SequenceMatcher:
     return difflib.SequenceMatcher(None, a[:_COMPARED_CHARS], b[:_COMPARED_CHARS], autojunk=False)
-

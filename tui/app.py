@@ -17,15 +17,48 @@ from workspace.store import Workspace
 
 # Textual colour themes matching themes/*.tcss, so built-in widgets follow the same palette.
 COLOUR_THEMES = {
-    "dark": Theme(name="nodefix-dark", primary="#5f87d7", secondary="#87afaf", accent="#ffaf00",
-                  foreground="#d0d0d0", background="#1c1c1c", surface="#262626", panel="#303030",
-                  success="#5faf5f", warning="#d7af00", error="#ff5f5f", dark=True),
-    "light": Theme(name="nodefix-light", primary="#005faf", secondary="#5f8787", accent="#af5f00",
-                   foreground="#1c1c1c", background="#ffffff", surface="#eeeeee", panel="#dadada",
-                   success="#008700", warning="#af8700", error="#d70000", dark=False),
-    "high-contrast": Theme(name="nodefix-high-contrast", primary="#ffff00", secondary="#00ffff",
-                           accent="#ffff00", foreground="#ffffff", background="#000000", surface="#000000",
-                           panel="#000000", success="#00ff00", warning="#ffff00", error="#ff0000", dark=True),
+    "dark": Theme(
+        name="nodefix-dark",
+        primary="#5f87d7",
+        secondary="#87afaf",
+        accent="#ffaf00",
+        foreground="#d0d0d0",
+        background="#1c1c1c",
+        surface="#262626",
+        panel="#303030",
+        success="#5faf5f",
+        warning="#d7af00",
+        error="#ff5f5f",
+        dark=True,
+    ),
+    "light": Theme(
+        name="nodefix-light",
+        primary="#005faf",
+        secondary="#5f8787",
+        accent="#af5f00",
+        foreground="#1c1c1c",
+        background="#ffffff",
+        surface="#eeeeee",
+        panel="#dadada",
+        success="#008700",
+        warning="#af8700",
+        error="#d70000",
+        dark=False,
+    ),
+    "high-contrast": Theme(
+        name="nodefix-high-contrast",
+        primary="#ffff00",
+        secondary="#00ffff",
+        accent="#ffff00",
+        foreground="#ffffff",
+        background="#000000",
+        surface="#000000",
+        panel="#000000",
+        success="#00ff00",
+        warning="#ffff00",
+        error="#ff0000",
+        dark=True,
+    ),
 }
 EDITOR_THEMES = {"dark": "vscode_dark", "light": "github_light", "high-contrast": "monokai"}
 
@@ -51,8 +84,9 @@ class NodefixApp(App):
     BINDINGS = APP_BINDINGS
     COMMANDS = App.COMMANDS | {ActionsProvider}
 
-    def __init__(self, workspace: Workspace, config: Config, *, theme: str | None = None,
-                 cursor_blink: bool = True) -> None:
+    def __init__(
+        self, workspace: Workspace, config: Config, *, theme: str | None = None, cursor_blink: bool = True
+    ) -> None:
         self.theme_name = checked_theme(theme or config.ui.theme)
         keymap = checked_keymap(config.ui.keys)
         super().__init__(css_path=THEMES_DIR / f"{self.theme_name}.tcss")
@@ -72,11 +106,13 @@ class NodefixApp(App):
         last = self.ws.ui_state(UI_STATE_KEY)
         if last and last.get("row") in self.ws.dataset:
             self.queue.select(last["row"])
-            self.open_row(last["row"], pane=last.get("pane", "metadata"), step=last.get("step"),
-                          cursors=last.get("cursors"))
+            self.open_row(
+                last["row"], pane=last.get("pane", "metadata"), step=last.get("step"), cursors=last.get("cursors")
+            )
 
-    def open_row(self, row_id: str, *, pane: str = "metadata", step: int | None = None,
-                 cursors: dict | None = None) -> None:
+    def open_row(
+        self, row_id: str, *, pane: str = "metadata", step: int | None = None, cursors: dict | None = None
+    ) -> None:
         self.push_screen(TaskScreen(self.ws, self.config, row_id, pane=pane, step=step, cursors=cursors))
 
     @property

@@ -35,8 +35,7 @@ TASK_BINDINGS = [
     Binding("d", "mark_done", "Done", id="row.done"),
     Binding("u,ctrl+z", "undo", "Undo", id="row.undo", key_display="u"),
     Binding("right_square_bracket", "move_row(1)", "Next row", id="row.next", key_display="]", show=False),
-    Binding("left_square_bracket", "move_row(-1)", "Previous row", id="row.previous", key_display="[",
-            show=False),
+    Binding("left_square_bracket", "move_row(-1)", "Previous row", id="row.previous", key_display="[", show=False),
     Binding("o", "run('original')", "Run", id="run.original", tooltip="Run the step's buggy code"),
     Binding("r", "run('fix')", "Run fix", id="run.fix"),
     Binding("k", "cancel_run", "Cancel run", id="run.cancel", show=False),
@@ -44,8 +43,7 @@ TASK_BINDINGS = [
     Binding("g", "grade", "Grade", id="grade.fix", show=False),
     Binding("a", "new_step", "New step", id="step.new", show=False),
     Binding("greater_than_sign", "move_step(1)", "Next step", id="step.next", show=False, key_display=">"),
-    Binding("less_than_sign", "move_step(-1)", "Previous step", id="step.previous", show=False,
-            key_display="<"),
+    Binding("less_than_sign", "move_step(-1)", "Previous step", id="step.previous", show=False, key_display="<"),
     Binding("e", "external_editor", "$EDITOR", id="code.external_editor", show=False),
     Binding("l", "jump_to_failing_line", "Go to failing line", id="code.failing_line", show=False),
     Binding("w", "toggle_diff", "Diff of the fix", id="code.diff", show=False),
@@ -114,8 +112,16 @@ ENTRY_PICKER_BINDINGS = [Binding("escape", "cancel", "Cancel", id="picker.cancel
 
 HELP_BINDINGS = [Binding("escape,q,f1,question_mark", "close", "Close", id="help.close", key_display="esc")]
 
-ALL_BINDINGS = (APP_BINDINGS + QUEUE_BINDINGS + TASK_BINDINGS + REJECT_BINDINGS + TRACE_PANE_BINDINGS
-                + TRACE_BROWSER_BINDINGS + ENTRY_PICKER_BINDINGS + HELP_BINDINGS)
+ALL_BINDINGS = (
+    APP_BINDINGS
+    + QUEUE_BINDINGS
+    + TASK_BINDINGS
+    + REJECT_BINDINGS
+    + TRACE_PANE_BINDINGS
+    + TRACE_BROWSER_BINDINGS
+    + ENTRY_PICKER_BINDINGS
+    + HELP_BINDINGS
+)
 
 
 def binding_ids() -> set[str]:

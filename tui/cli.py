@@ -19,8 +19,11 @@ from workspace.errors import InputError
 
 
 def _command_modules() -> list:
-    modules = [importlib.import_module(f"tui.commands.{info.name}")
-               for info in pkgutil.iter_modules(commands.__path__) if not info.name.startswith("_")]
+    modules = [
+        importlib.import_module(f"tui.commands.{info.name}")
+        for info in pkgutil.iter_modules(commands.__path__)
+        if not info.name.startswith("_")
+    ]
     return sorted(modules, key=lambda m: m.ORDER)
 
 
@@ -39,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="nodefix",
         formatter_class=_OneLineCommands,
         description="A terminal workbench for annotating LLM-generated buggy code. "
-                    "With no command, opens the bundled demo.",
+        "With no command, opens the bundled demo.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for module in _command_modules():

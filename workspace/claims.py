@@ -8,6 +8,7 @@ object has its own token, so two windows in one process are distinct holders.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import socket
@@ -15,8 +16,8 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import psutil
 
@@ -54,10 +55,9 @@ class Heartbeat:
 
     def _loop(self) -> None:
         while not self._stop.wait(HEARTBEAT_EVERY):
-            try:
+            # a busy or closed database: the next beat tries again, a missed one only ages the claim
+            with contextlib.suppress(sqlite3.Error):
                 self._beat()
-            except sqlite3.Error:
-                pass  # a busy or closed database: the next beat tries again, a missed one only ages the claim
 
     def stop(self) -> None:
         self._stop.set()

@@ -76,7 +76,7 @@ class Config:
     ui: UISettings = field(default_factory=UISettings)
     sources: list[Path] = field(default_factory=list)  # the files that were read, in order
 
-    def with_overrides(self, **sections: dict[str, Any]) -> "Config":
+    def with_overrides(self, **sections: dict[str, Any]) -> Config:
         """A copy with some keys replaced, e.g. ``with_overrides(run={"time_limit": 5})``.
 
         ``None`` values are skipped, so CLI flags that were not given change nothing.

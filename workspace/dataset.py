@@ -118,8 +118,7 @@ def load_dataset(path: Path) -> Dataset:
 def _check_schema(path: Path, schema: pa.Schema) -> None:
     missing = [name for name in REQUIRED_COLUMNS if name not in schema.names]
     if missing:
-        raise InputError(f"{path}: missing required column {missing[0]!r} "
-                         f"(columns are: {', '.join(schema.names)})")
+        raise InputError(f"{path}: missing required column {missing[0]!r} (columns are: {', '.join(schema.names)})")
     for name in REQUIRED_COLUMNS:
         if schema.names.count(name) > 1:
             raise InputError(f"{path}: column {name!r} appears twice")
@@ -141,8 +140,12 @@ def _check_schema(path: Path, schema: pa.Schema) -> None:
 
 
 def is_text_type(kind: pa.DataType) -> bool:
-    return (pa.types.is_string(kind) or pa.types.is_large_string(kind)
-            or pa.types.is_binary(kind) or pa.types.is_large_binary(kind))
+    return (
+        pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_binary(kind)
+        or pa.types.is_large_binary(kind)
+    )
 
 
 def _is_list_type(kind: pa.DataType) -> bool:
@@ -177,8 +180,10 @@ def _check_cells(path: Path, table: pa.Table, name: str) -> None:
     largest = pc.max(sizes).as_py() if len(sizes) else None
     if largest is not None and largest > MAX_CELL_BYTES:
         row = pc.index(sizes, largest).as_py()
-        raise InputError(f"{path}: {_where(table, row)}, column {name!r}: cell is "
-                         f"{largest / 2**20:.1f} MiB, over the {MAX_CELL_BYTES // 2**20} MiB limit")
+        raise InputError(
+            f"{path}: {_where(table, row)}, column {name!r}: cell is "
+            f"{largest / 2**20:.1f} MiB, over the {MAX_CELL_BYTES // 2**20} MiB limit"
+        )
 
 
 def _invalid_utf8(values: pa.Array) -> int | None:
@@ -207,8 +212,7 @@ def _check_ids(path: Path, table: pa.Table) -> None:
         if row_id == "":
             raise InputError(f"{path}: row {i}, column 'id': id is empty")
         if row_id in first_seen:
-            raise InputError(f"{path}: rows {first_seen[row_id]} and {i}, column 'id': "
-                             f"duplicate id {row_id!r}")
+            raise InputError(f"{path}: rows {first_seen[row_id]} and {i}, column 'id': duplicate id {row_id!r}")
         first_seen[row_id] = i
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from workspace.syntax import syntax_problem
 from workspace.vocabulary import PASSING_VERDICT
@@ -59,6 +60,8 @@ def _verification_problems(step: Step) -> list[str]:
 def _verbatim_problems(step: Step, traces: list[Path]) -> list[str]:
     from tracer_adapter.verbatim import check_analysis  # the one allowed upward import, kept lazy
 
-    return [f"cwm_analysis line {p.line_no} is not a line of the trace: {p.line.strip()[:60]!r}"
-            + (f" (nearest: {p.nearest.strip()[:60]!r})" if p.nearest else "")
-            for p in check_analysis(step.cwm_analysis, traces)]
+    return [
+        f"cwm_analysis line {p.line_no} is not a line of the trace: {p.line.strip()[:60]!r}"
+        + (f" (nearest: {p.nearest.strip()[:60]!r})" if p.nearest else "")
+        for p in check_analysis(step.cwm_analysis, traces)
+    ]

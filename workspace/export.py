@@ -47,8 +47,10 @@ def export_deliverable(ws: Workspace, out: Path) -> ExportSummary:
     out = Path(out).expanduser()
     clash = [name for name in ADDED_COLUMNS if name in ws.dataset.table.column_names]
     if clash:
-        raise InputError(f"{ws.dataset.path}: column {clash[0]!r} is already in the source; "
-                         f"the deliverable adds a column of that name")
+        raise InputError(
+            f"{ws.dataset.path}: column {clash[0]!r} is already in the source; "
+            f"the deliverable adds a column of that name"
+        )
     table = deliverable_table(ws)
     write_atomically(table, out)
     rows = table.num_rows
@@ -68,12 +70,14 @@ def deliverable_table(ws: Workspace) -> pa.Table:
             steps.append(step)
     source = ws.dataset.table
     taken = pa.array(order, pa.int64())
-    columns = {name: source.column(name).take(taken) for name in source.column_names
-               if name not in ("code", "_term_out")}
+    columns = {
+        name: source.column(name).take(taken) for name in source.column_names if name not in ("code", "_term_out")
+    }
     later = [i for i, step in enumerate(steps) if step.index > 0]
     columns["code"] = _with_later_steps(source.column("code"), order, later, [steps[i].code for i in later])
-    columns["_term_out"] = _with_later_steps(source.column("_term_out"), order, later,
-                                             [steps[i].observed_output for i in later])
+    columns["_term_out"] = _with_later_steps(
+        source.column("_term_out"), order, later, [steps[i].observed_output for i in later]
+    )
     added = _added_values(steps, [statuses.get(step.row_id, ("untouched", None, None)) for step in steps])
     for name, kind in ADDED_COLUMNS.items():
         columns[name] = pa.array(added[name], kind)
@@ -84,8 +88,7 @@ def deliverable_table(ws: Workspace) -> pa.Table:
 def _schema(source: pa.Schema, workspace: Path) -> pa.Schema:
     """The source's schema plus the added columns; its metadata names the workspace that holds the traces."""
     metadata = {**(source.metadata or {}), WORKSPACE_KEY: str(workspace.resolve()).encode()}
-    return pa.schema(list(source) + [pa.field(name, kind) for name, kind in ADDED_COLUMNS.items()],
-                     metadata=metadata)
+    return pa.schema(list(source) + [pa.field(name, kind) for name, kind in ADDED_COLUMNS.items()], metadata=metadata)
 
 
 def _with_later_steps(column: pa.ChunkedArray, order: list[int], later: list[int], texts: list[str]) -> pa.ChunkedArray:
@@ -107,7 +110,7 @@ def _with_later_steps(column: pa.ChunkedArray, order: list[int], later: list[int
 
 def _added_values(steps: list[Step], statuses: list[tuple]) -> dict[str, list]:
     added: dict[str, list] = {name: [] for name in ADDED_COLUMNS}
-    for step, (status, reason, note) in zip(steps, statuses):
+    for step, (status, reason, note) in zip(steps, statuses, strict=False):
         verification = step.verification
         values = {
             "bug_confirmed": step.bug_confirmed,

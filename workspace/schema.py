@@ -108,8 +108,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 def connect(db_path: Path) -> sqlite3.Connection:
     """A connection in autocommit mode: every write transaction is opened and committed explicitly."""
     try:
-        conn = sqlite3.connect(db_path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                               check_same_thread=False)
+        conn = sqlite3.connect(db_path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
@@ -124,8 +123,10 @@ def migrate(conn: sqlite3.Connection, db_path: Path) -> int:
     """Bring the database to SCHEMA_VERSION; returns the version it started at."""
     start = _version(conn)
     if start > SCHEMA_VERSION:
-        raise InputError(f"{db_path}: schema version {start} was written by a newer nodefix "
-                         f"(this one knows up to {SCHEMA_VERSION}); upgrade nodefix")
+        raise InputError(
+            f"{db_path}: schema version {start} was written by a newer nodefix "
+            f"(this one knows up to {SCHEMA_VERSION}); upgrade nodefix"
+        )
     while True:
         conn.execute("BEGIN IMMEDIATE")
         try:

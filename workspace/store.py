@@ -11,10 +11,11 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from workspace import schema
 from workspace.claims import Heartbeat, Holder, is_live
@@ -62,8 +63,7 @@ class Step:
     updated_at: float | None
 
 
-def open_workspace(target: Path, workspace_dir: Path | None = None, *,
-                   annotator: str | None = None) -> Workspace:
+def open_workspace(target: Path, workspace_dir: Path | None = None, *, annotator: str | None = None) -> Workspace:
     """Open (creating it if needed) the workspace of a dataset parquet, or an existing workspace folder."""
     target = Path(target).expanduser()
     if target.is_dir():
@@ -111,11 +111,14 @@ def _stored_dataset(conn: sqlite3.Connection, folder: Path) -> Dataset:
         raise InputError(f"{folder}: workspace has no dataset yet; open it with a dataset parquet and --workspace")
     stored = Path(meta["dataset_path"])
     if not stored.is_file():
-        raise InputError(f"{folder}: its dataset {stored} is gone; if it moved, run with NEW.parquet "
-                         f"--workspace {folder}")
+        raise InputError(
+            f"{folder}: its dataset {stored} is gone; if it moved, run with NEW.parquet --workspace {folder}"
+        )
     if file_fingerprint(stored) != meta["dataset_fingerprint"]:
-        raise InputError(f"{stored}: changed since workspace {folder} was made from it; "
-                         f"restore the original file or start a new workspace")
+        raise InputError(
+            f"{stored}: changed since workspace {folder} was made from it; "
+            f"restore the original file or start a new workspace"
+        )
     return load_dataset(stored)
 
 
@@ -128,8 +131,9 @@ def _link_dataset(conn: sqlite3.Connection, folder: Path, dataset: Dataset) -> N
         if "dataset_fingerprint" in meta and meta["dataset_fingerprint"] != fingerprint:
             stored = meta["dataset_path"]
             what = "has changed since" if stored == str(dataset.path) else "is not the dataset"
-            raise InputError(f"{dataset.path}: {what} workspace {folder} was made from {stored}; "
-                             f"use another --workspace")
+            raise InputError(
+                f"{dataset.path}: {what} workspace {folder} was made from {stored}; use another --workspace"
+            )
         for key, value in (("dataset_path", str(dataset.path)), ("dataset_fingerprint", fingerprint)):
             conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
         conn.execute("COMMIT")
@@ -176,8 +180,9 @@ class Workspace:
 
     def _ensure_row(self, row_id: str) -> None:
         self.dataset.index_of(row_id)
-        self._conn.execute("INSERT OR IGNORE INTO rows(row_id, status, updated_at) VALUES (?, 'untouched', ?)",
-                           (row_id, time.time()))
+        self._conn.execute(
+            "INSERT OR IGNORE INTO rows(row_id, status, updated_at) VALUES (?, 'untouched', ?)", (row_id, time.time())
+        )
 
     def _ensure_step(self, row_id: str, k: int) -> None:
         """Step 0 is made from the source row on first write; later steps must exist already."""
@@ -191,7 +196,9 @@ class Workspace:
         now = time.time()
         self._conn.execute(
             "INSERT INTO steps(row_id, k, code, observed_output, annotator, created_at, updated_at) "
-            "VALUES (?, 0, ?, ?, '', ?, ?)", (row_id, source.code, source.term_out, now, now))
+            "VALUES (?, 0, ?, ?, '', ?, ?)",
+            (row_id, source.code, source.term_out, now, now),
+        )
 
     def _refuse_if_claimed(self, row_id: str) -> None:
         claim = self._conn.execute("SELECT * FROM claims WHERE row_id = ?", (row_id,)).fetchone()
@@ -200,12 +207,16 @@ class Workspace:
         if claim["token"] == self._me.token:
             self._conn.execute("UPDATE claims SET heartbeat = ? WHERE row_id = ?", (time.time(), row_id))
         elif is_live(claim, self._me):
-            raise InputError(f"row {row_id!r}: being edited by {claim['holder']}; "
-                             f"wait until it is released (or stale after a minute without a heartbeat)")
+            raise InputError(
+                f"row {row_id!r}: being edited by {claim['holder']}; "
+                f"wait until it is released (or stale after a minute without a heartbeat)"
+            )
 
     def _log_decision(self, row_id: str, k: int | None, description: str, before: dict) -> None:
-        self._conn.execute("INSERT INTO decisions(row_id, k, description, before, created_at) VALUES (?, ?, ?, ?, ?)",
-                           (row_id, k, description, json.dumps(before), time.time()))
+        self._conn.execute(
+            "INSERT INTO decisions(row_id, k, description, before, created_at) VALUES (?, ?, ?, ?, ?)",
+            (row_id, k, description, json.dumps(before), time.time()),
+        )
 
     # ---- rows
 
@@ -214,20 +225,29 @@ class Workspace:
             self._competitions = self.dataset.column_values("competition_id")
         with self._lock:
             rows = {r[0]: (r[1], r[2]) for r in self._conn.execute("SELECT row_id, status, reject_reason FROM rows")}
-            steps = {r[0]: (r[1], r[2]) for r in self._conn.execute(
-                "SELECT row_id, COUNT(*), SUM(time_spent) FROM steps GROUP BY row_id")}
-            runs = {r[0]: (r[1], r[2]) for r in self._conn.execute(
-                "SELECT row_id, verdict, match FROM runs WHERE id IN (SELECT MAX(id) FROM runs GROUP BY row_id)")}
+            steps = {
+                r[0]: (r[1], r[2])
+                for r in self._conn.execute("SELECT row_id, COUNT(*), SUM(time_spent) FROM steps GROUP BY row_id")
+            }
+            runs = {
+                r[0]: (r[1], r[2])
+                for r in self._conn.execute(
+                    "SELECT row_id, verdict, match FROM runs WHERE id IN (SELECT MAX(id) FROM runs GROUP BY row_id)"
+                )
+            }
             claims = self._conn.execute("SELECT * FROM claims").fetchall()
         now = time.time()
-        holders = {c["row_id"]: c["holder"] for c in claims if c["token"] != self._me.token and is_live(c, self._me, now)}
+        holders = {
+            c["row_id"]: c["holder"] for c in claims if c["token"] != self._me.token and is_live(c, self._me, now)
+        }
         out = []
-        for row_id, competition in zip(self.dataset.ids, self._competitions):
+        for row_id, competition in zip(self.dataset.ids, self._competitions, strict=False):
             status, reason = rows.get(row_id, ("untouched", None))
             n_steps, spent = steps.get(row_id, (1, 0.0))
             verdict, match = runs.get(row_id, (None, None))
-            out.append(RowSummary(row_id, competition, status, reason, n_steps, spent, verdict, match,
-                                  holders.get(row_id)))
+            out.append(
+                RowSummary(row_id, competition, status, reason, n_steps, spent, verdict, match, holders.get(row_id))
+            )
         return out
 
     def source(self, row_id: str) -> SourceRow:
@@ -247,8 +267,10 @@ class Workspace:
         if status not in STATUSES:
             raise InputError(f"unknown status {status!r} (one of: {', '.join(STATUSES)})")
         if status == "rejected" and reason not in REJECT_REASONS:
-            raise InputError(f"row {row_id!r}: rejecting needs a reason, one of: {', '.join(REJECT_REASONS)}"
-                             + (f" (got {reason!r})" if reason else ""))
+            raise InputError(
+                f"row {row_id!r}: rejecting needs a reason, one of: {', '.join(REJECT_REASONS)}"
+                + (f" (got {reason!r})" if reason else "")
+            )
         if status != "rejected" and reason is not None:
             raise InputError(f"row {row_id!r}: a reject reason only goes with status 'rejected'")
         with self._lock:
@@ -259,12 +281,15 @@ class Workspace:
             with self._write() as conn:
                 self._refuse_if_claimed(row_id)
                 self._ensure_row(row_id)
-                old = conn.execute("SELECT status, reject_reason, note FROM rows WHERE row_id = ?", (row_id,)).fetchone()
+                old = conn.execute(
+                    "SELECT status, reject_reason, note FROM rows WHERE row_id = ?", (row_id,)
+                ).fetchone()
                 label = f"{status} ({reason})" if reason else status
-                self._log_decision(row_id, None, f"row {row_id}: status {old['status']} -> {label}",
-                                   {"row": dict(old)})
-                conn.execute("UPDATE rows SET status = ?, reject_reason = ?, note = ?, updated_at = ? WHERE row_id = ?",
-                             (status, reason, note, time.time(), row_id))
+                self._log_decision(row_id, None, f"row {row_id}: status {old['status']} -> {label}", {"row": dict(old)})
+                conn.execute(
+                    "UPDATE rows SET status = ?, reject_reason = ?, note = ?, updated_at = ? WHERE row_id = ?",
+                    (status, reason, note, time.time(), row_id),
+                )
 
     # ---- steps
 
@@ -293,27 +318,34 @@ class Workspace:
 
     def _unsaved_step0(self, row_id: str) -> Step:
         source = self.dataset.row(row_id)
-        return Step(row_id, 0, source.code, source.term_out, False, None, False, "", "", "", "", None, "", 0.0,
-                    None, None)
+        return Step(
+            row_id, 0, source.code, source.term_out, False, None, False, "", "", "", "", None, "", 0.0, None, None
+        )
 
     def update_step(self, row_id: str, k: int, **fields: Any) -> Step:
         values = {name: _checked_field(name, value) for name, value in fields.items()}
         with self._write() as conn:
             self._refuse_if_claimed(row_id)
             self._ensure_step(row_id, k)
-            old = conn.execute(f"SELECT {', '.join(FLAG_FIELDS)} FROM steps WHERE row_id = ? AND k = ?",
-                               (row_id, k)).fetchone()
+            old = conn.execute(
+                f"SELECT {', '.join(FLAG_FIELDS)} FROM steps WHERE row_id = ? AND k = ?", (row_id, k)
+            ).fetchone()
             changed = {f: values[f] for f in FLAG_FIELDS if f in values and values[f] != old[f]}
             if changed:
                 description = ", ".join(f"{f} = {flag_word(v)}" for f, v in changed.items())
-                self._log_decision(row_id, k, f"row {row_id} step {k}: {description}",
-                                   {"step": {f: old[f] for f in changed}})
+                self._log_decision(
+                    row_id, k, f"row {row_id} step {k}: {description}", {"step": {f: old[f] for f in changed}}
+                )
             if values:
                 assignments = ", ".join(f"{name} = ?" for name in values)
-                conn.execute(f"UPDATE steps SET {assignments}, annotator = ?, updated_at = ? WHERE row_id = ? AND k = ?",
-                             (*values.values(), self.annotator, time.time(), row_id, k))
-                conn.execute("UPDATE rows SET status = 'in_progress', updated_at = ? "
-                             "WHERE row_id = ? AND status = 'untouched'", (time.time(), row_id))
+                conn.execute(
+                    f"UPDATE steps SET {assignments}, annotator = ?, updated_at = ? WHERE row_id = ? AND k = ?",
+                    (*values.values(), self.annotator, time.time(), row_id, k),
+                )
+                conn.execute(
+                    "UPDATE rows SET status = 'in_progress', updated_at = ? WHERE row_id = ? AND status = 'untouched'",
+                    (time.time(), row_id),
+                )
         return self.step(row_id, k)
 
     def new_step(self, row_id: str) -> Step:
@@ -321,17 +353,24 @@ class Workspace:
         with self._write() as conn:
             self._refuse_if_claimed(row_id)
             self._ensure_step(row_id, 0)
-            last = conn.execute("SELECT k, fixed_code FROM steps WHERE row_id = ? ORDER BY k DESC LIMIT 1",
-                                (row_id,)).fetchone()
+            last = conn.execute(
+                "SELECT k, fixed_code FROM steps WHERE row_id = ? ORDER BY k DESC LIMIT 1", (row_id,)
+            ).fetchone()
             if not last["fixed_code"].strip():
-                raise InputError(f"row {row_id!r}: step {last['k']} has no fixed code to start step {last['k'] + 1} from")
-            run = conn.execute("SELECT record FROM runs WHERE row_id = ? AND k = ? AND purpose = 'fix' "
-                               "ORDER BY id DESC LIMIT 1", (row_id, last["k"])).fetchone()
+                raise InputError(
+                    f"row {row_id!r}: step {last['k']} has no fixed code to start step {last['k'] + 1} from"
+                )
+            run = conn.execute(
+                "SELECT record FROM runs WHERE row_id = ? AND k = ? AND purpose = 'fix' ORDER BY id DESC LIMIT 1",
+                (row_id, last["k"]),
+            ).fetchone()
             output = json.loads(run["record"]).get("output_tail", "") if run else ""
             now = time.time()
-            conn.execute("INSERT INTO steps(row_id, k, code, observed_output, annotator, created_at, updated_at) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         (row_id, last["k"] + 1, last["fixed_code"], output, self.annotator, now, now))
+            conn.execute(
+                "INSERT INTO steps(row_id, k, code, observed_output, annotator, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (row_id, last["k"] + 1, last["fixed_code"], output, self.annotator, now, now),
+            )
         return self.step(row_id, last["k"] + 1)
 
     def add_time(self, row_id: str, k: int, seconds: float) -> None:
@@ -339,8 +378,9 @@ class Workspace:
             raise ValueError(f"time spent cannot be negative ({seconds})")
         with self._write() as conn:
             self._ensure_step(row_id, k)
-            conn.execute("UPDATE steps SET time_spent = time_spent + ? WHERE row_id = ? AND k = ?",
-                         (float(seconds), row_id, k))
+            conn.execute(
+                "UPDATE steps SET time_spent = time_spent + ? WHERE row_id = ? AND k = ?", (float(seconds), row_id, k)
+            )
 
     def undo(self, row_id: str | None = None) -> str | None:
         """Reverse the latest status or flag decision (of one row, or of any row); returns what it undid."""
@@ -348,8 +388,9 @@ class Workspace:
             if row_id is None:
                 decision = conn.execute("SELECT * FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
             else:
-                decision = conn.execute("SELECT * FROM decisions WHERE row_id = ? ORDER BY id DESC LIMIT 1",
-                                        (row_id,)).fetchone()
+                decision = conn.execute(
+                    "SELECT * FROM decisions WHERE row_id = ? ORDER BY id DESC LIMIT 1", (row_id,)
+                ).fetchone()
             if decision is None:
                 return None
             self._refuse_if_claimed(decision["row_id"])
@@ -357,12 +398,16 @@ class Workspace:
             now = time.time()
             if "row" in before:
                 old = before["row"]
-                conn.execute("UPDATE rows SET status = ?, reject_reason = ?, note = ?, updated_at = ? WHERE row_id = ?",
-                             (old["status"], old["reject_reason"], old["note"], now, decision["row_id"]))
+                conn.execute(
+                    "UPDATE rows SET status = ?, reject_reason = ?, note = ?, updated_at = ? WHERE row_id = ?",
+                    (old["status"], old["reject_reason"], old["note"], now, decision["row_id"]),
+                )
             else:
                 assignments = ", ".join(f"{name} = ?" for name in before["step"])
-                conn.execute(f"UPDATE steps SET {assignments}, updated_at = ? WHERE row_id = ? AND k = ?",
-                             (*before["step"].values(), now, decision["row_id"], decision["k"]))
+                conn.execute(
+                    f"UPDATE steps SET {assignments}, updated_at = ? WHERE row_id = ? AND k = ?",
+                    (*before["step"].values(), now, decision["row_id"], decision["k"]),
+                )
             conn.execute("DELETE FROM decisions WHERE id = ?", (decision["id"],))
             return decision["description"]
 
@@ -391,12 +436,19 @@ class Workspace:
             self._ensure_step(row_id, k)
             cursor = conn.execute(
                 "INSERT INTO runs(row_id, k, purpose, verdict, match, record, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (row_id, k, purpose, verdict.get("kind"), verdict.get("match"), json.dumps(record), time.time()))
+                (row_id, k, purpose, verdict.get("kind"), verdict.get("match"), json.dumps(record), time.time()),
+            )
             run_id = int(cursor.lastrowid)
             if purpose == "fix":
-                verification = {**record, "id": run_id, "fixed_code_sha256": code_sha256(self._code_run(record, row_id, k))}
-                conn.execute("UPDATE steps SET verification = ? WHERE row_id = ? AND k = ?",
-                             (json.dumps(verification), row_id, k))
+                verification = {
+                    **record,
+                    "id": run_id,
+                    "fixed_code_sha256": code_sha256(self._code_run(record, row_id, k)),
+                }
+                conn.execute(
+                    "UPDATE steps SET verification = ? WHERE row_id = ? AND k = ?",
+                    (json.dumps(verification), row_id, k),
+                )
         return run_id
 
     def _code_run(self, record: dict, row_id: str, k: int) -> str:
@@ -405,8 +457,9 @@ class Workspace:
         try:
             return script.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
-            return self._conn.execute("SELECT fixed_code FROM steps WHERE row_id = ? AND k = ?",
-                                      (row_id, k)).fetchone()[0]
+            return self._conn.execute(
+                "SELECT fixed_code FROM steps WHERE row_id = ? AND k = ?", (row_id, k)
+            ).fetchone()[0]
 
     def runs(self, row_id: str, k: int | None = None) -> list[dict]:
         """Run records of a row (or of one step), oldest first, each with its latest grade or None."""
@@ -416,11 +469,24 @@ class Workspace:
             sql, params = sql + " AND k = ?", (row_id, k)
         with self._lock:
             found = self._conn.execute(sql + " ORDER BY id", params).fetchall()
-            grades = {r[0]: json.loads(r[1]) for r in self._conn.execute(
-                "SELECT run_id, result FROM grades WHERE run_id IN (SELECT id FROM runs WHERE row_id = ?) ORDER BY id",
-                (row_id,))}
-        return [{**json.loads(r["record"]), "id": r["id"], "step": r["k"], "purpose": r["purpose"],
-                 "created_at": r["created_at"], "grade": grades.get(r["id"])} for r in found]
+            grades = {
+                r[0]: json.loads(r[1])
+                for r in self._conn.execute(
+                    "SELECT run_id, result FROM grades WHERE run_id IN (SELECT id FROM runs WHERE row_id = ?) ORDER BY id",
+                    (row_id,),
+                )
+            }
+        return [
+            {
+                **json.loads(r["record"]),
+                "id": r["id"],
+                "step": r["k"],
+                "purpose": r["purpose"],
+                "created_at": r["created_at"],
+                "grade": grades.get(r["id"]),
+            }
+            for r in found
+        ]
 
     def latest_replication(self, row_id: str) -> dict | None:
         """The newest run of a row's recorded code (purpose "original" or "replicate"), or None."""
@@ -432,14 +498,17 @@ class Workspace:
             run = conn.execute("SELECT row_id, k FROM runs WHERE id = ?", (run_id,)).fetchone()
             if run is None:
                 raise InputError(f"{self.path}: no run with id {run_id}")
-            conn.execute("INSERT INTO grades(run_id, result, created_at) VALUES (?, ?, ?)",
-                         (run_id, json.dumps(result), time.time()))
+            conn.execute(
+                "INSERT INTO grades(run_id, result, created_at) VALUES (?, ?, ?)",
+                (run_id, json.dumps(result), time.time()),
+            )
             stored = conn.execute("SELECT verification FROM steps WHERE row_id = ? AND k = ?", tuple(run)).fetchone()[0]
             verification = json.loads(stored) if stored else None
             if verification is not None and verification.get("id") == run_id:
                 verification["grade"] = result
-                conn.execute("UPDATE steps SET verification = ? WHERE row_id = ? AND k = ?",
-                             (json.dumps(verification), *run))
+                conn.execute(
+                    "UPDATE steps SET verification = ? WHERE row_id = ? AND k = ?", (json.dumps(verification), *run)
+                )
 
     def trace_dir(self, row_id: str, k: int) -> Path:
         """The folder that holds step k's traces (give each trace its own file names)."""
@@ -447,23 +516,41 @@ class Workspace:
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
-    def add_trace(self, row_id: str, k: int, *, code_sha256: str, trace_path: Path, meta_path: Path,
-                  index_path: Path, meta: dict) -> int:
+    def add_trace(
+        self, row_id: str, k: int, *, code_sha256: str, trace_path: Path, meta_path: Path, index_path: Path, meta: dict
+    ) -> int:
         with self._write() as conn:
             self._ensure_step(row_id, k)
             cursor = conn.execute(
                 "INSERT INTO traces(row_id, k, code_sha256, trace_path, meta_path, index_path, meta, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (row_id, k, code_sha256, self._stored(trace_path), self._stored(meta_path), self._stored(index_path),
-                 json.dumps(meta), time.time()))
+                (
+                    row_id,
+                    k,
+                    code_sha256,
+                    self._stored(trace_path),
+                    self._stored(meta_path),
+                    self._stored(index_path),
+                    json.dumps(meta),
+                    time.time(),
+                ),
+            )
             return int(cursor.lastrowid)
 
     def traces(self, row_id: str, k: int) -> list[dict]:
-        found = self._read("SELECT id, code_sha256, trace_path, meta_path, index_path, meta, created_at "
-                           "FROM traces WHERE row_id = ? AND k = ? ORDER BY id", (row_id, k))
-        return [{**dict(r), "meta": json.loads(r["meta"]),
-                 **{key: str(self.path / r[key]) for key in ("trace_path", "meta_path", "index_path")}}
-                for r in found]
+        found = self._read(
+            "SELECT id, code_sha256, trace_path, meta_path, index_path, meta, created_at "
+            "FROM traces WHERE row_id = ? AND k = ? ORDER BY id",
+            (row_id, k),
+        )
+        return [
+            {
+                **dict(r),
+                "meta": json.loads(r["meta"]),
+                **{key: str(self.path / r[key]) for key in ("trace_path", "meta_path", "index_path")},
+            }
+            for r in found
+        ]
 
     def trace_paths(self, row_id: str, k: int) -> list[Path]:
         """The trace files stored for a row's step k, oldest first."""
@@ -483,9 +570,10 @@ class Workspace:
             claim = conn.execute("SELECT * FROM claims WHERE row_id = ?", (row_id,)).fetchone()
             if claim is not None and claim["token"] != self._me.token and is_live(claim, self._me):
                 return False
-            conn.execute("INSERT OR REPLACE INTO claims(row_id, holder, host, pid, token, heartbeat) "
-                         "VALUES (?, ?, ?, ?, ?, ?)",
-                         (row_id, self._me.describe(), self._me.host, self._me.pid, self._me.token, time.time()))
+            conn.execute(
+                "INSERT OR REPLACE INTO claims(row_id, holder, host, pid, token, heartbeat) VALUES (?, ?, ?, ?, ?, ?)",
+                (row_id, self._me.describe(), self._me.host, self._me.pid, self._me.token, time.time()),
+            )
         if self._heartbeat is None:
             self._heartbeat = Heartbeat(self.heartbeat)
         return True
@@ -550,10 +638,20 @@ def _checked_field(name: str, value: Any) -> Any:
 
 def _step_from_db(row_id: str, r: sqlite3.Row) -> Step:
     return Step(
-        row_id=row_id, index=r["k"], code=r["code"], observed_output=r["observed_output"],
-        bug_confirmed=bool(r["bug_confirmed"]), fixable=None if r["fixable"] is None else bool(r["fixable"]),
-        bug_fixed=bool(r["bug_fixed"]), revised_analysis=r["revised_analysis"], revised_plan=r["revised_plan"],
-        cwm_analysis=r["cwm_analysis"], fixed_code=r["fixed_code"],
+        row_id=row_id,
+        index=r["k"],
+        code=r["code"],
+        observed_output=r["observed_output"],
+        bug_confirmed=bool(r["bug_confirmed"]),
+        fixable=None if r["fixable"] is None else bool(r["fixable"]),
+        bug_fixed=bool(r["bug_fixed"]),
+        revised_analysis=r["revised_analysis"],
+        revised_plan=r["revised_plan"],
+        cwm_analysis=r["cwm_analysis"],
+        fixed_code=r["fixed_code"],
         verification=json.loads(r["verification"]) if r["verification"] else None,
-        annotator=r["annotator"], time_spent=r["time_spent"], created_at=r["created_at"], updated_at=r["updated_at"])
-
+        annotator=r["annotator"],
+        time_spent=r["time_spent"],
+        created_at=r["created_at"],
+        updated_at=r["updated_at"],
+    )

@@ -8,9 +8,9 @@ they need is missing or mistyped (that is reported once, by the column check).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -169,8 +169,13 @@ def check_step_numbers(d: Deliverable) -> Iterator[Violation]:
             first_row.setdefault(row_id, row)
     for row_id, numbers in steps.items():
         if sorted(numbers, key=lambda n: -1 if n is None else n) != list(range(len(numbers))):
-            yield Violation(first_row[row_id], row_id, None, "debug_step",
-                            f"debug steps are {numbers}, expected 0..{len(numbers) - 1} once each")
+            yield Violation(
+                first_row[row_id],
+                row_id,
+                None,
+                "debug_step",
+                f"debug steps are {numbers}, expected 0..{len(numbers) - 1} once each",
+            )
 
 
 def check_fixed_has_code(d: Deliverable) -> Iterator[Violation]:
@@ -182,16 +187,22 @@ def check_fixed_has_code(d: Deliverable) -> Iterator[Violation]:
 def check_fixed_is_verified(d: Deliverable) -> Iterator[Violation]:
     for row, row_id, step, v in d.rows("bug_fixed", "verification_verdict"):
         if v["bug_fixed"] and v["verification_verdict"] != PASSING_VERDICT:
-            yield Violation(row, row_id, step, "verification_verdict",
-                            f"bug_fixed is true but the verification verdict is {v['verification_verdict']!r}, "
-                            f"not {PASSING_VERDICT!r}")
+            yield Violation(
+                row,
+                row_id,
+                step,
+                "verification_verdict",
+                f"bug_fixed is true but the verification verdict is {v['verification_verdict']!r}, "
+                f"not {PASSING_VERDICT!r}",
+            )
 
 
 def check_not_fixable_has_reason(d: Deliverable) -> Iterator[Violation]:
     for row, row_id, step, v in d.rows("fixable", "revised_analysis"):
         if v["fixable"] is False and not (v["revised_analysis"] or "").strip():
-            yield Violation(row, row_id, step, "revised_analysis",
-                            "fixable is false but revised_analysis does not say why")
+            yield Violation(
+                row, row_id, step, "revised_analysis", "fixable is false but revised_analysis does not say why"
+            )
 
 
 def check_fixed_code_parses(d: Deliverable) -> Iterator[Violation]:
@@ -211,13 +222,24 @@ def check_trace_quotes(d: Deliverable) -> Iterator[Violation]:
         if not quoted_lines(analysis):
             continue
         if d.workspace is None:
-            yield Violation(row, row_id, step, "cwm_analysis",
-                            "quotes trace lines, but no workspace holds the traces (give --workspace)")
+            yield Violation(
+                row,
+                row_id,
+                step,
+                "cwm_analysis",
+                "quotes trace lines, but no workspace holds the traces (give --workspace)",
+            )
             continue
         traces = d.workspace.trace_paths(row_id, step) if row_id in d.workspace.dataset else []
         for problem in check_analysis(analysis, traces):
-            yield Violation(row, row_id, step, "cwm_analysis", f"line {problem.line_no} is not a line of "
-                            f"the step's traces: {problem.line!r}; nearest: {problem.nearest!r}")
+            yield Violation(
+                row,
+                row_id,
+                step,
+                "cwm_analysis",
+                f"line {problem.line_no} is not a line of "
+                f"the step's traces: {problem.line!r}; nearest: {problem.nearest!r}",
+            )
 
 
 CHECKS: list[Callable[[Deliverable], Iterator[Violation]]] = [

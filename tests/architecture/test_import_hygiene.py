@@ -33,10 +33,7 @@ def test_headless_packages_do_not_import_textual(package: str) -> None:
 
 def test_cli_help_does_not_import_textual() -> None:
     probe = (
-        "import sys\n"
-        "from tui.cli import build_parser\n"
-        "build_parser().format_help()\n"
-        "print('textual' in sys.modules)\n"
+        "import sys\nfrom tui.cli import build_parser\nbuild_parser().format_help()\nprint('textual' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr

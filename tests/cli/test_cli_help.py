@@ -6,13 +6,30 @@ import os
 import subprocess
 import sys
 
-COMMANDS = ["demo", "open", "rows", "show", "annotate", "export", "validate", "run", "replicate", "grade",
-            "trace", "doctor"]
+COMMANDS = [
+    "demo",
+    "open",
+    "rows",
+    "show",
+    "annotate",
+    "export",
+    "validate",
+    "run",
+    "replicate",
+    "grade",
+    "trace",
+    "doctor",
+]
 
 
 def test_help_lists_every_subcommand_on_one_line() -> None:
-    done = subprocess.run([sys.executable, "-m", "tui", "--help"], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "COLUMNS": "80"})
+    done = subprocess.run(
+        [sys.executable, "-m", "tui", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "COLUMNS": "80"},
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.split("\n")
     listed = [line.split()[0] for line in lines if line.startswith("    ") and line.split()]

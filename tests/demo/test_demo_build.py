@@ -19,7 +19,8 @@ from workspace.demo.catalogue import ROWS, FixStep, final_exception, row_by_name
 from workspace.demo.data_maker import COMPETITIONS, PUBLIC_FILES, competition_path, write_competition_data
 
 EXECUTION_TIME = re.compile(
-    r"^Execution time: (a moment|a second|\d+ seconds|a minute) seconds \(time limit is (a minute|\d+ seconds)\)\.$")
+    r"^Execution time: (a moment|a second|\d+ seconds|a minute) seconds \(time limit is (a minute|\d+ seconds)\)\.$"
+)
 TIMEOUT_LINE = re.compile(r"^TimeoutError: Execution exceeded the time limit of \d+ seconds$")
 
 
@@ -38,7 +39,8 @@ def test_dataset_has_the_clients_columns_and_loads(demo: DemoPaths) -> None:
     for row in ROWS:
         source = dataset.row(row.id)
         assert (source.competition_id, source.code, source.plan) == (row.competition_id, row.code, row.plan)
-        assert source.exec_time is not None and source.exec_time >= 0
+        assert source.exec_time is not None
+        assert source.exec_time >= 0
 
 
 def test_each_recorded_output_ends_the_way_its_case_says(demo: DemoPaths) -> None:
@@ -63,7 +65,8 @@ def test_outputs_keep_aides_shape(demo: DemoPaths) -> None:
     """One item per write, the traceback as one item, the driver's own frames left out."""
     items = _rows(demo)[row_by_name("tps-label-index").id]["_term_out"]
     assert items[:2] == ["400 rows, 54 features, 7 classes", "\n"]
-    assert items[-2].startswith("Traceback (most recent call last):\n") and items[-2].endswith("size 7\n")
+    assert items[-2].startswith("Traceback (most recent call last):\n")
+    assert items[-2].endswith("size 7\n")
     assert all("aide_driver" not in "".join(r["_term_out"]) for r in _rows(demo).values())
 
 
@@ -72,28 +75,38 @@ def test_time_limit_row_printed_progress_then_was_interrupted(demo: DemoPaths) -
     recorded = _rows(demo)[row.id]
     text = "".join(recorded["_term_out"])
     assert re.search(r"^Epoch 1/50000 - loss: ", text, re.MULTILINE)
-    assert recorded["_term_out"][-1] == f"TimeoutError: Execution exceeded the time limit of {int(row.time_limit)} seconds"
+    assert (
+        recorded["_term_out"][-1] == f"TimeoutError: Execution exceeded the time limit of {int(row.time_limit)} seconds"
+    )
     assert recorded["exec_time"] >= row.time_limit
 
 
 def test_download_row_failed_on_the_cut_network(demo: DemoPaths) -> None:
     text = "".join(_rows(demo)[row_by_name("nlp-glove-download").id]["_term_out"])
     assert "Downloading GloVe embeddings..." in text
-    assert re.search(r"urllib\.error\.URLError: <urlopen error .*"
-                     r"(Temporary failure in name resolution|Name or service not known|Network is unreachable)", text)
+    assert re.search(
+        r"urllib\.error\.URLError: <urlopen error .*"
+        r"(Temporary failure in name resolution|Name or service not known|Network is unreachable)",
+        text,
+    )
 
 
 def test_old_snapshot_row_recorded_the_old_columns_error(demo: DemoPaths) -> None:
     text = "".join(_rows(demo)[row_by_name("tps-old-snapshot").id]["_term_out"])
     assert text.rstrip().splitlines()[-2] == "KeyError: 'Id'"
-    header = (competition_path(demo.data_root, "tabular-playground-series-dec-2021") / "test.csv").read_text().split(",")[0]
+    header = (
+        (competition_path(demo.data_root, "tabular-playground-series-dec-2021") / "test.csv").read_text().split(",")[0]
+    )
     assert header == "Id"  # the shipped data has the column the recorded run missed
 
 
 def test_data_layout_and_columns(demo: DemoPaths) -> None:
     expected_headers = {
-        "spaceship-titanic": ("PassengerId,HomePlanet,CryoSleep,Cabin,Destination,Age,VIP,RoomService,"
-                              "FoodCourt,ShoppingMall,Spa,VRDeck,Name,Transported", "PassengerId,Transported"),
+        "spaceship-titanic": (
+            "PassengerId,HomePlanet,CryoSleep,Cabin,Destination,Age,VIP,RoomService,"
+            "FoodCourt,ShoppingMall,Spa,VRDeck,Name,Transported",
+            "PassengerId,Transported",
+        ),
         "nlp-getting-started": ("id,keyword,location,text,target", "id,target"),
         "leaf-classification": ("id,species,margin1,", "id,Acer_Opalus,"),
         "tabular-playground-series-dec-2021": ("Id,Elevation,Aspect,Slope,", "Id,Cover_Type"),
@@ -108,7 +121,8 @@ def test_data_layout_and_columns(demo: DemoPaths) -> None:
         sample = (folder / "sample_submission.csv").read_text().splitlines()
         assert train[0].startswith(train_header)
         assert sample[0].startswith(sample_header)
-        assert 200 <= len(train) - 1 <= 500 and 50 <= len(test) - 1 <= 150
+        assert 200 <= len(train) - 1 <= 500
+        assert 50 <= len(test) - 1 <= 150
         assert len(sample) == len(test)
 
 
@@ -120,8 +134,9 @@ def test_data_is_deterministic(demo: DemoPaths, tmp_path: Path) -> None:
             assert again.read_bytes() == (competition_path(demo.data_root, competition) / name).read_bytes()
 
 
-def test_settings_file_points_at_the_data_with_a_short_limit(demo: DemoPaths, tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_settings_file_points_at_the_data_with_a_short_limit(
+    demo: DemoPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     config = load_config(demo.dataset, cwd=tmp_path)
     assert config.sources == [demo.config]
@@ -142,7 +157,9 @@ def test_catalogue_covers_the_cases() -> None:
     assert "./submission/submission.csv" in code_of["spaceship-submission-dir"]
     assert ".append(" in code_of["leaf-dataframe-append"]
     assert "urllib.request.urlretrieve" in code_of["nlp-glove-download"]
-    assert all(isinstance(node, (ast.Import, ast.ImportFrom)) for node in ast.parse(code_of["spaceship-imports-only"]).body)
+    assert all(
+        isinstance(node, (ast.Import, ast.ImportFrom)) for node in ast.parse(code_of["spaceship-imports-only"]).body
+    )
     for row in ROWS:
         if row.rerun_verdict == "error":
             assert row.rerun_exception, row.name
@@ -160,5 +177,5 @@ def test_a_fix_edit_must_match_exactly_once() -> None:
 def test_recording_runs_cut_the_network(tmp_path: Path) -> None:
     spec = generation_spec(row_by_name("nlp-glove-download"), RunSettings(), tmp_path, tmp_path / "run")
     command = get_backend(spec.settings).command(spec)
-    assert "--unshare-all" in command or "--net" in command[:command.index("--fork")]
+    assert "--unshare-all" in command or "--net" in command[: command.index("--fork")]
     assert spec.argv[1:3] == ["aide_driver.py", "runfile.py"]

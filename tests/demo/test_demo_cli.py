@@ -23,8 +23,10 @@ NODEFIX = Path(sys.executable).with_name("nodefix")
 
 
 def _network_namespace_works() -> bool:
-    return shutil.which("unshare") is not None and subprocess.run(
-        ["unshare", "--net", "true"], capture_output=True, timeout=20).returncode == 0
+    return (
+        shutil.which("unshare") is not None
+        and subprocess.run(["unshare", "--net", "true"], capture_output=True, timeout=20).returncode == 0
+    )
 
 
 @pytest.fixture
@@ -38,30 +40,42 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, s
 def test_cli_builds_the_demo_with_no_network_at_all(tmp_path: Path, isolated_env: dict[str, str]) -> None:
     """The whole build runs in a network namespace with only loopback: nothing can leave the machine."""
     out = tmp_path / "my demo"
-    done = subprocess.run(["unshare", "--net", str(NODEFIX), "demo", str(out)], capture_output=True,
-                          text=True, timeout=90, env=isolated_env, cwd=tmp_path)
+    done = subprocess.run(
+        ["unshare", "--net", str(NODEFIX), "demo", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        env=isolated_env,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     assert f"next:      nodefix open '{out / 'demo.parquet'}'" in done.stdout
     assert "nodefix: recorded 14/14 " in done.stderr
     table = {r["id"]: "".join(r["_term_out"]) for r in pq.read_table(out / "demo.parquet").to_pylist()}
-    assert re.search(r"URLError: <urlopen error .*(name resolution|Network is unreachable)",
-                     table[row_by_name("nlp-glove-download").id])
+    assert re.search(
+        r"URLError: <urlopen error .*(name resolution|Network is unreachable)",
+        table[row_by_name("nlp-glove-download").id],
+    )
 
 
-def test_cli_refuses_a_folder_holding_a_workspace(demo: DemoPaths, tmp_path: Path, isolated_env: dict[str, str],
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_refuses_a_folder_holding_a_workspace(
+    demo: DemoPaths, tmp_path: Path, isolated_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = tmp_path / "demo"
     shutil.copytree(demo.dataset.parent, folder)
     open_workspace(folder / "demo.parquet").close()
     before = (folder / "demo.parquet").stat().st_mtime_ns
     assert main(["demo", str(folder)]) == 2
     err = capsys.readouterr().err
-    assert "holds a nodefix workspace" in err and "--force" in err and len(err.strip().splitlines()) == 1
+    assert "holds a nodefix workspace" in err
+    assert "--force" in err
+    assert len(err.strip().splitlines()) == 1
     assert (folder / "demo.parquet").stat().st_mtime_ns == before
 
 
-def test_cli_refuses_a_folder_with_other_files(tmp_path: Path, isolated_env: dict[str, str],
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_refuses_a_folder_with_other_files(
+    tmp_path: Path, isolated_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "notes.txt").write_text("mine")
     assert main(["demo", str(tmp_path)]) == 2
     assert "holds other files (notes.txt" in capsys.readouterr().err
@@ -81,16 +95,19 @@ def test_ensure_demo_keeps_a_built_demo(demo: DemoPaths) -> None:
     assert demo.dataset.stat().st_mtime_ns == before
 
 
-def test_ensure_demo_rebuilds_an_incomplete_default_demo(demo: DemoPaths, tmp_path: Path,
-                                                         isolated_env: dict[str, str]) -> None:
+def test_ensure_demo_rebuilds_an_incomplete_default_demo(
+    demo: DemoPaths, tmp_path: Path, isolated_env: dict[str, str]
+) -> None:
     default = tmp_path / "xdg-data" / "nodefix" / "demo"
     shutil.copytree(demo.dataset.parent, default)
     missing = default / "data" / "leaf-classification" / "prepared" / "public" / "test.csv"
     missing.unlink()
     assert ensure_demo() == default / "demo.parquet"
     assert missing.read_bytes() == (demo.data_root / "leaf-classification/prepared/public/test.csv").read_bytes()
-    assert pq.read_table(default / "demo.parquet").column("id").to_pylist() == \
-        pq.read_table(demo.dataset).column("id").to_pylist()
+    assert (
+        pq.read_table(default / "demo.parquet").column("id").to_pylist()
+        == pq.read_table(demo.dataset).column("id").to_pylist()
+    )
 
 
 def test_build_refuses_an_interpreter_that_is_not_there(tmp_path: Path) -> None:
@@ -102,11 +119,16 @@ def test_build_refuses_an_interpreter_that_is_not_there(tmp_path: Path) -> None:
 PLAIN_PYTHON = shutil.which("python3", path="/usr/bin")
 
 
-@pytest.mark.skipif(PLAIN_PYTHON is None or subprocess.run([PLAIN_PYTHON or "", "-c", "import pandas"],
-                                                           capture_output=True).returncode == 0,
-                    reason="needs a python without pandas")
+@pytest.mark.skipif(
+    PLAIN_PYTHON is None
+    or subprocess.run([PLAIN_PYTHON or "", "-c", "import pandas"], capture_output=True).returncode == 0,
+    reason="needs a python without pandas",
+)
 def test_build_refuses_an_interpreter_without_pandas(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"row 'spaceship-input-path' should end with FileNotFoundError "
-                                         r"but its run ended with ModuleNotFoundError"):
+    with pytest.raises(
+        InputError,
+        match=r"row 'spaceship-input-path' should end with FileNotFoundError "
+        r"but its run ended with ModuleNotFoundError",
+    ):
         build_demo(tmp_path, settings=RunSettings(python=PLAIN_PYTHON))
     assert not (tmp_path / "demo.parquet").exists()

@@ -53,12 +53,12 @@ class Terminal:
         self.socket = str(socket)
         self.name = name
         exports = [f"{key}={value}" for key, value in env.items()]
-        self._tmux("new-session", "-d", "-s", name, "-x", "80", "-y", "24", "-c", str(cwd),
-                   "env", *exports, *command)
+        self._tmux("new-session", "-d", "-s", name, "-x", "80", "-y", "24", "-c", str(cwd), "env", *exports, *command)
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["tmux", "-S", self.socket, *args], capture_output=True, text=True, timeout=30,
-                              check=False)
+        return subprocess.run(
+            ["tmux", "-S", self.socket, *args], capture_output=True, text=True, timeout=30, check=False
+        )
 
     def _tmux(self, *args: str) -> str:
         done = self._run(*args)
@@ -131,14 +131,23 @@ class Db:
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return {"TERM": "xterm-256color", "XDG_CONFIG_HOME": str(tmp_path / "config"),
-            "XDG_DATA_HOME": str(tmp_path / "data"), "NODEFIX_ANNOTATOR": "e2e"}
+    return {
+        "TERM": "xterm-256color",
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "NODEFIX_ANNOTATOR": "e2e",
+    }
 
 
 def open_session(name: str, dataset: Path, workspace: Path, env: dict[str, str]) -> Terminal:
     """``nodefix open`` in the dataset's folder (its nodefix.toml points at the demo's data)."""
-    return Terminal(name, workspace.parent / "tmux.sock", dataset.parent,
-                    [NODEFIX, "open", str(dataset), "--workspace", str(workspace)], env)
+    return Terminal(
+        name,
+        workspace.parent / "tmux.sock",
+        dataset.parent,
+        [NODEFIX, "open", str(dataset), "--workspace", str(workspace)],
+        env,
+    )
 
 
 def test_a_day_on_one_row_then_a_crash_mid_typing(demo, env: dict[str, str], tmp_path: Path) -> None:
@@ -195,20 +204,23 @@ def work_one_row(term: Terminal, db: Db) -> None:
         term.keys(*(["Down"] if n else []), "Home", "C-k")
         wait(lambda n=lineno: code_line(term.screen(), n) == "", f"line {lineno} cleared", term.screen)
         term.type(line)
-        wait(lambda n=lineno, text=line: code_line(term.screen(), n) == text, f"the fixed line {lineno}",
-             term.screen)
+        wait(lambda n=lineno, text=line: code_line(term.screen(), n) == text, f"the fixed line {lineno}", term.screen)
     term.keys("Escape")
     wait(lambda: "x Reject" in footer(term.screen()), "the editor to let go of the keys", term.screen)
     wait(lambda: all(line in (db.step(ROW.id, "fixed_code") or "") for line in FIXED_LINES), "the fix to be saved")
 
     term.keys("r")  # run the fix
-    wait(lambda: db.one("SELECT verdict FROM runs WHERE row_id = ? AND purpose = 'fix'", (ROW.id,)) == ("clean",),
-         "the fix to run clean", term.screen)
+    wait(
+        lambda: db.one("SELECT verdict FROM runs WHERE row_id = ? AND purpose = 'fix'", (ROW.id,)) == ("clean",),
+        "the fix to run clean",
+        term.screen,
+    )
     term.keys("b", "f")
     wait(lambda: db.step(ROW.id, "bug_confirmed") == 1 and db.step(ROW.id, "fixable") == 1, "bug confirmed, fixable")
     term.keys("d")
-    wait(lambda: db.one("SELECT status FROM rows WHERE row_id = ?", (ROW.id,)) == ("done",), "the row done",
-         term.screen)
+    wait(
+        lambda: db.one("SELECT status FROM rows WHERE row_id = ?", (ROW.id,)) == ("done",), "the row done", term.screen
+    )
     term.keys("q")
     wait(lambda: not term.alive(), "nodefix to quit", term.screen)
 
@@ -230,11 +242,23 @@ def code_line(screen: str, lineno: int) -> str | None:
 def export_and_validate(dataset: Path, workspace: Path, tmp_path: Path, env: dict[str, str]) -> None:
     out = tmp_path / "deliverable.parquet"
     run_env = {**os.environ, **env}
-    exported = subprocess.run([NODEFIX, "export", str(dataset), "--workspace", str(workspace), "--out", str(out)],
-                              capture_output=True, text=True, timeout=120, env=run_env, check=False)
+    exported = subprocess.run(
+        [NODEFIX, "export", str(dataset), "--workspace", str(workspace), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=run_env,
+        check=False,
+    )
     assert exported.returncode == 0, exported.stderr
-    validated = subprocess.run([NODEFIX, "validate", str(out), "--source", str(dataset)], capture_output=True,
-                               text=True, timeout=120, env=run_env, check=False)
+    validated = subprocess.run(
+        [NODEFIX, "validate", str(out), "--source", str(dataset)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=run_env,
+        check=False,
+    )
     assert validated.returncode == 0, validated.stdout + validated.stderr
     table = pq.read_table(out).to_pylist()
     ours = [r for r in table if r["id"] == ROW.id]
@@ -252,8 +276,11 @@ def kill_mid_typing(term: Terminal, db: Db) -> None:
     term.keys("5")
     term.wait_for("revised_analysis:", "the annotation pane")
     term.keys("Enter")  # the cursor in the first field, revised_analysis
-    wait(lambda: "x Reject" not in footer(term.screen()),
-         "revised_analysis to take the keys (the reopened task view must answer keys)", term.screen)
+    wait(
+        lambda: "x Reject" not in footer(term.screen()),
+        "revised_analysis to take the keys (the reopened task view must answer keys)",
+        term.screen,
+    )
     typed = ""
     shown_at: list[tuple[float, str]] = []  # when each prefix was on screen
     started = time.monotonic()
@@ -273,4 +300,5 @@ def kill_mid_typing(term: Terminal, db: Db) -> None:
     assert typed.startswith(saved), f"saved text is not what was typed: {saved!r}"
     assert saved.startswith(older[-1]), (
         f"lost what was typed more than a second before the kill: saved {len(saved)} chars, "
-        f"{len(older[-1])} were typed by then")
+        f"{len(older[-1])} were typed by then"
+    )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -37,8 +37,14 @@ def run_script(tmp_path: Path) -> Callable[[str], ScriptRun]:
         folder = tmp_path / f"script-{next(counter)}"
         folder.mkdir()
         (folder / "runfile.py").write_text(code)
-        done = subprocess.run([sys.executable, "runfile.py"], cwd=folder, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True, timeout=timeout)
+        done = subprocess.run(
+            [sys.executable, "runfile.py"],
+            cwd=folder,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=timeout,
+        )
         return ScriptRun(code, folder, done.returncode, done.stdout)
 
     return run
@@ -76,7 +82,7 @@ def sandbox_backend() -> str:
 
 # Behaves like aira-dojo's src/dojo/grade_code.py: runs the code, then writes one
 # indented JSON object to the given path. The competition id picks a failure to act out.
-GRADE_STAND_IN = '''
+GRADE_STAND_IN = """
 import json, os, subprocess, sys, tempfile, time
 from pathlib import Path
 
@@ -109,7 +115,7 @@ else:
 with open(out_path, "w") as f:
     json.dump(result, f, indent=2)
 print(f"Full results saved to {out_path}")
-'''
+"""
 
 
 @pytest.fixture

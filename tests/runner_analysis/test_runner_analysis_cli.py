@@ -28,7 +28,8 @@ def project(tmp_path: Path, data_root: Path, sandbox_backend: str, grade_setting
     """A folder with nodefix.toml (data root, backend, grade command) beside where datasets go."""
     (tmp_path / "nodefix.toml").write_text(
         f'[run]\ndata_root = "{data_root}"\nbackend = "{sandbox_backend}"\nmemory_limit = "2G"\n'
-        f"[grade]\ncommand = {json.dumps(grade_settings.command)}\ncheckout = \"{grade_settings.checkout}\"\n")
+        f'[grade]\ncommand = {json.dumps(grade_settings.command)}\ncheckout = "{grade_settings.checkout}"\n'
+    )
     return tmp_path
 
 
@@ -64,20 +65,27 @@ def test_ctrl_c_cancels_and_says_how_to_resume(make_dataset, project, wait_until
         out, err = process.communicate(timeout=20)
         assert process.returncode == 130
         assert f"resume with: nodefix replicate {dataset} --jobs 1 --time-limit 20" in " ".join(err.split())
-        assert ws.latest_replication("row-1") is None and ws.latest_replication("row-2") is None
+        assert ws.latest_replication("row-1") is None
+        assert ws.latest_replication("row-2") is None
         assert table_rows(out) == {"no_submission": 1, "not replicated": 2, "different error from the recorded one": 1}
     finally:
         process.kill()
         ws.close()
     assert main(["replicate", str(dataset), "--time-limit", "5"]) == 0
-    assert table_rows(capsys.readouterr().out) == {"no_submission": 2, "time_limit": 1,
-                                                   "different error from the recorded one": 3}
+    assert table_rows(capsys.readouterr().out) == {
+        "no_submission": 2,
+        "time_limit": 1,
+        "different error from the recorded one": 3,
+    }
 
 
-@pytest.mark.parametrize("flags, message", [
-    (["--jobs", "0"], "--jobs must be at least 1, not 0"),
-    (["--time-limit", "0"], "--time-limit must be more than 0 seconds"),
-])
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--jobs", "0"], "--jobs must be at least 1, not 0"),
+        (["--time-limit", "0"], "--time-limit must be more than 0 seconds"),
+    ],
+)
 def test_replicate_bad_flags(make_dataset, project, capsys, flags, message):
     assert main(["replicate", str(make_dataset(rows("print(1)\n"))), *flags]) == 2
     assert message in capsys.readouterr().err
@@ -88,8 +96,9 @@ def run_fix(dataset: Path, code: str) -> int:
     ws = open_workspace(dataset)
     try:
         ws.update_step("row-0", 0, fixed_code=code)
-        spec = RunSpec(code=code, competition_id=COMPETITION, settings=load_config(dataset).run,
-                       run_dir=ws.run_dir("row-0", 0))
+        spec = RunSpec(
+            code=code, competition_id=COMPETITION, settings=load_config(dataset).run, run_dir=ws.run_dir("row-0", 0)
+        )
         return ws.add_run("row-0", 0, "fix", execute(spec).to_record())
     finally:
         ws.close()
@@ -104,7 +113,8 @@ def test_grade_attaches_the_result_to_the_latest_run_of_the_fixed_code(make_data
     assert out.rstrip().endswith("valid solution, test fitness 0.75")
     ws = open_workspace(dataset)
     grade_result = ws.runs("row-0", 0)[-1]["grade"]
-    assert grade_result["success"] is True and grade_result["stdout"] == ["saved\n"]
+    assert grade_result["success"] is True
+    assert grade_result["stdout"] == ["saved\n"]
     assert ws.step("row-0", 0).verification["grade"] == grade_result
     ws.close()
 
@@ -117,7 +127,8 @@ def test_grade_json_and_a_code_file(make_dataset, project, tmp_path, capsys):
     code_file.write_text(other)
     assert main(["grade", str(dataset), "--id", "row-0", "--code", str(code_file), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["success"] is True and result["valid_solution"] is False
+    assert result["success"] is True
+    assert result["valid_solution"] is False
     assert result["grader"]["returncode"] == 0
 
 
@@ -133,13 +144,16 @@ def test_grade_that_fails_exits_1_and_is_still_stored(make_dataset, project, cap
     ws.close()
 
 
-@pytest.mark.parametrize("case, message", [
-    ("never run", "this code was never run"),
-    ("no fixed code", "no fixed code yet; give --code FILE"),
-    ("missing step", "no debug step 3"),
-    ("missing code file", "cannot read the code to grade"),
-    ("missing row", "no row with id 'row-9'"),
-])
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("never run", "this code was never run"),
+        ("no fixed code", "no fixed code yet; give --code FILE"),
+        ("missing step", "no debug step 3"),
+        ("missing code file", "cannot read the code to grade"),
+        ("missing row", "no row with id 'row-9'"),
+    ],
+)
 def test_grade_bad_input(make_dataset, project, capsys, case, message):
     dataset = make_dataset(rows("raise KeyError('x')\n"))
     args = ["grade", str(dataset), "--id", "row-0"]

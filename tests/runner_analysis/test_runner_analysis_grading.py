@@ -28,9 +28,12 @@ def code_file(tmp_path: Path) -> Path:
 def test_a_successful_grading_in_the_clients_shape(grade_settings, code_file, tmp_path):
     out = tmp_path / "grade out"
     result = grade(code_file, "spaceship-titanic", grade_settings, out)
-    assert result["success"] is True and result["valid_solution"] is True
-    assert result["exit_code"] == 0 and result["timed_out"] is False
-    assert result["test_fitness"] == 0.75 and result["validation_fitness"] is None
+    assert result["success"] is True
+    assert result["valid_solution"] is True
+    assert result["exit_code"] == 0
+    assert result["timed_out"] is False
+    assert result["test_fitness"] == 0.75
+    assert result["validation_fitness"] is None
     assert result["stdout"] == ["training\n"]
     assert result["grading_report"]["competition_id"] == "spaceship-titanic"
     assert result["grader"]["returncode"] == 0
@@ -43,10 +46,15 @@ def test_a_failing_script_is_graded_as_failed(grade_settings, tmp_path):
     code = tmp_path / "bad.py"
     code.write_text("raise KeyError('target')\n")
     result = grade(code, "spaceship-titanic", grade_settings, tmp_path / "out")
-    assert result["success"] is False and result["exit_code"] == 1 and result["valid_solution"] is False
+    assert result["success"] is False
+    assert result["exit_code"] == 1
+    assert result["valid_solution"] is False
     assert "KeyError" in "".join(result["error_output"])
     assert "grading_report" not in result
-    assert describe_grade(result) == f"graded: run failed (exit code 1) in {result['exec_time']:.1f} s, not a valid solution"
+    assert (
+        describe_grade(result)
+        == f"graded: run failed (exit code 1) in {result['exec_time']:.1f} s, not a valid solution"
+    )
 
 
 def test_the_clients_error_form(grade_settings, code_file, tmp_path):
@@ -60,7 +68,8 @@ def test_a_command_that_writes_nothing(grade_settings, code_file, tmp_path):
     out = tmp_path / "out"
     result = grade(code_file, "silent", grade_settings, out)
     assert result["success"] is False
-    assert str(out / "results.jsonl") in result["error"] and "wrote nothing" in result["error"]
+    assert str(out / "results.jsonl") in result["error"]
+    assert "wrote nothing" in result["error"]
     assert "exited with code 2" in result["error"]
 
 
@@ -74,17 +83,20 @@ def test_a_garbled_results_file(grade_settings, code_file, tmp_path):
 def test_the_time_limit_ends_the_whole_command(grade_settings, code_file, tmp_path, wait_until):
     out = tmp_path / "out"
     result = grade(code_file, "slow", grade_settings, out, timeout=1.0)
-    assert result["success"] is False and "time limit" in result["error"]
+    assert result["success"] is False
+    assert "time limit" in result["error"]
     pid = int((out / "slow.pid").read_text())
-    assert wait_until(lambda: not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE,
-                      seconds=5)
+    assert wait_until(
+        lambda: not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE, seconds=5
+    )
 
 
 def test_cancel_ends_the_command(grade_settings, code_file, tmp_path, wait_until):
     cancel = threading.Event()
     out = tmp_path / "out"
-    threading.Thread(target=lambda: wait_until(lambda: (out / "slow.pid").exists()) and cancel.set(),
-                     daemon=True).start()
+    threading.Thread(
+        target=lambda: wait_until(lambda: (out / "slow.pid").exists()) and cancel.set(), daemon=True
+    ).start()
     result = grade(code_file, "slow", grade_settings, out, cancel=cancel)
     assert result["error"].startswith("the grade command was cancelled")
 
@@ -108,10 +120,22 @@ def test_bad_settings_are_input_errors(tmp_path, code_file):
 
 # Result files in the client's shape, as grade_code.py writes them (json.dump with indent=2).
 CLIENT_SUCCESS = {
-    "success": True, "exit_code": 0, "timed_out": False, "exec_time": 41.2, "valid_solution": True,
-    "validation_fitness": 0.801, "test_fitness": 0.7952, "error_output": [], "stdout": ["Epoch 1\n", "done\n"],
-    "grading_report": {"competition_id": "spaceship-titanic", "score": 0.7952, "gold_threshold": 0.8247,
-                       "any_medal": False, "valid_submission": True},
+    "success": True,
+    "exit_code": 0,
+    "timed_out": False,
+    "exec_time": 41.2,
+    "valid_solution": True,
+    "validation_fitness": 0.801,
+    "test_fitness": 0.7952,
+    "error_output": [],
+    "stdout": ["Epoch 1\n", "done\n"],
+    "grading_report": {
+        "competition_id": "spaceship-titanic",
+        "score": 0.7952,
+        "gold_threshold": 0.8247,
+        "any_medal": False,
+        "valid_submission": True,
+    },
 }
 
 
@@ -133,18 +157,22 @@ def test_parse_one_object_per_line_takes_the_last(tmp_path):
     assert parse_grade_result(path) == CLIENT_SUCCESS
 
 
-@pytest.mark.parametrize("content, problem", [
-    (None, "no results file"),
-    ("", "the results file is empty"),
-    ("  \n", "the results file is empty"),
-    ('{"success": tru', "not JSON (line 1 column 13"),
-    ("[1, 2]", "not a grade result"),
-    ('{"score": 1}', "not a grade result"),
-])
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (None, "no results file"),
+        ("", "the results file is empty"),
+        ("  \n", "the results file is empty"),
+        ('{"success": tru', "not JSON (line 1 column 13"),
+        ("[1, 2]", "not a grade result"),
+        ('{"score": 1}', "not a grade result"),
+    ],
+)
 def test_parse_problems_name_the_file(tmp_path, content, problem):
     path = tmp_path / "results.jsonl"
     if content is not None:
         path.write_text(content)
     result = parse_grade_result(path)
     assert result["success"] is False
-    assert result["error"].startswith(str(path)) and problem in result["error"]
+    assert result["error"].startswith(str(path))
+    assert problem in result["error"]

@@ -31,17 +31,24 @@ def test_library_frames_are_skipped_for_the_innermost_script_frame(run_script):
     assert error.exc_type == "json.decoder.JSONDecodeError"
     assert (error.lineno, error.line_text, error.function) == (5, "return json.loads(text)", "load")
     assert any("json" in frame[0] and not frame[0].endswith("runfile.py") for frame in error.frames)
-    assert error.frames[-1][0].endswith(".py") and not error.frames[-1][0].endswith("runfile.py")
+    assert error.frames[-1][0].endswith(".py")
+    assert not error.frames[-1][0].endswith("runfile.py")
 
 
 def test_chained_exceptions_keep_the_last(run_script):
-    code = ("def read():\n    try:\n        return {}['a']\n    except KeyError:\n"
-            "        raise ValueError('column a is missing')\n\n\nread()\n")
+    code = (
+        "def read():\n    try:\n        return {}['a']\n    except KeyError:\n"
+        "        raise ValueError('column a is missing')\n\n\nread()\n"
+    )
     run = run_script(code)
     assert "During handling of the above exception" in run.output
     error = parse_error(run.output, code)
     assert (error.exc_type, error.message, error.lineno, error.function) == (
-        "ValueError", "column a is missing", 5, "read")
+        "ValueError",
+        "column a is missing",
+        5,
+        "read",
+    )
 
 
 def test_raise_from_keeps_the_last(run_script):
@@ -58,7 +65,8 @@ def test_syntax_error_of_the_script_has_no_function(run_script):
     assert "Traceback" not in run.output  # python reports it before running anything
     error = parse_error(run.output, code)
     assert error.exc_type == "SyntaxError"
-    assert error.lineno == 2 and error.line_text == "x = (1,"
+    assert error.lineno == 2
+    assert error.line_text == "x = (1,"
     assert error.function is None
 
 
@@ -84,8 +92,10 @@ def test_recursion_with_repeated_frames(run_script):
 
 
 def test_progress_bars_with_carriage_returns_before_the_traceback(run_script):
-    code = ("import sys\nfor i in range(3):\n    sys.stdout.write(f'\\repoch {i}')\n    sys.stdout.flush()\n"
-            "raise MemoryError('Unable to allocate 80. GiB')\n")
+    code = (
+        "import sys\nfor i in range(3):\n    sys.stdout.write(f'\\repoch {i}')\n    sys.stdout.flush()\n"
+        "raise MemoryError('Unable to allocate 80. GiB')\n"
+    )
     error = parse_error(run_script(code).output, code)
     assert (error.exc_type, error.message, error.lineno) == ("MemoryError", "Unable to allocate 80. GiB", 5)
 
@@ -105,9 +115,11 @@ def test_aide_shape_with_relative_runfile_and_footer(run_script):
 
 
 def test_aide_time_limit_line_wins_over_the_interrupt_traceback():
-    output = ("epoch 1\nTraceback (most recent call last):\n  File \"runfile.py\", line 9, in <module>\n"
-              "    model.fit(X, y)\nKeyboardInterrupt\n"
-              "TimeoutError: Execution exceeded the time limit of an hour")
+    output = (
+        'epoch 1\nTraceback (most recent call last):\n  File "runfile.py", line 9, in <module>\n'
+        "    model.fit(X, y)\nKeyboardInterrupt\n"
+        "TimeoutError: Execution exceeded the time limit of an hour"
+    )
     error = parse_error(output)
     assert (error.exc_type, error.message) == ("TimeoutError", "Execution exceeded the time limit of an hour")
     assert error.lineno is None
@@ -161,13 +173,20 @@ def test_aira_dojo_frames_name_cells_and_library_files(recorded):
     frames = parse_error(output, code).frames
     assert [f[1:] for f in frames[:2]] == [(8, "<module>"), (5, "parse")]
     assert all(f[0].startswith("In[") for f in frames[:2])
-    assert frames[2][0].endswith("json/__init__.py") and frames[2][2] == "loads"
+    assert frames[2][0].endswith("json/__init__.py")
+    assert frames[2][2] == "loads"
     assert frames[-1][2] == "raw_decode"  # "JSONDecoder.raw_decode(self, s, idx)" read as the bare name
 
 
 def test_aira_dojo_time_limit_line():
-    output = "".join(["step 1\n", "ERROR:", "ERROR: Timeout waiting for output from code block.",
-                      "TimeoutError: Execution exceeded the time limit of 6 minutes"])
+    output = "".join(
+        [
+            "step 1\n",
+            "ERROR:",
+            "ERROR: Timeout waiting for output from code block.",
+            "TimeoutError: Execution exceeded the time limit of 6 minutes",
+        ]
+    )
     error = parse_error(output)
     assert (error.exc_type, error.message) == ("TimeoutError", "Execution exceeded the time limit of 6 minutes")
 
@@ -176,7 +195,11 @@ def test_aide_ipython_mode_file_frames(recorded):
     code, output = recorded("aide_ipython_function.json")
     error = parse_error(output, code)
     assert (error.exc_type, error.lineno, error.line_text, error.function) == (
-        "FileNotFoundError", 2, "with open(path) as f:", "load")
+        "FileNotFoundError",
+        2,
+        "with open(path) as f:",
+        "load",
+    )
     assert [f[2] for f in error.frames] == ["<module>", "main", "load"]
 
 
@@ -187,17 +210,22 @@ def test_python_313_coloured_traceback(recorded):
     assert (error.exc_type, error.message, error.lineno, error.function) == ("KeyError", "'x'", 2, "f")
 
 
-@pytest.mark.parametrize("header, function", [
-    ("Input In [3], in <cell line: 4>()", "<module>"),
-    ("Input In [3], in train(model)", "train"),
-    ("<ipython-input-3-9f2c1e0d1a2b> in <module>", "<module>"),
-])
+@pytest.mark.parametrize(
+    ("header", "function"),
+    [
+        ("Input In [3], in <cell line: 4>()", "<module>"),
+        ("Input In [3], in train(model)", "train"),
+        ("<ipython-input-3-9f2c1e0d1a2b> in <module>", "<module>"),
+    ],
+)
 def test_older_ipython_cell_headers(header, function):
-    output = ("---------------------------------------------------------------------------\n"
-              "KeyError                                  Traceback (most recent call last)\n"
-              f"{header}\n      3 x = 1\n----> 4 y = row['k']\n\n"
-              "~/lib/python3.8/site-packages/pandas/core/frame.py in __getitem__(self, key)\n"
-              "-> 3761 indexer = self.columns.get_loc(key)\n\nKeyError: 'k'\n")
+    output = (
+        "---------------------------------------------------------------------------\n"
+        "KeyError                                  Traceback (most recent call last)\n"
+        f"{header}\n      3 x = 1\n----> 4 y = row['k']\n\n"
+        "~/lib/python3.8/site-packages/pandas/core/frame.py in __getitem__(self, key)\n"
+        "-> 3761 indexer = self.columns.get_loc(key)\n\nKeyError: 'k'\n"
+    )
     error = parse_error(output, "a = 0\nb = 0\nx = 1\ny = row['k']\n")
     assert (error.exc_type, error.lineno, error.line_text, error.function) == ("KeyError", 4, "y = row['k']", function)
     assert error.frames[-1] == ("~/lib/python3.8/site-packages/pandas/core/frame.py", 3761, "__getitem__")
@@ -214,7 +242,9 @@ def test_output_that_looks_like_an_ipython_file_header_is_not_a_traceback(run_sc
 
 
 def test_time_limit_line_after_a_cut_off_traceback():
-    output = ('Traceback (most recent call last):\n  File "runfile.py", line 3, in <module>\n    train()\n'
-              "TimeoutError: Execution exceeded the time limit of 5 minutes")
+    output = (
+        'Traceback (most recent call last):\n  File "runfile.py", line 3, in <module>\n    train()\n'
+        "TimeoutError: Execution exceeded the time limit of 5 minutes"
+    )
     error = parse_error(output, "import x\n\ntrain()\n")
     assert (error.exc_type, error.lineno, error.frames) == ("TimeoutError", None, [])

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import psutil
 import pytest
@@ -34,8 +34,14 @@ def data_root(tmp_path: Path) -> Path:
 @pytest.fixture
 def make_settings(data_root: Path) -> Callable[..., RunSettings]:
     def make(backend: str = "bubblewrap", **changes) -> RunSettings:
-        values = {"backend": backend, "data_root": data_root, "time_limit": 20.0,
-                  "memory_limit": "4G", "max_processes": 64, **changes}
+        values = {
+            "backend": backend,
+            "data_root": data_root,
+            "time_limit": 20.0,
+            "memory_limit": "4G",
+            "max_processes": 64,
+            **changes,
+        }
         return RunSettings(**values)
 
     return make
@@ -64,15 +70,28 @@ class Collected:
 def run_code(tmp_path: Path, make_settings) -> Callable[..., Collected]:
     """Run code through ``execute`` and collect what it reported; each run gets its own folder."""
 
-    def run(code: str, backend: str = "bubblewrap", *, on_chunk: Callable[[str, Path], None] | None = None,
-            cancel: threading.Event | None = None, on_submission: Callable[[Path], None] | None = None,
-            spec_changes: dict | None = None, **settings_changes) -> Collected:
+    def run(
+        code: str,
+        backend: str = "bubblewrap",
+        *,
+        on_chunk: Callable[[str, Path], None] | None = None,
+        cancel: threading.Event | None = None,
+        on_submission: Callable[[Path], None] | None = None,
+        spec_changes: dict | None = None,
+        **settings_changes,
+    ) -> Collected:
         mark = uuid.uuid4().hex
         run_dir = tmp_path / _run_folder_name(mark)
         changes = dict(spec_changes or {})
         env = {**changes.pop("env", {}), MARK_VARIABLE: mark}
-        spec = RunSpec(code=code, competition_id=COMPETITION, settings=make_settings(backend, **settings_changes),
-                       run_dir=run_dir, env=env, **changes)
+        spec = RunSpec(
+            code=code,
+            competition_id=COMPETITION,
+            settings=make_settings(backend, **settings_changes),
+            run_dir=run_dir,
+            env=env,
+            **changes,
+        )
         chunks: list[str] = []
         submissions: list[Path] = []
 

@@ -15,8 +15,9 @@ pytestmark = pytest.mark.timeout(30)
 
 
 def _spec(settings, tmp_path: Path, **changes) -> RunSpec:
-    return RunSpec(code="print(1)\n", competition_id="tiny-competition", settings=settings,
-                   run_dir=tmp_path / "run", **changes)
+    return RunSpec(
+        code="print(1)\n", competition_id="tiny-competition", settings=settings, run_dir=tmp_path / "run", **changes
+    )
 
 
 def test_apptainer_builds_the_exact_command(make_settings, data_root, tmp_path):
@@ -28,14 +29,35 @@ def test_apptainer_builds_the_exact_command(make_settings, data_root, tmp_path):
     scratch = tmp_path / "run" / "scratch"
     public = data_root / "tiny-competition" / "prepared" / "public"
     assert ApptainerBackend().command(spec) == [
-        "apptainer", "exec", "--contain", "--cleanenv", "--no-home", "--pid", "--net", "--network", "none",
+        "apptainer",
+        "exec",
+        "--contain",
+        "--cleanenv",
+        "--no-home",
+        "--pid",
+        "--net",
+        "--network",
+        "none",
         "--nv",
-        "--bind", f"{scratch}:/work",
-        "--bind", f"{public}:/work/data:ro",
-        "--bind", f"{tool}:/work/tool:ro",
-        "--pwd", "/work",
-        "--env", "LANG=C.UTF-8", "--env", "PYTHONUNBUFFERED=1", "--env", "MPLBACKEND=Agg", "--env", "SEED=1",
-        str(image), "python", "runfile.py",
+        "--bind",
+        f"{scratch}:/work",
+        "--bind",
+        f"{public}:/work/data:ro",
+        "--bind",
+        f"{tool}:/work/tool:ro",
+        "--pwd",
+        "/work",
+        "--env",
+        "LANG=C.UTF-8",
+        "--env",
+        "PYTHONUNBUFFERED=1",
+        "--env",
+        "MPLBACKEND=Agg",
+        "--env",
+        "SEED=1",
+        str(image),
+        "python",
+        "runfile.py",
     ]
 
 
@@ -65,7 +87,9 @@ def test_bubblewrap_isolates_and_binds_only_what_python_needs(make_settings, dat
     assert ("--ro-bind", str(public), "/sandbox/work/data") in pairs
     assert ("--ro-bind", "/usr", "/usr") in pairs
     bound = [argv[i + 1] for i, a in enumerate(argv) if a in ("--bind", "--ro-bind")]
-    assert "/root" not in bound and str(Path.cwd()) not in bound and "/" not in bound
+    assert "/root" not in bound
+    assert str(Path.cwd()) not in bound
+    assert "/" not in bound
     assert argv[argv.index("--remount-ro") + 1] == "/"
     assert argv[-3:] == ["--", sys.executable, "runfile.py"]
 
@@ -79,8 +103,10 @@ def test_auto_prefers_bubblewrap_and_unknown_names_are_refused(make_settings):
 
 def test_local_check_names_a_missing_python(make_settings):
     assert LocalBackend().check(make_settings("local")) is None
-    assert LocalBackend().check(make_settings("local", python="nope-python9")) == \
-        "python not found: 'nope-python9' (run.python)"
+    assert (
+        LocalBackend().check(make_settings("local", python="nope-python9"))
+        == "python not found: 'nope-python9' (run.python)"
+    )
 
 
 def test_local_warns_that_it_is_not_a_container(make_settings):
@@ -92,8 +118,9 @@ def test_memory_is_capped_except_for_cuda_in_the_container(make_settings):
     assert BubblewrapBackend().address_space_limit(make_settings("bubblewrap", memory_limit="2G")) == 2 * 1024**3
     assert LocalBackend().address_space_limit(make_settings("local", memory_limit="2G")) == 2 * 1024**3
     assert ApptainerBackend().address_space_limit(make_settings("apptainer", memory_limit="2G", gpu=True)) is None
-    assert ApptainerBackend().address_space_limit(make_settings("apptainer", memory_limit="2G", gpu=False)) == \
-        2 * 1024**3
+    assert (
+        ApptainerBackend().address_space_limit(make_settings("apptainer", memory_limit="2G", gpu=False)) == 2 * 1024**3
+    )
 
 
 def test_bubblewrap_runs_a_python_that_lives_under_tmp(run_code, tmp_path):
@@ -102,8 +129,9 @@ def test_bubblewrap_runs_a_python_that_lives_under_tmp(run_code, tmp_path):
     import sys
 
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)],
-                   check=True, timeout=60)
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)], check=True, timeout=60
+    )
     collected = run_code("import sys\nprint('prefix', sys.prefix)\n", python=str(venv / "bin" / "python"))
     assert collected.result.verdict.kind == "no_submission", collected.result.verdict.detail
     assert f"prefix {venv}" in collected.printed

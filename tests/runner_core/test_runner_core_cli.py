@@ -13,8 +13,10 @@ from workspace.store import open_workspace
 pytestmark = pytest.mark.timeout(60)
 
 BUGGY = "import csv\ntrain = next(csv.DictReader(open('./data/train.csv')))\nprint(train['label'])\n"
-RECORDED = ('Traceback (most recent call last):\n  File "runfile.py", line 3, in <module>\n'
-            "    print(train['label'])\nKeyError: 'label'\nExecution time: a moment seconds (time limit is an hour).")
+RECORDED = (
+    'Traceback (most recent call last):\n  File "runfile.py", line 3, in <module>\n'
+    "    print(train['label'])\nKeyError: 'label'\nExecution time: a moment seconds (time limit is an hour)."
+)
 FIXED = "import shutil\nshutil.copy('./data/sample_submission.csv', 'submission.csv')\nprint('saved')\n"
 
 
@@ -23,8 +25,9 @@ def dataset(make_dataset, data_root, tmp_path, monkeypatch) -> Path:
     """A one-row dataset for the tiny competition, with a nodefix.toml beside it pointing at the test data."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "nodefix.toml").write_text(f'[run]\nbackend = "bubblewrap"\ndata_root = "{data_root}"\n'
-                                           f'memory_limit = "4G"\n')
+    (tmp_path / "nodefix.toml").write_text(
+        f'[run]\nbackend = "bubblewrap"\ndata_root = "{data_root}"\nmemory_limit = "4G"\n'
+    )
     return make_dataset([{"competition_id": "tiny-competition", "code": BUGGY, "_term_out": [RECORDED]}])
 
 
@@ -39,8 +42,9 @@ def test_run_streams_the_output_stores_the_run_and_matches_the_recorded_error(da
     assert "nodefix: workspace" in err
     with open_workspace(dataset) as ws:
         runs = ws.runs("row-0", 0)
-    assert [(r["purpose"], r["verdict"]["kind"], r["verdict"]["match"]) for r in runs] == \
-        [("original", "error", "same")]
+    assert [(r["purpose"], r["verdict"]["kind"], r["verdict"]["match"]) for r in runs] == [
+        ("original", "error", "same")
+    ]
 
 
 def test_run_a_fix_from_a_file_as_json(dataset, tmp_path, capsys):
@@ -71,27 +75,33 @@ def test_a_run_that_cannot_start_is_stored_as_environment_and_exits_1(dataset, t
     assert "environment: the sandbox failed: no prepared data for 'tiny-competition'" in out
 
 
-@pytest.mark.parametrize(("extra", "message"), [
-    (["--id", "nope"], "nope"),
-    (["--id", "row-0", "--step", "3"], "no debug step 3"),
-    (["--id", "row-0", "--time-limit", "0"], "--time-limit must be more than 0"),
-    (["--id", "row-0", "--code", "missing.py"], "missing.py: cannot read the code to run"),
-])
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--id", "nope"], "nope"),
+        (["--id", "row-0", "--step", "3"], "no debug step 3"),
+        (["--id", "row-0", "--time-limit", "0"], "--time-limit must be more than 0"),
+        (["--id", "row-0", "--code", "missing.py"], "missing.py: cannot read the code to run"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(dataset, capsys, extra, message):
     assert main(["run", str(dataset), *extra]) == 2
     _, err = capsys.readouterr()
     line = err.strip().splitlines()[-1]
-    assert line.startswith("nodefix: ") and message in line
+    assert line.startswith("nodefix: ")
+    assert message in line
 
 
 def test_doctor_reports_backends_data_network_and_settings(dataset, capsys):
     assert main(["doctor", str(dataset)]) == 0
     out, _ = capsys.readouterr()
     lines = {line.split()[1]: line for line in out.strip().splitlines()}
-    assert lines["bubblewrap"].startswith("ok ") and "network cut" in lines["bubblewrap"]
+    assert lines["bubblewrap"].startswith("ok ")
+    assert "network cut" in lines["bubblewrap"]
     assert "Python 3." in lines["bubblewrap"]
     assert "NOT a container" in lines["local"]
-    assert lines["apptainer"].startswith("FAIL") and "run.image" in lines["apptainer"]
+    assert lines["apptainer"].startswith("FAIL")
+    assert "run.image" in lines["apptainer"]
     assert "runs use bubblewrap" in lines["backend"]
     assert "tiny-competition" in lines["data"]
     assert "grade.checkout" in lines["grade"]
@@ -109,8 +119,12 @@ def test_ctrl_c_cancels_the_run_and_stores_it(dataset, tmp_path, wait_until):
     nodefix = Path(sys.executable).parent / "nodefix"
     out_path = tmp_path / "out.txt"
     with open(out_path, "wb") as out:
-        process = subprocess.Popen([str(nodefix), "run", str(dataset), "--id", "row-0", "--code", str(slow)],
-                                   stdout=out, stderr=subprocess.STDOUT, env={**os.environ})
+        process = subprocess.Popen(
+            [str(nodefix), "run", str(dataset), "--id", "row-0", "--code", str(slow)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ},
+        )
         try:
             assert wait_until(lambda: b"ready" in out_path.read_bytes(), seconds=20)
             process.send_signal(signal.SIGINT)

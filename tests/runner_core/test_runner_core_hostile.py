@@ -51,8 +51,7 @@ def test_an_endless_print_loop_is_ended_at_the_limit(run_code, leftovers, backen
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_100_gb_allocation_fails_inside_the_script(run_code, backend):
-    bounded = run_code("b = bytearray(2 * 1024**3)\nb[::4096] = b'x' * len(b[::4096])\n", backend,
-                       memory_limit="1G")
+    bounded = run_code("b = bytearray(2 * 1024**3)\nb[::4096] = b'x' * len(b[::4096])\n", backend, memory_limit="1G")
     assert bounded.result.verdict.kind == "error", "the memory limit did not hold on 2 GB"
 
     run = run_code("import numpy as np\na = np.ones(100 * 1024**3 // 8)\n", backend, memory_limit="1G")
@@ -100,8 +99,16 @@ def test_writes_outside_the_scratch_folder_fail_and_leave_the_host_untouched(run
     outside.write_text("original")
     train = data_root / "tiny-competition" / "prepared" / "public" / "train.csv"
     before = train.read_text()
-    targets = [str(outside), str(tmp_path / "new.txt"), "data/train.csv", "data/new.csv", "/etc/nodefix-test",
-               "/usr/nodefix-test", "/nodefix-test", "../escape.txt"]
+    targets = [
+        str(outside),
+        str(tmp_path / "new.txt"),
+        "data/train.csv",
+        "data/new.csv",
+        "/etc/nodefix-test",
+        "/usr/nodefix-test",
+        "/nodefix-test",
+        "../escape.txt",
+    ]
     code = (
         f"for path in {targets!r}:\n"
         "    try:\n"
@@ -125,8 +132,10 @@ def test_writes_outside_the_scratch_folder_fail_and_leave_the_host_untouched(run
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_script_that_ignores_sigterm_is_killed_after_the_grace(run_code, leftovers, backend):
-    code = ("import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
-            "print('stubborn', flush=True)\nwhile True:\n    time.sleep(0.05)\n")
+    code = (
+        "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "print('stubborn', flush=True)\nwhile True:\n    time.sleep(0.05)\n"
+    )
     started = time.monotonic()
     run = run_code(code, backend, time_limit=0.5)
     assert run.result.verdict.kind == "time_limit"
@@ -136,13 +145,15 @@ def test_a_script_that_ignores_sigterm_is_killed_after_the_grace(run_code, lefto
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_the_limit_asks_politely_first(run_code, backend):
-    code = ("import signal, sys, time\n"
-            "def leave(signum, frame):\n"
-            "    print('cleaning up after SIGTERM', flush=True)\n"
-            "    sys.exit(0)\n"
-            "signal.signal(signal.SIGTERM, leave)\n"
-            "print('working', flush=True)\n"
-            "while True:\n    time.sleep(0.05)\n")
+    code = (
+        "import signal, sys, time\n"
+        "def leave(signum, frame):\n"
+        "    print('cleaning up after SIGTERM', flush=True)\n"
+        "    sys.exit(0)\n"
+        "signal.signal(signal.SIGTERM, leave)\n"
+        "print('working', flush=True)\n"
+        "while True:\n    time.sleep(0.05)\n"
+    )
     run = run_code(code, backend, time_limit=1.0)
     assert run.result.verdict.kind == "time_limit"
     assert run.printed == "working\ncleaning up after SIGTERM\n"

@@ -13,8 +13,10 @@ from workspace.errors import InputError
 pytestmark = pytest.mark.timeout(30)
 
 
-@pytest.mark.parametrize(("text", "expected"), [("16G", 16 * 1024**3), ("512M", 512 * 1024**2),
-                                                ("1.5GiB", int(1.5 * 1024**3)), ("1048576", 1048576)])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("16G", 16 * 1024**3), ("512M", 512 * 1024**2), ("1.5GiB", int(1.5 * 1024**3)), ("1048576", 1048576)],
+)
 def test_memory_limits_read_as_sizes(text, expected):
     assert parse_memory_limit(text) == expected
 

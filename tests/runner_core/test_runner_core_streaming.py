@@ -58,8 +58,9 @@ def test_the_script_sees_a_terminal_and_a_clean_environment(run_code):
     run = run_code(code, "bubblewrap", spec_changes={"env": {"EXTRA": "1"}})
     lines = run.printed.splitlines()
     assert lines[0] == "True True"
-    assert lines[1] == str(sorted(["EXTRA", "HOME", "LANG", "MPLBACKEND", "NODEFIX_TEST_MARK", "PATH",
-                                   "PYTHONUNBUFFERED"]))
+    assert lines[1] == str(
+        sorted(["EXTRA", "HOME", "LANG", "MPLBACKEND", "NODEFIX_TEST_MARK", "PATH", "PYTHONUNBUFFERED"])
+    )
     assert lines[2] == "True ['sample_submission.csv', 'test.csv', 'train.csv']"
 
 
@@ -75,7 +76,8 @@ def test_extra_files_and_read_only_binds_sit_beside_the_script(run_code, tmp_pat
         "except OSError as exc:\n"
         "    print('read-only', exc.errno)\n"
     )
-    run = run_code(code, "bubblewrap", spec_changes={"extra_files": {"notes.txt": b"beside"},
-                                                      "read_only_binds": {"tool": shared}})
+    run = run_code(
+        code, "bubblewrap", spec_changes={"extra_files": {"notes.txt": b"beside"}, "read_only_binds": {"tool": shared}}
+    )
     assert run.printed.splitlines() == ["beside", "from the host", "read-only 30"]
     assert sorted(p.name for p in shared.iterdir()) == ["helper.txt"]

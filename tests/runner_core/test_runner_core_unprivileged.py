@@ -22,11 +22,17 @@ SYSTEM_PYTHON = Path("/usr/bin/python3")
 
 pytestmark = [
     pytest.mark.timeout(60),
-    pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
-                       reason="needs root and setpriv to become another user"),
-    pytest.mark.skipif(not SYSTEM_PYTHON.exists() or subprocess.run(
-        [str(SYSTEM_PYTHON), "-c", f"import sys; sys.exit(sys.version_info[:2] != {tuple(sys.version_info[:2])})"]
-    ).returncode != 0, reason="needs a system Python of this minor version to reuse the venv's packages"),
+    pytest.mark.skipif(
+        os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv to become another user"
+    ),
+    pytest.mark.skipif(
+        not SYSTEM_PYTHON.exists()
+        or subprocess.run(
+            [str(SYSTEM_PYTHON), "-c", f"import sys; sys.exit(sys.version_info[:2] != {tuple(sys.version_info[:2])})"]
+        ).returncode
+        != 0,
+        reason="needs a system Python of this minor version to reuse the venv's packages",
+    ),
 ]
 
 PROBE = """
@@ -55,11 +61,21 @@ def test_the_process_cap_holds_for_an_ordinary_user(fork_300):
         work = shared / "work"
         work.mkdir()
         work.chmod(0o777)
-        probe = PROBE.format(root=str(ROOT), site=sysconfig.get_paths()["purelib"], data=str(shared / "data"),
-                             python=str(SYSTEM_PYTHON), code=fork_300, work=str(work))
-        done = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                               str(SYSTEM_PYTHON), "-c", probe],
-                              cwd=shared, capture_output=True, text=True, timeout=50)
+        probe = PROBE.format(
+            root=str(ROOT),
+            site=sysconfig.get_paths()["purelib"],
+            data=str(shared / "data"),
+            python=str(SYSTEM_PYTHON),
+            code=fork_300,
+            work=str(work),
+        )
+        done = subprocess.run(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", str(SYSTEM_PYTHON), "-c", probe],
+            cwd=shared,
+            capture_output=True,
+            text=True,
+            timeout=50,
+        )
         assert done.returncode == 0, done.stderr
         verdicts = json.loads(done.stdout.strip().splitlines()[-1])
         for backend, (kind, output) in verdicts.items():

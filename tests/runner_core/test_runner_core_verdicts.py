@@ -114,10 +114,12 @@ def test_missing_python_is_an_environment_verdict(run_code, backend):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_cancel_ends_the_run_and_its_processes(run_code, leftovers, backend):
     cancel = threading.Event()
-    code = ("import subprocess, sys, time\n"
-            "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
-            "print('ready', flush=True)\n"
-            "time.sleep(60)\n")
+    code = (
+        "import subprocess, sys, time\n"
+        "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(60)\n"
+    )
 
     def cancel_when_ready(printed: str, scratch: Path) -> None:
         if "ready" in printed:
@@ -136,8 +138,10 @@ def test_recorded_output_is_compared(make_settings, tmp_path):
     from runner.spec import RunSpec
 
     code = "x = {}\nprint(x['target'])\n"
-    recorded = ('Traceback (most recent call last):\n  File "runfile.py", line 2, in <module>\n'
-                "    print(x['target'])\nKeyError: 'target'\n")
+    recorded = (
+        'Traceback (most recent call last):\n  File "runfile.py", line 2, in <module>\n'
+        "    print(x['target'])\nKeyError: 'target'\n"
+    )
     spec = RunSpec(code=code, competition_id="tiny-competition", settings=make_settings(), run_dir=tmp_path / "r")
     result = execute(spec, recorded_output=recorded)
     assert result.verdict.kind == "error"

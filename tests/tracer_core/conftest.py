@@ -6,9 +6,9 @@ import json
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -40,7 +40,11 @@ def run_traced(script: Path, *options: str, python: str = sys.executable, timeou
     out, meta = script.parent / "trace.txt", script.parent / "trace.meta.json"
     process = subprocess.run(
         [python, str(TRACER), script.name, "--out", str(out), "--meta", str(meta), *options],
-        cwd=script.parent, capture_output=True, text=True, timeout=timeout)
+        cwd=script.parent,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     trace = out.read_text(encoding="utf-8") if out.exists() else ""
     return Traced(process, trace, json.loads(meta.read_text()) if meta.exists() else {})
 

@@ -62,19 +62,22 @@ def test_default_entry_is_innermost_script_function() -> None:
     assert default_entry(CODE, in_comprehension) == "Model.fit"  # the listcomp's enclosing def
     top_level = 'Traceback (most recent call last):\n  File "runfile.py", line 1, in <module>\nNameError: x\n'
     assert default_entry(CODE, top_level) is None
-    assert default_entry(CODE, None) is None and default_entry(CODE, "all fine\n") is None
+    assert default_entry(CODE, None) is None
+    assert default_entry(CODE, "all fine\n") is None
     assert default_entry("def broken(:\n", RECORDED) is None
 
 
 def test_with_marker_changes_only_the_entry_line() -> None:
     marked = with_marker(CODE, "Model.score")
     before, after = CODE.splitlines(), marked.splitlines()
-    changed = [i for i, (a, b) in enumerate(zip(before, after)) if a != b]
-    assert len(before) == len(after) and changed == [9]
+    changed = [i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b]
+    assert len(before) == len(after)
+    assert changed == [9]
     assert after[9] == f"    def score(self, row):  {MARKER}"
     # a marker elsewhere moves to the new entry; CRLF line endings survive
     moved = with_marker(marked.replace("\n", "\r\n"), "load")
-    assert moved.count(MARKER) == 1 and f"def load(path):  {MARKER}\r\n" in moved
+    assert moved.count(MARKER) == 1
+    assert f"def load(path):  {MARKER}\r\n" in moved
     assert "    def score(self, row):\r\n" in moved
     assert with_marker(marked, "Model.score") == marked
 
@@ -143,24 +146,29 @@ def test_wrapped_script_runs_like_the_plain_script(tmp_path: Path) -> None:
     tool = subprocess.run([sys.executable, "main.py"], cwd=tool_dir, capture_output=True, text=True, timeout=60)
     assert plain.stdout.startswith("values [0, 2, 4] 'keep\\n   this indentation' A top-level agent script.\n")
     assert "pool [10]" in plain.stdout
-    assert tool.stdout == plain.stdout and tool.returncode == plain.returncode == 1
+    assert tool.stdout == plain.stdout
+    assert tool.returncode == plain.returncode == 1
     assert plain.stderr.splitlines()[-1] == tool.stderr.splitlines()[-1] == "IndexError: list index out of range"
     # the failing line is the script's own, one line further down in the wrapped file
     assert 'runfile.py", line 14, in <module>' in plain.stderr
     assert 'code_to_trace.py", line 15, in <module>' in tool.stderr
     traced = [line[5:] for line in tool.stderr.splitlines() if line.startswith("LINE ")]
     script_lines = SCRIPT.splitlines()
-    assert traced[2:] and set(traced[2:]) <= set(script_lines)  # after the wrapper's own line: the script as written
-    assert "    return 2 * x" in traced and "    print(values[7])" in traced
+    assert traced[2:]
+    assert set(traced[2:]) <= set(script_lines)
+    assert "    return 2 * x" in traced
+    assert "    print(values[7])" in traced
 
 
 def test_default_entry_reads_ipython_tracebacks() -> None:
-    recorded = ("\x1b[0;31m---------------------------------------------------------------------------\x1b[0m\n"
-                "\x1b[0;31mKeyError\x1b[0m                                  Traceback (most recent call last)\n"
-                "Cell \x1b[0;32mIn[1], line 21\x1b[0m\n"
-                "Cell \x1b[0;32mIn[1], line 11\x1b[0m, in \x1b[0;36mModel.score\x1b[0;34m(self, row)\x1b[0m\n"
-                "\x1b[0;32m---> 11\x1b[0m     \x1b[38;5;28;01mreturn\x1b[39;00m row[\x1b[38;5;124m\"target\"]\n"
-                "\x1b[0;31mKeyError\x1b[0m: 'target'\n")
+    recorded = (
+        "\x1b[0;31m---------------------------------------------------------------------------\x1b[0m\n"
+        "\x1b[0;31mKeyError\x1b[0m                                  Traceback (most recent call last)\n"
+        "Cell \x1b[0;32mIn[1], line 21\x1b[0m\n"
+        "Cell \x1b[0;32mIn[1], line 11\x1b[0m, in \x1b[0;36mModel.score\x1b[0;34m(self, row)\x1b[0m\n"
+        '\x1b[0;32m---> 11\x1b[0m     \x1b[38;5;28;01mreturn\x1b[39;00m row[\x1b[38;5;124m"target"]\n'
+        "\x1b[0;31mKeyError\x1b[0m: 'target'\n"
+    )
     assert default_entry(CODE, recorded) == "Model.score"
 
 
@@ -171,4 +179,6 @@ def test_with_marker_on_multiline_async_and_one_line_defs() -> None:
     for entry in ("fetch", "one"):
         compile(with_marker(code, entry), "x.py", "exec")
     # a form feed is no line break for Python: the marker still lands on the def line
-    assert with_marker("# page\x0cbreak\ndef f():\n    pass\n", "f") == f"# page\x0cbreak\ndef f():  {MARKER}\n    pass\n"
+    assert (
+        with_marker("# page\x0cbreak\ndef f():\n    pass\n", "f") == f"# page\x0cbreak\ndef f():  {MARKER}\n    pass\n"
+    )

@@ -37,7 +37,8 @@ def test_golden(tmp_path: Path, example: str, python: str, traced) -> None:
     shutil.copy(EXAMPLES / f"{example}.py", script)
     result = traced(script, python=python)
     assert ADDRESS.sub("0xADDR", result.trace) == (EXAMPLES / f"{example}.trace").read_text()
-    assert result.meta["entry"] == "main" and result.meta["entry_source"] == "marker"
+    assert result.meta["entry"] == "main"
+    assert result.meta["entry_source"] == "marker"
     # the scripts only define main: the tracer calls it, and ex2's KeyError is reported as the script's
     assert result.meta["entry_called_by_tracer"] is True
     assert result.meta["raised"] is (example == "ex2")

@@ -45,23 +45,31 @@ def test_top_level_script_matches_plain_run(script, traced, plain) -> None:
     path = script(AGENT_SCRIPT)
     expected = plain(path)
     result = traced(path)
-    assert expected.returncode == 1 and "main block True" in expected.stdout
+    assert expected.returncode == 1
+    assert "main block True" in expected.stdout
     assert result.process.stdout == expected.stdout
     assert result.process.returncode == expected.returncode
     assert _error_line(result.process.stderr) == _error_line(expected.stderr)
     assert result.process.stderr == expected.stderr  # the whole traceback, tracer frames left out
-    assert result.meta["entry"] == "<module>" and result.meta["raised"] is True
+    assert result.meta["entry"] == "<module>"
+    assert result.meta["raised"] is True
     assert result.meta["exception"] == "IndexError: list index out of range"
     # the module frame is the entry: its call frame, its own lines as written, its globals without
     # modules, functions, classes and dunders, and the exception at the failing line
     assert result.lines[0] == "<|frame_sep|><|call_sep|>{}<|action_sep|>import json"
-    assert any(line.startswith('<|frame_sep|><|line_sep|>{"settings": "{\'folds\': 3, \'name\': \'baseline\'}"}')
-               for line in result.lines)
-    shown = {name for line in result.lines if "<|action_sep|>" in line
-             for name in re.findall(r'"(\w+)": ', line.split("<|action_sep|>")[0])}
+    assert any(
+        line.startswith("<|frame_sep|><|line_sep|>{\"settings\": \"{'folds': 3, 'name': 'baseline'}\"}")
+        for line in result.lines
+    )
+    shown = {
+        name
+        for line in result.lines
+        if "<|action_sep|>" in line
+        for name in re.findall(r'"(\w+)": ', line.split("<|action_sep|>")[0])
+    }
     assert shown == {"settings", "rows", "scaled", "self", "factor", "row", "i"}
     assert result.lines[-3] == '<|frame_sep|><|exception_sep|><|action_sep|>print(rows[10]["value"])'
-    assert result.lines[-2].startswith('<|arg_sep|>"(<class \'IndexError\'>, IndexError(\'list index out of range\')')
+    assert result.lines[-2].startswith("<|arg_sep|>\"(<class 'IndexError'>, IndexError('list index out of range')")
     assert result.trace.endswith('<|return_sep|><|action_sep|>print(rows[10]["value"])\n<|arg_sep|>"None"<|frame_sep|>')
 
 
@@ -74,7 +82,8 @@ def test_exit_code_and_arguments_as_plain(script, traced, plain) -> None:
     result = traced(path, "--", "a", "--b")
     assert result.process.stdout == "args ['a', '--b']\n"
     assert result.process.returncode == plain(path).returncode == 3
-    assert result.meta["raised"] is False and result.meta["exit_code"] == 3
+    assert result.meta["raised"] is False
+    assert result.meta["exit_code"] == 3
 
 
 def test_syntax_error_reported_as_plain(script, traced, plain) -> None:
@@ -83,7 +92,8 @@ def test_syntax_error_reported_as_plain(script, traced, plain) -> None:
     result = traced(path)
     assert result.process.returncode == expected.returncode == 1
     assert result.process.stderr == expected.stderr
-    assert result.trace == "<|frame_sep|>" and result.meta["entry_reached"] is False
+    assert result.trace == "<|frame_sep|>"
+    assert result.meta["entry_reached"] is False
 
 
 def test_functions_pickle_for_multiprocessing(script, traced, plain) -> None:
@@ -132,8 +142,10 @@ def test_entry_option_traces_first_call_only(script, traced) -> None:
     assert result.lines[0] == '<|frame_sep|><|call_sep|>{"self": "' + result.lines[0].split('"self": "')[1]
     assert result.lines[0].endswith('"n": "3"}<|action_sep|>    def fit(self, n):')
     assert result.lines[-1] == '<|arg_sep|>"3"<|frame_sep|>'
-    assert "helper" not in result.trace and '"n": "4"' not in result.trace
-    assert result.meta["entry"] == "fit" and result.meta["entry_source"] == "option"
+    assert "helper" not in result.trace
+    assert '"n": "4"' not in result.trace
+    assert result.meta["entry"] == "fit"
+    assert result.meta["entry_source"] == "option"
     assert result.meta["entry_finished"] is True
 
 
@@ -141,12 +153,14 @@ def test_unknown_entry_is_an_error(script, traced) -> None:
     result = traced(script("print('hi')\n"), "--entry", "nope")
     assert result.process.returncode == 2
     assert "no function named 'nope'" in result.process.stderr
-    assert result.process.stdout == "" and result.meta["error"].startswith("no function named")
+    assert result.process.stdout == ""
+    assert result.meta["error"].startswith("no function named")
 
 
 def test_negative_cap_is_an_error(script, traced) -> None:
     result = traced(script("print('hi')\n"), "--max-frames", "-1")
-    assert result.process.returncode == 2 and "--max-frames must be 0" in result.process.stderr
+    assert result.process.returncode == 2
+    assert "--max-frames must be 0" in result.process.stderr
 
 
 def test_marked_function_called_by_script(script, traced) -> None:
@@ -171,22 +185,33 @@ def test_marked_function_called_by_script(script, traced) -> None:
 def test_meta_describes_the_trace(script, traced) -> None:
     result = traced(script("x = 1\ny = [x] * 3\n"), "--max-value-chars", "50")
     meta = result.meta
-    assert meta["complete"] is True and meta["tracer"] == "cwm_tracer"
-    assert meta["python"].count(".") == 2 and meta["script"].endswith("runfile.py")
-    assert meta["settings"] == {"max_frames": 20000, "max_bytes": 20000000, "max_seconds": 60.0,
-                                "max_value_chars": 50}
-    assert meta["frames_total"] == meta["frames_written"] == 4 and meta["frames_dropped"] == 0
-    assert meta["first_kept"] == [1, 4] and meta["last_kept"] is None
-    assert meta["caps_fired"] == [] and meta["stopped_by_time"] is False
-    assert meta["raised"] is False and meta["exit_code"] == 0
-    assert meta["bytes"] == len(result.trace.encode()) and meta["wall_seconds"] >= 0
+    assert meta["complete"] is True
+    assert meta["tracer"] == "cwm_tracer"
+    assert meta["python"].count(".") == 2
+    assert meta["script"].endswith("runfile.py")
+    assert meta["settings"] == {"max_frames": 20000, "max_bytes": 20000000, "max_seconds": 60.0, "max_value_chars": 50}
+    assert meta["frames_total"] == meta["frames_written"] == 4
+    assert meta["frames_dropped"] == 0
+    assert meta["first_kept"] == [1, 4]
+    assert meta["last_kept"] is None
+    assert meta["caps_fired"] == []
+    assert meta["stopped_by_time"] is False
+    assert meta["raised"] is False
+    assert meta["exit_code"] == 0
+    assert meta["bytes"] == len(result.trace.encode())
+    assert meta["wall_seconds"] >= 0
 
 
 def test_script_changing_folder_still_gets_its_meta(script, tracer_path, tmp_path) -> None:
     (tmp_path / "elsewhere").mkdir()
     path = script("import os\nos.chdir('elsewhere')\nprint(os.getcwd().endswith('elsewhere'))\n")
-    process = subprocess.run([sys.executable, str(tracer_path), path.name, "--out", "t.cwm", "--meta", "t.json"],
-                             cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    process = subprocess.run(
+        [sys.executable, str(tracer_path), path.name, "--out", "t.cwm", "--meta", "t.json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert process.stdout == "True\n"
     assert json.loads((tmp_path / "t.json").read_text())["complete"] is True
     assert (tmp_path / "t.cwm").read_text().endswith('<|arg_sep|>"None"<|frame_sep|>')

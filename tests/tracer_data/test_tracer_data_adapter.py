@@ -22,7 +22,7 @@ from workspace.errors import InputError
 from workspace.store import open_workspace
 
 COMPETITION = "toy-competition"
-BUGGY = '''\
+BUGGY = """\
 import csv
 
 
@@ -41,9 +41,9 @@ def total(rows):
 rows = load("./data/train.csv")
 print("rows", len(rows))
 print(total(rows))
-'''
+"""
 FIXED = BUGGY.replace('int(rows[0]["missing"])', "0")
-RECORDED = '''\
+RECORDED = """\
 rows 3
 Traceback (most recent call last):
   File "runfile.py", line 18, in <module>
@@ -53,10 +53,10 @@ Traceback (most recent call last):
     return s + int(rows[0]["missing"])
                    ~~~~~~~^^^^^^^^^^^
 KeyError: 'missing'
-Execution time: a moment seconds (time limit is an hour).'''
+Execution time: a moment seconds (time limit is an hour)."""
 
 # A stand-in for the client's tool: log lines, then the trace of code_to_trace.py on stdout.
-CLIENT_MAIN = '''\
+CLIENT_MAIN = """\
 import subprocess
 import sys
 
@@ -67,7 +67,7 @@ subprocess.run([sys.executable, "cwm_tracer.py", "code_to_trace.py", "--out", "/
                 "--meta", "/tmp/m.json"], check=False)
 with open("/tmp/t.txt") as f:
     sys.stdout.write(f.read())
-'''
+"""
 
 
 def _normalise(text: str) -> str:
@@ -89,8 +89,10 @@ def setup(tmp_path: Path, make_dataset):
 
 def test_builtin_trace_in_bubblewrap_matches_the_plain_run(setup) -> None:
     ws, config, tmp_path = setup
-    plain = execute(RunSpec(code=BUGGY, competition_id=COMPETITION, settings=config.run,
-                            run_dir=tmp_path / "plain"), recorded_output=RECORDED)
+    plain = execute(
+        RunSpec(code=BUGGY, competition_id=COMPETITION, settings=config.run, run_dir=tmp_path / "plain"),
+        recorded_output=RECORDED,
+    )
     record = trace_step(ws, config, "row-0", 0)
 
     assert record["verdict"]["kind"] == plain.verdict.kind == "error"
@@ -101,7 +103,9 @@ def test_builtin_trace_in_bubblewrap_matches_the_plain_run(setup) -> None:
     assert record["code_sha256"] == code_sha256(BUGGY)
     assert code_path(trace).read_text(encoding="utf-8") == BUGGY
     meta = json.loads(Path(record["meta_path"]).read_text(encoding="utf-8"))
-    assert meta["tracer"] == "builtin" and meta["entry"] == "total" and meta["cut"] is False
+    assert meta["tracer"] == "builtin"
+    assert meta["entry"] == "total"
+    assert meta["cut"] is False
     assert meta["tracer_meta"]["exception"] == "KeyError: 'missing'"
     assert meta["budgets"]["max_frames"] == config.trace.max_frames
     assert [t["id"] for t in ws.traces("row-0", 0)] == [record["id"]]
@@ -113,7 +117,10 @@ def test_builtin_trace_in_bubblewrap_matches_the_plain_run(setup) -> None:
         assert first.endswith("<|action_sep|>def total(rows):")
         assert index.info(0).source_lineno == 9
         exception = index.first_exception()
-        assert index.line(exception) == '<|frame_sep|><|exception_sep|><|action_sep|>    return s + int(rows[0]["missing"])'
+        assert (
+            index.line(exception)
+            == '<|frame_sep|><|exception_sep|><|action_sep|>    return s + int(rows[0]["missing"])'
+        )
         assert index.info(exception).source_lineno == 13
         quoted = [index.line(1), index.line(exception)]
     analysis = "The data is read:\n```\n" + "\n".join(quoted) + "\n```\n"
@@ -124,13 +131,15 @@ def test_whole_script_and_a_fix(setup) -> None:
     ws, config, _ = setup
     whole = trace_step(ws, config, "row-0", 0, entry=None)
     with TraceIndex.open(Path(whole["trace_path"])) as index:
-        assert index.info(0).kind == "call" and index.line(0).startswith("<|frame_sep|><|call_sep|>{}")
+        assert index.info(0).kind == "call"
+        assert index.line(0).startswith("<|frame_sep|><|call_sep|>{}")
         assert index.line(1) == "<|frame_sep|><|line_sep|>{}<|action_sep|>import csv"
         assert index.info(1).source_lineno == 1
-        assert index.find('"rows": "[{\'id\': \'1\'') is not None  # the data at ./data was read
+        assert index.find("\"rows\": \"[{'id': '1'") is not None  # the data at ./data was read
     fixed = trace_step(ws, config, "row-0", 0, code=FIXED, entry="total")
     assert fixed["code_sha256"] == code_sha256(FIXED)
-    assert fixed["verdict"]["kind"] != "error" and fixed["verdict"]["match"] is None
+    assert fixed["verdict"]["kind"] != "error"
+    assert fixed["verdict"]["match"] is None
     assert len(ws.traces("row-0", 0)) == 2
 
 
@@ -160,12 +169,15 @@ def test_client_tool(setup) -> None:
     builtin = trace_step(ws, config, "row-0", 0, entry="total")
 
     stored = Path(record["trace_path"]).read_text(encoding="utf-8")
-    assert "\r" not in stored and "INFO" not in stored
+    assert "\r" not in stored
+    assert "INFO" not in stored
     assert stored.startswith("<|frame_sep|><|call_sep|>")
     assert _normalise(stored) == _normalise(Path(builtin["trace_path"]).read_text(encoding="utf-8"))
     meta = record["meta"]
-    assert meta["tracer"] == "client" and meta["client_path"] == str(tool)
-    assert "own" in meta["budgets"] and meta["cut"] is None
+    assert meta["tracer"] == "client"
+    assert meta["client_path"] == str(tool)
+    assert "own" in meta["budgets"]
+    assert meta["cut"] is None
     assert meta["log_bytes_dropped_before"] > len("INFO client tracer 0.1: starting")
     assert code_path(Path(record["trace_path"])).read_text(encoding="utf-8").count("# << START_OF_TRACE") == 1
     assert (tool / "code_to_trace.py").read_text(encoding="utf-8") == "# replaced by the code to trace\n"
@@ -180,12 +192,14 @@ def test_client_tool_errors(setup) -> None:
     incomplete.mkdir()
     (incomplete / "main.py").write_text("print('hi')\n", encoding="utf-8")
     with pytest.raises(InputError, match="has no requirements.txt, code_to_trace.py"):
-        trace_step(ws, dataclasses.replace(config, trace=TraceSettings(tracer="client", client_path=incomplete)),
-                   "row-0", 0)
+        trace_step(
+            ws, dataclasses.replace(config, trace=TraceSettings(tracer="client", client_path=incomplete)), "row-0", 0
+        )
     silent = _client_tool(tmp_path / "silent", main="print('INFO nothing to trace today')\n")
     with pytest.raises(InputError, match="printed no trace"):
-        trace_step(ws, dataclasses.replace(config, trace=TraceSettings(tracer="client", client_path=silent)),
-                   "row-0", 0)
+        trace_step(
+            ws, dataclasses.replace(config, trace=TraceSettings(tracer="client", client_path=silent)), "row-0", 0
+        )
 
 
 def test_cancelled_tracing_stores_nothing(setup) -> None:
@@ -205,9 +219,11 @@ def test_client_tool_whole_script_keeps_the_script_line_numbers(setup) -> None:
     assert code_path(Path(record["trace_path"])).read_text(encoding="utf-8") == BUGGY
     with TraceIndex.open(Path(record["trace_path"])) as index:
         first_line = index.find("<|action_sep|>import csv")
-        assert first_line is not None and index.info(first_line).source_lineno == 1
+        assert first_line is not None
+        assert index.info(first_line).source_lineno == 1
         loaded = index.find('<|action_sep|>print("rows", len(rows))')
-        assert loaded is not None and index.info(loaded).source_lineno == 17
+        assert loaded is not None
+        assert index.info(loaded).source_lineno == 17
         assert "'value': '10'" in index.line(loaded)  # ./data/train.csv was read from the copy's folder
         exception = index.first_exception()
         assert index.info(exception).source_lineno == 13

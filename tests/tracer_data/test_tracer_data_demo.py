@@ -16,8 +16,7 @@ FAILING = [row for row in ROWS if row.rerun_verdict == "error"]
 
 
 @pytest.mark.parametrize("row", FAILING, ids=[row.name for row in FAILING])
-def test_traced_demo_row_raises_as_its_plain_run(row, demo, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_traced_demo_row_raises_as_its_plain_run(row, demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.chdir(tmp_path)
     config = load_config(demo.dataset).with_overrides(run={"backend": "bubblewrap"})
@@ -32,5 +31,6 @@ def test_traced_demo_row_raises_as_its_plain_run(row, demo, tmp_path: Path,
             assert index.frame_count == 0  # nothing runs, so nothing is traced
         else:
             exception = index.first_exception()
-            assert exception is not None and index.info(exception).source_lineno is not None
+            assert exception is not None
+            assert index.info(exception).source_lineno is not None
             assert record["meta"]["tracer_meta"]["exception"].startswith(row.rerun_exception.split(".")[-1])

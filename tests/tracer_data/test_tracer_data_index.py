@@ -8,17 +8,32 @@ import threading
 from pathlib import Path
 
 import pytest
+from tracer_data_synthetic import FRAMES_PER_ITERATION, write_synthetic_trace
 
 import tracer_adapter
 from tracer_adapter.trace_index import IndexCancelled, LineInfo, TraceIndex, index_path
-from tracer_data_synthetic import FRAMES_PER_ITERATION, write_synthetic_trace
 from workspace.errors import InputError
 
 EX2_EXPECTED = [  # (kind, frame, depth, source line) per text line of ex2.trace
-    ("call", 0, 0, 8), ("line", 1, 0, 9), ("call", 2, 1, 1), ("line", 3, 1, 2), ("line", 4, 1, 3),
-    ("line", 5, 1, 4), ("line", 6, 1, 5), ("line", 7, 1, 6), ("line", 8, 1, 3), ("line", 9, 1, 4),
-    ("line", 10, 1, 5), ("line", 11, 1, 6), ("line", 12, 1, 3), ("line", 13, 1, 4), ("line", 14, 1, 6),
-    ("exception", 15, 1, 6), ("return", 16, 1, 6), ("exception", 17, 0, 9), ("return", 18, 0, 9),
+    ("call", 0, 0, 8),
+    ("line", 1, 0, 9),
+    ("call", 2, 1, 1),
+    ("line", 3, 1, 2),
+    ("line", 4, 1, 3),
+    ("line", 5, 1, 4),
+    ("line", 6, 1, 5),
+    ("line", 7, 1, 6),
+    ("line", 8, 1, 3),
+    ("line", 9, 1, 4),
+    ("line", 10, 1, 5),
+    ("line", 11, 1, 6),
+    ("line", 12, 1, 3),
+    ("line", 13, 1, 4),
+    ("line", 14, 1, 6),
+    ("exception", 15, 1, 6),
+    ("return", 16, 1, 6),
+    ("exception", 17, 0, 9),
+    ("return", 18, 0, 9),
     ("arg", 18, 0, 9),
 ]
 
@@ -82,11 +97,15 @@ def test_saved_index_is_reused_and_rebuilt_when_the_trace_changes(golden) -> Non
     first = saved.stat()
     with TraceIndex.open(trace) as index:
         assert len(index) == 17
-    assert saved.stat().st_mtime_ns == first.st_mtime_ns and saved.stat().st_ino == first.st_ino
+    assert saved.stat().st_mtime_ns == first.st_mtime_ns
+    assert saved.stat().st_ino == first.st_ino
 
     text = trace.read_text(encoding="utf-8")
-    trace.write_text(text.replace("<|arg_sep|>\"{1: 2, 2: 4}\"<|frame_sep|>", "<|arg_sep|>\"X\"<|frame_sep|>")
-                     + "\n<|frame_sep|><|line_sep|>{}<|action_sep|>    extra", encoding="utf-8")
+    trace.write_text(
+        text.replace('<|arg_sep|>"{1: 2, 2: 4}"<|frame_sep|>', '<|arg_sep|>"X"<|frame_sep|>')
+        + "\n<|frame_sep|><|line_sep|>{}<|action_sep|>    extra",
+        encoding="utf-8",
+    )
     with TraceIndex.open(trace) as index:
         assert len(index) == 18
         assert index.line(17) == "<|frame_sep|><|line_sep|>{}<|action_sep|>    extra"
@@ -108,17 +127,19 @@ def test_ambiguous_source_lines_follow_the_function(tmp_path: Path) -> None:
     code = "def a(x):\n    return x\ndef b(x):\n    y = x\n    return x\ndef main():\n    return a(1) + b(2)\n"
     trace = tmp_path / "t.trace"
     trace.write_text(
-        '<|frame_sep|><|call_sep|>{}<|action_sep|>def main():\n'
-        '<|frame_sep|><|line_sep|>{}<|action_sep|>    return a(1) + b(2)\n'
+        "<|frame_sep|><|call_sep|>{}<|action_sep|>def main():\n"
+        "<|frame_sep|><|line_sep|>{}<|action_sep|>    return a(1) + b(2)\n"
         '<|frame_sep|><|call_sep|>{"x": "1"}<|action_sep|>def a(x):\n'
         '<|frame_sep|><|line_sep|>{"x": "1"}<|action_sep|>    return x\n'
-        '<|frame_sep|><|return_sep|><|action_sep|>    return x\n'
+        "<|frame_sep|><|return_sep|><|action_sep|>    return x\n"
         '<|arg_sep|>"1"<|frame_sep|><|call_sep|>{"x": "2"}<|action_sep|>def b(x):\n'
         '<|frame_sep|><|line_sep|>{"x": "2"}<|action_sep|>    y = x\n'
         '<|frame_sep|><|line_sep|>{"x": "2", "y": "2"}<|action_sep|>    return x\n'
-        '<|frame_sep|><|return_sep|><|action_sep|>    return x\n'
+        "<|frame_sep|><|return_sep|><|action_sep|>    return x\n"
         '<|arg_sep|>"2"<|frame_sep|><|return_sep|><|action_sep|>    return a(1) + b(2)\n'
-        '<|arg_sep|>"3"<|frame_sep|>', encoding="utf-8")
+        '<|arg_sep|>"3"<|frame_sep|>',
+        encoding="utf-8",
+    )
     with TraceIndex.open(trace, code=code) as index:
         assert [index.info(i).source_lineno for i in range(len(index))] == [6, 7, 1, 2, 2, 3, 4, 5, 5, 7, 7]
         assert [index.info(i).depth for i in range(len(index))] == [0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0]
@@ -127,8 +148,11 @@ def test_ambiguous_source_lines_follow_the_function(tmp_path: Path) -> None:
 
 def test_lines_outside_the_format_are_kept_as_other(tmp_path: Path) -> None:
     trace = tmp_path / "t.trace"
-    trace.write_text("tool log line\n<|frame_sep|><|call_sep|>{}<|action_sep|>def main():\n<|arg_sep|>oops\n"
-                     "<|frame_sep|><|weird_sep|>\n<|frame_sep|>", encoding="utf-8")
+    trace.write_text(
+        "tool log line\n<|frame_sep|><|call_sep|>{}<|action_sep|>def main():\n<|arg_sep|>oops\n"
+        "<|frame_sep|><|weird_sep|>\n<|frame_sep|>",
+        encoding="utf-8",
+    )
     with TraceIndex.open(trace) as index:
         assert [index.info(i).kind for i in range(5)] == ["other", "call", "other", "other", "end"]
         assert index.frame_count == 1
@@ -150,7 +174,8 @@ def test_progress_and_cancel(golden) -> None:
     seen: list[float] = []
     with TraceIndex.open(trace, progress=seen.append):
         pass
-    assert seen[-1] == 1.0 and seen == sorted(seen)
+    assert seen[-1] == 1.0
+    assert seen == sorted(seen)
 
     other = golden("ex1")
     stop = threading.Event()
@@ -170,8 +195,10 @@ def test_large_generated_trace(tmp_path: Path) -> None:
             assert index.line(0) == f.readline().rstrip("\n")
         assert index.line(n - 1) == '<|arg_sep|>"None"<|frame_sep|>'
         exception = index.first_exception()
-        assert exception == n - 5 and "raise ValueError(y)" in index.line(exception)
-        assert index.info(exception).depth == 1 and index.info(exception).source_lineno == 4
+        assert exception == n - 5
+        assert "raise ValueError(y)" in index.line(exception)
+        assert index.info(exception).depth == 1
+        assert index.info(exception).source_lineno == 4
         assert index.info(n - 4).kind == "return"
         assert index.find("<class 'ValueError'>") == n - 4
         assert index.find("def step(x):", n - 1, backwards=True) == n - 9
@@ -180,7 +207,8 @@ def test_large_generated_trace(tmp_path: Path) -> None:
         assert index.info(middle).frame == middle  # one event per line until the final value
         assert index.lines(middle, middle + 2) == [index.line(middle), index.line(middle + 1)]
     with TraceIndex.open(trace) as again:  # loaded from the saved index
-        assert len(again) == n and again.first_exception() == exception
+        assert len(again) == n
+        assert again.first_exception() == exception
 
 
 def test_trace_cut_by_the_tracer_keeps_depths_after_the_gap(tmp_path: Path) -> None:
@@ -189,21 +217,42 @@ def test_trace_cut_by_the_tracer_keeps_depths_after_the_gap(tmp_path: Path) -> N
         "def inner(n):\n    return n + 1\n"
         "def work(n):  # << START_OF_TRACE\n    total = 0\n    for i in range(n):\n        total += inner(i)\n"
         "    raise ValueError(total)\n"
-        "work(3000)\n", encoding="utf-8")
+        "work(3000)\n",
+        encoding="utf-8",
+    )
     trace = tmp_path / "loop.trace"
     tracer = Path(tracer_adapter.__file__).with_name("cwm_tracer.py")
-    done = subprocess.run([sys.executable, str(tracer), str(script), "--out", str(trace), "--meta",
-                           str(tmp_path / "meta.json"), "--max-frames", "100"], capture_output=True, timeout=60)
-    assert done.returncode == 1 and b"ValueError" in done.stderr
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(tracer),
+            str(script),
+            "--out",
+            str(trace),
+            "--meta",
+            str(tmp_path / "meta.json"),
+            "--max-frames",
+            "100",
+        ],
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert b"ValueError" in done.stderr
     with TraceIndex.open(trace, code=script.read_text(encoding="utf-8")) as index:
         infos = [index.info(i) for i in range(len(index))]
         notes = [i for i, info in enumerate(infos) if info.kind == "other"]
-        assert len(notes) == 1 and "frames cut here" in index.line(notes[0])
-        after = infos[notes[0] + 1:]
-        assert after[0].kind == "return" and after[0].depth == 1 and after[0].source_lineno == 2
+        assert len(notes) == 1
+        assert "frames cut here" in index.line(notes[0])
+        after = infos[notes[0] + 1 :]
+        assert after[0].kind == "return"
+        assert after[0].depth == 1
+        assert after[0].source_lineno == 2
         assert min(info.depth for info in infos) == 0
         exception = index.first_exception()
-        assert exception > notes[0] and infos[exception].depth == 0 and infos[exception].source_lineno == 7
+        assert exception > notes[0]
+        assert infos[exception].depth == 0
+        assert infos[exception].source_lineno == 7
         assert (infos[-1].kind, infos[-1].depth) == ("arg", 0)
         assert index.next_source_line(6, notes[0]) is not None
 

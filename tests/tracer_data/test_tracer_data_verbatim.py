@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tracer_adapter.verbatim import VerbatimProblem, check_analysis, check_workspace, quoted_lines
 from tracer_data_synthetic import write_synthetic_trace
+
+from tracer_adapter.verbatim import VerbatimProblem, check_analysis, check_workspace, quoted_lines
 
 
 def _analysis(*quoted: str) -> str:
@@ -61,8 +62,10 @@ def test_rewrapped_line_fails_on_both_halves(golden) -> None:
     analysis = _analysis(first, second)
     problems = check_analysis(analysis, [trace])
     assert [p.line_no for p in problems] == [_line_no(analysis, first), _line_no(analysis, second)]
-    assert problems[0].nearest is not None and problems[0].nearest.startswith(first)
-    assert problems[1].nearest is not None and problems[1].nearest.endswith(second)
+    assert problems[0].nearest is not None
+    assert problems[0].nearest.startswith(first)
+    assert problems[1].nearest is not None
+    assert problems[1].nearest.endswith(second)
     assert "not a trace line" in problems[0].describe()
 
 
@@ -98,11 +101,12 @@ def test_check_workspace_reports_row_step_line_and_nearest(golden, make_dataset,
     lines = trace.read_text(encoding="utf-8").split("\n")
     edited = lines[7] + " "
     with open_workspace(make_dataset([{}, {}, {}]), tmp_path / "ws") as ws:
-        ws.add_trace("row-1", 0, code_sha256="0" * 64, trace_path=trace, meta_path=trace, index_path=trace,
-                     meta={})
+        ws.add_trace("row-1", 0, code_sha256="0" * 64, trace_path=trace, meta_path=trace, index_path=trace, meta={})
         ws.update_step("row-1", 0, cwm_analysis=_analysis(lines[3], edited))
         ws.update_step("row-2", 0, cwm_analysis=_analysis(lines[3]))  # no trace stored for row-2
         problems = check_workspace(ws)
     assert [(p.row_id, p.step, p.problem.line_no, p.problem.nearest) for p in problems] == [
-        ("row-1", 0, 5, lines[7]), ("row-2", 0, 4, None)]
+        ("row-1", 0, 5, lines[7]),
+        ("row-2", 0, 4, None),
+    ]
     assert problems[0].describe().startswith("row 'row-1', step 0, cwm_analysis line 5 ")

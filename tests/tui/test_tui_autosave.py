@@ -26,13 +26,21 @@ def test_typing_is_saved_within_a_second_without_leaving_the_field(make_app, wor
             await open_task(app, pilot)
             await pilot.press("5", "enter", *"cause: wrong path")
             typed = time.monotonic()
-            await wait_until(pilot, lambda: workspace.step("row-0").revised_analysis == "cause: wrong path",
-                             timeout=1.0, what="autosave of revised_analysis")
+            await wait_until(
+                pilot,
+                lambda: workspace.step("row-0").revised_analysis == "cause: wrong path",
+                timeout=1.0,
+                what="autosave of revised_analysis",
+            )
             assert time.monotonic() - typed < 1.0
             assert app.focused.id == "revised_analysis"  # saved while still typing there
             await pilot.press("2", "enter", *"next")  # "2" is typed into the field, not a pane switch
-            await wait_until(pilot, lambda: workspace.step("row-0").revised_analysis == "cause: wrong path2\nnext",
-                             timeout=1.0, what="second autosave")
+            await wait_until(
+                pilot,
+                lambda: workspace.step("row-0").revised_analysis == "cause: wrong path2\nnext",
+                timeout=1.0,
+                what="second autosave",
+            )
             assert app.screen.pane == "annotation"
 
     asyncio.run(body())
@@ -69,11 +77,13 @@ def test_reopening_returns_to_the_same_row_pane_and_cursor(make_app, workspace) 
         app = make_app()
         async with app.run_test(size=SMALL) as pilot:
             task = await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen) and app.screen)
-            assert task.row_id == "row-1" and task.pane == "annotation"
+            assert task.row_id == "row-1"
+            assert task.pane == "annotation"
             editor = task.query_one("#revised_analysis", TextArea)
             assert editor.text == "line one\nline two"
             assert editor.cursor_location == (1, 8)
-            assert "5 annotation" in screen_text(app) and "line two" in screen_text(app)
+            assert "5 annotation" in screen_text(app)
+            assert "line two" in screen_text(app)
             await pilot.press("escape")
             assert app.queue.current_id() == "row-1"
 
@@ -124,7 +134,8 @@ def test_a_row_held_by_another_process_is_read_only(make_app, workspace) -> None
                 await pilot.press("x", "f", "5", "enter", *"mine")
                 await pilot.pause(0.6)
                 assert workspace.status("row-0")[0] == "untouched"
-                assert workspace.step("row-0").fixable is None and workspace.step("row-0").revised_analysis == ""
+                assert workspace.step("row-0").fixable is None
+                assert workspace.step("row-0").revised_analysis == ""
                 assert task.query_one("#revised_analysis", TextArea).text == ""
                 await pilot.press("escape", "escape")
                 await wait_until(pilot, lambda: app.screen is app.queue)

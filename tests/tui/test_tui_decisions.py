@@ -30,8 +30,11 @@ def test_reject_asks_a_reason_then_moves_on_and_undo_restores(make_app, workspac
             assert workspace.status("row-0")[:2] == ("rejected", "time_limit")
             assert workspace.claimed_by("row-0") is None  # released when we moved on
             await pilot.press("u")
-            await wait_until(pilot, lambda: workspace.status("row-0")[0] == "in_progress"
-                             or workspace.status("row-0")[0] == "untouched", what="undo")
+            await wait_until(
+                pilot,
+                lambda: workspace.status("row-0")[0] == "in_progress" or workspace.status("row-0")[0] == "untouched",
+                what="undo",
+            )
             assert notified(app, "Undone: row row-0: status untouched -> rejected (time_limit)")
 
     asyncio.run(body())
@@ -44,7 +47,8 @@ def test_escape_cancels_the_reject_prompt(make_app, workspace) -> None:
             task = await open_task(app, pilot)
             await pilot.press("x", "escape")
             await wait_until(pilot, lambda: app.screen is task)
-            assert workspace.status("row-0")[0] == "untouched" and task.row_id == "row-0"
+            assert workspace.status("row-0")[0] == "untouched"
+            assert task.row_id == "row-0"
 
     asyncio.run(body())
 
@@ -62,8 +66,11 @@ def test_fixable_not_fixable_bug_confirmed_and_ctrl_z(make_app, workspace) -> No
             assert "bug confirmed: yes (b) · fixable: yes (f/n)" in screen_text(app)
             await pilot.press("1", "n")
             assert workspace.step("row-0").fixable is False
-            await wait_until(pilot, lambda: app.focused is not None and app.focused.id == "revised_analysis",
-                             what="focus on revised_analysis")
+            await wait_until(
+                pilot,
+                lambda: app.focused is not None and app.focused.id == "revised_analysis",
+                what="focus on revised_analysis",
+            )
             assert task.pane == "annotation"
             await pilot.press(*"needs internet")
             await pilot.press("escape", "ctrl+z")
@@ -86,7 +93,8 @@ def test_letters_type_in_fields_and_escape_gives_keys_back(make_app, workspace) 
             assert workspace.status("row-0")[0] == "in_progress"
             assert workspace.step("row-0").fixable is None
             assert workspace.step("row-0").revised_analysis == "xfnd q[]"
-            assert task.row_id == "row-0" and app.is_running
+            assert task.row_id == "row-0"
+            assert app.is_running
 
     asyncio.run(body())
 
@@ -101,7 +109,8 @@ def test_done_refused_with_blockers_then_done_and_row_moves(make_app, workspace)
             await wait_until(pilot, lambda: notified(app, "cannot be done yet"), what="blockers notice")
             await pilot.press("ctrl+z", "enter", "f7", *"print(1)", "escape", "d")
             await wait_until(pilot, lambda: task.row_id == "row-1", what=f"done moves on {notices(app)}")
-            assert workspace.status("row-0")[0] == "done" and workspace.claimed_by("row-0") is None
+            assert workspace.status("row-0")[0] == "done"
+            assert workspace.claimed_by("row-0") is None
             assert "row 2/3 · untouched · step 0 · nlp-getting-started · row-1" in screen_text(app)
             await pilot.press("left_square_bracket", "left_square_bracket")
             assert task.row_id == "row-0"

@@ -30,9 +30,14 @@ def test_e_runs_the_editor_and_takes_its_result(make_app, workspace, tmp_path: P
         async with app.run_test(size=SMALL) as pilot:
             task = await open_task(app, pilot)
             await pilot.press("e")
-            await wait_until(pilot, lambda: "./data/train.csv" in workspace.step("row-0").fixed_code,
-                             timeout=3, what="the editor's change saved")
-            assert "./data/train.csv" in task.code_pane.editor.text and task.pane == "code"
+            await wait_until(
+                pilot,
+                lambda: "./data/train.csv" in workspace.step("row-0").fixed_code,
+                timeout=3,
+                what="the editor's change saved",
+            )
+            assert "./data/train.csv" in task.code_pane.editor.text
+            assert task.pane == "code"
 
     asyncio.run(body())
 
@@ -49,8 +54,12 @@ def test_edits_to_the_file_from_elsewhere_show_up_live(make_app, workspace) -> N
             temporary = path.with_name(".row-0.step0.py.swp")
             temporary.write_text("print('edited elsewhere')\n")
             os.replace(temporary, path)
-            await wait_until(pilot, lambda: workspace.step("row-0").fixed_code == "print('edited elsewhere')\n",
-                             timeout=3, what="external edit saved")
+            await wait_until(
+                pilot,
+                lambda: workspace.step("row-0").fixed_code == "print('edited elsewhere')\n",
+                timeout=3,
+                what="external edit saved",
+            )
             assert task.code_pane.editor.text == "print('edited elsewhere')\n"
             assert notified(app, "Took the fix from the edited file")
 

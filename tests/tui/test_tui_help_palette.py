@@ -29,8 +29,10 @@ def test_help_follows_the_focused_pane(make_app) -> None:
             await pilot.press("2", "f1")
             await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
             text = screen_text(app)
-            assert "help: code pane" in text and "$EDITOR" in text
-            assert "row: reject" in text and "Reject" in text
+            assert "help: code pane" in text
+            assert "$EDITOR" in text
+            assert "row: reject" in text
+            assert "Reject" in text
             await pilot.press("escape", "5", "enter", "f1")  # F1 works inside a text field too
             await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
             assert "help: annotation pane" in screen_text(app)
@@ -63,20 +65,29 @@ def test_wide_layout_zoom_and_pane_keys(make_app) -> None:
         app = make_app()
         async with app.run_test(size=WIDE) as pilot:
             task = await open_task(app, pilot)
-            shown = lambda: {name for name in ("metadata", "code", "output", "trace", "annotation")
-                             if task.pane_widget(name).display}
+
+            def shown():
+                return {
+                    name
+                    for name in ("metadata", "code", "output", "trace", "annotation")
+                    if task.pane_widget(name).display
+                }
+
             assert shown() == {"metadata", "output", "annotation"}
             await pilot.press("2")
             assert shown() == {"code", "output", "annotation"}
             await pilot.press("z")
             assert shown() == {"code"}
             await pilot.press("escape")  # unzoom first, not back to the queue
-            assert shown() == {"code", "output", "annotation"} and app.screen is task
+            assert shown() == {"code", "output", "annotation"}
+            assert app.screen is task
             await pilot.press("f3", "f3")
-            assert task.pane == "trace" and shown() == {"trace", "output", "annotation"}
+            assert task.pane == "trace"
+            assert shown() == {"trace", "output", "annotation"}
             await pilot.resize_terminal(*SMALL)
             await wait_until(pilot, lambda: shown() == {"trace"}, what="one pane at 80 columns")
             await pilot.press("f2")
-            assert task.pane == "output" and shown() == {"output"}
+            assert task.pane == "output"
+            assert shown() == {"output"}
 
     asyncio.run(body())

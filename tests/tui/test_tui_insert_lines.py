@@ -20,8 +20,15 @@ def add_example_trace(ws) -> list[str]:
     shutil.copy(EXAMPLE, trace)
     meta = trace.with_suffix(".meta.json")
     meta.write_text("{}")
-    ws.add_trace("row-0", 0, code_sha256=hashlib.sha256(b"x").hexdigest(), trace_path=trace, meta_path=meta,
-                 index_path=Path(str(trace) + ".idx"), meta={})
+    ws.add_trace(
+        "row-0",
+        0,
+        code_sha256=hashlib.sha256(b"x").hexdigest(),
+        trace_path=trace,
+        meta_path=meta,
+        index_path=Path(str(trace) + ".idx"),
+        meta={},
+    )
     return trace.read_text(encoding="utf-8").split("\n")
 
 
@@ -38,17 +45,24 @@ def test_marked_lines_go_in_as_a_fenced_block_and_are_checked(make_app, workspac
             await pilot.press("4", "enter")
             await wait_until(pilot, lambda: task.trace_pane.index is not None, what="trace index loaded")
             await pilot.press("space", "down", "space", "i")
-            await wait_until(pilot, lambda: workspace.step("row-0").cwm_analysis.endswith("```\n"), timeout=2,
-                             what="inserted block saved")
+            await wait_until(
+                pilot,
+                lambda: workspace.step("row-0").cwm_analysis.endswith("```\n"),
+                timeout=2,
+                what="inserted block saved",
+            )
             saved = workspace.step("row-0").cwm_analysis
             head, fence, rest = saved.partition("```\n")
             quoted = rest.removesuffix("```\n").split("\n")[:-1]
-            assert head == "The key is missing:\n" and fence
-            assert len(quoted) == 2 and all(line in lines for line in quoted)
+            assert head == "The key is missing:\n"
+            assert fence
+            assert len(quoted) == 2
+            assert all(line in lines for line in quoted)
             assert task.annotation_pane.editor("cwm_analysis").text == saved
             status = task.query_one("#verbatim-status", Static)
-            await wait_until(pilot, lambda: "every quoted trace line matches" in str(status.render()),
-                             what="verbatim ok")
+            await wait_until(
+                pilot, lambda: "every quoted trace line matches" in str(status.render()), what="verbatim ok"
+            )
             await pilot.press("5", "enter", "tab", "tab", "up", "up", "end", "X")  # spoil the second quoted line
             await wait_until(pilot, lambda: "not in any trace" in str(status.render()), what="verbatim problem")
             assert status.has_class("verbatim-problem")

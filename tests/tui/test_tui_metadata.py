@@ -27,10 +27,14 @@ def test_failing_line_link_and_description(make_app, tmp_path: Path) -> None:
             assert "error: FileNotFoundError: [Errno 2] No such file or directory:" in text
             assert "at line 2 (l: go there)" in text
             task.query_one("#metadata-scroll").scroll_end(animate=False)
-            await wait_until(pilot, lambda: "Predict which passengers were transported." in screen_text(app),
-                             what="description shown")
+            await wait_until(
+                pilot,
+                lambda: "Predict which passengers were transported." in screen_text(app),
+                what="description shown",
+            )
             await pilot.press("l")
             assert task.pane == "code"
-            assert app.focused is task.code_pane.editor and task.code_pane.editor.cursor_location == (1, 0)
+            assert app.focused is task.code_pane.editor
+            assert task.code_pane.editor.cursor_location == (1, 0)
 
     asyncio.run(body())

@@ -26,7 +26,8 @@ def test_queue_lists_every_row_with_counts(make_app, workspace) -> None:
             assert table.row_count == 3
             text = screen_text(app)
             assert "done 0 · rejected 1 · left 2" in text
-            assert "nlp-getting-started" in text and "rej:no_code" in text
+            assert "nlp-getting-started" in text
+            assert "rej:no_code" in text
 
     asyncio.run(body())
 
@@ -40,16 +41,19 @@ def test_filters_cycle_and_clear(make_app, workspace) -> None:
             await pilot.pause()
             table = app.queue.query_one(DataTable)
             await pilot.press("s")  # status: untouched
-            assert app.queue.filters.status == "untouched" and table.row_count == 2
+            assert app.queue.filters.status == "untouched"
+            assert table.row_count == 2
             await pilot.press("s", "s")  # in_progress, then rejected
-            assert app.queue.filters.status == "rejected" and app.queue.shown_ids == ["row-1"]
+            assert app.queue.filters.status == "rejected"
+            assert app.queue.shown_ids == ["row-1"]
             assert "filter: status=rejected" in screen_text(app)
             await pilot.press("escape")
             assert table.row_count == 3
             await pilot.press("c")  # first competition in sorted order
             assert app.queue.shown_ids == ["row-2"]
             await pilot.press("escape", "v")  # verdict: no run yet anywhere
-            assert app.queue.filters.verdict == "none" and table.row_count == 3
+            assert app.queue.filters.verdict == "none"
+            assert table.row_count == 3
 
     asyncio.run(body())
 

@@ -101,7 +101,7 @@ def test_yank_copies_the_cursor_line_exactly(ex2: Path) -> None:
             await pilot.press("end", "up", "y")
             await pilot.pause()
             expected = raw_lines(ex2)[18]
-            assert expected.startswith('<|arg_sep|>"(<class \'KeyError\'>')
+            assert expected.startswith("<|arg_sep|>\"(<class 'KeyError'>")
             assert app.yanked == [expected]
             assert app.clipboard == expected
 
@@ -257,7 +257,7 @@ def test_long_lines_scroll_sideways_and_stay_raw(ex2: Path) -> None:
             await pilot.pause()
             assert browser.scroll_offset.x == 16
             row = screen_text(app).splitlines()[3]
-            assert row[2:].rstrip() == raw_lines(ex2)[3][16:16 + 78]
+            assert row[2:].rstrip() == raw_lines(ex2)[3][16 : 16 + 78]
             await pilot.press("y")
             assert app.yanked == [raw_lines(ex2)[3]]
 

@@ -37,9 +37,20 @@ RECORDED = (
     "    new_d[key] += 1\n"
     "KeyError: 3\n"
 )
-CUT_META = {"tracer": "builtin", "frames": 12, "entry": "main", "tracer_meta": {
-    "frames_total": 30, "frames_written": 12, "frames_dropped": 18, "first_kept": [1, 5],
-    "last_kept": [24, 30], "caps_fired": ["max_frames"], "stopped_by_time": False}}
+CUT_META = {
+    "tracer": "builtin",
+    "frames": 12,
+    "entry": "main",
+    "tracer_meta": {
+        "frames_total": 30,
+        "frames_written": 12,
+        "frames_dropped": 18,
+        "first_kept": [1, 5],
+        "last_kept": [24, 30],
+        "caps_fired": ["max_frames"],
+        "stopped_by_time": False,
+    },
+}
 
 
 class PaneApp(App):
@@ -85,8 +96,15 @@ def store_trace(ws: Workspace, text: str, meta: dict, code: str | None = None) -
     Path(str(trace) + ".code.py").write_text(code, encoding="utf-8")
     meta_path = folder / f"stored-{n}.meta.json"
     meta_path.write_text(json.dumps(meta), encoding="utf-8")
-    return ws.add_trace("row-0", 0, code_sha256=code_sha256(code), trace_path=trace, meta_path=meta_path,
-                        index_path=index_path(trace), meta=meta)
+    return ws.add_trace(
+        "row-0",
+        0,
+        code_sha256=code_sha256(code),
+        trace_path=trace,
+        meta_path=meta_path,
+        index_path=index_path(trace),
+        meta=meta,
+    )
 
 
 def cut_trace() -> str:
@@ -122,8 +140,9 @@ def test_opens_the_newest_trace_and_picks_another(ws: Workspace, config: Config)
             await pilot.press("p")
             assert isinstance(app.screen, ChoicePicker)
             await pilot.press("2")
-            await until(pilot, lambda: pane.record["id"] == older and pane.index is not None and not pane.job,
-                        "the older trace")
+            await until(
+                pilot, lambda: pane.record["id"] == older and pane.index is not None and not pane.job, "the older trace"
+            )
             assert len(pane.index) == 20
             assert not app.query_one("#trace-cut").display
 
@@ -142,9 +161,7 @@ def test_cut_banner_and_cut_line(ws: Workspace, config: Config) -> None:
             assert banner.display
             assert str(banner.render()).startswith("cut: max_frames after frame 5, 18 frames dropped")
             assert pane.browser.cut.line == 5
-            rows = [
-                "".join(seg.text for seg in pane.browser.render_line(y)) for y in range(pane.browser.size.height)
-            ]
+            rows = ["".join(seg.text for seg in pane.browser.render_line(y)) for y in range(pane.browser.size.height)]
             assert rows[5].startswith("✂ <|frame_sep|>[cwm_tracer: 6 frames cut here")
 
     asyncio.run(body())
@@ -233,8 +250,7 @@ def test_no_trace_yet_says_how_to_make_one(ws: Workspace, config: Config) -> Non
 
 def test_entry_picker_offers_failing_function_whole_script_and_functions(ws: Workspace) -> None:
     picker = EntryPicker(ws.step("row-0", 0).code, RECORDED, "buggy code")
-    assert picker.choices == [("f  (function of the failing line)", "f"), ("the whole script", None),
-                              ("main", "main")]
+    assert picker.choices == [("f  (function of the failing line)", "f"), ("the whole script", None), ("main", "main")]
 
 
 def test_trace_key_traces_the_buggy_code_and_opens_it(ws: Workspace, config: Config) -> None:
@@ -266,8 +282,11 @@ def test_tracing_can_be_cancelled(ws: Workspace, config: Config) -> None:
             assert isinstance(app.screen, EntryPicker)
             await pilot.press("enter")
             await until(pilot, lambda: pane.job == "tracing", "tracing to start")
-            await until(pilot, lambda: "tracing… " in str(app.query_one("#trace-progress-label", Static).render()),
-                        "the elapsed time")
+            await until(
+                pilot,
+                lambda: "tracing… " in str(app.query_one("#trace-progress-label", Static).render()),
+                "the elapsed time",
+            )
             await pilot.press("k")
             await until(pilot, lambda: not pane.job, "the cancel")
             assert any(n.message == "Tracing cancelled" for n in app._notifications)
@@ -331,9 +350,16 @@ def test_a_budget_cut_trace_says_where_and_why(make_dataset, tmp_path: Path, con
 
 
 def test_cut_banner_for_a_trace_stopped_by_time_and_for_an_uncut_one() -> None:
-    stopped = {"tracer_meta": {"frames_total": 1234, "frames_dropped": 0, "caps_fired": ["max_seconds"],
-                               "stopped_by_time": True}}
-    assert cut_banner(stopped) == ("cut: max_seconds after frame 1,234: tracing stopped there and the script "
-                                   "ran on untraced")
+    stopped = {
+        "tracer_meta": {
+            "frames_total": 1234,
+            "frames_dropped": 0,
+            "caps_fired": ["max_seconds"],
+            "stopped_by_time": True,
+        }
+    }
+    assert cut_banner(stopped) == (
+        "cut: max_seconds after frame 1,234: tracing stopped there and the script ran on untraced"
+    )
     assert cut_banner({"tracer_meta": {"frames_total": 19, "frames_dropped": 0, "caps_fired": []}}) is None
     assert cut_banner({"tracer": "client"}) is None

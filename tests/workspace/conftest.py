@@ -6,8 +6,8 @@ import queue
 import subprocess
 import sys
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 
@@ -19,10 +19,18 @@ ROOT = Path(__file__).resolve().parents[2]
 def _run_record(kind: str = "clean", output: str = "", run_dir: Path | None = None) -> dict:
     """A run record in the shape ``RunResult.to_record()`` gives."""
     return {
-        "spec_backend": "local", "command": ["python", "runfile.py"], "run_dir": str(run_dir or "/nonexistent"),
-        "log_path": str(run_dir or "/nonexistent") + "/output.log", "started_at": 1.0, "duration": 0.5,
-        "exit_code": 0 if kind == "clean" else 1, "signal": None, "timed_out": False, "cancelled": False,
-        "submission_written": kind == "clean", "output_tail": output,
+        "spec_backend": "local",
+        "command": ["python", "runfile.py"],
+        "run_dir": str(run_dir or "/nonexistent"),
+        "log_path": str(run_dir or "/nonexistent") + "/output.log",
+        "started_at": 1.0,
+        "duration": 0.5,
+        "exit_code": 0 if kind == "clean" else 1,
+        "signal": None,
+        "timed_out": False,
+        "cancelled": False,
+        "submission_written": kind == "clean",
+        "output_tail": output,
         "verdict": {"kind": kind, "detail": f"{kind} run", "error": None, "match": "same" if kind == "error" else None},
     }
 
@@ -52,8 +60,15 @@ class Child:
     """A Python child process running ``code`` (sys.argv[1:] = args) whose stdout lines are collected."""
 
     def __init__(self, code: str, *args: str) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-c", code, *args], cwd=ROOT, text=True, bufsize=1,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", code, *args],
+            cwd=ROOT,
+            text=True,
+            bufsize=1,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         self.lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._collect, daemon=True).start()
 
@@ -102,4 +117,3 @@ def child() -> Iterator[Callable[..., Child]]:
     yield start
     for c in started:
         c.stop()
-

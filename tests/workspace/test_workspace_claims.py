@@ -36,7 +36,8 @@ def test_a_row_claimed_in_another_process_is_read_only_here(open_ws, child) -> N
     holder = child(HOLDER, str(ws.path), "row-1")
     assert holder.read_line() == "claimed"
     who = ws.claimed_by("row-1")
-    assert who is not None and who.endswith(f"@{socket.gethostname()} pid {holder.proc.pid}")
+    assert who is not None
+    assert who.endswith(f"@{socket.gethostname()} pid {holder.proc.pid}")
     assert ws.claim("row-1") is False
     assert ws.summaries()[1].claimed_by == who
     with pytest.raises(InputError, match=f"being edited by .*pid {holder.proc.pid}"):
@@ -78,8 +79,10 @@ def test_a_claim_from_another_host_is_stale_without_heartbeat(open_ws) -> None:
     ws = open_ws()
     conn = sqlite3.connect(ws.path / "nodefix.db")
     for row_id, age in (("row-0", 5), ("row-1", STALE_AFTER + 5)):
-        conn.execute("INSERT INTO claims(row_id, holder, host, pid, token, heartbeat) VALUES (?, ?, ?, ?, ?, ?)",
-                     (row_id, "bob@far pid 1", "far-host", 1, "t-" + row_id, time.time() - age))
+        conn.execute(
+            "INSERT INTO claims(row_id, holder, host, pid, token, heartbeat) VALUES (?, ?, ?, ?, ?, ?)",
+            (row_id, "bob@far pid 1", "far-host", 1, "t-" + row_id, time.time() - age),
+        )
     conn.commit()
     conn.close()
     assert ws.claimed_by("row-0") == "bob@far pid 1"
@@ -134,10 +137,13 @@ def test_two_processes_writing_at_once_corrupt_nothing(open_ws, child) -> None:
 
 def test_undo_reaches_a_decision_made_by_another_process(open_ws, child) -> None:
     ws = open_ws()
-    decider = child("import sys\nfrom workspace.store import open_workspace\n"
-                    "with open_workspace(sys.argv[1]) as ws:\n"
-                    "    ws.set_status('row-0', 'rejected', 'time_limit')\n"
-                    "print('decided', flush=True)\n", str(ws.path))
+    decider = child(
+        "import sys\nfrom workspace.store import open_workspace\n"
+        "with open_workspace(sys.argv[1]) as ws:\n"
+        "    ws.set_status('row-0', 'rejected', 'time_limit')\n"
+        "print('decided', flush=True)\n",
+        str(ws.path),
+    )
     assert decider.read_line() == "decided"
     assert ws.status("row-0") == ("rejected", "time_limit", None)
     assert "rejected (time_limit)" in ws.undo()

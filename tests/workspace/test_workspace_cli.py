@@ -33,7 +33,8 @@ def test_help_lists_the_commands() -> None:
 
 def test_rows_table_filters_and_json(source: Path, capsys) -> None:
     code, out, err = _run(capsys, "rows", str(source))
-    assert code == 0 and err.strip() == f"nodefix: workspace {source.parent / 'dataset.nodefix'}"
+    assert code == 0
+    assert err.strip() == f"nodefix: workspace {source.parent / 'dataset.nodefix'}"
     lines = out.splitlines()
     assert lines[0].split() == ["id", "competition", "status", "verdict", "steps", "time"]
     assert lines[1].split() == ["row-0", "spaceship-titanic", "untouched", "-", "1", "0s"]
@@ -49,20 +50,43 @@ def test_rows_table_filters_and_json(source: Path, capsys) -> None:
 def test_annotate_sets_fields_flags_and_files(source: Path, tmp_path: Path, capsys) -> None:
     fix_file = tmp_path / "fix.py"
     fix_file.write_text(FIX)
-    code, out, err = _run(capsys, "annotate", str(source), "--id", "row-0", "--set", "revised_analysis=reads ./input",
-                          "--set", "bug_fixed=no", "--set-file", f"fixed_code={fix_file}", "--fixable", "yes",
-                          "--confirmed", "yes", "--add-time", "90")
+    code, out, err = _run(
+        capsys,
+        "annotate",
+        str(source),
+        "--id",
+        "row-0",
+        "--set",
+        "revised_analysis=reads ./input",
+        "--set",
+        "bug_fixed=no",
+        "--set-file",
+        f"fixed_code={fix_file}",
+        "--fixable",
+        "yes",
+        "--confirmed",
+        "yes",
+        "--add-time",
+        "90",
+    )
     assert code == 0, err
-    assert "nodefix: workspace " in err and "saved revised_analysis, bug_fixed, fixed_code, fixable, bug_confirmed" in out
+    assert "nodefix: workspace " in err
+    assert "saved revised_analysis, bug_fixed, fixed_code, fixable, bug_confirmed" in out
     code, out, _ = _run(capsys, "show", str(source), "--id", "row-0", "--json")
     shown = json.loads(out)
     step = shown["steps"][0]
     assert (step["revised_analysis"], step["fixed_code"], step["fixable"], step["bug_confirmed"]) == (
-        "reads ./input", FIX, True, True)
-    assert step["time_spent"] == 90 and shown["status"] == "in_progress"
+        "reads ./input",
+        FIX,
+        True,
+        True,
+    )
+    assert step["time_spent"] == 90
+    assert shown["status"] == "in_progress"
     assert shown["source"]["competition_id"] == "spaceship-titanic"
     code, out, _ = _run(capsys, "show", str(source), "--id", "row-0")
-    assert "--- fixed_code ---\nprint('fixed')" in out and "fixable: yes" in out
+    assert "--- fixed_code ---\nprint('fixed')" in out
+    assert "fixable: yes" in out
 
 
 def test_show_lists_runs_and_annotate_uses_the_configured_annotator(source: Path, run_record, capsys) -> None:
@@ -79,36 +103,53 @@ def test_show_lists_runs_and_annotate_uses_the_configured_annotator(source: Path
 
 
 def test_annotate_reject_with_note_then_undo(source: Path, capsys) -> None:
-    code, out, _ = _run(capsys, "annotate", str(source), "--id", "row-2", "--reject", "incomplete",
-                        "--note", "cut off mid-loop")
-    assert code == 0 and "row-2: rejected (incomplete)" in out
+    code, out, _ = _run(
+        capsys, "annotate", str(source), "--id", "row-2", "--reject", "incomplete", "--note", "cut off mid-loop"
+    )
+    assert code == 0
+    assert "row-2: rejected (incomplete)" in out
     with open_workspace(source) as ws:
         assert ws.status("row-2") == ("rejected", "incomplete", "cut off mid-loop")
     code, out, _ = _run(capsys, "annotate", str(source), "--id", "row-2", "--undo")
-    assert code == 0 and out.startswith("undid: row row-2: status untouched -> rejected")
+    assert code == 0
+    assert out.startswith("undid: row row-2: status untouched -> rejected")
     code, out, _ = _run(capsys, "annotate", str(source), "--id", "row-2", "--undo")
     assert "nothing to undo" in out
 
 
 def test_annotate_done_is_refused_with_blockers_and_exit_2(source: Path, capsys) -> None:
-    code, _, err = _run(capsys, "annotate", str(source), "--id", "row-0", "--set", "bug_fixed=yes",
-                        "--set", "fixed_code=def f(:", "--done")
+    code, _, err = _run(
+        capsys,
+        "annotate",
+        str(source),
+        "--id",
+        "row-0",
+        "--set",
+        "bug_fixed=yes",
+        "--set",
+        "fixed_code=def f(:",
+        "--done",
+    )
     assert code == 2
     message = err.strip().splitlines()[-1]
     assert message.startswith("nodefix: row 'row-0' cannot be done yet:")
-    assert "never run to verify it" in message and "does not parse" in message
+    assert "never run to verify it" in message
+    assert "does not parse" in message
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["--set", "colour=red"], "unknown field 'colour'"),
-    (["--set", "revised_plan"], "expected FIELD=VALUE"),
-    (["--set", "bug_fixed=maybe"], "bug_fixed=maybe: expected yes or no"),
-    (["--set-file", "fixable=x.txt"], "'fixable' is not a text field"),
-    (["--set-file", "fixed_code=/no/such/file.py"], "/no/such/file.py: cannot read it"),
-    (["--note", "why"], "--note goes with --reject or --status"),
-    (["--step", "3", "--set", "revised_plan=x"], "no debug step 3"),
-    (["--new-step"], "step 0 has no fixed code"),
-])
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--set", "colour=red"], "unknown field 'colour'"),
+        (["--set", "revised_plan"], "expected FIELD=VALUE"),
+        (["--set", "bug_fixed=maybe"], "bug_fixed=maybe: expected yes or no"),
+        (["--set-file", "fixable=x.txt"], "'fixable' is not a text field"),
+        (["--set-file", "fixed_code=/no/such/file.py"], "/no/such/file.py: cannot read it"),
+        (["--note", "why"], "--note goes with --reject or --status"),
+        (["--step", "3", "--set", "revised_plan=x"], "no debug step 3"),
+        (["--new-step"], "step 0 has no fixed code"),
+    ],
+)
 def test_annotate_bad_requests_exit_2(source: Path, capsys, argv: list[str], words: str) -> None:
     code, _, err = _run(capsys, "annotate", str(source), "--id", "row-0", *argv)
     assert code == 2
@@ -117,20 +158,33 @@ def test_annotate_bad_requests_exit_2(source: Path, capsys, argv: list[str], wor
 
 def test_unknown_id_exits_2(source: Path, capsys) -> None:
     code, _, err = _run(capsys, "show", str(source), "--id", "ghost")
-    assert code == 2 and "no row with id 'ghost'" in err
+    assert code == 2
+    assert "no row with id 'ghost'" in err
 
 
 def test_new_step_export_and_validate(source: Path, tmp_path: Path, capsys) -> None:
     ws_dir = tmp_path / "elsewhere"
     _run(capsys, "annotate", str(source), "--workspace", str(ws_dir), "--id", "row-0", "--set", f"fixed_code={FIX}")
-    code, out, err = _run(capsys, "annotate", str(source), "--workspace", str(ws_dir), "--id", "row-0", "--new-step",
-                          "--set", "revised_analysis=the second bug")
+    code, out, err = _run(
+        capsys,
+        "annotate",
+        str(source),
+        "--workspace",
+        str(ws_dir),
+        "--id",
+        "row-0",
+        "--new-step",
+        "--set",
+        "revised_analysis=the second bug",
+    )
     assert code == 0, err
-    assert "started debug step 1" in out and "row row-0 step 1: saved revised_analysis" in out
+    assert "started debug step 1" in out
+    assert "row row-0 step 1: saved revised_analysis" in out
     assert err.strip() == f"nodefix: workspace {ws_dir}"
     deliverable = tmp_path / "deliverable.parquet"
     code, out, err = _run(capsys, "export", str(ws_dir), "--out", str(deliverable))
-    assert code == 0 and out.strip() == f"wrote 4 rows (3 source rows) to {deliverable}"
+    assert code == 0
+    assert out.strip() == f"wrote 4 rows (3 source rows) to {deliverable}"
     assert err.strip() == f"nodefix: workspace {ws_dir}"
     table = pq.read_table(deliverable)
     assert table["debug_step"].to_pylist() == [0, 1, 0, 0]

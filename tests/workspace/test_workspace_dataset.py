@@ -14,21 +14,30 @@ from workspace.errors import InputError
 
 
 def _schema(**overrides: pa.DataType) -> pa.Schema:
-    types = {"id": pa.string(), "plan": pa.string(), "competition_id": pa.string(), "analysis": pa.string(),
-             "code": pa.string(), "_term_out": pa.list_(pa.string()), "exec_time": pa.float64()}
+    types = {
+        "id": pa.string(),
+        "plan": pa.string(),
+        "competition_id": pa.string(),
+        "analysis": pa.string(),
+        "code": pa.string(),
+        "_term_out": pa.list_(pa.string()),
+        "exec_time": pa.float64(),
+    }
     types.update(overrides)
     return pa.schema(list(types.items()))
 
 
 def test_list_term_out_is_joined(make_dataset) -> None:
     out = ["Traceback (most recent call last):\n", "KeyError: 'x'\n", "Execution time: a moment seconds"]
-    ds = load_dataset(make_dataset([{"_term_out": out, "code": "x = {}\nx['x']\n", "exec_time": 0.4},
-                                    {"exec_time": None}]))
+    ds = load_dataset(
+        make_dataset([{"_term_out": out, "code": "x = {}\nx['x']\n", "exec_time": 0.4}, {"exec_time": None}])
+    )
     row = ds.row("row-0")
     assert row.term_out == "".join(out)
     assert (row.index, row.code, row.exec_time) == (0, "x = {}\nx['x']\n", 0.4)
     assert ds.row("row-1").exec_time is None
-    assert ds.ids == ["row-0", "row-1"] and len(ds) == 2
+    assert ds.ids == ["row-0", "row-1"]
+    assert len(ds) == 2
 
 
 def test_string_term_out_with_ansi_codes_is_kept_as_given(make_dataset) -> None:
@@ -38,24 +47,31 @@ def test_string_term_out_with_ansi_codes_is_kept_as_given(make_dataset) -> None:
 
 
 def test_extra_columns_are_kept_untouched(make_dataset) -> None:
-    path = make_dataset([{"score": 3, "tags": ["a", "b"]}, {"score": 7, "tags": []}],
-                        schema=_schema(score=pa.int32(), tags=pa.list_(pa.string())))
+    path = make_dataset(
+        [{"score": 3, "tags": ["a", "b"]}, {"score": 7, "tags": []}],
+        schema=_schema(score=pa.int32(), tags=pa.list_(pa.string())),
+    )
     ds = load_dataset(path)
     assert ds.table.schema.field("score").type == pa.int32()
     assert ds.table.column("tags").to_pylist() == [["a", "b"], []]
 
 
 def test_empty_and_prose_code_load_fine(make_dataset) -> None:
-    ds = load_dataset(make_dataset([{"code": ""}, {"code": "First I will load the data, then train a model."},
-                                    {"code": None, "plan": None}]))
+    ds = load_dataset(
+        make_dataset(
+            [{"code": ""}, {"code": "First I will load the data, then train a model."}, {"code": None, "plan": None}]
+        )
+    )
     assert ds.row("row-0").code == ""
     assert ds.row("row-1").code.startswith("First")
     assert (ds.row("row-2").code, ds.row("row-2").plan) == ("", "")
 
 
 def test_binary_text_columns_with_valid_utf8_are_decoded(make_dataset) -> None:
-    path = make_dataset([{"code": "print('é')\n".encode(), "_term_out": b"done"}],
-                        schema=_schema(code=pa.binary(), _term_out=pa.binary()))
+    path = make_dataset(
+        [{"code": "print('é')\n".encode(), "_term_out": b"done"}],
+        schema=_schema(code=pa.binary(), _term_out=pa.binary()),
+    )
     row = load_dataset(path).row("row-0")
     assert (row.code, row.term_out) == ("print('é')\n", "done")
 
@@ -100,8 +116,9 @@ def _bad(tmp_path: Path, make_dataset, case: str) -> Path:
     if case == "non-utf8 binary":
         return make_dataset([{"code": b"ok"}, {"code": b"print('\xff\xfe')"}], schema=_schema(code=pa.binary()))
     if case == "non-utf8 in a list":
-        return make_dataset([{"_term_out": [b"fine"]}, {"_term_out": [b"a", b"\xc3("]}],
-                            schema=_schema(_term_out=pa.list_(pa.binary())))
+        return make_dataset(
+            [{"_term_out": [b"fine"]}, {"_term_out": [b"a", b"\xc3("]}], schema=_schema(_term_out=pa.list_(pa.binary()))
+        )
     if case == "50 MB cell":
         return make_dataset([{}, {"code": "x" * (50 * 2**20)}])
     if case == "list cell over the limit":
@@ -161,7 +178,8 @@ def test_cli_exits_2_with_the_line_on_stderr(tmp_path: Path, make_dataset, capsy
     path = _bad(tmp_path, make_dataset, case)
     assert main(["rows", str(path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("nodefix: ")
+    assert len(err) == 1
+    assert err[0].startswith("nodefix: ")
     for words in BAD_INPUTS[case]:
         assert words in err[0]
     assert not (tmp_path / "dataset.nodefix").exists()  # nothing is made for a dataset that does not load

@@ -22,14 +22,23 @@ FIX_2 = FIX + "print(train.columns)\n"
 def _annotate(ws, run_record) -> None:
     """row-0: two debug steps, both fixed and verified; row-1: rejected; row-2 left untouched."""
     ws.annotator = "alice"
-    ws.update_step("row-0", 0, bug_confirmed=True, fixable=True, revised_analysis="reads ./input",
-                   revised_plan="read ./data", fixed_code=FIX, bug_fixed=True)
+    ws.update_step(
+        "row-0",
+        0,
+        bug_confirmed=True,
+        fixable=True,
+        revised_analysis="reads ./input",
+        revised_plan="read ./data",
+        fixed_code=FIX,
+        bug_fixed=True,
+    )
     run = ws.add_run("row-0", 0, "fix", run_record("clean", output="ValueError: second bug\n"))
     ws.add_grade(run, {"success": True, "valid_solution": True})
     ws.add_time("row-0", 0, 61.5)
     ws.new_step("row-0")
-    ws.update_step("row-0", 1, bug_confirmed=True, fixable=True, revised_analysis="second",
-                   fixed_code=FIX_2, bug_fixed=True)
+    ws.update_step(
+        "row-0", 1, bug_confirmed=True, fixable=True, revised_analysis="second", fixed_code=FIX_2, bug_fixed=True
+    )
     ws.add_run("row-0", 1, "fix", run_record("clean"))
     ws.set_status("row-0", "done")
     ws.update_step("row-1", 0, fixable=False, revised_analysis="downloads weights from the internet")
@@ -38,9 +47,18 @@ def _annotate(ws, run_record) -> None:
 
 @pytest.mark.parametrize("term_out_type", [pa.list_(pa.string()), pa.string()])
 def test_round_trip_through_validate(make_dataset, run_record, tmp_path: Path, term_out_type) -> None:
-    schema = pa.schema([("id", pa.string()), ("plan", pa.string()), ("competition_id", pa.string()),
-                        ("analysis", pa.string()), ("code", pa.string()), ("_term_out", term_out_type),
-                        ("exec_time", pa.float64()), ("node_score", pa.int32())])
+    schema = pa.schema(
+        [
+            ("id", pa.string()),
+            ("plan", pa.string()),
+            ("competition_id", pa.string()),
+            ("analysis", pa.string()),
+            ("code", pa.string()),
+            ("_term_out", term_out_type),
+            ("exec_time", pa.float64()),
+            ("node_score", pa.int32()),
+        ]
+    )
     out_value = ["Trace", "back\n"] if pa.types.is_list(term_out_type) else "Traceback\n"
     source = make_dataset([{"node_score": i, "_term_out": out_value} for i in range(3)], schema=schema)
     out = tmp_path / "deliverable.parquet"
@@ -57,26 +75,49 @@ def test_round_trip_through_validate(make_dataset, run_record, tmp_path: Path, t
     rows = table.to_pylist()
     assert [(r["id"], r["debug_step"]) for r in rows] == [("row-0", 0), ("row-0", 1), ("row-1", 0), ("row-2", 0)]
     first, second, rejected, untouched = rows
-    assert first["_term_out"] == out_value and first["code"] == pq.read_table(source)["code"][0].as_py()
+    assert first["_term_out"] == out_value
+    assert first["code"] == pq.read_table(source)["code"][0].as_py()
     assert second["code"] == FIX
-    assert second["_term_out"] == (["ValueError: second bug\n"] if pa.types.is_list(term_out_type)
-                                   else "ValueError: second bug\n")
-    assert second["node_score"] == 0 and second["plan"] == first["plan"]
-    assert (first["status"], first["bug_fixed"], first["fixed_code"], first["annotator"]) == ("done", True, FIX, "alice")
-    assert first["verification_verdict"] == "clean" and first["time_spent_seconds"] == 61.5
+    assert second["_term_out"] == (
+        ["ValueError: second bug\n"] if pa.types.is_list(term_out_type) else "ValueError: second bug\n"
+    )
+    assert second["node_score"] == 0
+    assert second["plan"] == first["plan"]
+    assert (first["status"], first["bug_fixed"], first["fixed_code"], first["annotator"]) == (
+        "done",
+        True,
+        FIX,
+        "alice",
+    )
+    assert first["verification_verdict"] == "clean"
+    assert first["time_spent_seconds"] == 61.5
     verification = json.loads(first["verification"])
     assert verification["grade"] == {"success": True, "valid_solution": True}
     assert verification["verdict"]["kind"] == "clean"
-    assert (rejected["status"], rejected["reject_reason"], rejected["reject_note"]) == ("rejected", "other", "needs internet")
-    assert rejected["fixable"] is False and rejected["bug_fixed"] is False
+    assert (rejected["status"], rejected["reject_reason"], rejected["reject_note"]) == (
+        "rejected",
+        "other",
+        "needs internet",
+    )
+    assert rejected["fixable"] is False
+    assert rejected["bug_fixed"] is False
     assert (untouched["status"], untouched["fixable"], untouched["verification"]) == ("untouched", None, None)
-    assert untouched["bug_confirmed"] is False and untouched["revised_analysis"] == ""
+    assert untouched["bug_confirmed"] is False
+    assert untouched["revised_analysis"] == ""
 
 
 def test_binary_source_columns_stay_binary(make_dataset, run_record, tmp_path: Path) -> None:
-    schema = pa.schema([("id", pa.string()), ("plan", pa.string()), ("competition_id", pa.string()),
-                        ("analysis", pa.string()), ("code", pa.binary()), ("_term_out", pa.list_(pa.binary())),
-                        ("exec_time", pa.float64())])
+    schema = pa.schema(
+        [
+            ("id", pa.string()),
+            ("plan", pa.string()),
+            ("competition_id", pa.string()),
+            ("analysis", pa.string()),
+            ("code", pa.binary()),
+            ("_term_out", pa.list_(pa.binary())),
+            ("exec_time", pa.float64()),
+        ]
+    )
     source = make_dataset([{"code": b"print(1)\n", "_term_out": [b"out"]}], schema=schema)
     out = tmp_path / "d.parquet"
     with open_workspace(source) as ws:
@@ -92,9 +133,11 @@ def test_binary_source_columns_stay_binary(make_dataset, run_record, tmp_path: P
 
 
 def test_a_source_column_named_like_an_added_one_is_refused(make_dataset, tmp_path: Path) -> None:
-    with open_workspace(make_dataset([{"status": "old"}])) as ws:
-        with pytest.raises(InputError, match="column 'status' is already in the source"):
-            export_deliverable(ws, tmp_path / "d.parquet")
+    with (
+        open_workspace(make_dataset([{"status": "old"}])) as ws,
+        pytest.raises(InputError, match="column 'status' is already in the source"),
+    ):
+        export_deliverable(ws, tmp_path / "d.parquet")
     assert not (tmp_path / "d.parquet").exists()
 
 
@@ -127,6 +170,5 @@ def test_a_failed_write_leaves_no_partial_file(make_dataset, run_record, child, 
 
 
 def test_export_into_a_missing_folder_is_an_input_error(make_dataset, tmp_path: Path) -> None:
-    with open_workspace(make_dataset()) as ws:
-        with pytest.raises(InputError, match="cannot write the deliverable"):
-            export_deliverable(ws, tmp_path / "no" / "such" / "d.parquet")
+    with open_workspace(make_dataset()) as ws, pytest.raises(InputError, match="cannot write the deliverable"):
+        export_deliverable(ws, tmp_path / "no" / "such" / "d.parquet")

@@ -72,11 +72,14 @@ def test_a_failing_migration_leaves_the_previous_version(make_dataset, tmp_path:
 
 def test_two_processes_creating_one_workspace_at_once(make_dataset, child) -> None:
     path = make_dataset()
-    code = ("import sys\nfrom workspace.store import open_workspace\n"
-            "ws = open_workspace(sys.argv[1]); print('open', ws.path, flush=True); ws.close()\n")
+    code = (
+        "import sys\nfrom workspace.store import open_workspace\n"
+        "ws = open_workspace(sys.argv[1]); print('open', ws.path, flush=True); ws.close()\n"
+    )
     opened = [child(code, str(path)) for _ in range(2)]
     lines = {c.read_line(deadline=60) for c in opened}
-    assert len(lines) == 1 and lines.pop().startswith("open ")
+    assert len(lines) == 1
+    assert lines.pop().startswith("open ")
     assert _version(path.parent / "dataset.nodefix" / "nodefix.db") == schema.SCHEMA_VERSION
 
 

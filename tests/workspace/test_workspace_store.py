@@ -24,8 +24,11 @@ def test_step_0_comes_from_the_source_and_is_saved_on_first_edit(open_ws) -> Non
     assert ws.summaries()[0].status == "untouched"
     ws.annotator = "ann"
     saved = ws.update_step("row-0", 0, revised_analysis="reads ./input", bug_confirmed=True)
-    assert saved.revised_analysis == "reads ./input" and saved.bug_confirmed and saved.annotator == "ann"
-    assert saved.created_at is not None and saved.updated_at >= saved.created_at
+    assert saved.revised_analysis == "reads ./input"
+    assert saved.bug_confirmed
+    assert saved.annotator == "ann"
+    assert saved.created_at is not None
+    assert saved.updated_at >= saved.created_at
     assert ws.summaries()[0].status == "in_progress"
     path = ws.path
     ws.close()
@@ -66,7 +69,10 @@ def test_statuses_and_reasons(open_ws) -> None:
     ws.set_status("row-1", "blocked", note="needs GPU")
     assert ws.status("row-0") == ("rejected", "no_code", "only prose")
     assert [(s.status, s.reject_reason) for s in ws.summaries()] == [
-        ("rejected", "no_code"), ("blocked", None), ("untouched", None)]
+        ("rejected", "no_code"),
+        ("blocked", None),
+        ("untouched", None),
+    ]
 
 
 def _verified_fix(ws, tmp_path: Path, code: str = FIX, kind: str = "clean", run_record=None) -> int:
@@ -106,8 +112,15 @@ def test_done_checks_cwm_analysis_against_the_step_traces(open_ws, tmp_path: Pat
     trace = ws.trace_dir("row-0", 0) / "t1.trace"
     shutil.copy(TRACE_EXAMPLE, trace)
     real_line = TRACE_EXAMPLE.read_text().split("\n")[3]
-    ws.add_trace("row-0", 0, code_sha256="0" * 64, trace_path=trace, meta_path=trace.with_suffix(".json"),
-                 index_path=Path(str(trace) + ".idx"), meta={"truncated": False})
+    ws.add_trace(
+        "row-0",
+        0,
+        code_sha256="0" * 64,
+        trace_path=trace,
+        meta_path=trace.with_suffix(".json"),
+        index_path=Path(str(trace) + ".idx"),
+        meta={"truncated": False},
+    )
     edited = real_line.replace("new_d = {}", "new_d = []")
     ws.update_step("row-0", 0, cwm_analysis=f"The dict starts empty:\n{edited}\nso ...")
     with pytest.raises(InputError, match="cwm_analysis line 2 is not a line of the trace") as caught:
@@ -158,12 +171,15 @@ def test_runs_grades_and_verification(open_ws, run_record) -> None:
     ws.add_grade(fix, {"success": True, "valid_solution": True})
     runs = ws.runs("row-0")
     assert [(r["id"], r["purpose"], r["step"]) for r in runs] == [(first, "replicate", 0), (fix, "fix", 0)]
-    assert runs[1]["grade"] == {"success": True, "valid_solution": True} and runs[0]["grade"] is None
-    assert runs[0]["output_tail"] == "KeyError" and runs[0]["created_at"] > 0
+    assert runs[1]["grade"] == {"success": True, "valid_solution": True}
+    assert runs[0]["grade"] is None
+    assert runs[0]["output_tail"] == "KeyError"
+    assert runs[0]["created_at"] > 0
     assert ws.latest_replication("row-0")["id"] == first
     assert ws.latest_replication("row-1") is None
     verification = ws.step("row-0").verification
-    assert verification["id"] == fix and verification["grade"]["success"] is True
+    assert verification["id"] == fix
+    assert verification["grade"]["success"] is True
     summary = ws.summaries()[0]
     assert (summary.verdict, summary.match) == ("clean", None)
     with pytest.raises(InputError, match="no run with id 999"):
@@ -173,15 +189,26 @@ def test_runs_grades_and_verification(open_ws, run_record) -> None:
 def test_run_dirs_are_fresh_and_traces_are_listed(open_ws) -> None:
     ws = open_ws([{"id": "../odd id/x"}])
     a, b = ws.run_dir("../odd id/x", 0), ws.run_dir("../odd id/x", 0)
-    assert a != b and a.is_dir() and b.is_dir()
+    assert a != b
+    assert a.is_dir()
+    assert b.is_dir()
     assert ws.path / "runs" in a.parents
     folder = ws.trace_dir("../odd id/x", 0)
     assert ws.path / "traces" in folder.parents
-    trace_id = ws.add_trace("../odd id/x", 0, code_sha256="ab" * 32, trace_path=folder / "t.trace",
-                            meta_path=folder / "t.json", index_path=folder / "t.trace.idx", meta={"frames": 3})
+    trace_id = ws.add_trace(
+        "../odd id/x",
+        0,
+        code_sha256="ab" * 32,
+        trace_path=folder / "t.trace",
+        meta_path=folder / "t.json",
+        index_path=folder / "t.trace.idx",
+        meta={"frames": 3},
+    )
     [trace] = ws.traces("../odd id/x", 0)
-    assert trace["id"] == trace_id and trace["meta"] == {"frames": 3}
-    assert trace["trace_path"] == str(folder / "t.trace") and trace["code_sha256"] == "ab" * 32
+    assert trace["id"] == trace_id
+    assert trace["meta"] == {"frames": 3}
+    assert trace["trace_path"] == str(folder / "t.trace")
+    assert trace["code_sha256"] == "ab" * 32
 
 
 def test_time_and_ui_state_persist(open_ws) -> None:
@@ -200,12 +227,14 @@ def test_time_and_ui_state_persist(open_ws) -> None:
 def test_workspace_lives_beside_the_dataset_and_can_be_elsewhere(make_dataset, tmp_path: Path) -> None:
     path = make_dataset()
     with open_workspace(path) as ws:
-        assert ws.path == tmp_path / "dataset.nodefix" and (ws.path / "nodefix.db").is_file()
+        assert ws.path == tmp_path / "dataset.nodefix"
+        assert (ws.path / "nodefix.db").is_file()
     with open_workspace(path, tmp_path / "mine") as ws:
         assert ws.path == tmp_path / "mine"
         ws.update_step("row-0", 0, revised_plan="here")
     with open_workspace(tmp_path / "mine") as ws:
-        assert ws.dataset.path == path and ws.step("row-0").revised_plan == "here"
+        assert ws.dataset.path == path
+        assert ws.step("row-0").revised_plan == "here"
     with pytest.raises(InputError, match="not a nodefix workspace"):
         open_workspace(tmp_path)
 
@@ -219,7 +248,8 @@ def test_moved_dataset_is_relinked_and_a_changed_one_refused(make_dataset, tmp_p
     path.rename(moved)
     with pytest.raises(InputError) as caught:
         open_workspace(folder)
-    assert str(path) in str(caught.value) and "--workspace" in str(caught.value)
+    assert str(path) in str(caught.value)
+    assert "--workspace" in str(caught.value)
     with open_workspace(moved, folder) as ws:
         assert ws.step("row-0").revised_plan == "kept"
     with open_workspace(folder) as ws:
@@ -227,7 +257,8 @@ def test_moved_dataset_is_relinked_and_a_changed_one_refused(make_dataset, tmp_p
     other = make_dataset([{"code": "print('other')\n"}], name="other.parquet")
     with pytest.raises(InputError) as caught:
         open_workspace(other, folder)
-    assert str(other) in str(caught.value) and str(moved) in str(caught.value)
+    assert str(other) in str(caught.value)
+    assert str(moved) in str(caught.value)
     make_dataset([{"code": "changed"}], name="elsewhere.parquet")
     with pytest.raises(InputError, match="changed since workspace"):
         open_workspace(folder)
@@ -248,7 +279,7 @@ def test_database_is_wal_with_foreign_keys(open_ws) -> None:
     ws = open_ws()
     conn = sqlite3.connect(ws.path / "nodefix.db")
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.execute("PRAGMA foreign_keys = ON")
     with pytest.raises(sqlite3.IntegrityError):
-        conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("INSERT INTO runs(row_id, k, purpose, record, created_at) VALUES ('row-0', 5, 'fix', '{}', 0)")
     conn.close()

@@ -84,10 +84,8 @@ def test_step_numbers_must_be_0_to_n(good, tmp_path: Path, steps: list[int]) -> 
 def test_missing_and_mistyped_columns(good, tmp_path: Path) -> None:
     source, out = good
     table = pq.read_table(out).drop_columns(["revised_plan"])
-    table = table.set_column(table.schema.get_field_index("bug_fixed"), "bug_fixed",
-                             pa.array(["yes"] * table.num_rows))
-    table = table.set_column(table.schema.get_field_index("exec_time"), "exec_time",
-                             pa.array(["1 s"] * table.num_rows))
+    table = table.set_column(table.schema.get_field_index("bug_fixed"), "bug_fixed", pa.array(["yes"] * table.num_rows))
+    table = table.set_column(table.schema.get_field_index("exec_time"), "exec_time", pa.array(["1 s"] * table.num_rows))
     violations = validate_deliverable(_write(table, tmp_path))
     assert [(v.column, v.message) for v in violations] == [
         ("exec_time", "has type string, expected a number"),
@@ -99,10 +97,21 @@ def test_missing_and_mistyped_columns(good, tmp_path: Path) -> None:
 
 
 def test_source_extra_columns_must_keep_their_types(make_dataset, tmp_path: Path) -> None:
-    source = make_dataset([{"score": 1}], schema=pa.schema([
-        ("id", pa.string()), ("plan", pa.string()), ("competition_id", pa.string()), ("analysis", pa.string()),
-        ("code", pa.string()), ("_term_out", pa.list_(pa.string())), ("exec_time", pa.float64()),
-        ("score", pa.int16())]))
+    source = make_dataset(
+        [{"score": 1}],
+        schema=pa.schema(
+            [
+                ("id", pa.string()),
+                ("plan", pa.string()),
+                ("competition_id", pa.string()),
+                ("analysis", pa.string()),
+                ("code", pa.string()),
+                ("_term_out", pa.list_(pa.string())),
+                ("exec_time", pa.float64()),
+                ("score", pa.int16()),
+            ]
+        ),
+    )
     with open_workspace(source) as ws:
         export_deliverable(ws, tmp_path / "d.parquet")
     table = pq.read_table(tmp_path / "d.parquet")
@@ -116,10 +125,13 @@ def test_bug_fixed_needs_fixed_code_and_a_clean_verification(good, tmp_path: Pat
     table = _with(pq.read_table(out), "bug_fixed", 2, True)  # row-1: no fix, no verification
     violations = validate_deliverable(_write(table, tmp_path))
     assert [(v.row, v.id, v.step, v.column) for v in violations] == [
-        (2, "row-1", 0, "fixed_code"), (2, "row-1", 0, "verification_verdict")]
+        (2, "row-1", 0, "fixed_code"),
+        (2, "row-1", 0, "verification_verdict"),
+    ]
     table = _with(pq.read_table(out), "verification_verdict", 0, "error")
     [violation] = validate_deliverable(_write(table, tmp_path))
-    assert violation.row == 0 and "verification verdict is 'error', not 'clean'" in violation.message
+    assert violation.row == 0
+    assert "verification verdict is 'error', not 'clean'" in violation.message
 
 
 def test_not_fixable_needs_a_reason(good, tmp_path: Path) -> None:
@@ -140,7 +152,10 @@ def test_fixed_code_must_parse(good, tmp_path: Path) -> None:
 
 def test_violations_print_as_one_line() -> None:
     violation = Violation(4, "abc", 1, "fixed_code", "fixed code does not parse (line 2: invalid syntax)")
-    assert str(violation) == "row 4, id 'abc', step 1, column 'fixed_code': fixed code does not parse (line 2: invalid syntax)"
+    assert (
+        str(violation)
+        == "row 4, id 'abc', step 1, column 'fixed_code': fixed code does not parse (line 2: invalid syntax)"
+    )
     assert str(Violation(None, None, None, "code", "column is missing")) == "column 'code': column is missing"
     assert len(CHECKS) == 8
 
@@ -162,7 +177,8 @@ def test_validate_command_exit_codes(good, tmp_path: Path, capsys) -> None:
     assert main(["validate", str(broken), "--source", str(source)]) == 1
     captured = capsys.readouterr()
     lines = captured.out.strip().splitlines()
-    assert len(lines) == 2 and all(line.startswith(f"{broken}: row ") for line in lines)
+    assert len(lines) == 2
+    assert all(line.startswith(f"{broken}: row ") for line in lines)
     assert "2 violation(s)" in captured.err
     assert main(["validate", str(tmp_path / "none.parquet")]) == 2
     assert "no such file" in capsys.readouterr().err
@@ -180,8 +196,15 @@ def quoting(make_dataset, tmp_path: Path):
         with open_workspace(make_dataset([{}]), workspace) as ws:
             trace = ws.trace_dir("row-0", 0) / "t1.trace"
             trace.write_bytes(TRACE_EXAMPLE.read_bytes())
-            ws.add_trace("row-0", 0, code_sha256="0" * 64, trace_path=trace, meta_path=trace.with_suffix(".json"),
-                         index_path=Path(str(trace) + ".idx"), meta={})
+            ws.add_trace(
+                "row-0",
+                0,
+                code_sha256="0" * 64,
+                trace_path=trace,
+                meta_path=trace.with_suffix(".json"),
+                index_path=Path(str(trace) + ".idx"),
+                meta={},
+            )
             ws.update_step("row-0", 0, cwm_analysis=analysis)
             export_deliverable(ws, tmp_path / "out.parquet")
         return tmp_path / "out.parquet", workspace

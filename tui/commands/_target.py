@@ -7,18 +7,23 @@ import contextlib
 import signal
 import sys
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from workspace.store import Workspace
 
 
 def add_target_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("target", metavar="TARGET", type=Path,
-                        help="a dataset parquet, or a workspace folder")
-    parser.add_argument("--workspace", metavar="DIR", type=Path, default=None,
-                        help="workspace folder (default: <dataset>.nodefix/ beside the dataset)")
+    parser.add_argument("target", metavar="TARGET", type=Path, help="a dataset parquet, or a workspace folder")
+    parser.add_argument(
+        "--workspace",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="workspace folder (default: <dataset>.nodefix/ beside the dataset)",
+    )
 
 
 def add_step_arguments(parser: argparse.ArgumentParser, code_help: str) -> None:

@@ -21,21 +21,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_target_arguments(parser)
     parser.add_argument("--id", required=True, dest="row_id", metavar="ID", help="the row's id")
     parser.add_argument("--step", type=int, metavar="K", help="debug step to edit (default: the last one)")
-    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
-                        help=f"set a field: {', '.join(TEXT_FIELDS + FLAG_FIELDS)} (flags take yes/no)")
-    parser.add_argument("--set-file", action="append", default=[], metavar="FIELD=PATH",
-                        help="set a text field to a UTF-8 file's content")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help=f"set a field: {', '.join(TEXT_FIELDS + FLAG_FIELDS)} (flags take yes/no)",
+    )
+    parser.add_argument(
+        "--set-file",
+        action="append",
+        default=[],
+        metavar="FIELD=PATH",
+        help="set a text field to a UTF-8 file's content",
+    )
     parser.add_argument("--fixable", choices=("yes", "no", "undecided"), help="whether the bug can be fixed")
     parser.add_argument("--confirmed", choices=("yes", "no"), help="whether the bug was replicated")
     parser.add_argument("--add-time", type=float, metavar="SECONDS", help="add to the step's time spent")
     status = parser.add_mutually_exclusive_group()
-    status.add_argument("--reject", choices=REJECT_REASONS, metavar="REASON",
-                        help=f"reject the row: {', '.join(REJECT_REASONS)}")
+    status.add_argument(
+        "--reject", choices=REJECT_REASONS, metavar="REASON", help=f"reject the row: {', '.join(REJECT_REASONS)}"
+    )
     status.add_argument("--done", action="store_true", help="mark the row done (refused while something blocks it)")
     status.add_argument("--status", choices=("untouched", "in_progress", "blocked"), help="set another status")
     parser.add_argument("--note", metavar="TEXT", help="a note that goes with --reject or --status")
-    parser.add_argument("--new-step", action="store_true",
-                        help="start debug step k+1 from the last step's fixed code (before any --set)")
+    parser.add_argument(
+        "--new-step",
+        action="store_true",
+        help="start debug step k+1 from the last step's fixed code (before any --set)",
+    )
     parser.add_argument("--undo", action="store_true", help="undo the row's last status or flag decision first")
 
 

@@ -12,10 +12,16 @@ ORDER = 10
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("dir", nargs="?", type=Path, metavar="DIR",
-                        help="where to write it (default: the user data folder's nodefix/demo)")
-    parser.add_argument("--force", action="store_true",
-                        help="rebuild even if DIR holds a workspace or other files (they are kept)")
+    parser.add_argument(
+        "dir",
+        nargs="?",
+        type=Path,
+        metavar="DIR",
+        help="where to write it (default: the user data folder's nodefix/demo)",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="rebuild even if DIR holds a workspace or other files (they are kept)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,8 +36,11 @@ def run(args: argparse.Namespace) -> int:
         problem = _reason_to_keep(out_dir)
         if problem:
             raise InputError(f"{out_dir}: {problem}; use --force to rebuild the demo there anyway")
-    paths = build_demo(out_dir, settings=load_config().run,
-                       progress=lambda line: print(f"nodefix: {line}", file=sys.stderr, flush=True))
+    paths = build_demo(
+        out_dir,
+        settings=load_config().run,
+        progress=lambda line: print(f"nodefix: {line}", file=sys.stderr, flush=True),
+    )
     print(f"dataset:   {paths.dataset}")
     print(f"data root: {paths.data_root}")
     print(f"settings:  {paths.config}")
@@ -48,11 +57,15 @@ def _reason_to_keep(out_dir: Path) -> str | None:
     if not out_dir.is_dir():
         return None
     dataset = demo_paths(out_dir).dataset
-    workspaces = [p for p in (out_dir, default_workspace_dir(dataset), *out_dir.iterdir())
-                  if p.is_dir() and (p / DB_NAME).is_file()]
+    workspaces = [
+        p
+        for p in (out_dir, default_workspace_dir(dataset), *out_dir.iterdir())
+        if p.is_dir() and (p / DB_NAME).is_file()
+    ]
     if workspaces:
-        return (f"holds a nodefix workspace ({workspaces[0]}); rebuilding the demo would replace "
-                f"the dataset it annotates")
+        return (
+            f"holds a nodefix workspace ({workspaces[0]}); rebuilding the demo would replace the dataset it annotates"
+        )
     ours = {DATASET_NAME, DATA_DIR_NAME, PROJECT_FILE}
     foreign = sorted(p.name for p in out_dir.iterdir() if p.name not in ours)
     if foreign:

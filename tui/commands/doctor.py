@@ -11,8 +11,9 @@ ORDER = 90
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("dataset", type=Path, nargs="?",
-                        help="a dataset parquet, to include the nodefix.toml beside it")
+    parser.add_argument(
+        "dataset", type=Path, nargs="?", help="a dataset parquet, to include the nodefix.toml beside it"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -39,20 +39,20 @@ def run(args: argparse.Namespace) -> int:
                 raise InputError(f"row {args.row_id!r} step {args.step}: no fixed code yet; give --code FILE")
         run_record = _latest_run_of(ws.runs(args.row_id, args.step), code)
         if run_record is None:
-            raise InputError(f"row {args.row_id!r} step {args.step}: this code was never run, so there is no run "
-                             f"to attach the grade to; run it first (nodefix run)")
+            raise InputError(
+                f"row {args.row_id!r} step {args.step}: this code was never run, so there is no run "
+                f"to attach the grade to; run it first (nodefix run)"
+            )
         config = load_config(ws.dataset.path)
         out_dir = Path(tempfile.mkdtemp(prefix="grade-", dir=run_record["run_dir"]))
         code_path = out_dir / "code.py"
         code_path.write_text(code, encoding="utf-8")
-        result = grade(code_path, row.competition_id, config.grade, out_dir,
-                       timeout=args.timeout or DEFAULT_TIMEOUT)
+        result = grade(code_path, row.competition_id, config.grade, out_dir, timeout=args.timeout or DEFAULT_TIMEOUT)
         ws.add_grade(run_record["id"], result)
         print(json.dumps(result, indent=2) if args.json else f"run {run_record['id']}: {describe_grade(result)}")
         return 0 if "error" not in result else 1
     finally:
         ws.close()
-
 
 
 def _latest_run_of(runs: list[dict], code: str) -> dict | None:

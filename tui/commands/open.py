@@ -11,10 +11,12 @@ ORDER = 20
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("dataset", nargs="?", type=Path,
-                        help="a dataset parquet or a workspace folder (default: the bundled demo)")
-    parser.add_argument("--workspace", type=Path, metavar="DIR",
-                        help="the workspace folder to use (default: beside the dataset)")
+    parser.add_argument(
+        "dataset", nargs="?", type=Path, help="a dataset parquet or a workspace folder (default: the bundled demo)"
+    )
+    parser.add_argument(
+        "--workspace", type=Path, metavar="DIR", help="the workspace folder to use (default: beside the dataset)"
+    )
     parser.add_argument("--theme", metavar="NAME", help="dark, light or high-contrast (default: ui.theme)")
 
 

@@ -13,11 +13,15 @@ from tui.commands._target import add_target_arguments
 HELP = "run every row's original code, N at a time; a rerun resumes"
 ORDER = 51
 
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_target_arguments(parser)
     parser.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="runs at a time (default 1)")
-    parser.add_argument("--backend", metavar="B",
-                        help="sandbox backend: auto, bubblewrap, local or apptainer (default: from the config)")
+    parser.add_argument(
+        "--backend",
+        metavar="B",
+        help="sandbox backend: auto, bubblewrap, local or apptainer (default: from the config)",
+    )
     parser.add_argument("--time-limit", type=float, metavar="S", help="seconds per run (default: from the config)")
 
 
@@ -37,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
     ws = open_target(args)
     try:
         config = load_config(ws.dataset.path).with_overrides(
-            run={"backend": args.backend, "time_limit": args.time_limit})
+            run={"backend": args.backend, "time_limit": args.time_limit}
+        )
         backend = get_backend(config.run)
         problem = backend.check(config.run)
         if problem is not None:
@@ -72,8 +77,15 @@ class _ProgressBar:
             TimeRemainingColumn,
         )
 
-        self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                             TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False)
+        self._bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        )
         self._task = None
 
     def __enter__(self) -> _ProgressBar:

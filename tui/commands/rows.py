@@ -25,9 +25,12 @@ def run(args: argparse.Namespace) -> int:
     from tui.commands._target import open_target
 
     with open_target(args) as ws:
-        rows = [r for r in ws.summaries()
-                if (args.status is None or r.status == args.status)
-                and (args.competition is None or r.competition_id == args.competition)]
+        rows = [
+            r
+            for r in ws.summaries()
+            if (args.status is None or r.status == args.status)
+            and (args.competition is None or r.competition_id == args.competition)
+        ]
     if args.json:
         print(json.dumps([asdict(r) for r in rows], indent=1))
         return 0
@@ -39,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         table.append((r.id, r.competition_id, status, r.verdict or "-", str(r.n_steps), format_duration(r.time_spent)))
     widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
     for line in table:
-        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False)).rstrip())
     return 0
 
 

@@ -12,11 +12,15 @@ from tui.commands._target import add_step_arguments, add_target_arguments
 HELP = "run a row's code, or a fix from a file, and print the verdict"
 ORDER = 50
 
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_target_arguments(parser)
     add_step_arguments(parser, "run this file instead, stored as a fix of the step")
-    parser.add_argument("--backend", choices=("auto", "bubblewrap", "local", "apptainer"),
-                        help="sandbox backend (default: from the config, else auto)")
+    parser.add_argument(
+        "--backend",
+        choices=("auto", "bubblewrap", "local", "apptainer"),
+        help="sandbox backend (default: from the config, else auto)",
+    )
     parser.add_argument("--time-limit", type=float, metavar="S", help="seconds before the run is ended")
     parser.add_argument("--json", action="store_true", help="print the stored run record as JSON")
     parser.add_argument("--quiet", action="store_true", help="do not stream the script's output")
@@ -42,9 +46,14 @@ def run(args: argparse.Namespace) -> int:
         else:
             purpose, code, recorded = "fix", fix, None
         config = load_config(ws.dataset.path).with_overrides(
-            run={"backend": args.backend, "time_limit": args.time_limit})
-        spec = RunSpec(code=code, competition_id=row.competition_id, settings=config.run,
-                       run_dir=ws.run_dir(args.row_id, args.step))
+            run={"backend": args.backend, "time_limit": args.time_limit}
+        )
+        spec = RunSpec(
+            code=code,
+            competition_id=row.competition_id,
+            settings=config.run,
+            run_dir=ws.run_dir(args.row_id, args.step),
+        )
         stream = sys.stderr if args.json else sys.stdout
         on_output = None if args.quiet else _writer(stream)
         cancel = threading.Event()

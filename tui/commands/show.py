@@ -31,8 +31,20 @@ def run(args: argparse.Namespace) -> int:
         claimed_by = ws.claimed_by(args.row_id)
         runs = ws.runs(args.row_id, args.step)
     if args.json:
-        print(json.dumps({"source": asdict(source), "status": status, "reject_reason": reason, "note": note,
-                          "claimed_by": claimed_by, "steps": [asdict(s) for s in steps], "runs": runs}, indent=1))
+        print(
+            json.dumps(
+                {
+                    "source": asdict(source),
+                    "status": status,
+                    "reject_reason": reason,
+                    "note": note,
+                    "claimed_by": claimed_by,
+                    "steps": [asdict(s) for s in steps],
+                    "runs": runs,
+                },
+                indent=1,
+            )
+        )
         return 0
     print(f"id: {source.id}  (row {source.index})")
     print(f"competition: {source.competition_id}")
@@ -44,10 +56,14 @@ def run(args: argparse.Namespace) -> int:
     _section("analysis", source.analysis)
     for step in steps:
         print(f"\n===== debug step {step.index} =====")
-        print(f"bug_confirmed: {flag_word(step.bug_confirmed)}  fixable: {flag_word(step.fixable)}  "
-              f"bug_fixed: {flag_word(step.bug_fixed)}")
+        print(
+            f"bug_confirmed: {flag_word(step.bug_confirmed)}  fixable: {flag_word(step.fixable)}  "
+            f"bug_fixed: {flag_word(step.bug_fixed)}"
+        )
         verdict = (step.verification or {}).get("verdict") or {}
-        print(f"verification: {verdict.get('kind', '-')}" + (f" ({verdict['detail']})" if verdict.get("detail") else ""))
+        print(
+            f"verification: {verdict.get('kind', '-')}" + (f" ({verdict['detail']})" if verdict.get("detail") else "")
+        )
         print(f"annotator: {step.annotator or '-'}  time spent: {step.time_spent:.0f}s")
         for name in ("code", "observed_output", "revised_analysis", "revised_plan", "cwm_analysis", "fixed_code"):
             _section(name, getattr(step, name))
@@ -56,7 +72,9 @@ def run(args: argparse.Namespace) -> int:
     for run in runs:
         verdict = run.get("verdict") or {}
         grade = " graded" if run["grade"] is not None else ""
-        print(f"#{run['id']} step {run['step']} {run['purpose']}: {verdict.get('kind')} - {verdict.get('detail', '')}{grade}")
+        print(
+            f"#{run['id']} step {run['step']} {run['purpose']}: {verdict.get('kind')} - {verdict.get('detail', '')}{grade}"
+        )
     return 0
 
 

@@ -16,9 +16,13 @@ ORDER = 60
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_target_arguments(parser)
     add_step_arguments(parser, "trace this code (e.g. a fix) instead of the step's")
-    parser.add_argument("--entry", default="auto", metavar="FUNC|auto|script",
-                        help="where tracing starts: a function, 'auto' (the innermost script function in the "
-                             "recorded traceback; the default) or 'script' (the whole script)")
+    parser.add_argument(
+        "--entry",
+        default="auto",
+        metavar="FUNC|auto|script",
+        help="where tracing starts: a function, 'auto' (the innermost script function in the "
+        "recorded traceback; the default) or 'script' (the whole script)",
+    )
     parser.add_argument("--out", type=Path, metavar="FILE", help="also copy the trace to FILE")
 
 
@@ -36,8 +40,9 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(ws.dataset.path)
         cancel = threading.Event()
         with ctrl_c_sets(cancel):
-            record = trace_step(ws, config, args.row_id, args.step, code=code, entry=entry,
-                                on_output=_echo_to_stderr, cancel=cancel)
+            record = trace_step(
+                ws, config, args.row_id, args.step, code=code, entry=entry, on_output=_echo_to_stderr, cancel=cancel
+            )
     print(f"trace: {record['trace_path']}")
     print(f"metadata: {record['meta_path']}")
     if args.out is not None:

@@ -13,8 +13,12 @@ ORDER = 41
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("deliverable", metavar="DELIVERABLE", type=Path, help="the deliverable parquet")
     parser.add_argument("--source", type=Path, metavar="SRC", help="the source dataset: every id must be there")
-    parser.add_argument("--workspace", type=Path, metavar="DIR",
-                        help="the workspace whose traces cwm_analysis quotes (default: the one it was exported from)")
+    parser.add_argument(
+        "--workspace",
+        type=Path,
+        metavar="DIR",
+        help="the workspace whose traces cwm_analysis quotes (default: the one it was exported from)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

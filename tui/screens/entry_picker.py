@@ -37,8 +37,7 @@ class ChoicePicker(ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(f"{self.title_text}  (enter picks, esc cancels)", markup=False)
-            yield OptionList(*[f"{n}. {label}" if n < 10 else label
-                               for n, label in enumerate(self.labels, start=1)])
+            yield OptionList(*[f"{n}. {label}" if n < 10 else label for n, label in enumerate(self.labels, start=1)])
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)

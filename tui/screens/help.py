@@ -47,7 +47,7 @@ def help_for(screen) -> HelpScreen:
     """Help for the focused pane of ``screen`` (or the screen itself) and its live keys."""
     focused = screen.focused
     about, title = screen.HELP, type(screen).__name__.removesuffix("Screen").lower()
-    for node in (focused.ancestors_with_self if focused is not None else ()):
+    for node in focused.ancestors_with_self if focused is not None else ():
         if getattr(node, "HELP", "") and getattr(node, "PANE_ID", ""):
             about, title = node.HELP, f"{node.PANE_ID} pane"
             break

@@ -18,8 +18,7 @@ from tui.widgets.key_bar import KeyBar
 from workspace.store import STATUSES, RowSummary, Workspace
 
 # Content widths: with one space between columns and a scrollbar they fit 80 columns.
-COLUMNS = (("id", 9), ("competition", 19), ("status", 11), ("verdict", 13), ("match", 9),
-           ("steps", 5), ("time", 5))
+COLUMNS = (("id", 9), ("competition", 19), ("status", 11), ("verdict", 13), ("match", 9), ("steps", 5), ("time", 5))
 SEARCH_COLUMNS = ("id", "competition_id", "plan", "analysis", "code")
 FIRST_ROWS = 100  # rows shown before the first paint
 CHUNK_ROWS = 1000  # rows added per chunk after it
@@ -47,9 +46,18 @@ def row_cells(summary: RowSummary) -> tuple[Text, ...]:
     if summary.claimed_by:
         status = "claimed"
     # Text, not str: ids are data, never markup, and the table skips parsing 70,000 cells.
-    return tuple(Text(cell, no_wrap=True) for cell in (
-        short(summary.id, COLUMNS[0][1]), short(summary.competition_id, COLUMNS[1][1]), short(status, COLUMNS[2][1]),
-        summary.verdict or "—", summary.match or "—", str(summary.n_steps), duration(summary.time_spent)))
+    return tuple(
+        Text(cell, no_wrap=True)
+        for cell in (
+            short(summary.id, COLUMNS[0][1]),
+            short(summary.competition_id, COLUMNS[1][1]),
+            short(status, COLUMNS[2][1]),
+            summary.verdict or "—",
+            summary.match or "—",
+            str(summary.n_steps),
+            duration(summary.time_spent),
+        )
+    )
 
 
 @dataclass
@@ -61,15 +69,24 @@ class Filters:
     search_hits: set[str] | None = field(default=None, repr=False)  # ids matching `search`; None: no search
 
     def keeps(self, summary: RowSummary) -> bool:
-        return ((not self.status or summary.status == self.status)
-                and (not self.verdict or (summary.verdict or "none") == self.verdict)
-                and (not self.competition or summary.competition_id == self.competition)
-                and (self.search_hits is None or summary.id in self.search_hits))
+        return (
+            (not self.status or summary.status == self.status)
+            and (not self.verdict or (summary.verdict or "none") == self.verdict)
+            and (not self.competition or summary.competition_id == self.competition)
+            and (self.search_hits is None or summary.id in self.search_hits)
+        )
 
     def describe(self) -> str:
-        parts = [f"{name}={value}" for name, value in
-                 (("status", self.status), ("verdict", self.verdict), ("competition", self.competition),
-                  ("search", self.search)) if value]
+        parts = [
+            f"{name}={value}"
+            for name, value in (
+                ("status", self.status),
+                ("verdict", self.verdict),
+                ("competition", self.competition),
+                ("search", self.search),
+            )
+            if value
+        ]
         return " · filter: " + ", ".join(parts) + " (esc clears)" if parts else ""
 
 
@@ -78,10 +95,12 @@ class QueueScreen(Screen):
 
     BINDINGS = QUEUE_BINDINGS
     AUTO_FOCUS = "#queue-table"
-    HELP = ("The queue lists every row of the dataset. Up/down move, Enter opens the row. / searches "
-            "ids and text (plan, analysis, code) as you type; s, v and c cycle the status, verdict "
-            "and competition filters; escape clears them. The header counts rows done, rejected and "
-            "left, and the time you spent today.")
+    HELP = (
+        "The queue lists every row of the dataset. Up/down move, Enter opens the row. / searches "
+        "ids and text (plan, analysis, code) as you type; s, v and c cycle the status, verdict "
+        "and competition filters; escape clears them. The header counts rows done, rejected and "
+        "left, and the time you spent today."
+    )
 
     DEFAULT_CSS = """
     QueueScreen #queue-header { height: 1; padding: 0 1; }
@@ -169,8 +188,8 @@ class QueueScreen(Screen):
         today = today_seconds(self.ws)
         shown = f" · showing {len(self.shown_ids)}" if len(self.shown_ids) != len(self.summaries) else ""
         self.query_one("#queue-header", Static).update(
-            f"done {done} · rejected {rejected} · left {left} · today {duration(today)}{shown}"
-            f"{self.filters.describe()}")
+            f"done {done} · rejected {rejected} · left {left} · today {duration(today)}{shown}{self.filters.describe()}"
+        )
 
     def current_id(self) -> str | None:
         row = self.table.cursor_row if self.shown_ids else None

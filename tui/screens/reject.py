@@ -32,10 +32,10 @@ class RejectScreen(ModalScreen[str]):
 
     def on_mount(self) -> None:
         # Keys as remapped by [ui.keys], read from the live bindings.
-        keys = {active.binding.id: self.app.get_key_display(active.binding)
-                for active in self.active_bindings.values()}
-        lines = [f"{keys.get(f'reject.{reason}', key):<4} {label}"
-                 for reason, (key, label) in REJECT_REASON_KEYS.items()]
+        keys = {active.binding.id: self.app.get_key_display(active.binding) for active in self.active_bindings.values()}
+        lines = [
+            f"{keys.get(f'reject.{reason}', key):<4} {label}" for reason, (key, label) in REJECT_REASON_KEYS.items()
+        ]
         self.query_one("#reject-reasons", Static).update("\n".join([*lines, "esc  cancel"]))
 
     def action_choose(self, reason: str) -> None:

@@ -56,8 +56,18 @@ VERBATIM_DELAY = 0.4
 TIME_EVERY = 15.0  # seconds between additions to the row's time spent
 SAVED_FIELDS = ("fixed_code",) + tuple(name for name, _ in TEXT_FIELDS)
 UI_STATE_KEY = "last"
-DECISIONS = {"reject", "set_fixable", "toggle_bug_confirmed", "mark_done", "undo", "run", "grade", "new_step",
-             "trace", "external_editor"}
+DECISIONS = {
+    "reject",
+    "set_fixable",
+    "toggle_bug_confirmed",
+    "mark_done",
+    "undo",
+    "run",
+    "grade",
+    "new_step",
+    "trace",
+    "external_editor",
+}
 
 
 class TaskScreen(Screen):
@@ -66,11 +76,13 @@ class TaskScreen(Screen):
 
     BINDINGS = TASK_BINDINGS
     AUTO_FOCUS = None
-    HELP = ("One row, pane by pane: 1-5 (or F2/F3) pick a pane, Enter puts the cursor in its first field, "
-            "escape leaves a field and, outside one, goes back to the queue. x rejects (then a reason key), "
-            "f / n mark the step fixable or not, b bug confirmed, d done, u or ctrl+z undoes the last "
-            "decision, ] and [ move between rows. o runs the original code, r the fix, k cancels, t traces, "
-            "g grades the latest fix run, a starts the next debug step from the fix. z zooms a pane.")
+    HELP = (
+        "One row, pane by pane: 1-5 (or F2/F3) pick a pane, Enter puts the cursor in its first field, "
+        "escape leaves a field and, outside one, goes back to the queue. x rejects (then a reason key), "
+        "f / n mark the step fixable or not, b bug confirmed, d done, u or ctrl+z undoes the last "
+        "decision, ] and [ move between rows. o runs the original code, r the fix, k cancels, t traces, "
+        "g grades the latest fix run, a starts the next debug step from the fix. z zooms a pane."
+    )
 
     DEFAULT_CSS = """
     TaskScreen #task-header { height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
@@ -80,8 +92,16 @@ class TaskScreen(Screen):
     TaskScreen.wide #right-column > Pane { height: 1fr; }
     """
 
-    def __init__(self, ws: Workspace, config: Config, row_id: str, *, pane: str = "metadata",
-                 step: int | None = None, cursors: dict | None = None) -> None:
+    def __init__(
+        self,
+        ws: Workspace,
+        config: Config,
+        row_id: str,
+        *,
+        pane: str = "metadata",
+        step: int | None = None,
+        cursors: dict | None = None,
+    ) -> None:
         super().__init__()
         self.ws = ws
         self.config = config
@@ -189,7 +209,7 @@ class TaskScreen(Screen):
     def on_descendant_focus(self, event) -> None:
         for ancestor in event.widget.ancestors_with_self:
             if isinstance(ancestor, Pane):
-                if ancestor.PANE_ID != self.pane:
+                if self.pane != ancestor.PANE_ID:
                     self.pane = ancestor.PANE_ID
                     if self.pane in LEFT_PANES:
                         self.left_pane = self.pane
@@ -201,7 +221,7 @@ class TaskScreen(Screen):
             self.flush()
 
     def focused_pane(self) -> Pane | None:
-        for ancestor in (self.focused.ancestors_with_self if self.focused else ()):
+        for ancestor in self.focused.ancestors_with_self if self.focused else ():
             if isinstance(ancestor, Pane):
                 return ancestor
         return None
@@ -213,8 +233,11 @@ class TaskScreen(Screen):
         self.read_only = not self.ws.claim(row_id)
         self.claimed_by = self.ws.claimed_by(row_id) if self.read_only else None
         if self.read_only:
-            self.notify(f"{row_id} is being edited by {self.claimed_by or 'another process'}: read-only here",
-                        severity="warning", timeout=8)
+            self.notify(
+                f"{row_id} is being edited by {self.claimed_by or 'another process'}: read-only here",
+                severity="warning",
+                timeout=8,
+            )
         steps = self.ws.steps(row_id)
         k = step if step is not None and 0 <= step < len(steps) else len(steps) - 1
         self._open = True
@@ -229,15 +252,19 @@ class TaskScreen(Screen):
         error = parse_error(step.observed_output, step.code)
         self._error_line = error.lineno if error is not None else None
         self.query_one(MetadataPane).show(
-            competition_id=source.competition_id, exec_time=source.exec_time if k == 0 else None,
-            plan=source.plan, analysis=source.analysis, output=step.observed_output, error=error,
-            description=description_path(self.config.ui.mlebench_checkout, source.competition_id))
+            competition_id=source.competition_id,
+            exec_time=source.exec_time if k == 0 else None,
+            plan=source.plan,
+            analysis=source.analysis,
+            output=step.observed_output,
+            error=error,
+            description=description_path(self.config.ui.mlebench_checkout, source.competition_id),
+        )
         fixed = step.fixed_code or step.code
         self._saved = {"fixed_code": fixed, **{name: getattr(step, name) for name, _ in TEXT_FIELDS}}
         self._dirty.clear()
         self._open_fix_file(fixed)
-        self.code_pane.load(buggy=step.code, fixed=fixed, edit_path=str(self._fix_file.path),
-                            read_only=self.read_only)
+        self.code_pane.load(buggy=step.code, fixed=fixed, edit_path=str(self._fix_file.path), read_only=self.read_only)
         annotation = self.annotation_pane
         annotation.load(texts=self._saved, read_only=self.read_only)
         self._show_flags(step)
@@ -255,8 +282,9 @@ class TaskScreen(Screen):
         self.save_ui_state()
 
     def _show_flags(self, step: Step) -> None:
-        self.annotation_pane.show_flags(bug_confirmed=step.bug_confirmed, fixable=step.fixable,
-                                        bug_fixed=step.bug_fixed)
+        self.annotation_pane.show_flags(
+            bug_confirmed=step.bug_confirmed, fixable=step.fixable, bug_fixed=step.bug_fixed
+        )
 
     def _show_header(self) -> None:
         status, reason, _ = self.ws.status(self.row_id)
@@ -266,7 +294,8 @@ class TaskScreen(Screen):
         # Most telling first: a narrow terminal cuts the long id at the end, not the status.
         self.query_one("#task-header", Static).update(
             f"{notice}row {position}/{len(self.ws.dataset)} · {label} · step {self.k} · "
-            f"{self.ws.source(self.row_id).competition_id} · {self.row_id}")
+            f"{self.ws.source(self.row_id).competition_id} · {self.row_id}"
+        )
 
     def leave_row(self) -> None:
         """Save everything and let go of the row (before another row, the queue, or quitting)."""
@@ -297,11 +326,11 @@ class TaskScreen(Screen):
 
     def save_ui_state(self) -> None:
         # Once the screen is being torn down its editors are gone: keep the cursors last seen.
-        self._cursors.update({editor.id: list(editor.cursor_location) for editor in self.query(TextArea)
-                              if editor.id in SAVED_FIELDS})
+        self._cursors.update(
+            {editor.id: list(editor.cursor_location) for editor in self.query(TextArea) if editor.id in SAVED_FIELDS}
+        )
         cursors = self._cursors
-        self.ws.set_ui_state(UI_STATE_KEY, {"row": self.row_id, "step": self.k, "pane": self.pane,
-                                            "cursors": cursors})
+        self.ws.set_ui_state(UI_STATE_KEY, {"row": self.row_id, "step": self.k, "pane": self.pane, "cursors": cursors})
 
     # ---- autosave
 
@@ -411,8 +440,10 @@ class TaskScreen(Screen):
         else:
             first = problems[0]
             nearest = f" (nearest: {first.nearest})" if first.nearest else ""
-            message = (f"verbatim: {len(problems)} line(s) not in any trace of this step; "
-                       f"line {first.line_no}: {first.line}{nearest}")
+            message = (
+                f"verbatim: {len(problems)} line(s) not in any trace of this step; "
+                f"line {first.line_no}: {first.line}{nearest}"
+            )
             ok = False
         self.app.call_from_thread(self.annotation_pane.show_verbatim, message, ok)
 
@@ -433,8 +464,11 @@ class TaskScreen(Screen):
 
     def _writable(self) -> bool:
         if self.read_only:
-            self.notify(f"Read-only: {self.row_id} is open in {self.claimed_by or 'another process'}",
-                        severity="warning", timeout=4)
+            self.notify(
+                f"Read-only: {self.row_id} is open in {self.claimed_by or 'another process'}",
+                severity="warning",
+                timeout=4,
+            )
         return not self.read_only
 
     def _decide(self, **flags: bool | None) -> Step | None:
@@ -560,8 +594,12 @@ class TaskScreen(Screen):
         if not code.strip():
             self.notify("This step has no fix yet: edit the code pane first", severity="warning", timeout=3)
             return
-        spec = RunSpec(code=code, competition_id=self.ws.source(self.row_id).competition_id,
-                       settings=self.config.run, run_dir=self.ws.run_dir(self.row_id, self.k))
+        spec = RunSpec(
+            code=code,
+            competition_id=self.ws.source(self.row_id).competition_id,
+            settings=self.config.run,
+            run_dir=self.ws.run_dir(self.row_id, self.k),
+        )
         self._run_cancel = threading.Event()
         self.output_pane.begin(purpose, self.config.run.time_limit)
         self.show_pane("output", focus=self.pane not in ("output",))
@@ -579,8 +617,9 @@ class TaskScreen(Screen):
             self.notify("Cancelling the run…", timeout=2)
 
     @work(thread=True, exclusive=True, group="run", exit_on_error=False, name="run")
-    def _run_worker(self, row_id: str, k: int, purpose: str, spec: RunSpec, recorded: str,
-                    cancel: threading.Event) -> None:
+    def _run_worker(
+        self, row_id: str, k: int, purpose: str, spec: RunSpec, recorded: str, cancel: threading.Event
+    ) -> None:
         from runner.execute import execute
 
         try:
@@ -596,8 +635,7 @@ class TaskScreen(Screen):
         self._run_cancel = None
         verdict = record.get("verdict") or {}
         match = describe_match(verdict.get("match"))
-        self.notify(f"Run #{run_id} ({purpose}): {verdict.get('kind')}" + (f" · {match}" if match else ""),
-                    timeout=5)
+        self.notify(f"Run #{run_id} ({purpose}): {verdict.get('kind')}" + (f" · {match}" if match else ""), timeout=5)
         if (row_id, k) != (self.row_id, self.k):
             return
         self.output_pane.end(record)
@@ -609,13 +647,17 @@ class TaskScreen(Screen):
             return
         fix_runs = [run for run in self.ws.runs(self.row_id, self.k) if run["purpose"] == "fix"]
         if not fix_runs:
-            self.notify("Run the fix first (r): grading attaches to the latest fix run", severity="warning",
-                        timeout=4)
+            self.notify("Run the fix first (r): grading attaches to the latest fix run", severity="warning", timeout=4)
             return
         run = fix_runs[-1]
         self.notify(f"Grading run #{run['id']}…", timeout=3)
-        self._grade_worker(self.row_id, self.k, run["id"], Path(run["run_dir"]) / "scratch" / "runfile.py",
-                           self.ws.source(self.row_id).competition_id)
+        self._grade_worker(
+            self.row_id,
+            self.k,
+            run["id"],
+            Path(run["run_dir"]) / "scratch" / "runfile.py",
+            self.ws.source(self.row_id).competition_id,
+        )
 
     @work(thread=True, exclusive=True, group="grade", exit_on_error=False, name="grade")
     def _grade_worker(self, row_id: str, k: int, run_id: int, code_path: Path, competition_id: str) -> None:
@@ -635,8 +677,9 @@ class TaskScreen(Screen):
         # Every worker of this screen (runs, grading, the verbatim check) ends up here: failures are shown.
         if event.state == WorkerState.ERROR:
             worker = event.worker
-            self.notify(f"{worker.name or worker.group} failed: {worker.error}", title="Error",
-                        severity="error", timeout=10)
+            self.notify(
+                f"{worker.name or worker.group} failed: {worker.error}", title="Error", severity="error", timeout=10
+            )
 
     # ---- panes and moving around
 

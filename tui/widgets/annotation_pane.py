@@ -29,11 +29,13 @@ def fenced_block(lines: list[str], at_line_start: bool) -> str:
 class AnnotationPane(Pane):
     PANE_ID = "annotation"
     TITLE = "annotation"
-    HELP = ("Your verdict on this step. b toggles bug_confirmed, f marks it fixable, n not fixable "
-            "(then write why in revised_analysis). Enter puts the cursor in the first field, tab "
-            "moves between fields, escape leaves them. Trace lines inserted from the trace pane land "
-            "at the cwm_analysis cursor; the verbatim check below says if any copied line no longer "
-            "matches the trace. < and > switch debug steps, a starts a new step from the fix.")
+    HELP = (
+        "Your verdict on this step. b toggles bug_confirmed, f marks it fixable, n not fixable "
+        "(then write why in revised_analysis). Enter puts the cursor in the first field, tab "
+        "moves between fields, escape leaves them. Trace lines inserted from the trace pane land "
+        "at the cwm_analysis cursor; the verbatim check below says if any copied line no longer "
+        "matches the trace. < and > switch debug steps, a starts a new step from the fix."
+    )
 
     DEFAULT_CSS = """
     AnnotationPane #annotation-flags, AnnotationPane #annotation-step { height: 1; }
@@ -62,11 +64,13 @@ class AnnotationPane(Pane):
     def show_flags(self, *, bug_confirmed: bool | None, fixable: bool | None, bug_fixed: bool | None) -> None:
         self.query_one("#annotation-flags", Static).update(
             f"bug confirmed: {yes_no(bug_confirmed)} (b) · fixable: {yes_no(fixable)} (f/n) · "
-            f"bug fixed: {yes_no(bug_fixed)}")
+            f"bug fixed: {yes_no(bug_fixed)}"
+        )
 
     def show_step(self, k: int, n_steps: int) -> None:
         self.query_one("#annotation-step", Static).update(
-            f"debug step {k} of {n_steps - 1} · < > switch · a: new step from the fix")
+            f"debug step {k} of {n_steps - 1} · < > switch · a: new step from the fix"
+        )
 
     def show_verbatim(self, message: str, ok: bool) -> None:
         status = self.query_one("#verbatim-status", Static)

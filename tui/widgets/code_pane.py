@@ -14,11 +14,13 @@ from tui.widgets.pane import Pane
 class CodePane(Pane):
     PANE_ID = "code"
     TITLE = "code"
-    HELP = ("The step's code. Edit it to make the fix (Enter puts the cursor in the editor, "
-            "escape leaves it); every keystroke is saved as the step's fixed code. "
-            "w shows the diff against the buggy code, e opens $EDITOR on the fix, and the file "
-            "named in the header can be edited from another terminal: changes show up here live. "
-            "l jumps to the recorded failing line.")
+    HELP = (
+        "The step's code. Edit it to make the fix (Enter puts the cursor in the editor, "
+        "escape leaves it); every keystroke is saved as the step's fixed code. "
+        "w shows the diff against the buggy code, e opens $EDITOR on the fix, and the file "
+        "named in the header can be edited from another terminal: changes show up here live. "
+        "l jumps to the recorded failing line."
+    )
     COMPONENT_CLASSES = {"diff--added", "diff--removed", "diff--hunk"}
 
     DEFAULT_CSS = """
@@ -59,12 +61,14 @@ class CodePane(Pane):
         diff = fix_diff(self.buggy, self.editor.text)
         self.query_one("#code-header", Static).update(f"{diff.summary} · file: {self.edit_path}")
         if self.has_class("diff"):
-            self.query_one("#code-diff-text", Static).update(render_diff(
-                diff,
-                self.get_component_rich_style("diff--added"),
-                self.get_component_rich_style("diff--removed"),
-                self.get_component_rich_style("diff--hunk"),
-            ))
+            self.query_one("#code-diff-text", Static).update(
+                render_diff(
+                    diff,
+                    self.get_component_rich_style("diff--added"),
+                    self.get_component_rich_style("diff--removed"),
+                    self.get_component_rich_style("diff--hunk"),
+                )
+            )
 
     def toggle_diff(self) -> None:
         self.toggle_class("diff")

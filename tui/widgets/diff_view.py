@@ -22,8 +22,7 @@ class FixDiff:
 
 
 def fix_diff(buggy: str, fixed: str) -> FixDiff:
-    lines = list(difflib.unified_diff(buggy.splitlines(), fixed.splitlines(),
-                                      "buggy", "fix", n=2, lineterm=""))
+    lines = list(difflib.unified_diff(buggy.splitlines(), fixed.splitlines(), "buggy", "fix", n=2, lineterm=""))
     added = sum(1 for line in lines if line.startswith("+") and not line.startswith("+++"))
     removed = sum(1 for line in lines if line.startswith("-") and not line.startswith("---"))
     return FixDiff(lines, added, removed)

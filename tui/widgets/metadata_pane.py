@@ -28,9 +28,11 @@ def description_path(checkout: Path | None, competition_id: str) -> Path | None:
 class MetadataPane(Pane):
     PANE_ID = "metadata"
     TITLE = "metadata"
-    HELP = ("The row as the agent recorded it: competition, plan, its own analysis, exec_time and "
-            "the recorded output. The traceback is highlighted; press l to put the code editor on "
-            "the failing line.")
+    HELP = (
+        "The row as the agent recorded it: competition, plan, its own analysis, exec_time and "
+        "the recorded output. The traceback is highlighted; press l to put the code editor on "
+        "the failing line."
+    )
     COMPONENT_CLASSES = {"metadata--heading", "metadata--traceback", "metadata--failing-line"}
 
     DEFAULT_CSS = """
@@ -48,13 +50,25 @@ class MetadataPane(Pane):
             yield Static(id="metadata-output")
             yield Markdown(id="metadata-description")
 
-    def show(self, *, competition_id: str, exec_time: float | None, plan: str, analysis: str,
-             output: str, error: ErrorInfo | None, description: Path | None) -> None:
+    def show(
+        self,
+        *,
+        competition_id: str,
+        exec_time: float | None,
+        plan: str,
+        analysis: str,
+        output: str,
+        error: ErrorInfo | None,
+        description: Path | None,
+    ) -> None:
         heading = self.get_component_rich_style("metadata--heading")
         facts = Text()
-        for title, value in (("competition", competition_id),
-                             ("exec_time", "unknown" if exec_time is None else f"{exec_time:.1f} s"),
-                             ("plan", plan), ("analysis", analysis)):
+        for title, value in (
+            ("competition", competition_id),
+            ("exec_time", "unknown" if exec_time is None else f"{exec_time:.1f} s"),
+            ("plan", plan),
+            ("analysis", analysis),
+        ):
             facts.append(f"{title}: ", style=heading)
             facts.append(f"{value.strip()}\n")
         failing = "none found" if error is None else f"{error.exc_type}: {error.message}"
@@ -92,6 +106,8 @@ class MetadataPane(Pane):
 
 def _names_line(line: str, lineno: int) -> bool:
     """True for the traceback line that points at the script's failing line, in either shape."""
-    return (f'"runfile.py", line {lineno},' in line
-            or re.search(rf"Cell In\[\d+\], line {lineno}\b", line) is not None
-            or line.lstrip().startswith(f"----> {lineno} "))
+    return (
+        f'"runfile.py", line {lineno},' in line
+        or re.search(rf"Cell In\[\d+\], line {lineno}\b", line) is not None
+        or line.lstrip().startswith(f"----> {lineno} ")
+    )

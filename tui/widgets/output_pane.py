@@ -27,9 +27,11 @@ _MAX_PENDING_CHARS = 32_000  # per flush: a screenful many times over; the full 
 class OutputPane(Pane):
     PANE_ID = "output"
     TITLE = "output"
-    HELP = ("The live output of the current run (o runs the original code, r runs the fix, "
-            "k cancels), a timer against the time limit, the verdict when it ends, whether the "
-            "error is the same as the recorded one, and every run of this step.")
+    HELP = (
+        "The live output of the current run (o runs the original code, r runs the fix, "
+        "k cancels), a timer against the time limit, the verdict when it ends, whether the "
+        "error is the same as the recorded one, and every run of this step."
+    )
 
     DEFAULT_CSS = """
     OutputPane #run-banner { height: auto; max-height: 3; padding: 0 1; }
@@ -94,8 +96,9 @@ class OutputPane(Pane):
         self._run_active = False
         verdict = record.get("verdict") or {}
         kind = verdict.get("kind", "unknown")
-        lines = [(f"{self._purpose}: {kind.upper()} after {record.get('duration', 0):.1f} s · "
-                  f"{verdict.get('detail', '')}")]
+        lines = [
+            (f"{self._purpose}: {kind.upper()} after {record.get('duration', 0):.1f} s · {verdict.get('detail', '')}")
+        ]
         match = describe_match(verdict.get("match"))
         if match:
             lines.append(match)
@@ -113,9 +116,11 @@ class OutputPane(Pane):
             when = datetime.fromtimestamp(run.get("created_at") or run.get("started_at") or 0)
             grade = run.get("grade")
             graded = "" if grade is None else (" graded" if grade.get("success") else " grade failed")
-            text.append(f"#{run.get('id')} {when:%H:%M} {run.get('purpose', ''):<9} "
-                        f"{verdict.get('kind', '?'):<13} {verdict.get('match') or '':<11} "
-                        f"{run.get('duration', 0):.1f}s{graded}\n")
+            text.append(
+                f"#{run.get('id')} {when:%H:%M} {run.get('purpose', ''):<9} "
+                f"{verdict.get('kind', '?'):<13} {verdict.get('match') or '':<11} "
+                f"{run.get('duration', 0):.1f}s{graded}\n"
+            )
         history = self.query_one("#run-history", Static)
         history.update(text if runs else "No runs of this step yet.")
 
@@ -133,8 +138,7 @@ class OutputPane(Pane):
             return
         self._flush()
         elapsed = time.monotonic() - self._started
-        self._set_banner(f"running {self._purpose}… {elapsed:.0f} s / {self._limit:.0f} s limit",
-                         "verdict-running")
+        self._set_banner(f"running {self._purpose}… {elapsed:.0f} s / {self._limit:.0f} s limit", "verdict-running")
 
     def _flush(self) -> None:
         with self._lock:

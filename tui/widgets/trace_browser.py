@@ -252,7 +252,7 @@ class TraceBrowser(ScrollView, can_focus=True):
         part = ""
         position = 0
         for token in TOKEN_RE.finditer(raw):
-            self._append_part(text, raw[position:token.start()], part)
+            self._append_part(text, raw[position : token.start()], part)
             name = TOKEN_CLASS.get(token.group(), "trace-browser--token")
             text.append(token.group(), self.get_component_rich_style(name))
             part = PART_AFTER.get(token.group(), "")
@@ -422,8 +422,10 @@ class TraceBrowser(ScrollView, can_focus=True):
             return
         text = self.search_text
         if backwards:
-            self._jump(lambda before: self.index.find(text, before - 1, backwards=True) if before > 0 else None,
-                       f"{text!r} not found before this line")
+            self._jump(
+                lambda before: self.index.find(text, before - 1, backwards=True) if before > 0 else None,
+                f"{text!r} not found before this line",
+            )
         else:
             self._jump(lambda after: self.index.find(text, after + 1), f"{text!r} not found after this line")
 

@@ -59,8 +59,10 @@ def cut_banner(meta: dict) -> str | None:
         kept = f" (frames {tail[0]:,} to {tail[1]:,}, the end, are kept)" if tail else ""
         return f"cut: {caps} after frame {head:,}, {dropped:,} frames dropped{kept}"
     if tracer.get("stopped_by_time"):
-        return (f"cut: {caps} after frame {tracer.get('frames_total', 0):,}: "
-                f"tracing stopped there and the script ran on untraced")
+        return (
+            f"cut: {caps} after frame {tracer.get('frames_total', 0):,}: "
+            f"tracing stopped there and the script ran on untraced"
+        )
     return None
 
 
@@ -220,8 +222,9 @@ class TracePane(Pane):
     @work(thread=True, exclusive=True, group="trace-index", exit_on_error=False)
     def _load_index(self, record: dict, cancel: threading.Event) -> None:
         try:
-            index = TraceIndex.open(Path(record["trace_path"]), progress=self._throttled(self._show_progress),
-                                    cancel=cancel)
+            index = TraceIndex.open(
+                Path(record["trace_path"]), progress=self._throttled(self._show_progress), cancel=cancel
+            )
         except IndexCancelled:
             return
         if cancel.is_set() or get_current_worker().is_cancelled:
@@ -287,8 +290,9 @@ class TracePane(Pane):
             self._output_lines += chunk.count("\n")
 
         try:
-            record = trace_step(self.ws, self.config, row_id, k, code=code, entry=entry,
-                                on_output=on_output, cancel=cancel)
+            record = trace_step(
+                self.ws, self.config, row_id, k, code=code, entry=entry, on_output=on_output, cancel=cancel
+            )
         except InputError:
             if not cancel.is_set():
                 raise
@@ -398,8 +402,9 @@ class TracePane(Pane):
         prompt = self.query_one("#trace-prompt", Input)
         self._prompt_kind = kind
         prompt.placeholder = PROMPTS[kind]
-        prompt.value = self.browser.search_text if kind == "search" else (
-            self.browser.filter_text if kind == "filter" else "")
+        prompt.value = (
+            self.browser.search_text if kind == "search" else (self.browser.filter_text if kind == "filter" else "")
+        )
         prompt.display = True
         prompt.focus()
 

@@ -43,8 +43,9 @@ def line_source(line: str) -> str | None:
     return source if found else None
 
 
-def matching_lines(index: TraceIndex, kinds: frozenset[str], text: str,
-                   is_cancelled: Callable[[], bool] = lambda: False) -> np.ndarray:
+def matching_lines(
+    index: TraceIndex, kinds: frozenset[str], text: str, is_cancelled: Callable[[], bool] = lambda: False
+) -> np.ndarray:
     """Index lines that pass a filter, in order.
 
     ``kinds`` empty means every kind. A line that starts with the previous
@@ -68,8 +69,9 @@ def matching_lines(index: TraceIndex, kinds: frozenset[str], text: str,
         if n % 4096 == 0 and is_cancelled():
             break
         info = index.info(i)
-        if info.kind in kinds or ((info.carries_value or info.kind == "arg") and i > 0
-                                  and index.info(i - 1).kind in kinds):
+        if info.kind in kinds or (
+            (info.carries_value or info.kind == "arg") and i > 0 and index.info(i - 1).kind in kinds
+        ):
             found.append(i)
     return np.asarray(found, dtype=np.int64)
 

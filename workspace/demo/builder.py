@@ -17,10 +17,11 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -45,15 +46,17 @@ PARALLEL_RUNS = 4
 # Runs go side by side; numeric libraries each starting a thread per core would starve one another.
 SINGLE_THREADED_MATH = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
-SCHEMA = pa.schema([
-    ("id", pa.string()),
-    ("plan", pa.string()),
-    ("competition_id", pa.string()),
-    ("analysis", pa.string()),
-    ("code", pa.string()),
-    ("_term_out", pa.list_(pa.string())),
-    ("exec_time", pa.float64()),
-])
+SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("plan", pa.string()),
+        ("competition_id", pa.string()),
+        ("analysis", pa.string()),
+        ("code", pa.string()),
+        ("_term_out", pa.list_(pa.string())),
+        ("exec_time", pa.float64()),
+    ]
+)
 
 CONFIG_TEXT = f"""\
 # Settings for the bundled demo (made by `nodefix demo`).
@@ -119,8 +122,9 @@ def default_demo_dir() -> Path:
 def is_built(out_dir: Path) -> bool:
     """Whether ``out_dir`` holds a complete demo (parquet, settings, every competition's files)."""
     paths = demo_paths(out_dir)
-    files = [paths.dataset, paths.config] + [competition_path(paths.data_root, c) / name
-                                             for c in COMPETITIONS for name in PUBLIC_FILES]
+    files = [paths.dataset, paths.config] + [
+        competition_path(paths.data_root, c) / name for c in COMPETITIONS for name in PUBLIC_FILES
+    ]
     return all(f.is_file() for f in files)
 
 
@@ -141,13 +145,16 @@ def _check_sandbox(settings: RunSettings) -> None:
     if problem is not None:
         raise InputError(f"cannot build the demo: the {backend.name} sandbox cannot run here: {problem}")
     if backend.name == "local" and not namespace_prefix():
-        raise InputError("cannot build the demo: the local sandbox cannot cut the network here "
-                         "(unshare --net fails), and recording the demo must not reach the internet; "
-                         "install bubblewrap or set run.backend")
+        raise InputError(
+            "cannot build the demo: the local sandbox cannot cut the network here "
+            "(unshare --net fails), and recording the demo must not reach the internet; "
+            "install bubblewrap or set run.backend"
+        )
 
 
-def _record_all(rows: tuple[DemoRow, ...], settings: RunSettings, roots: dict[str, Path], runs_dir: Path,
-                say: Progress) -> dict[str, RecordedRun]:
+def _record_all(
+    rows: tuple[DemoRow, ...], settings: RunSettings, roots: dict[str, Path], runs_dir: Path, say: Progress
+) -> dict[str, RecordedRun]:
     finished: list[str] = []
     lock = threading.Lock()
 
@@ -176,8 +183,10 @@ def _record(row: DemoRow, settings: RunSettings, data_root: Path, run_dir: Path)
     result_file = spec.scratch / RESULT_NAME
     if not result_file.is_file():
         tail = " ".join(result.output_tail.split())[-300:]
-        raise InputError(f"cannot build the demo: row {row.name!r}: the recording driver wrote no result "
-                         f"({result.verdict.detail}; output: {tail})")
+        raise InputError(
+            f"cannot build the demo: row {row.name!r}: the recording driver wrote no result "
+            f"({result.verdict.detail}; output: {tail})"
+        )
     data = json.loads(result_file.read_text(encoding="utf-8"))
     return RecordedRun(term_out=list(data["term_out"]), exec_time=float(data["exec_time"]))
 
@@ -205,21 +214,26 @@ def _check_recorded(row: DemoRow, run: RecordedRun) -> None:
     got = final_exception("".join(run.term_out))
     if got != row.recorded_exception:
         last = "".join(run.term_out).rstrip().splitlines()[-2:]
-        raise InputError(f"cannot build the demo: row {row.name!r} should end with "
-                         f"{row.recorded_exception or 'no error'} but its run ended with {got or 'no error'}: "
-                         f"{' | '.join(last)} (the scripts need pandas and numpy in run.python)")
+        raise InputError(
+            f"cannot build the demo: row {row.name!r} should end with "
+            f"{row.recorded_exception or 'no error'} but its run ended with {got or 'no error'}: "
+            f"{' | '.join(last)} (the scripts need pandas and numpy in run.python)"
+        )
 
 
 def _write_parquet(path: Path, rows: tuple[DemoRow, ...], recorded: dict[str, RecordedRun]) -> None:
-    table = pa.table({
-        "id": [row.id for row in rows],
-        "plan": [row.plan for row in rows],
-        "competition_id": [row.competition_id for row in rows],
-        "analysis": [row.analysis for row in rows],
-        "code": [row.code for row in rows],
-        "_term_out": [recorded[row.name].term_out for row in rows],
-        "exec_time": [recorded[row.name].exec_time for row in rows],
-    }, schema=SCHEMA)
+    table = pa.table(
+        {
+            "id": [row.id for row in rows],
+            "plan": [row.plan for row in rows],
+            "competition_id": [row.competition_id for row in rows],
+            "analysis": [row.analysis for row in rows],
+            "code": [row.code for row in rows],
+            "_term_out": [recorded[row.name].term_out for row in rows],
+            "exec_time": [recorded[row.name].exec_time for row in rows],
+        },
+        schema=SCHEMA,
+    )
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         pq.write_table(table, tmp)

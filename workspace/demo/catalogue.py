@@ -93,14 +93,18 @@ ROWS: tuple[DemoRow, ...] = (
         script="spaceship_input_path.py",
         case="reads ./input/ instead of ./data/ (an AIDE habit)",
         plan="Build a small logistic regression on a few strong signals: total spending (log scaled), "
-             "CryoSleep, age and whether the passenger comes from Europa. Hold out 20% of the rows to "
-             "check accuracy, then predict Transported for the test set and save submission.csv.",
+        "CryoSleep, age and whether the passenger comes from Europa. Hold out 20% of the rows to "
+        "check accuracy, then predict Transported for the test set and save submission.csv.",
         analysis="The script crashed with FileNotFoundError because ./input/train.csv does not exist. "
-                 "The data files are probably not uploaded yet; the model code itself looks correct.",
+        "The data files are probably not uploaded yet; the model code itself looks correct.",
         recorded_exception="FileNotFoundError",
         rerun_verdict="error",
         rerun_exception="FileNotFoundError",
-        fixes=(FixStep((('"./input/train.csv"', '"./data/train.csv"'), ('"./input/test.csv"', '"./data/test.csv"')), "clean"),),
+        fixes=(
+            FixStep(
+                (('"./input/train.csv"', '"./data/train.csv"'), ('"./input/test.csv"', '"./data/test.csv"')), "clean"
+            ),
+        ),
     ),
     DemoRow(
         name="spaceship-submission-dir",
@@ -108,12 +112,20 @@ ROWS: tuple[DemoRow, ...] = (
         script="spaceship_submission_dir.py",
         case="writes ./submission/submission.csv instead of ./submission.csv",
         plan="Use a categorical naive Bayes over HomePlanet, deck, side and a no-spending flag, with "
-             "Laplace smoothing. Validate on a 20% sample and write the predictions for the test set.",
+        "Laplace smoothing. Validate on a 20% sample and write the predictions for the test set.",
         analysis="The code ran successfully and reached a validation accuracy of 0.8833. The submission "
-                 "was saved, so there is no bug.",
+        "was saved, so there is no bug.",
         recorded_exception=None,
         rerun_verdict="no_submission",
-        fixes=(FixStep((('to_csv("./submission/submission.csv"', 'to_csv("./submission.csv"'), ('saved to ./submission/submission.csv', 'saved to ./submission.csv')), "clean"),),
+        fixes=(
+            FixStep(
+                (
+                    ('to_csv("./submission/submission.csv"', 'to_csv("./submission.csv"'),
+                    ("saved to ./submission/submission.csv", "saved to ./submission.csv"),
+                ),
+                "clean",
+            ),
+        ),
     ),
     DemoRow(
         name="nlp-wrong-column",
@@ -121,10 +133,10 @@ ROWS: tuple[DemoRow, ...] = (
         script="nlp_wrong_column.py",
         case="KeyError on a wrong column name",
         plan="Clean the tweets (lowercase, drop URLs and punctuation), build a binary bag of words over "
-             "words seen at least twice, and train an L2-regularised logistic regression with gradient "
-             "descent. Predict the target for the test tweets.",
+        "words seen at least twice, and train an L2-regularised logistic regression with gradient "
+        "descent. Predict the target for the test tweets.",
         analysis="The vectorizer produced an empty matrix, so indexing the labels failed with a KeyError. "
-                 "The vocabulary threshold should be lowered.",
+        "The vocabulary threshold should be lowered.",
         recorded_exception="KeyError",
         rerun_verdict="error",
         rerun_exception="KeyError",
@@ -136,14 +148,24 @@ ROWS: tuple[DemoRow, ...] = (
         script="leaf_append.py",
         case="hallucinated pandas API with a clear real equivalent (DataFrame.append, gone in pandas 2)",
         plan="Standardise the 192 margin/shape/texture features and classify each leaf by a softmax over "
-             "negative squared distances to the species centroids. Write one probability column per "
-             "species, as in sample_submission.csv.",
+        "negative squared distances to the species centroids. Write one probability column per "
+        "species, as in sample_submission.csv.",
         analysis="The model trained fine (train accuracy 1.0) but building the submission failed with an "
-                 "AttributeError on DataFrame.append.",
+        "AttributeError on DataFrame.append.",
         recorded_exception="AttributeError",
         rerun_verdict="error",
         rerun_exception="AttributeError",
-        fixes=(FixStep((('submission.append(row, ignore_index=True)', 'pd.concat([submission, pd.DataFrame([row])], ignore_index=True)'),), "clean"),),
+        fixes=(
+            FixStep(
+                (
+                    (
+                        "submission.append(row, ignore_index=True)",
+                        "pd.concat([submission, pd.DataFrame([row])], ignore_index=True)",
+                    ),
+                ),
+                "clean",
+            ),
+        ),
     ),
     DemoRow(
         name="spaceship-string-to-float",
@@ -151,13 +173,22 @@ ROWS: tuple[DemoRow, ...] = (
         script="spaceship_dtype.py",
         case="dtype error: a text column cast to float (ValueError)",
         plan="Encode CryoSleep as 0/1, fill missing numbers with the training median, standardise, and "
-             "predict with a 15-nearest-neighbour vote.",
-        analysis="The cast to float32 failed. Missing values in the spending columns must be filled "
-                 "before converting.",
+        "predict with a 15-nearest-neighbour vote.",
+        analysis="The cast to float32 failed. Missing values in the spending columns must be filled before converting.",
         recorded_exception="ValueError",
         rerun_verdict="error",
         rerun_exception="ValueError",
-        fixes=(FixStep((('    df["CryoSleep"] = df["CryoSleep"].map({True: 1.0, False: 0.0, "True": 1.0, "False": 0.0})\n', '    df["CryoSleep"] = df["CryoSleep"].map({True: 1.0, False: 0.0, "True": 1.0, "False": 0.0})\n    df["HomePlanet"] = df["HomePlanet"].map({"Earth": 0.0, "Europa": 1.0, "Mars": 2.0})\n'),), "clean"),),
+        fixes=(
+            FixStep(
+                (
+                    (
+                        '    df["CryoSleep"] = df["CryoSleep"].map({True: 1.0, False: 0.0, "True": 1.0, "False": 0.0})\n',
+                        '    df["CryoSleep"] = df["CryoSleep"].map({True: 1.0, False: 0.0, "True": 1.0, "False": 0.0})\n    df["HomePlanet"] = df["HomePlanet"].map({"Earth": 0.0, "Europa": 1.0, "Mars": 2.0})\n',
+                    ),
+                ),
+                "clean",
+            ),
+        ),
     ),
     DemoRow(
         name="tps-label-index",
@@ -165,13 +196,21 @@ ROWS: tuple[DemoRow, ...] = (
         script="tps_index_error.py",
         case="IndexError: labels 1..7 used as indices of a 7-column array",
         plan="Standardise all features and fit a softmax regression with full-batch gradient descent "
-             "(500 iterations). Predict the most likely cover type for each test row.",
+        "(500 iterations). Predict the most likely cover type for each test row.",
         analysis="The one-hot encoding failed with an IndexError; there seem to be more classes in the "
-                 "data than nunique() reports.",
+        "data than nunique() reports.",
         recorded_exception="IndexError",
         rerun_verdict="error",
         rerun_exception="IndexError",
-        fixes=(FixStep((('train["Cover_Type"].to_numpy()', 'train["Cover_Type"].to_numpy() - 1'), ('"Cover_Type": pred}', '"Cover_Type": pred + 1}')), "clean"),),
+        fixes=(
+            FixStep(
+                (
+                    ('train["Cover_Type"].to_numpy()', 'train["Cover_Type"].to_numpy() - 1'),
+                    ('"Cover_Type": pred}', '"Cover_Type": pred + 1}'),
+                ),
+                "clean",
+            ),
+        ),
     ),
     DemoRow(
         name="leaf-two-bugs",
@@ -179,14 +218,14 @@ ROWS: tuple[DemoRow, ...] = (
         script="leaf_two_steps.py",
         case="needs two debug steps: fixing the id column exposes a submission shape mismatch",
         plan="Log-transform and standardise the leaf features, then train a multinomial logistic "
-             "regression with weight decay. Output class probabilities in the sample submission's layout.",
+        "regression with weight decay. Output class probabilities in the sample submission's layout.",
         analysis="KeyError: 'Id' when popping the test ids; the test file's id column is named differently.",
         recorded_exception="KeyError",
         rerun_verdict="error",
         rerun_exception="KeyError",
         fixes=(
             FixStep((('test.pop("Id")', 'test.pop("id")'),), "error", "ValueError"),
-            FixStep((('columns=sample.columns)', 'columns=sample.columns[1:])'),), "clean"),
+            FixStep((("columns=sample.columns)", "columns=sample.columns[1:])"),), "clean"),
         ),
     ),
     DemoRow(
@@ -195,9 +234,8 @@ ROWS: tuple[DemoRow, ...] = (
         script="nlp_download_glove.py",
         case="downloads pretrained GloVe vectors from the internet: not fixable offline",
         plan="Represent each tweet by the mean of its pretrained GloVe (100d) word vectors and train a "
-             "logistic regression on top. Download the embeddings first if they are missing.",
-        analysis="The download of the GloVe archive failed. Retrying the download or using a mirror "
-                 "should fix it.",
+        "logistic regression on top. Download the embeddings first if they are missing.",
+        analysis="The download of the GloVe archive failed. Retrying the download or using a mirror should fix it.",
         recorded_exception="urllib.error.URLError",
         rerun_verdict="error",
         rerun_exception="urllib.error.URLError",
@@ -243,9 +281,9 @@ ROWS: tuple[DemoRow, ...] = (
         script="nlp_not_buggy.py",
         case="not buggy: runs clean and writes ./submission.csv",
         plan="Multinomial naive Bayes over lowercase word tokens plus the keyword, with add-one smoothing; "
-             "report F1 on 60 held-out tweets, refit on everything and predict.",
+        "report F1 on 60 held-out tweets, refit on everything and predict.",
         analysis="The script ran but the validation F1 may be too optimistic; it is unclear whether the "
-                 "submission is valid.",
+        "submission is valid.",
         recorded_exception=None,
         rerun_verdict="clean",
         reject_reason="not_buggy",
@@ -256,7 +294,7 @@ ROWS: tuple[DemoRow, ...] = (
         script="tps_time_limit.py",
         case="a long training loop that goes past the time limit",
         plan="Oversample to 10,000 jittered rows so rare cover types are seen, then train a 128-unit "
-             "two-layer MLP for 50,000 full-batch epochs, printing loss and accuracy every epoch.",
+        "two-layer MLP for 50,000 full-batch epochs, printing loss and accuracy every epoch.",
         analysis="The run timed out while training the MLP.",
         recorded_exception="TimeoutError",
         rerun_verdict="time_limit",
@@ -269,12 +307,12 @@ ROWS: tuple[DemoRow, ...] = (
         script="tps_old_snapshot.py",
         case="recorded against an older data snapshot (id column named 'id'): a re-run fails differently",
         plan="Drop the identifier and constant soil columns, make a random 80/20 split, and classify by "
-             "the nearest class centroid in standardised space.",
+        "the nearest class centroid in standardised space.",
         analysis="KeyError: 'Id'. The test file has no 'Id' column; use the right identifier column.",
         recorded_exception="KeyError",
         rerun_verdict="error",
         rerun_exception="TypeError",
-        fixes=(FixStep((('size=0.8 * len(train)', 'size=int(0.8 * len(train))'),), "clean"),),
+        fixes=(FixStep((("size=0.8 * len(train)", "size=int(0.8 * len(train))"),), "clean"),),
         snapshot="v1",
     ),
 )

@@ -8,8 +8,8 @@ The same call always writes the same bytes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -18,9 +18,16 @@ PUBLIC_FILES = ("train.csv", "test.csv", "sample_submission.csv")
 
 # Leaf species from the real competition (it has 99; the demo keeps ten).
 LEAF_SPECIES = (
-    "Acer_Opalus", "Magnolia_Salicifolia", "Pterocarya_Stenoptera", "Quercus_Brantii",
-    "Quercus_Canariensis", "Quercus_Hartwissiana", "Quercus_Rubra", "Quercus_Variabilis",
-    "Salix_Fragilis", "Tilia_Tomentosa",
+    "Acer_Opalus",
+    "Magnolia_Salicifolia",
+    "Pterocarya_Stenoptera",
+    "Quercus_Brantii",
+    "Quercus_Canariensis",
+    "Quercus_Hartwissiana",
+    "Quercus_Rubra",
+    "Quercus_Variabilis",
+    "Salix_Fragilis",
+    "Tilia_Tomentosa",
 )
 Frames = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]  # train, test, sample_submission
 
@@ -43,7 +50,7 @@ def write_competition_data(root: Path, snapshot: str = "current") -> list[Path]:
             frames = change(frames)
         folder = competition_path(root, competition_id)
         folder.mkdir(parents=True, exist_ok=True)
-        for name, frame in zip(PUBLIC_FILES, frames):
+        for name, frame in zip(PUBLIC_FILES, frames, strict=False):
             frame.to_csv(folder / name, index=False, lineterminator="\n")
         folders.append(folder)
     return folders
@@ -58,23 +65,30 @@ def spaceship_titanic() -> Frames:
     spend = np.where(cryo[:, None], 0.0, np.round(rng.exponential(300, size=(n, 5)) * (rng.random((n, 5)) < 0.45)))
     first = np.array(["Ada", "Bron", "Cass", "Dara", "Elin", "Fenn", "Gale", "Hale", "Iris", "Joss"])
     last = np.array(["Vantis", "Orbel", "Kestran", "Mayfield", "Quorne", "Stellan", "Drovik", "Palmer"])
-    frame = pd.DataFrame({
-        "PassengerId": [f"{g:04d}_01" for g in group],
-        "HomePlanet": rng.choice(["Earth", "Europa", "Mars"], size=n, p=[0.55, 0.25, 0.2]),
-        "CryoSleep": cryo,
-        "Cabin": [f"{d}/{rng.integers(0, 1800)}/{s}" for d, s in
-                  zip(rng.choice(list("ABCDEFG"), size=n), rng.choice(["P", "S"], size=n))],
-        "Destination": rng.choice(["TRAPPIST-1e", "55 Cancri e", "PSO J318.5-22"], size=n, p=[0.7, 0.2, 0.1]),
-        "Age": rng.integers(0, 80, size=n).astype(float),
-        "VIP": rng.random(n) < 0.03,
-        **{col: spend[:, i] for i, col in enumerate(spend_cols)},
-        "Name": [f"{a} {b}" for a, b in zip(rng.choice(first, size=n), rng.choice(last, size=n))],
-    })
+    frame = pd.DataFrame(
+        {
+            "PassengerId": [f"{g:04d}_01" for g in group],
+            "HomePlanet": rng.choice(["Earth", "Europa", "Mars"], size=n, p=[0.55, 0.25, 0.2]),
+            "CryoSleep": cryo,
+            "Cabin": [
+                f"{d}/{rng.integers(0, 1800)}/{s}"
+                for d, s in zip(rng.choice(list("ABCDEFG"), size=n), rng.choice(["P", "S"], size=n), strict=False)
+            ],
+            "Destination": rng.choice(["TRAPPIST-1e", "55 Cancri e", "PSO J318.5-22"], size=n, p=[0.7, 0.2, 0.1]),
+            "Age": rng.integers(0, 80, size=n).astype(float),
+            "VIP": rng.random(n) < 0.03,
+            **{col: spend[:, i] for i, col in enumerate(spend_cols)},
+            "Name": [f"{a} {b}" for a, b in zip(rng.choice(first, size=n), rng.choice(last, size=n), strict=False)],
+        }
+    )
     score = 1.6 * cryo - 0.0012 * spend.sum(axis=1) + 0.4 * (frame["HomePlanet"] == "Europa") + rng.normal(0, 0.6, n)
     frame["Transported"] = score > 0
     frame = frame.astype({"CryoSleep": object, "VIP": object})
     _blank(frame, ["HomePlanet", "CryoSleep", "Cabin", "Destination", "Age", "VIP", *spend_cols, "Name"], 0.02, rng)
-    train, test = frame.iloc[:300].reset_index(drop=True), frame.iloc[300:].drop(columns="Transported").reset_index(drop=True)
+    train, test = (
+        frame.iloc[:300].reset_index(drop=True),
+        frame.iloc[300:].drop(columns="Transported").reset_index(drop=True),
+    )
     sample = pd.DataFrame({"PassengerId": test["PassengerId"], "Transported": False})
     return train, test, sample
 
@@ -103,19 +117,25 @@ def nlp_getting_started() -> Frames:
         kw = rng.choice(disasters if t else harmless)
         template = rng.choice(real if t else fake)
         code = "".join(rng.choice(list("abcdefghijkmnpqrstuvwxyz0123456789"), size=10))
-        texts.append(template.format(kw=kw.replace("%20", " "), place=rng.choice(places),
-                                     n=int(rng.integers(2, 60)), code=code))
+        texts.append(
+            template.format(kw=kw.replace("%20", " "), place=rng.choice(places), n=int(rng.integers(2, 60)), code=code)
+        )
         keywords.append(kw)
-    frame = pd.DataFrame({
-        "id": np.sort(rng.choice(np.arange(1, 11000), size=n, replace=False)),
-        "keyword": keywords,
-        "location": rng.choice(places, size=n),
-        "text": texts,
-        "target": target,
-    })
+    frame = pd.DataFrame(
+        {
+            "id": np.sort(rng.choice(np.arange(1, 11000), size=n, replace=False)),
+            "keyword": keywords,
+            "location": rng.choice(places, size=n),
+            "text": texts,
+            "target": target,
+        }
+    )
     _blank(frame, ["keyword"], 0.01, rng)
     _blank(frame, ["location"], 0.33, rng)
-    train, test = frame.iloc[:300].reset_index(drop=True), frame.iloc[300:].drop(columns="target").reset_index(drop=True)
+    train, test = (
+        frame.iloc[:300].reset_index(drop=True),
+        frame.iloc[300:].drop(columns="target").reset_index(drop=True),
+    )
     sample = pd.DataFrame({"id": test["id"], "target": 0})
     return train, test, sample
 
@@ -125,8 +145,9 @@ def leaf_classification() -> Frames:
     per_species, n_test = 30, 99
     kinds = {"margin": 0.0156, "shape": 0.0006, "texture": 0.0156}
     centres = {kind: rng.gamma(2.0, scale / 2.0, size=(len(LEAF_SPECIES), 64)) for kind, scale in kinds.items()}
-    labels = np.concatenate([np.repeat(np.arange(len(LEAF_SPECIES)), per_species),
-                             rng.integers(0, len(LEAF_SPECIES), size=n_test)])
+    labels = np.concatenate(
+        [np.repeat(np.arange(len(LEAF_SPECIES)), per_species), rng.integers(0, len(LEAF_SPECIES), size=n_test)]
+    )
     columns: dict[str, object] = {"id": rng.permutation(np.arange(1, len(labels) + 1))}
     for kind, scale in kinds.items():
         values = np.abs(centres[kind][labels] + rng.normal(0, scale / 3.0, size=(len(labels), 64)))
@@ -146,10 +167,16 @@ def tabular_playground_dec_2021() -> Frames:
     n = 500
     cover = rng.choice(np.arange(1, 8), size=n, p=[0.36, 0.56, 0.05, 0.002, 0.001, 0.004, 0.023])
     base = {
-        "Elevation": (2000, 3800), "Aspect": (0, 360), "Slope": (0, 52),
-        "Horizontal_Distance_To_Hydrology": (0, 1400), "Vertical_Distance_To_Hydrology": (-150, 600),
-        "Horizontal_Distance_To_Roadways": (0, 7000), "Hillshade_9am": (0, 255), "Hillshade_Noon": (0, 255),
-        "Hillshade_3pm": (0, 255), "Horizontal_Distance_To_Fire_Points": (0, 7000),
+        "Elevation": (2000, 3800),
+        "Aspect": (0, 360),
+        "Slope": (0, 52),
+        "Horizontal_Distance_To_Hydrology": (0, 1400),
+        "Vertical_Distance_To_Hydrology": (-150, 600),
+        "Horizontal_Distance_To_Roadways": (0, 7000),
+        "Hillshade_9am": (0, 255),
+        "Hillshade_Noon": (0, 255),
+        "Hillshade_3pm": (0, 255),
+        "Horizontal_Distance_To_Fire_Points": (0, 7000),
     }
     columns: dict[str, object] = {"Id": np.arange(n)}
     for name, (low, high) in base.items():
