@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -70,7 +72,14 @@ def make_dataset(tmp_path: Path) -> Callable[..., Path]:
 
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory):
-    """The bundled demo, built once per test session; open workspaces on it under tmp_path, never beside it."""
-    from workspace.demo import build_demo
+    """The bundled demo, built once per test run (shared by the xdist workers); open workspaces on it
+    under tmp_path, never beside it."""
+    from workspace.demo.builder import build_demo, demo_paths, is_built
 
-    return build_demo(tmp_path_factory.mktemp("demo"))
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the run's base folder, above each worker's own
+    out = shared / "demo"
+    with (shared / "demo.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the first worker builds, the others wait and reuse it
+        return demo_paths(out) if is_built(out) else build_demo(out)
