@@ -26,7 +26,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from runner.backends import get_backend, sandbox_python
 from runner.execute import execute
 from runner.spec import SCRIPT_NAME, RunResult, RunSpec
 from runner.verdict import describe_match
@@ -128,9 +127,7 @@ def _run_builtin(
     on_output: Callable[[str], None] | None,
     cancel: threading.Event | None,
 ) -> _Traced:
-    python = sandbox_python(config.run, get_backend(config.run).name)
-    argv = [
-        python,
+    args = [
         TRACER_FILE.name,
         SCRIPT_NAME,
         "--out",
@@ -145,7 +142,7 @@ def _run_builtin(
         competition_id=competition,
         settings=config.run,
         run_dir=run_dir,
-        argv=argv,
+        python_args=args,
         extra_files={TRACER_FILE.name: TRACER_FILE.read_bytes()},
     )
     result = _execute(spec, on_output, cancel, recorded)
@@ -188,14 +185,13 @@ def _run_client(
     settings = config.run
     if config.trace.client_python:
         settings = dataclasses.replace(settings, python=config.trace.client_python)
-    python = sandbox_python(settings, get_backend(settings).name)
     # The tool's files sit in the scratch folder itself, so the traced code runs where ./data is.
     spec = RunSpec(
         code=code,
         competition_id=competition,
         settings=settings,
         run_dir=run_dir,
-        argv=[python, CLIENT_MAIN],
+        python_args=[CLIENT_MAIN],
         extra_files=files,
     )
     result = _execute(spec, on_output, cancel, recorded)

@@ -193,17 +193,15 @@ def _record(row: DemoRow, settings: RunSettings, data_root: Path, run_dir: Path)
 
 def generation_spec(row: DemoRow, settings: RunSettings, data_root: Path, run_dir: Path) -> RunSpec:
     """The sandbox run that records ``row``: the AIDE driver running the row's code."""
-    from runner.backends import get_backend, sandbox_python
     from runner.spec import SCRIPT_NAME, RunSpec
 
     run_settings = dataclasses.replace(settings, data_root=data_root, time_limit=row.time_limit + SANDBOX_GRACE)
-    python = sandbox_python(run_settings, get_backend(run_settings).name)
     return RunSpec(
         code=row.code,
         competition_id=row.competition_id,
         settings=run_settings,
         run_dir=run_dir,
-        argv=[python, DRIVER_NAME, SCRIPT_NAME, "--timeout", str(row.time_limit), "--result", RESULT_NAME],
+        python_args=[DRIVER_NAME, SCRIPT_NAME, "--timeout", str(row.time_limit), "--result", RESULT_NAME],
         extra_files={DRIVER_NAME: DRIVER_FILE.read_bytes()},
         env=SINGLE_THREADED_MATH,
     )
