@@ -341,7 +341,8 @@ class ApptainerBackend:
 
     def command(self, spec: RunSpec) -> list[str]:
         settings = spec.settings
-        argv = ["apptainer", "exec", "--contain", "--cleanenv", "--no-home", "--pid", "--net", "--network", "none"]
+        argv = ["apptainer", "exec", "--contain", "--cleanenv", "--no-home", "--no-privs", "--pid", "--net"]
+        argv += ["--network", "none"]
         if settings.gpu:
             argv.append("--nv")
         argv += [

@@ -107,6 +107,7 @@ class RunCgroups:
     def __init__(self, pids: Cgroup | None, memory: Cgroup | None) -> None:
         self.pids_cgroup = pids
         self.memory_cgroup = memory
+        self._oom_kills = 0  # read before removal: a removed cgroup's counters are gone
 
     @classmethod
     def create(cls, max_pids: int | None, memory_bytes: int | None) -> RunCgroups:
@@ -126,9 +127,12 @@ class RunCgroups:
         return sorted({pid for cgroup in self.members for pid in cgroup.pids()})
 
     def oom_kills(self) -> int:
-        return self.memory_cgroup.oom_kills() if self.memory_cgroup is not None else 0
+        if self.memory_cgroup is not None:
+            self._oom_kills = max(self._oom_kills, self.memory_cgroup.oom_kills())
+        return self._oom_kills
 
     def remove(self) -> bool:
+        self.oom_kills()
         return all([cgroup.remove() for cgroup in self.members])
 
 

@@ -1,10 +1,10 @@
 """The scratch folder's disk cap while a run goes, and its trimming once it is over.
 
 The cap is checked once a second from the run loop (``ScratchCap``); any one
-file is also capped by RLIMIT_FSIZE in the child. After the run only what the
-annotator needs stays: the script, the head of ``submission.csv``, and the
-files the caller asked to keep (a trace and its meta); the rest (checkpoints,
-caches, downloaded models) is deleted.
+file is also capped by RLIMIT_FSIZE in the child. After a run that left more
+than ``KEEP_BYTES`` only what the annotator needs stays: the script, the head
+of ``submission.csv``, and the files the caller asked to keep (a trace and its
+meta); the rest (checkpoints, caches, downloaded models) is deleted.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from runner.spec import SCRIPT_NAME, SUBMISSION_NAME, RunSpec
 from runner.untrusted import is_regular_file, remove_tree
 
 SUBMISSION_HEAD = 1024 * 1024  # bytes of submission.csv kept after the run
+KEEP_BYTES = 64 * 1024 * 1024  # a scratch folder this small is kept whole
 
 
 class ScratchCap:
@@ -54,13 +55,13 @@ def trim_scratch(spec: RunSpec) -> list[str]:
     """Delete what the annotator does not need; notes (for the run record) on what was cut."""
     keep = {SCRIPT_NAME, SUBMISSION_NAME, *spec.keep_files}
     notes = []
-    try:
-        entries = list(os.scandir(spec.scratch))
-    except OSError:
-        return []
-    for entry in entries:
-        if entry.name not in keep:
-            remove_tree(Path(entry.path))
+    used = used_bytes(spec.scratch)
+    if used > KEEP_BYTES:
+        with os.scandir(spec.scratch) as entries:
+            doomed = [Path(entry.path) for entry in entries if entry.name not in keep]
+        for path in doomed:
+            remove_tree(path)
+        notes.append(f"scratch: {used} bytes left by the run; deleted all but {', '.join(sorted(keep))}")
     submission = spec.scratch / SUBMISSION_NAME
     if is_regular_file(submission):
         fd = os.open(submission, os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
