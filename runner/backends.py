@@ -26,6 +26,7 @@ from typing import Protocol
 
 from runner.sandbox_user import SANDBOX_ID, Bind, give_to_sandbox, staged, staging_problem
 from runner.spec import SCRIPT_NAME, RunSpec
+from workspace.competition import checked_competition_id
 from workspace.config import RunSettings
 from workspace.errors import InputError
 from workspace.sizes import parse_memory_limit
@@ -62,8 +63,8 @@ class Backend(Protocol):
 
 
 def data_dir(settings: RunSettings, competition_id: str) -> Path:
-    """Where MLE-bench keeps a competition's prepared public data."""
-    return Path(settings.data_root).expanduser() / competition_id / "prepared" / "public"
+    """Where MLE-bench keeps a competition's prepared public data (InputError for an id that is no name)."""
+    return Path(settings.data_root).expanduser() / checked_competition_id(competition_id) / "prepared" / "public"
 
 
 def sandbox_python(settings: RunSettings, backend_name: str) -> str:

@@ -30,6 +30,7 @@ from runner.spec import SCRIPT_NAME, SUBMISSION_NAME, RunResult, RunSpec
 from runner.submission_watch import SubmissionWatch
 from runner.untrusted import is_regular_file
 from runner.verdict import classify
+from workspace.competition import competition_problem
 from workspace.sizes import parse_memory_limit
 
 TERMINAL_SIZE = (50, 200)  # rows, columns: wide enough that progress bars keep to one line
@@ -228,6 +229,9 @@ def _write_scratch(spec: RunSpec) -> None:
 
 def _environment_problem(spec: RunSpec, backend: Backend) -> str | None:
     """Why the run cannot start at all, before anything is started."""
+    problem = competition_problem(spec.competition_id)
+    if problem:
+        return problem
     data = data_dir(spec.settings, spec.competition_id)
     if not data.is_dir():
         return (

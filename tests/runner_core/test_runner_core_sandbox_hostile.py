@@ -156,3 +156,15 @@ def test_one_file_past_the_scratch_cap_fails_in_the_script(run_code):
     assert verdict.kind == "error", verdict
     assert "File too large" in verdict.detail
     assert (collected.result.run_dir / "scratch" / "big.bin").stat().st_size <= 32 * 1024 * 1024
+
+
+@pytest.mark.parametrize("competition_id", ["../../etc", "a/b", "..", "x\x1b[2J"])
+def test_a_competition_id_that_is_no_name_never_becomes_a_path(tmp_path, make_settings, competition_id):
+    from runner.execute import execute
+    from runner.spec import RunSpec
+
+    spec = RunSpec(code="print(1)\n", competition_id=competition_id, settings=make_settings(), run_dir=tmp_path / "r")
+    result = execute(spec)
+    assert result.verdict.kind == "environment"
+    assert "is not a competition's name" in result.verdict.detail
+    assert result.command == []
