@@ -21,12 +21,14 @@ from pathlib import Path
 from string import Formatter
 
 from runner.process_tree import ProcessTree
+from runner.untrusted import Refused, read_untrusted_text
 from workspace.competition import checked_competition_id
 from workspace.config import GradeSettings
 from workspace.errors import InputError
 
 RESULTS_NAME = "results.jsonl"
 LOG_NAME = "grade.log"
+RESULTS_MAX_BYTES = 64 * 1024 * 1024  # grading_report and the graded run's output fit in far less
 PLACEHOLDERS = ("code", "competition_id", "out")
 DEFAULT_TIMEOUT = 4 * 3600 + 600.0  # grade_code.py's own default limit is 4 hours
 _CANCEL_POLL = 0.2
@@ -108,9 +110,11 @@ def parse_grade_result(path: Path) -> dict:
     a file of one object per line is read too (the last one counts).
     """
     try:
-        text = path.read_text(encoding="utf-8", errors="replace").strip()
+        text = read_untrusted_text(path, RESULTS_MAX_BYTES).strip()
     except FileNotFoundError:
         return _failure(f"{path}: no results file (the grade command wrote nothing)")
+    except Refused as refused:
+        return _failure(str(refused))
     except OSError as exc:
         return _failure(f"{path}: cannot read the results file ({exc.strerror})")
     if not text:
