@@ -22,7 +22,8 @@ from workspace.claims import Heartbeat, Holder, is_live
 from workspace.config import default_annotator
 from workspace.dataset import Dataset, SourceRow, file_fingerprint, load_dataset
 from workspace.done_check import code_sha256, done_blockers
-from workspace.errors import InputError
+from workspace.db_health import rollback_if_open, storage_errors
+from workspace.errors import InputError, StorageError
 from workspace.locate import DB_NAME, default_workspace_dir, safe_name
 from workspace.vocabulary import FLAG_FIELDS, REJECT_REASONS, RUN_PURPOSES, STATUSES, TEXT_FIELDS, flag_word
 
@@ -125,6 +126,9 @@ def _stored_dataset(conn: sqlite3.Connection, folder: Path) -> Dataset:
 def _link_dataset(conn: sqlite3.Connection, folder: Path, dataset: Dataset) -> None:
     """Record the dataset in a new workspace; accept a moved copy of the same file; refuse another file."""
     fingerprint = dataset.fingerprint()
+    meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    if meta.get("dataset_fingerprint") == fingerprint and meta.get("dataset_path") == str(dataset.path):
+        return  # already linked: nothing to write (the workspace may be read-only)
     conn.execute("BEGIN IMMEDIATE")
     try:
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
@@ -138,7 +142,7 @@ def _link_dataset(conn: sqlite3.Connection, folder: Path, dataset: Dataset) -> N
             conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        rollback_if_open(conn)
         raise
 
 
@@ -165,13 +169,13 @@ class Workspace:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
+        with self._lock, storage_errors(self.path / DB_NAME):
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                rollback_if_open(self._conn)
                 raise
 
     def _read(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
@@ -611,8 +615,11 @@ class Workspace:
         with self._lock:
             if self._conn is None:
                 return
-            with self._write() as conn:
-                conn.execute("DELETE FROM claims WHERE token = ?", (self._me.token,))
+            try:
+                with self._write() as conn:
+                    conn.execute("DELETE FROM claims WHERE token = ?", (self._me.token,))
+            except StorageError:
+                pass  # a read-only or full workspace: the claim ages out once the heartbeat stops
             self._conn.close()
             self._conn = None
 
