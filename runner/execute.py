@@ -31,6 +31,7 @@ from runner.submission_watch import SubmissionWatch
 from runner.untrusted import is_regular_file
 from runner.verdict import classify
 from workspace.competition import competition_problem
+from workspace.done_check import code_sha256
 from workspace.sizes import parse_memory_limit
 
 TERMINAL_SIZE = (50, 200)  # rows, columns: wide enough that progress bars keep to one line
@@ -287,6 +288,7 @@ def _result(
         output_tail=outcome.output_tail,
         verdict=verdict,
         notes=notes,
+        code_sha256=code_sha256(spec.code),
     )
 
 

@@ -80,6 +80,7 @@ class RunResult:
     output_tail: str  # the last 64 KiB of output, decoded
     verdict: Verdict
     notes: list[str] = field(default_factory=list)  # caps that could not be applied, files refused, output cut
+    code_sha256: str = ""  # of the code as nodefix wrote it, hashed on the host before the run
 
     @property
     def log_path(self) -> Path:
