@@ -76,6 +76,8 @@ def test_read_only_commands_work_on_a_read_only_workspace(make_dataset, tmp_path
         subprocess.run(["mount", "-o", "remount,bind,ro", str(view)], check=True, timeout=10)
         assert main(["rows", str(view)]) == 0
         assert main(["show", str(view), "--id", "row-1"]) == 0
+        assert main(["export", str(view), "--out", str(tmp_path / "deliverable.parquet")]) == 0
+        assert (tmp_path / "deliverable.parquet").is_file()
         out = capsys.readouterr().out
         assert "row-1" in out and "annotated" in out
         assert main(["annotate", str(view), "--id", "row-1", "--set", "revised_analysis=no"]) == 2
