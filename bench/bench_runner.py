@@ -95,14 +95,7 @@ def time_to_first_line_bare(work: Path) -> float:
 
 def time_to_first_line_sandbox_only(backend: str, data_root: Path, work: Path) -> float:
     """The backend's own command line started bare (subprocess, pipe): what the sandbox alone costs."""
-    settings = RunSettings(backend=backend, data_root=data_root, time_limit=60)
-    spec = RunSpec(
-        code=FIRST_LINE_SCRIPT, competition_id=COMPETITION, settings=settings, run_dir=Path(tempfile.mkdtemp(dir=work))
-    )
-    spec.scratch.mkdir(parents=True)
-    (spec.scratch / SCRIPT_NAME).write_text(FIRST_LINE_SCRIPT)
-    sandbox = get_backend(settings)
-    sandbox.prepare(spec)
+    spec, sandbox = _prepared_spec(backend, data_root, work)
     return _first_line_through_a_pipe(sandbox.command(spec), spec.scratch, sandbox.host_env(spec))
 
 
@@ -154,8 +147,9 @@ def legacy_bubblewrap_command(spec: RunSpec) -> list[str]:
     return [*argv, "--", python, SCRIPT_NAME]
 
 
-def _prepared_spec(data_root: Path, work: Path) -> tuple[RunSpec, backends.Backend]:
-    settings = RunSettings(backend="bubblewrap", data_root=data_root, time_limit=60, memory_limit="2G")
+def _prepared_spec(backend: str, data_root: Path, work: Path) -> tuple[RunSpec, backends.Backend]:
+    """A run's scratch laid out for ``backend`` as ``execute`` would, without running it."""
+    settings = RunSettings(backend=backend, data_root=data_root, time_limit=60, memory_limit="2G")
     spec = RunSpec(
         code=FIRST_LINE_SCRIPT, competition_id=COMPETITION, settings=settings, run_dir=Path(tempfile.mkdtemp(dir=work))
     )
@@ -167,8 +161,11 @@ def _prepared_spec(data_root: Path, work: Path) -> tuple[RunSpec, backends.Backe
 
 
 def hardening_figures(repeats: int, data_root: Path, work: Path) -> None:
-    spec, sandbox = _prepared_spec(data_root, work)
-    commands = {"before (legacy bwrap)": legacy_bubblewrap_command(spec), "after (hardened bwrap)": sandbox.command(spec)}
+    spec, sandbox = _prepared_spec("bubblewrap", data_root, work)
+    commands = {
+        "before (legacy bwrap)": legacy_bubblewrap_command(spec),
+        "after (hardened bwrap)": sandbox.command(spec),
+    }
     env = sandbox.host_env(spec)
     for command in commands.values():
         _first_line_through_a_pipe(command, spec.scratch, env)  # warm
@@ -193,7 +190,7 @@ def hardening_figures(repeats: int, data_root: Path, work: Path) -> None:
         start = time.perf_counter()
         runs = max(repeats, 8)
         with ThreadPoolExecutor(max_workers=2) as pool:
-            list(pool.map(lambda _: _first_line_through_a_pipe(command, spec.scratch, env), range(runs)))
+            list(pool.map(_first_line_through_a_pipe, [command] * runs, [spec.scratch] * runs, [env] * runs))
         print(f"  replication throughput, {name}, 2 at a time: {runs / (time.perf_counter() - start):.1f} runs/s")
 
 

@@ -10,6 +10,7 @@ the run goes on with the rlimits alone and says so.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import subprocess
@@ -65,10 +66,8 @@ class Cgroup:
             return None
         for name in extra:  # swap accounting is often off: the cap itself still holds
             value = "0" if name == "memory.swap.max" else str(limit)
-            try:
+            with contextlib.suppress(OSError):
                 (path / name).write_text(value)
-            except OSError:
-                pass
         return cgroup
 
     def enter(self) -> None:

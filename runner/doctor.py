@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runner.backends import Backend, all_backends, get_backend
-from runner.execute import execute
 from runner.cgroups import hierarchy
+from runner.execute import execute
 from runner.sandbox_user import drops_privileges
 from runner.spec import RunSpec
 from workspace.config import Config, RunSettings

@@ -22,10 +22,10 @@ import pexpect
 from runner.backends import Backend, data_dir, get_backend
 from runner.cgroups import RunCgroups
 from runner.limits import ChildSetup, cgroup_limit
-from runner.sandbox_user import drops_privileges
-from runner.scratch import ScratchCap, trim_scratch
 from runner.output_capture import OutputCapture
 from runner.process_tree import GRACE_SECONDS, ProcessTree
+from runner.sandbox_user import drops_privileges
+from runner.scratch import ScratchCap, trim_scratch
 from runner.spec import SCRIPT_NAME, SUBMISSION_NAME, RunResult, RunSpec
 from runner.submission_watch import SubmissionWatch
 from runner.untrusted import is_regular_file
@@ -293,7 +293,7 @@ def _result(
 
 
 def submission_state(scratch: Path) -> tuple[bool, str | None]:
-    """(whether a clean ``submission.csv`` is there, why one there was refused): a symlink or a FIFO is no submission."""
+    """(whether a clean ``submission.csv`` is there, why one was refused): a symlink or a FIFO is no submission."""
     path = scratch / SUBMISSION_NAME
     if not os.path.lexists(path):
         return False, None

@@ -8,6 +8,7 @@ kept for the verdict, and past ``LOG_HEAD`` bytes the log keeps only its last
 from __future__ import annotations
 
 import codecs
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -62,10 +63,8 @@ class OutputCapture:
 
     def _close_log(self) -> None:
         log, self._log = self._log, None
-        try:
+        with contextlib.suppress(OSError):
             log.close()
-        except OSError:
-            pass
 
     def close(self) -> None:
         if self._on_output is not None:

@@ -295,7 +295,8 @@ def _was_cut(meta: dict) -> bool | None:
 def _take_trace(path: Path, run_dir: Path, config: Config, result: RunResult) -> Path:
     """The trace copied out of scratch into a file of the host's, refused past ``max_bytes`` (plus slack) or as a
     symlink: the script shares the tracer's process and may have written anything there."""
-    cap = config.trace.max_bytes + TRACE_SLACK if config.trace.max_bytes else parse_memory_limit(config.run.scratch_limit)
+    budget = config.trace.max_bytes
+    cap = budget + TRACE_SLACK if budget else parse_memory_limit(config.run.scratch_limit, "run.scratch_limit")
     target = run_dir / TRACE_NAME
     target.unlink(missing_ok=True)
     try:

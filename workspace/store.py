@@ -21,8 +21,8 @@ from workspace import schema
 from workspace.claims import Heartbeat, Holder, is_live
 from workspace.config import default_annotator
 from workspace.dataset import Dataset, SourceRow, file_fingerprint, load_dataset
-from workspace.done_check import code_sha256, done_blockers
 from workspace.db_health import is_read_only, rollback_if_open, storage_errors
+from workspace.done_check import code_sha256, done_blockers
 from workspace.errors import InputError, StorageError
 from workspace.leftovers import mark_owner, sweep_export_temporaries, sweep_orphan_runs
 from workspace.locate import DB_NAME, default_workspace_dir, safe_name

@@ -123,7 +123,8 @@ def _staged_sources(command: list[str]) -> dict[str, str]:
     assert command[:3] == ["bwrap", "--dev-bind", "/"]
     assert "setpriv" in command[command.index("--") + 1]
     outer = command[: command.index("--")]
-    return {outer[i + 2]: outer[i + 1] for i, a in enumerate(outer) if a in ("--bind", "--ro-bind") and outer[i + 1] != "/"}
+    binds = [i for i, a in enumerate(outer) if a in ("--bind", "--ro-bind") and outer[i + 1] != "/"]
+    return {outer[i + 2]: outer[i + 1] for i in binds}
 
 
 def test_as_root_the_sandbox_is_started_as_nobody(make_settings, tmp_path):

@@ -143,7 +143,9 @@ HOSTILE_OUTPUT = (
 )
 
 
-def test_escape_sequences_in_output_and_ids_never_reach_the_terminal(make_dataset, data_root, tmp_path, monkeypatch, capsys):
+def test_escape_sequences_in_output_and_ids_never_reach_the_terminal(
+    make_dataset, data_root, tmp_path, monkeypatch, capsys
+):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "nodefix.toml").write_text(f'[run]\nbackend = "bubblewrap"\ndata_root = "{data_root}"\n')
     dataset = make_dataset(

@@ -10,8 +10,8 @@ import pytest
 from runner.cgroups import Cgroup, hierarchy
 from runner.limits import budget_for_jobs
 from workspace.config import RunSettings
-from workspace.sizes import parse_memory_limit
 from workspace.errors import InputError
+from workspace.sizes import parse_memory_limit
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -19,10 +19,10 @@ pytestmark = pytest.mark.timeout(60)
 def test_a_full_disk_ends_a_command_with_one_line_and_keeps_what_was_saved(make_dataset, small_tmpfs, capsys):
     dataset = make_dataset([{}])
     folder = small_tmpfs.path / "ws"
-    assert main(["annotate", str(dataset), "--workspace", str(folder), "--id", "row-0", "--set", "revised_analysis=kept"]) == 0
+    target = ["annotate", str(dataset), "--workspace", str(folder), "--id", "row-0", "--set"]
+    assert main([*target, "revised_analysis=kept"]) == 0
     small_tmpfs.fill()
-    big = "x" * 2_000_000
-    code = main(["annotate", str(dataset), "--workspace", str(folder), "--id", "row-0", "--set", f"revised_analysis={big}"])
+    code = main([*target, "revised_analysis=" + "x" * 2_000_000])
     err = [line for line in capsys.readouterr().err.strip().splitlines() if not line.startswith("nodefix: workspace ")]
     assert code == 2
     assert len(err) == 1 and "cannot" in err[0] and ("full" in err[0] or "I/O" in err[0]), err

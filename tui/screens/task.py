@@ -12,7 +12,6 @@ unsaved keystroke, and again on blur, step or row change and quit.
 from __future__ import annotations
 
 import contextlib
-
 import os
 import shlex
 import subprocess

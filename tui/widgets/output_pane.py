@@ -16,8 +16,8 @@ from textual.app import ComposeResult
 from textual.widgets import Log, Static
 
 from runner.verdict import describe_match
-from workspace.terminal_text import neutralise
 from tui.widgets.pane import Pane
+from workspace.terminal_text import neutralise
 
 NO_RUN = "No run yet: o runs the original, r runs the fix."
 _FLUSH_SECONDS = 0.1
