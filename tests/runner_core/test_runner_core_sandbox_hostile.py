@@ -168,3 +168,19 @@ def test_a_competition_id_that_is_no_name_never_becomes_a_path(tmp_path, make_se
     assert result.verdict.kind == "environment"
     assert "is not a competition's name" in result.verdict.detail
     assert result.command == []
+
+
+def test_a_script_that_rewrites_its_own_runfile_cannot_change_the_verified_hash(make_dataset, make_settings, tmp_path):
+    from runner.execute import execute
+    from runner.spec import RunSpec
+    from workspace.done_check import code_sha256
+    from workspace.store import open_workspace
+
+    fix = "open('runfile.py', 'w').write('print(\"some other fix\")\\n')\n"
+    with open_workspace(make_dataset([{"competition_id": "tiny-competition"}]), tmp_path / "ws") as ws:
+        run_dir = ws.run_dir("row-0", 0)
+        spec = RunSpec(code=fix, competition_id="tiny-competition", settings=make_settings(), run_dir=run_dir)
+        result = execute(spec)
+        assert (spec.scratch / "runfile.py").read_text() != fix  # the script did rewrite it
+        ws.add_run("row-0", 0, "fix", result.to_record())
+        assert ws.step("row-0").verification["fixed_code_sha256"] == code_sha256(fix)
