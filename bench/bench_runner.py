@@ -6,7 +6,12 @@
    ``on_output``, for the local and bubblewrap backends, measured side by side
    (interleaved) with a bare ``python script.py`` reading a pipe. Target: the
    nodefix path within 1.1x + 50 ms of the bare run.
-2. A script printing ``--flood-mb`` MB: the reader's peak RSS (a fresh
+2. The hardened bubblewrap sandbox (user namespace, no capabilities, as root
+   started as nobody through a staging bwrap) against the command line it
+   replaced, side by side; the cost of making and removing a run's cgroups;
+   and replication throughput (runs per second, two at a time) with each.
+   Target: at most 20 ms more per run.
+3. A script printing ``--flood-mb`` MB: the reader's peak RSS (a fresh
    process that only runs ``execute``). Target: under 100 MB.
 """
 
@@ -21,12 +26,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from runner import backends  # noqa: E402
 from runner.backends import get_backend  # noqa: E402
+from runner.cgroups import RunCgroups  # noqa: E402
 from runner.execute import execute  # noqa: E402
 from runner.spec import SCRIPT_NAME, RunSpec  # noqa: E402
 from workspace.config import RunSettings  # noqa: E402
@@ -87,14 +95,7 @@ def time_to_first_line_bare(work: Path) -> float:
 
 def time_to_first_line_sandbox_only(backend: str, data_root: Path, work: Path) -> float:
     """The backend's own command line started bare (subprocess, pipe): what the sandbox alone costs."""
-    settings = RunSettings(backend=backend, data_root=data_root, time_limit=60)
-    spec = RunSpec(
-        code=FIRST_LINE_SCRIPT, competition_id=COMPETITION, settings=settings, run_dir=Path(tempfile.mkdtemp(dir=work))
-    )
-    spec.scratch.mkdir(parents=True)
-    (spec.scratch / SCRIPT_NAME).write_text(FIRST_LINE_SCRIPT)
-    sandbox = get_backend(settings)
-    sandbox.prepare(spec)
+    spec, sandbox = _prepared_spec(backend, data_root, work)
     return _first_line_through_a_pipe(sandbox.command(spec), spec.scratch, sandbox.host_env(spec))
 
 
@@ -136,6 +137,63 @@ def first_line_figures(repeats: int, data_root: Path, work: Path) -> None:
         print(line)
 
 
+def legacy_bubblewrap_command(spec: RunSpec) -> list[str]:
+    """The bwrap command line before the hardening: no user namespace, capabilities kept, run as the caller."""
+    python = sys.executable
+    argv = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", *backends._bwrap_system()]
+    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    argv += [arg for bind in backends._bwrap_binds(spec, python) for arg in bind.args()]
+    argv += ["--remount-ro", "/", "--chdir", backends.BWRAP_WORKDIR, *backends._bwrap_environment(spec, python)]
+    return [*argv, "--", python, SCRIPT_NAME]
+
+
+def _prepared_spec(backend: str, data_root: Path, work: Path) -> tuple[RunSpec, backends.Backend]:
+    """A run's scratch laid out for ``backend`` as ``execute`` would, without running it."""
+    settings = RunSettings(backend=backend, data_root=data_root, time_limit=60, memory_limit="2G")
+    spec = RunSpec(
+        code=FIRST_LINE_SCRIPT, competition_id=COMPETITION, settings=settings, run_dir=Path(tempfile.mkdtemp(dir=work))
+    )
+    spec.scratch.mkdir(parents=True)
+    (spec.scratch / SCRIPT_NAME).write_text(FIRST_LINE_SCRIPT)
+    sandbox = get_backend(settings)
+    sandbox.prepare(spec)
+    return spec, sandbox
+
+
+def hardening_figures(repeats: int, data_root: Path, work: Path) -> None:
+    spec, sandbox = _prepared_spec("bubblewrap", data_root, work)
+    commands = {
+        "before (legacy bwrap)": legacy_bubblewrap_command(spec),
+        "after (hardened bwrap)": sandbox.command(spec),
+    }
+    env = sandbox.host_env(spec)
+    for command in commands.values():
+        _first_line_through_a_pipe(command, spec.scratch, env)  # warm
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    cgroup_times: list[float] = []
+    for _ in range(repeats):
+        for name, command in commands.items():
+            times[name].append(_first_line_through_a_pipe(command, spec.scratch, env))
+        start = time.perf_counter()
+        RunCgroups.create(64, 2 * 1024**3).remove()
+        cgroup_times.append(time.perf_counter() - start)
+    before = statistics.median(times["before (legacy bwrap)"])
+    after = statistics.median(times["after (hardened bwrap)"])
+    cgroups = statistics.median(cgroup_times)
+    print(f"sandbox hardening (median of {repeats}, interleaved; load average {os.getloadavg()[0]:.1f}):")
+    for name, values in times.items():
+        print(f"  {name:<24} {statistics.median(values) * 1000:7.1f} ms to first line")
+    print(f"  run cgroups (pids + memory), made and removed: {cgroups * 1000:.1f} ms")
+    added = after - before + cgroups
+    print(f"  added per run: {added * 1000:.1f} ms (target 20 ms: {'within' if added <= 0.020 else 'OVER'})")
+    for name, command in commands.items():
+        start = time.perf_counter()
+        runs = max(repeats, 8)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(_first_line_through_a_pipe, [command] * runs, [spec.scratch] * runs, [env] * runs))
+        print(f"  replication throughput, {name}, 2 at a time: {runs / (time.perf_counter() - start):.1f} runs/s")
+
+
 def flood_figures(megabytes: int, data_root: Path, work: Path) -> None:
     blocks = megabytes * 1024 // 64
     for backend in ["bubblewrap", "local"]:
@@ -169,6 +227,7 @@ def main() -> None:
         data_root = work / "data"
         (data_root / COMPETITION / "prepared" / "public").mkdir(parents=True)
         first_line_figures(args.repeats, data_root, work)
+        hardening_figures(args.repeats, data_root, work)
         flood_figures(args.flood_mb, data_root, work)
 
 

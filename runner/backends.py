@@ -7,8 +7,10 @@ its own failures.
 
 - ``local``: the script runs as a plain subprocess, in a network and pid
   namespace when ``unshare`` allows it. Not a container.
-- ``bubblewrap``: ``bwrap`` with every namespace unshared, the system
-  read-only, only the scratch folder (and /tmp) writable.
+- ``bubblewrap``: ``bwrap`` with every namespace unshared (a user namespace
+  as an unprivileged user, also when nodefix is root: ``runner.sandbox_user``),
+  no capabilities, the system and ``/proc/sys`` read-only, only the scratch
+  folder and a sized /tmp writable.
 - ``apptainer``: the client's container image.
 """
 
@@ -22,10 +24,12 @@ import sys
 from pathlib import Path
 from typing import Protocol
 
-from runner.limits import parse_memory_limit
+from runner.sandbox_user import SANDBOX_ID, Bind, give_to_sandbox, staged, staging_problem
 from runner.spec import SCRIPT_NAME, RunSpec
+from workspace.competition import checked_competition_id
 from workspace.config import RunSettings
 from workspace.errors import InputError
+from workspace.sizes import parse_memory_limit
 
 BACKENDS = ("auto", "bubblewrap", "local", "apptainer")
 BWRAP_WORKDIR = "/sandbox/work"
@@ -43,7 +47,7 @@ class Backend(Protocol):
         """None if usable here, else why not, in one line."""
 
     def command(self, spec: RunSpec) -> list[str]:
-        """The full host argv that runs ``spec.argv`` in the sandbox."""
+        """The full host argv that runs the sandbox's interpreter on ``spec.python_args`` in the sandbox."""
 
     def host_env(self, spec: RunSpec) -> dict[str, str]:
         """The environment the host command starts with."""
@@ -59,8 +63,8 @@ class Backend(Protocol):
 
 
 def data_dir(settings: RunSettings, competition_id: str) -> Path:
-    """Where MLE-bench keeps a competition's prepared public data."""
-    return Path(settings.data_root).expanduser() / competition_id / "prepared" / "public"
+    """Where MLE-bench keeps a competition's prepared public data (InputError for an id that is no name)."""
+    return Path(settings.data_root).expanduser() / checked_competition_id(competition_id) / "prepared" / "public"
 
 
 def sandbox_python(settings: RunSettings, backend_name: str) -> str:
@@ -71,7 +75,7 @@ def sandbox_python(settings: RunSettings, backend_name: str) -> str:
 
 
 def script_argv(spec: RunSpec, python: str) -> list[str]:
-    return list(spec.argv) if spec.argv else [python, SCRIPT_NAME]
+    return [python, *(spec.python_args or [SCRIPT_NAME])]
 
 
 def sandbox_env(spec: RunSpec, home: str, python: str) -> dict[str, str]:
@@ -174,14 +178,14 @@ def _link(link: Path, target: Path) -> None:
 
 
 class BubblewrapBackend:
-    """``bwrap``: no network, own pid namespace, read-only system, only scratch and /tmp writable."""
+    """``bwrap``: no network, own pid and user namespace, no capabilities, read-only system, sized /tmp."""
 
     name = "bubblewrap"
 
     def check(self, settings: RunSettings) -> str | None:
         if shutil.which("bwrap") is None:
             return "bwrap is not installed (apt install bubblewrap)"
-        return _bwrap_problem() or _python_problem(settings)
+        return staging_problem() or _bwrap_problem() or _python_problem(settings)
 
     def address_space_limit(self, settings: RunSettings) -> int | None:
         return parse_memory_limit(settings.memory_limit)
@@ -191,37 +195,94 @@ class BubblewrapBackend:
 
     def prepare(self, spec: RunSpec) -> None:
         _mount_points(spec)
+        give_to_sandbox(spec.scratch)
 
     def command(self, spec: RunSpec) -> list[str]:
         python = _host_python(spec.settings) or sandbox_python(spec.settings, self.name)
-        argv = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session"]
-        for path in _SYSTEM_DIRS:
-            argv += ["--ro-bind", path, path]
-        for path in _SYSTEM_LINKS:
-            if os.path.islink(path):
-                argv += ["--symlink", os.readlink(path), path]
-            elif os.path.isdir(path):
-                argv += ["--ro-bind", path, path]
-        # /tmp first, so that a Python living under /tmp (a venv of a checkout there) is bound over it
-        argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
-        for path in _python_dirs(python):
-            argv += ["--ro-bind", path, path]
-        argv += ["--bind", str(spec.scratch), BWRAP_WORKDIR]
-        argv += ["--ro-bind", str(data_dir(spec.settings, spec.competition_id)), f"{BWRAP_WORKDIR}/{DATA_NAME}"]
-        for name, host in spec.read_only_binds.items():
-            argv += ["--ro-bind", str(host), f"{BWRAP_WORKDIR}/{name}"]
-        argv += ["--remount-ro", "/", "--chdir", BWRAP_WORKDIR, "--clearenv"]
-        for key, value in sandbox_env(spec, BWRAP_WORKDIR, python).items():
-            argv += ["--setenv", key, value]
+        launcher, binds = staged(_bwrap_binds(spec, python))
+        argv = [
+            *launcher,
+            "bwrap",
+            *_bwrap_isolation(),
+            *_bwrap_system(),
+            *_bwrap_kernel_views(spec.settings),
+            *binds,
+            "--remount-ro",
+            "/",
+            "--chdir",
+            BWRAP_WORKDIR,
+            *_bwrap_environment(spec, python),
+        ]
         return [*argv, "--", *script_argv(spec, python)]
 
     def host_env(self, spec: RunSpec) -> dict[str, str]:
         return {"PATH": os.environ.get("PATH", _PATH), "LANG": "C.UTF-8"}
 
 
+def _bwrap_isolation() -> list[str]:
+    """Every namespace, an unprivileged user inside, no capabilities, no nested user namespaces."""
+    return [
+        "--unshare-all",
+        "--unshare-user",
+        "--disable-userns",
+        "--uid",
+        str(SANDBOX_ID),
+        "--gid",
+        str(SANDBOX_ID),
+        "--cap-drop",
+        "ALL",
+        "--die-with-parent",
+        "--new-session",
+    ]
+
+
+def _bwrap_system() -> list[str]:
+    """The host's system folders, read-only."""
+    argv: list[str] = []
+    for path in _SYSTEM_DIRS:
+        argv += ["--ro-bind", path, path]
+    for path in _SYSTEM_LINKS:
+        if os.path.islink(path):
+            argv += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            argv += ["--ro-bind", path, path]
+    return argv
+
+
+def _bwrap_kernel_views(settings: RunSettings) -> list[str]:
+    """/proc with /proc/sys read-only, a minimal /dev, and a /tmp no larger than the memory cap."""
+    tmp_size = parse_memory_limit(settings.memory_limit)
+    return ["--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys", "--dev", "/dev"] + [
+        "--size",
+        str(tmp_size),
+        "--tmpfs",
+        "/tmp",
+    ]
+
+
+def _bwrap_binds(spec: RunSpec, python: str) -> list[Bind]:
+    """The host folders the run needs beyond the system: the interpreter, scratch, data, read-only binds.
+
+    After /tmp, so that a Python living under /tmp (a venv of a checkout there) is bound over it.
+    """
+    binds = [Bind(path, path) for path in _python_dirs(python)]
+    binds.append(Bind(str(spec.scratch), BWRAP_WORKDIR, writable=True))
+    binds.append(Bind(str(data_dir(spec.settings, spec.competition_id)), f"{BWRAP_WORKDIR}/{DATA_NAME}"))
+    binds += [Bind(str(host), f"{BWRAP_WORKDIR}/{name}") for name, host in spec.read_only_binds.items()]
+    return binds
+
+
+def _bwrap_environment(spec: RunSpec, python: str) -> list[str]:
+    argv = ["--clearenv"]
+    for key, value in sandbox_env(spec, BWRAP_WORKDIR, python).items():
+        argv += ["--setenv", key, value]
+    return argv
+
+
 @functools.lru_cache(maxsize=1)
 def _bwrap_problem() -> str | None:
-    problem = _probe(["bwrap", "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "true"], "bwrap")
+    launcher, _ = staged([])
+    problem = _probe([*launcher, "bwrap", *_bwrap_isolation(), "--ro-bind", "/", "/", "true"], "bwrap")
     if problem and "namespace" in problem.lower():
         return f"{problem} (user namespaces are off: sysctl kernel.unprivileged_userns_clone=1)"
     return problem
@@ -281,7 +342,8 @@ class ApptainerBackend:
 
     def command(self, spec: RunSpec) -> list[str]:
         settings = spec.settings
-        argv = ["apptainer", "exec", "--contain", "--cleanenv", "--no-home", "--pid", "--net", "--network", "none"]
+        argv = ["apptainer", "exec", "--contain", "--cleanenv", "--no-home", "--no-privs", "--pid", "--net"]
+        argv += ["--network", "none"]
         if settings.gpu:
             argv.append("--nv")
         argv += [

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runner.backends import Backend, all_backends, get_backend
+from runner.cgroups import hierarchy
 from runner.execute import execute
-from runner.limits import pids_hierarchy
+from runner.sandbox_user import drops_privileges
 from runner.spec import RunSpec
 from workspace.config import Config, RunSettings
 
@@ -46,6 +47,8 @@ def diagnose(config: Config) -> list[Finding]:
     findings.append(_auto_finding(config.run))
     findings.append(_data_finding(config.run))
     findings.append(_process_cap_finding())
+    findings.append(_memory_cap_finding())
+    findings.append(_sandbox_user_finding())
     findings.append(_grade_finding(config))
     findings.append(_tracer_finding(config))
     sources = ", ".join(str(p) for p in config.sources) or "none (built-in defaults)"
@@ -123,10 +126,28 @@ def _data_finding(settings: RunSettings) -> Finding:
 def _process_cap_finding() -> Finding:
     if os.geteuid() != 0:
         return Finding("processes", True, "capped by RLIMIT_NPROC (run.max_processes)")
-    hierarchy = pids_hierarchy()
-    if hierarchy is None:
-        return Finding("processes", False, "NOT capped: running as root without a writable pids cgroup")
-    return Finding("processes", True, f"capped by a pids cgroup under {hierarchy} (run.max_processes)")
+    found = hierarchy("pids")
+    if found is None:
+        return Finding("processes", True, "capped by RLIMIT_NPROC once bubblewrap drops to nobody; NOT for local")
+    return Finding("processes", True, f"capped by a pids cgroup under {found[0]} (run.max_processes)")
+
+
+def _memory_cap_finding() -> Finding:
+    found = hierarchy("memory")
+    if found is None:
+        return Finding(
+            "memory",
+            False,
+            "per process only (RLIMIT_AS): no writable memory cgroup, so several processes may pass run.memory_limit",
+        )
+    base, version = found
+    return Finding("memory", True, f"the whole run capped by a memory cgroup (v{version}) under {base}")
+
+
+def _sandbox_user_finding() -> Finding:
+    if drops_privileges():
+        return Finding("sandbox user", True, "nodefix runs as root: bubblewrap sandboxes run as nobody (uid 65534)")
+    return Finding("sandbox user", True, f"bubblewrap sandboxes run as this user (uid {os.getuid()})")
 
 
 def _grade_finding(config: Config) -> Finding:

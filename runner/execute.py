@@ -20,12 +20,19 @@ from pathlib import Path
 import pexpect
 
 from runner.backends import Backend, data_dir, get_backend
-from runner.limits import ChildSetup, PidsCgroup, cgroup_limit
+from runner.cgroups import RunCgroups
+from runner.limits import ChildSetup, cgroup_limit
 from runner.output_capture import OutputCapture
 from runner.process_tree import GRACE_SECONDS, ProcessTree
+from runner.sandbox_user import drops_privileges
+from runner.scratch import ScratchCap, trim_scratch
 from runner.spec import SCRIPT_NAME, SUBMISSION_NAME, RunResult, RunSpec
 from runner.submission_watch import SubmissionWatch
+from runner.untrusted import is_regular_file
 from runner.verdict import classify
+from workspace.competition import competition_problem
+from workspace.done_check import code_sha256
+from workspace.sizes import parse_memory_limit
 
 TERMINAL_SIZE = (50, 200)  # rows, columns: wide enough that progress bars keep to one line
 _READ_SIZE = 64 * 1024
@@ -60,6 +67,8 @@ def execute(
     command = backend.command(spec)
     run = _Run(spec, backend, command, on_output, cancel or threading.Event(), on_submission)
     outcome = run.start_and_wait()
+    outcome.submission = submission_state(spec.scratch)
+    outcome.limit_notes += trim_scratch(spec)
     return _result(spec, backend, command, started_at, outcome, recorded_output, environment_error=outcome.start_error)
 
 
@@ -73,6 +82,10 @@ class _Outcome:
         self.cancelled = False
         self.output_tail = ""
         self.start_error: str | None = None
+        self.submission: tuple[bool, str | None] = (False, None)  # (written cleanly, why refused)
+        self.out_of_memory = False
+        self.scratch_full = False
+        self.limit_notes: list[str] = []  # caps that could not be applied here, for the run record
 
 
 class _Run:
@@ -94,26 +107,36 @@ class _Run:
         self.outcome = _Outcome()
 
     def start_and_wait(self) -> _Outcome:
-        cgroup = PidsCgroup.create(cgroup_limit(self.spec.settings)) if os.geteuid() == 0 else None
-        setup = ChildSetup(self.spec.settings, cgroup, self.backend.address_space_limit(self.spec.settings))
-        notices = self.backend.notices(self.spec.settings)
+        settings = self.spec.settings
+        cgroups = RunCgroups.create(
+            cgroup_limit(settings) if os.geteuid() == 0 else None, parse_memory_limit(settings.memory_limit)
+        )
+        sandboxed_user = drops_privileges() and self.backend.name == "bubblewrap"
+        setup = ChildSetup(settings, cgroups, self.backend.address_space_limit(settings), sandboxed_user)
+        notices = self.backend.notices(settings)
         if not setup.caps_processes:
             notices.append(
                 "nodefix: WARNING: the number of processes is NOT capped "
                 "(running as root without a writable pids cgroup)."
             )
+        if cgroups.memory_cgroup is None:
+            self.outcome.limit_notes.append(
+                "memory_limit holds per process only (RLIMIT_AS): no memory cgroup can be made here"
+            )
+            notices.append(f"nodefix: WARNING: {self.outcome.limit_notes[-1]}.")
         _notify(self.on_output, notices)
         capture = OutputCapture(self.spec.log_path, self.on_output)
         try:
-            self._spawn_and_read(setup, cgroup, capture)
+            self._spawn_and_read(setup, cgroups, capture)
         finally:
+            self.outcome.out_of_memory = cgroups.oom_kills() > 0
             capture.close()
-            if cgroup is not None:
-                cgroup.remove()
+            cgroups.remove()
         self.outcome.output_tail = capture.tail
+        self.outcome.limit_notes += capture.notes
         return self.outcome
 
-    def _spawn_and_read(self, setup: ChildSetup, cgroup: PidsCgroup | None, capture: OutputCapture) -> None:
+    def _spawn_and_read(self, setup: ChildSetup, cgroups: RunCgroups, capture: OutputCapture) -> None:
         program = shutil.which(self.command[0]) or self.command[0]
         try:
             child = pexpect.spawn(
@@ -129,7 +152,7 @@ class _Run:
             self.outcome.start_error = f"could not start {self.command[0]}: {exc}"
             return
         child.ptyproc.delayafterclose = 0  # close() comes after the tree is gone: no need to wait 0.1 s
-        tree = ProcessTree(child.pid, cgroup)
+        tree = ProcessTree(child.pid, cgroups)
         try:
             # Watching starts while the sandbox starts up; a file written before is still reported at the end.
             with SubmissionWatch(self.spec.scratch, self.on_submission):
@@ -148,6 +171,7 @@ class _Run:
         """Stream output until the script ends (False) or must be ended: time limit or cancel (True)."""
         deadline = time.monotonic() + self.spec.settings.time_limit
         next_sweep = time.monotonic() + _SWEEP_EVERY
+        scratch = ScratchCap(self.spec.scratch, parse_memory_limit(self.spec.settings.scratch_limit))
         while True:
             if self.cancel.is_set():
                 self.outcome.cancelled = True
@@ -159,6 +183,9 @@ class _Run:
             if now >= next_sweep:
                 tree.members()  # remember descendants so orphans can be found later
                 next_sweep = now + _SWEEP_EVERY
+                if scratch.exceeded():
+                    self.outcome.scratch_full = True
+                    return True
             try:
                 data = child.read_nonblocking(_READ_SIZE, timeout=min(_READ_TIMEOUT, deadline - now))
             except pexpect.TIMEOUT:
@@ -203,6 +230,9 @@ def _write_scratch(spec: RunSpec) -> None:
 
 def _environment_problem(spec: RunSpec, backend: Backend) -> str | None:
     """Why the run cannot start at all, before anything is started."""
+    problem = competition_problem(spec.competition_id)
+    if problem:
+        return problem
     data = data_dir(spec.settings, spec.competition_id)
     if not data.is_dir():
         return (
@@ -230,7 +260,8 @@ def _result(
     recorded_output: str | None,
     environment_error: str | None,
 ) -> RunResult:
-    submission_written = (spec.scratch / SUBMISSION_NAME).is_file()
+    submission_written, refused = outcome.submission
+    notes = [*outcome.limit_notes, *([refused] if refused else [])]
     verdict = classify(
         exit_code=outcome.exit_code,
         signal=outcome.signal,
@@ -241,6 +272,7 @@ def _result(
         code=spec.code,
         environment_error=environment_error,
         recorded_output=recorded_output,
+        cap_reached=_cap_reached(spec, outcome),
     )
     return RunResult(
         spec_backend=backend.name,
@@ -255,4 +287,25 @@ def _result(
         submission_written=submission_written,
         output_tail=outcome.output_tail,
         verdict=verdict,
+        notes=notes,
+        code_sha256=code_sha256(spec.code),
     )
+
+
+def submission_state(scratch: Path) -> tuple[bool, str | None]:
+    """(whether a clean ``submission.csv`` is there, why one was refused): a symlink or a FIFO is no submission."""
+    path = scratch / SUBMISSION_NAME
+    if not os.path.lexists(path):
+        return False, None
+    if is_regular_file(path):
+        return True, None
+    return False, f"{path}: refused: not a regular file (a symlink or a special file is no submission)"
+
+
+def _cap_reached(spec: RunSpec, outcome: _Outcome) -> str | None:
+    """Which cap ended the run, in words, if one did."""
+    if outcome.out_of_memory:
+        return f"out of memory (memory_limit {spec.settings.memory_limit})"
+    if outcome.scratch_full:
+        return f"the scratch folder filled its cap (scratch_limit {spec.settings.scratch_limit})"
+    return None

@@ -1,4 +1,4 @@
-"""The client's grading script, run as a configured shell command, and its JSON result.
+"""The client's grading script, run as a configured command (an argv, never a shell), and its JSON result.
 
 The default command is aira-dojo's
 ``python src/dojo/grade_code.py {code} {competition_id} {out}/results.jsonl``,
@@ -21,11 +21,14 @@ from pathlib import Path
 from string import Formatter
 
 from runner.process_tree import ProcessTree
+from runner.untrusted import Refused, read_untrusted_text
+from workspace.competition import checked_competition_id
 from workspace.config import GradeSettings
 from workspace.errors import InputError
 
 RESULTS_NAME = "results.jsonl"
 LOG_NAME = "grade.log"
+RESULTS_MAX_BYTES = 64 * 1024 * 1024  # grading_report and the graded run's output fit in far less
 PLACEHOLDERS = ("code", "competition_id", "out")
 DEFAULT_TIMEOUT = 4 * 3600 + 600.0  # grade_code.py's own default limit is 4 hours
 _CANCEL_POLL = 0.2
@@ -46,7 +49,7 @@ def grade(
     ``out_dir/grade.log``. The result gets a ``grader`` entry saying how the
     command ran. Raises InputError only for settings that cannot work.
     """
-    command = grade_command(settings, code_path, competition_id, out_dir)
+    argv = grade_command(settings, code_path, competition_id, out_dir)
     checkout = _checkout(settings)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / RESULTS_NAME).unlink(missing_ok=True)  # an older result must not pass for this one
@@ -54,7 +57,7 @@ def grade(
     started = time.time()
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            ["/bin/sh", "-c", command],
+            argv,
             cwd=checkout,
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -68,7 +71,7 @@ def grade(
     elif "error" in result and process.returncode != 0:
         result["error"] += f" (the grade command exited with code {process.returncode}; see {log_path})"
     result["grader"] = {
-        "command": command,
+        "command": shlex.join(argv),
         "cwd": str(checkout),
         "returncode": process.returncode,
         "duration": round(time.time() - started, 3),
@@ -77,10 +80,15 @@ def grade(
     return result
 
 
-def grade_command(settings: GradeSettings, code_path: Path, competition_id: str, out_dir: Path) -> str:
-    """The shell command with its placeholders filled in, each value shell-quoted."""
+def grade_command(settings: GradeSettings, code_path: Path, competition_id: str, out_dir: Path) -> list[str]:
+    """The command's argv: the template split as a shell would (``shlex.split``), then the placeholders filled in.
+
+    A value always stays inside the one argument its placeholder was in, whatever it holds: no shell runs.
+    """
+    checked_competition_id(competition_id)
     try:
-        names = {name for _, name, _, _ in Formatter().parse(settings.command) if name is not None}
+        template = shlex.split(settings.command)
+        names = {name for part in template for _, name, _, _ in Formatter().parse(part) if name is not None}
     except ValueError as exc:
         raise InputError(f"setting grade.command: {exc} in {settings.command!r}") from None
     unknown = names - set(PLACEHOLDERS)
@@ -89,8 +97,10 @@ def grade_command(settings: GradeSettings, code_path: Path, competition_id: str,
             f"setting grade.command: unknown placeholder {{{sorted(unknown)[0]}}}; "
             f"known: {', '.join('{' + p + '}' for p in PLACEHOLDERS)}"
         )
-    values = {"code": code_path, "competition_id": competition_id, "out": out_dir}
-    return settings.command.format(**{key: shlex.quote(str(value)) for key, value in values.items()})
+    if not template:
+        raise InputError("setting grade.command is empty")
+    values = {"code": str(code_path), "competition_id": competition_id, "out": str(out_dir)}
+    return [part.format(**values) for part in template]
 
 
 def parse_grade_result(path: Path) -> dict:
@@ -100,9 +110,11 @@ def parse_grade_result(path: Path) -> dict:
     a file of one object per line is read too (the last one counts).
     """
     try:
-        text = path.read_text(encoding="utf-8", errors="replace").strip()
+        text = read_untrusted_text(path, RESULTS_MAX_BYTES).strip()
     except FileNotFoundError:
         return _failure(f"{path}: no results file (the grade command wrote nothing)")
+    except Refused as refused:
+        return _failure(str(refused))
     except OSError as exc:
         return _failure(f"{path}: cannot read the results file ({exc.strerror})")
     if not text:

@@ -19,15 +19,16 @@ import time
 
 import psutil
 
-from runner.limits import PidsCgroup
+from runner.cgroups import RunCgroups
 
 GRACE_SECONDS = 2.0  # between SIGTERM and SIGKILL
 _SWEEP_SECONDS = 10.0
 _POLL = 0.02
+_LAUNCHERS = ("bwrap",)  # sandbox launchers whose death tears the sandbox down without a grace
 
 
 class ProcessTree:
-    def __init__(self, root_pid: int, cgroup: PidsCgroup | None = None) -> None:
+    def __init__(self, root_pid: int, cgroup: RunCgroups | None = None) -> None:
         self.root_pid = root_pid
         self.cgroup = cgroup
         self._seen: dict[int, psutil.Process] = {}
@@ -66,11 +67,12 @@ class ProcessTree:
         """Send ``sig`` to the processes doing the work: all but the launcher at the root.
 
         A sandbox's launcher (bwrap's monitor) that dies tears the sandbox down at
-        once, so sparing it gives the script its grace. A root without children is
+        once, so sparing it gives the script its grace; as root there are two
+        (the staging bwrap and the unprivileged one). A root without children is
         the script itself and gets the signal.
         """
         members = self.members()
-        workers = [p for p in members if p.pid != self.root_pid]
+        workers = [p for p in members if p.pid != self.root_pid and _name(p) not in _LAUNCHERS]
         _signal_all(workers or members, sig)
 
     def terminate(self, grace: float = GRACE_SECONDS) -> bool:
@@ -97,6 +99,13 @@ class ProcessTree:
         if self.cgroup is not None and not left:
             self.cgroup.remove()
         return not left
+
+
+def _name(process: psutil.Process) -> str:
+    try:
+        return process.name()
+    except psutil.Error:
+        return ""
 
 
 def _alive(process: psutil.Process) -> bool:

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from runner.execute import execute
+from runner.limits import budget_for_jobs
 from runner.spec import RunSpec
-from workspace.config import Config
+from workspace.config import Config, RunSettings
 
 if TYPE_CHECKING:
     from workspace.store import Workspace
@@ -62,6 +63,7 @@ def replicate(
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, not {jobs}")
     stop = stop or threading.Event()
+    settings = budget_for_jobs(config.run, jobs)  # N runs side by side never hold more than the machine
     todo = pending_rows(ws)
     skipped = len(ws.dataset) - len(todo)
     report = progress or (lambda _: None)
@@ -77,7 +79,7 @@ def replicate(
                     if row_id is None:
                         break
                     future = pool.submit(
-                        execute, _spec(ws, config, row_id), cancel=stop, recorded_output=ws.source(row_id).term_out
+                        execute, _spec(ws, settings, row_id), cancel=stop, recorded_output=ws.source(row_id).term_out
                     )
                     running[future] = row_id
                 if not running:
@@ -115,6 +117,6 @@ def replication_table(ws: Workspace) -> tuple[Counter, Counter]:
     return kinds, matches
 
 
-def _spec(ws: Workspace, config: Config, row_id: str) -> RunSpec:
+def _spec(ws: Workspace, settings: RunSettings, row_id: str) -> RunSpec:
     row = ws.source(row_id)
-    return RunSpec(code=row.code, competition_id=row.competition_id, settings=config.run, run_dir=ws.run_dir(row_id, 0))
+    return RunSpec(code=row.code, competition_id=row.competition_id, settings=settings, run_dir=ws.run_dir(row_id, 0))

@@ -25,10 +25,11 @@ class RunSpec:
     competition_id: str
     settings: RunSettings
     run_dir: Path
-    argv: list[str] | None = None  # command inside the sandbox; default: [python, "runfile.py"]
+    python_args: list[str] | None = None  # the sandbox interpreter's arguments; default: ["runfile.py"]
     extra_files: dict[str, bytes] = field(default_factory=dict)  # name -> content, put in scratch beside the script
     read_only_binds: dict[str, Path] = field(default_factory=dict)  # name in scratch -> host folder shown read-only
     env: dict[str, str] = field(default_factory=dict)
+    keep_files: tuple[str, ...] = ()  # names in scratch kept after the run besides the script and submission
 
     @property
     def scratch(self) -> Path:
@@ -78,6 +79,8 @@ class RunResult:
     submission_written: bool
     output_tail: str  # the last 64 KiB of output, decoded
     verdict: Verdict
+    notes: list[str] = field(default_factory=list)  # caps that could not be applied, files refused, output cut
+    code_sha256: str = ""  # of the code as nodefix wrote it, hashed on the host before the run
 
     @property
     def log_path(self) -> Path:

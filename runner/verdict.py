@@ -39,8 +39,13 @@ def classify(
     code: str,
     environment_error: str | None = None,
     recorded_output: str | None = None,
+    cap_reached: str | None = None,
 ) -> Verdict:
-    """The verdict for one finished run; ``match`` is set when ``recorded_output`` is given."""
+    """The verdict for one finished run; ``match`` is set when ``recorded_output`` is given.
+
+    ``cap_reached`` (e.g. "out of memory (memory_limit 512M)") makes a run that did not
+    finish cleanly ``killed``, saying which cap ended it.
+    """
     if cancelled:
         return Verdict("cancelled", "cancelled before it finished")
     error = parse_error(output, code)
@@ -49,6 +54,8 @@ def classify(
     if environment:
         return Verdict("environment", _one_line(f"the sandbox failed: {environment}"))
     verdict = _verdict(exit_code, signal, timed_out, submission_written, error)
+    if cap_reached and verdict.kind not in ("clean", "time_limit"):
+        verdict = Verdict("killed", _one_line(f"{cap_reached}: {verdict.detail}"), verdict.error)
     if recorded_output is not None:
         observed = TIME_LIMIT_ERROR if verdict.kind == "time_limit" else verdict.error
         verdict.match = compare(observed, recorded_output, code)

@@ -26,9 +26,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from runner.backends import get_backend, sandbox_python
 from runner.execute import execute
 from runner.spec import SCRIPT_NAME, RunResult, RunSpec
+from runner.untrusted import Refused, copy_untrusted, read_untrusted_text
 from runner.verdict import describe_match
 from tracer_adapter.client_tool import client_files, extract_trace
 from tracer_adapter.entry import default_entry, marker_functions, with_marker
@@ -36,6 +36,7 @@ from tracer_adapter.trace_index import TraceIndex, code_path, index_path
 from workspace.config import Config
 from workspace.done_check import code_sha256
 from workspace.errors import InputError
+from workspace.sizes import parse_memory_limit
 
 if TYPE_CHECKING:
     from workspace.store import Workspace
@@ -45,6 +46,8 @@ TRACER_FILE = Path(__file__).with_name("cwm_tracer.py")
 TRACE_NAME = "cwm_trace.txt"  # written by the built-in tracer in the scratch folder
 META_NAME = "cwm_trace_meta.json"
 CLIENT_CODE_NAME = "code_to_trace.py"
+TRACE_SLACK = 1024 * 1024  # the tracer stops at max_bytes after the record it is writing
+META_MAX_BYTES = 1024 * 1024
 CLIENT_MAIN = "main.py"
 
 
@@ -128,9 +131,7 @@ def _run_builtin(
     on_output: Callable[[str], None] | None,
     cancel: threading.Event | None,
 ) -> _Traced:
-    python = sandbox_python(config.run, get_backend(config.run).name)
-    argv = [
-        python,
+    args = [
         TRACER_FILE.name,
         SCRIPT_NAME,
         "--out",
@@ -145,15 +146,12 @@ def _run_builtin(
         competition_id=competition,
         settings=config.run,
         run_dir=run_dir,
-        argv=argv,
+        python_args=args,
         extra_files={TRACER_FILE.name: TRACER_FILE.read_bytes()},
+        keep_files=(TRACE_NAME, META_NAME),
     )
     result = _execute(spec, on_output, cancel, recorded)
-    trace = spec.scratch / TRACE_NAME
-    if not trace.is_file():
-        raise InputError(
-            f"{run_dir}: the traced run wrote no trace ({result.verdict.detail}); its output is in {result.log_path}"
-        )
+    trace = _take_trace(spec.scratch / TRACE_NAME, run_dir, config, result)
     tracer_meta = _read_json(spec.scratch / META_NAME)
     budgets = config.trace
     meta = {
@@ -188,14 +186,13 @@ def _run_client(
     settings = config.run
     if config.trace.client_python:
         settings = dataclasses.replace(settings, python=config.trace.client_python)
-    python = sandbox_python(settings, get_backend(settings).name)
     # The tool's files sit in the scratch folder itself, so the traced code runs where ./data is.
     spec = RunSpec(
         code=code,
         competition_id=competition,
         settings=settings,
         run_dir=run_dir,
-        argv=[python, CLIENT_MAIN],
+        python_args=[CLIENT_MAIN],
         extra_files=files,
     )
     result = _execute(spec, on_output, cancel, recorded)
@@ -295,8 +292,26 @@ def _was_cut(meta: dict) -> bool | None:
     )
 
 
+def _take_trace(path: Path, run_dir: Path, config: Config, result: RunResult) -> Path:
+    """The trace copied out of scratch into a file of the host's, refused past ``max_bytes`` (plus slack) or as a
+    symlink: the script shares the tracer's process and may have written anything there."""
+    budget = config.trace.max_bytes
+    cap = budget + TRACE_SLACK if budget else parse_memory_limit(config.run.scratch_limit, "run.scratch_limit")
+    target = run_dir / TRACE_NAME
+    target.unlink(missing_ok=True)
+    try:
+        copy_untrusted(path, target, cap)
+    except FileNotFoundError:
+        raise InputError(
+            f"{run_dir}: the traced run wrote no trace ({result.verdict.detail}); its output is in {result.log_path}"
+        ) from None
+    except Refused as refused:
+        raise InputError(f"{refused}; no trace was stored") from None
+    return target
+
+
 def _read_json(path: Path) -> dict:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return json.loads(read_untrusted_text(path, META_MAX_BYTES))
+    except (OSError, ValueError, Refused):
         return {}

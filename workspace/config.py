@@ -12,6 +12,7 @@ Relative paths in a file are resolved against that file's folder.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import sys
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from typing import Any
 from platformdirs import user_config_path
 
 from workspace.errors import InputError
+from workspace.sizes import parse_memory_limit
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -40,6 +42,7 @@ class RunSettings:
     time_limit: float = 360.0  # seconds; a run that lasts this long without raising counts as valid
     memory_limit: str = "80%"  # bytes with a K/M/G suffix, or a share of this machine's memory
     max_processes: int = 512
+    scratch_limit: str = "4G"  # disk the run's scratch folder may fill; also the largest single file
     gpu: bool = True  # apptainer --nv
 
 
@@ -89,6 +92,9 @@ class Config:
         return new
 
 
+_SECTION_NAMES = {RunSettings: "run", GradeSettings: "grade", TraceSettings: "trace", UISettings: "ui"}
+
+
 def user_config_file() -> Path:
     return user_config_path("nodefix") / "config.toml"
 
@@ -130,7 +136,36 @@ def _coerce_section(section: Any, values: dict[str, Any], *, source: str, base: 
             raise InputError(f"{source}: unknown setting {key!r}")
         current = getattr(section, key)
         changes[key] = _coerce_value(key, value, current, fields[key].type, source, base)
+        _check_range(section, key, changes[key], source)
     return dataclasses.replace(section, **changes)
+
+
+_MIN_MEMORY = 64 * 1024**2  # less and not even the interpreter starts
+_MIN_SCRATCH = 16 * 1024**2
+_INTERPRETERS = ("python", "client_python")  # a relative path with a "/" is relative to the file, like paths
+_FOLDERS = ("data_root", "checkout", "client_path", "mlebench_checkout")
+
+
+def _check_range(section: Any, key: str, value: Any, source: str) -> None:
+    """One line naming the key and where it came from when ``value`` cannot work."""
+    name = f"{_SECTION_NAMES.get(type(section), '?')}.{key}"
+    problem = None
+    if key == "time_limit" and not (math.isfinite(value) and value > 0):
+        problem = "must be a finite number of seconds above 0"
+    elif key == "max_processes" and value <= 0:
+        problem = "must be at least 1"
+    elif key in ("max_frames", "max_bytes", "max_value_chars", "max_seconds") and not (
+        math.isfinite(value) and value >= 0
+    ):
+        problem = "must be 0 (no cap) or a finite number above 0"
+    elif key in ("memory_limit", "scratch_limit"):
+        least = _MIN_MEMORY if key == "memory_limit" else _MIN_SCRATCH
+        if parse_memory_limit(value, f"{source}: {name}") < least:
+            problem = f"must be at least {least // 1024**2} MiB"
+    elif key in _FOLDERS and value is not None and value.exists() and not value.is_dir():
+        problem = "must be a folder"
+    if problem:
+        raise InputError(f"{source}: {name} {problem}, not {value!r}")
 
 
 def _coerce_value(key: str, value: Any, current: Any, annotation: str, source: str, base: Path) -> Any:
@@ -153,6 +188,9 @@ def _coerce_value(key: str, value: Any, current: Any, annotation: str, source: s
         return {**current, **{str(k): str(v) for k, v in value.items()}}
     if not isinstance(value, str):
         raise InputError(f"{source}: {key} must be a string, not {value!r}")
+    if key in _INTERPRETERS and "/" in value and not os.path.isabs(value):
+        # normpath, not resolve: a venv's python is a symlink whose own path makes it the venv's
+        return os.path.normpath(base / value)
     return value
 
 

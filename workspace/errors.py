@@ -9,3 +9,10 @@ class InputError(Exception):
     """
 
     exit_code = 2
+
+
+class StorageError(InputError):
+    """The workspace cannot be written now (disk full, database locked, read-only): nothing saved is lost.
+
+    The TUI keeps the unsaved text and tries again; a command ends with this one line.
+    """

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from workspace.errors import InputError
+from workspace.leftovers import sweep_export_temporaries
 from workspace.store import Step, Workspace
 
 # The columns the export adds to the source columns, with their types.
@@ -136,6 +137,7 @@ def _added_values(steps: list[Step], statuses: list[tuple]) -> dict[str, list]:
 
 def write_atomically(table: pa.Table, out: Path) -> None:
     """Write to a temporary file in the same folder, fsync it, then rename it over ``out``."""
+    sweep_export_temporaries([out.parent])  # those of exports that were killed
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
         with tmp.open("wb") as f:

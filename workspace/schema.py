@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from urllib.parse import quote
 
-from workspace.errors import InputError
+from workspace.db_health import is_read_only, quick_check, rollback_if_open
+from workspace.errors import InputError, StorageError
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -106,15 +108,31 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def connect(db_path: Path) -> sqlite3.Connection:
-    """A connection in autocommit mode: every write transaction is opened and committed explicitly."""
+    """A connection in autocommit mode: every write transaction is opened and committed explicitly.
+
+    A database that cannot be written (a read-only folder or mount) is opened read-only and
+    immutable, so that reading commands still work; a damaged one is refused.
+    """
+    read_only = db_path.exists() and is_read_only(db_path)
+    target = f"file:{quote(str(db_path))}?mode=ro&immutable=1" if read_only else str(db_path)
     try:
-        conn = sqlite3.connect(db_path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(
+            target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False, uri=read_only
+        )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA journal_mode = WAL")
+        if not read_only:
+            conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.OperationalError as exc:  # a full disk, a lock, a missing folder: the file may be fine
+        raise StorageError(f"{db_path}: cannot open the database now ({exc}); is its disk full?") from None
     except sqlite3.DatabaseError as exc:
         raise InputError(f"{db_path}: not a usable nodefix database ({exc})") from None
+    try:
+        quick_check(conn, db_path)
+    except InputError:
+        conn.close()
+        raise
     conn.row_factory = sqlite3.Row
     return conn
 
@@ -127,6 +145,8 @@ def migrate(conn: sqlite3.Connection, db_path: Path) -> int:
             f"{db_path}: schema version {start} was written by a newer nodefix "
             f"(this one knows up to {SCHEMA_VERSION}); upgrade nodefix"
         )
+    if start == SCHEMA_VERSION:
+        return start  # nothing to do, and no write transaction on a read-only workspace
     while True:
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -139,7 +159,7 @@ def migrate(conn: sqlite3.Connection, db_path: Path) -> int:
             conn.execute(f"PRAGMA user_version = {version + 1}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            rollback_if_open(conn)
             raise
 
 

@@ -21,8 +21,10 @@ from workspace import schema
 from workspace.claims import Heartbeat, Holder, is_live
 from workspace.config import default_annotator
 from workspace.dataset import Dataset, SourceRow, file_fingerprint, load_dataset
+from workspace.db_health import is_read_only, rollback_if_open, storage_errors
 from workspace.done_check import code_sha256, done_blockers
-from workspace.errors import InputError
+from workspace.errors import InputError, StorageError
+from workspace.leftovers import mark_owner, sweep_export_temporaries, sweep_orphan_runs
 from workspace.locate import DB_NAME, default_workspace_dir, safe_name
 from workspace.vocabulary import FLAG_FIELDS, REJECT_REASONS, RUN_PURPOSES, STATUSES, TEXT_FIELDS, flag_word
 
@@ -85,7 +87,9 @@ def open_workspace(target: Path, workspace_dir: Path | None = None, *, annotator
         conn = _open_db(folder)
         with _closed_on_error(conn):
             _link_dataset(conn, folder, dataset)
-    return Workspace(folder, dataset, conn, annotator or default_annotator())
+    ws = Workspace(folder, dataset, conn, annotator or default_annotator())
+    ws.sweep_leftovers()
+    return ws
 
 
 def _open_db(folder: Path) -> sqlite3.Connection:
@@ -125,6 +129,9 @@ def _stored_dataset(conn: sqlite3.Connection, folder: Path) -> Dataset:
 def _link_dataset(conn: sqlite3.Connection, folder: Path, dataset: Dataset) -> None:
     """Record the dataset in a new workspace; accept a moved copy of the same file; refuse another file."""
     fingerprint = dataset.fingerprint()
+    meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    if meta.get("dataset_fingerprint") == fingerprint and meta.get("dataset_path") == str(dataset.path):
+        return  # already linked: nothing to write (the workspace may be read-only)
     conn.execute("BEGIN IMMEDIATE")
     try:
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
@@ -138,7 +145,7 @@ def _link_dataset(conn: sqlite3.Connection, folder: Path, dataset: Dataset) -> N
             conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        rollback_if_open(conn)
         raise
 
 
@@ -165,13 +172,13 @@ class Workspace:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
+        with self._lock, storage_errors(self.path / DB_NAME):
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                rollback_if_open(self._conn)
                 raise
 
     def _read(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
@@ -413,6 +420,14 @@ class Workspace:
 
     # ---- runs, grades, traces
 
+    def sweep_leftovers(self) -> None:
+        """Remove what killed processes left: export temporaries, run folders whose record was never stored."""
+        if is_read_only(self.path / DB_NAME):
+            return
+        sweep_export_temporaries({self.path, self.dataset.path.parent})
+        stored = {r[0] for r in self._read("SELECT json_extract(record, '$.run_dir') FROM runs") if r[0]}
+        sweep_orphan_runs(self.path / "runs", stored)
+
     def run_dir(self, row_id: str, k: int) -> Path:
         """A fresh folder for one run of step k."""
         parent = self.path / "runs" / safe_name(row_id) / f"step{k}"
@@ -422,9 +437,10 @@ class Workspace:
             folder = parent / f"{stamp}-{n}"
             try:
                 folder.mkdir()
-                return folder
             except FileExistsError:
                 continue
+            mark_owner(folder)
+            return folder
         raise OSError(f"{parent}: no free run folder name")
 
     def add_run(self, row_id: str, k: int, purpose: str, record: dict) -> int:
@@ -443,7 +459,8 @@ class Workspace:
                 verification = {
                     **record,
                     "id": run_id,
-                    "fixed_code_sha256": code_sha256(self._code_run(record, row_id, k)),
+                    # hashed on the host before the run: the script may have rewritten its own runfile.py
+                    "fixed_code_sha256": record.get("code_sha256") or code_sha256(self._code_run(record, row_id, k)),
                 }
                 conn.execute(
                     "UPDATE steps SET verification = ? WHERE row_id = ? AND k = ?",
@@ -611,8 +628,11 @@ class Workspace:
         with self._lock:
             if self._conn is None:
                 return
-            with self._write() as conn:
-                conn.execute("DELETE FROM claims WHERE token = ?", (self._me.token,))
+            try:
+                with self._write() as conn:
+                    conn.execute("DELETE FROM claims WHERE token = ?", (self._me.token,))
+            except StorageError:
+                pass  # a read-only or full workspace: the claim ages out once the heartbeat stops
             self._conn.close()
             self._conn = None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,32 @@ def test_bad_settings_name_the_file(tmp_path: Path, text: str, message: str) -> 
     assert str(tmp_path / PROJECT_FILE) in str(excinfo.value)
     assert message in str(excinfo.value)
     assert "\n" not in str(excinfo.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[run]\ntime_limit = inf\n", "run.time_limit must be a finite number of seconds above 0"),
+        ("[run]\ntime_limit = -5\n", "run.time_limit must be a finite number of seconds above 0"),
+        ('[run]\nmemory_limit = "1M"\n', "run.memory_limit must be at least 64 MiB"),
+        ("[run]\nmax_processes = 0\n", "run.max_processes must be at least 1"),
+        ('[run]\nscratch_limit = "lots"\n', "run.scratch_limit: 'lots' is not a size"),
+        ("[trace]\nmax_bytes = -1\n", "trace.max_bytes must be 0 (no cap)"),
+        ('[run]\ndata_root = "nodefix.toml"\n', "run.data_root must be a folder"),
+    ],
+)
+def test_values_out_of_range_name_the_key_and_the_file(tmp_path, text, message):
+    project = tmp_path / "nodefix.toml"
+    project.write_text(text)
+    with pytest.raises(InputError, match=re.escape(message)) as caught:
+        load_config(cwd=tmp_path)
+    assert str(caught.value).startswith(str(project))
+
+
+def test_a_relative_interpreter_is_relative_to_its_file_and_keeps_its_symlink(tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "nodefix.toml").write_text('[run]\npython = "../venv/bin/python"\n[trace]\nclient_python = "python3"\n')
+    config = load_config(cwd=project)
+    assert config.run.python == str(tmp_path / "venv" / "bin" / "python")
+    assert config.trace.client_python == "python3"  # a bare name is looked up on PATH, as before

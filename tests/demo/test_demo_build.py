@@ -178,4 +178,4 @@ def test_recording_runs_cut_the_network(tmp_path: Path) -> None:
     spec = generation_spec(row_by_name("nlp-glove-download"), RunSettings(), tmp_path, tmp_path / "run")
     command = get_backend(spec.settings).command(spec)
     assert "--unshare-all" in command or "--net" in command[: command.index("--fork")]
-    assert spec.argv[1:3] == ["aide_driver.py", "runfile.py"]
+    assert spec.python_args[:2] == ["aide_driver.py", "runfile.py"]

@@ -101,10 +101,25 @@ def test_cancel_ends_the_command(grade_settings, code_file, tmp_path, wait_until
     assert result["error"].startswith("the grade command was cancelled")
 
 
-def test_placeholders_are_filled_and_quoted(tmp_path):
-    settings = GradeSettings(command="run {code} {competition_id} {out}/results.jsonl", checkout=tmp_path)
-    command = grade_command(settings, Path("/a b/code.py"), "comp'1", Path("/out dir"))
-    assert command == "run '/a b/code.py' 'comp'\"'\"'1' '/out dir'/results.jsonl"
+def test_placeholders_fill_whole_arguments(tmp_path):
+    settings = GradeSettings(command="run {code} '{competition_id}' {out}/results.jsonl", checkout=tmp_path)
+    command = grade_command(settings, Path("/a b/code.py;x"), "comp-1", Path("/out $(dir)"))
+    assert command == ["run", "/a b/code.py;x", "comp-1", "/out $(dir)/results.jsonl"]
+
+
+def test_a_quoted_placeholder_cannot_run_a_hostile_competition_id(tmp_path, code_file):
+    """The shell-era hole: '{competition_id}' in the template with a quote in the id broke out of the quotes."""
+    planted = tmp_path / "pwned"
+    hostile = f"x'; touch {planted}; echo '"
+    settings = GradeSettings(command="true '{competition_id}'", checkout=tmp_path)
+    with pytest.raises(InputError, match="is not a competition's name"):
+        grade(code_file, hostile, settings, tmp_path / "out")
+    # even a value that passes as a name can only ever be one argument of the program
+    out = tmp_path / "out"
+    echo = GradeSettings(command="sh -c 'printf %s \"$0\" > \"$1\"/seen' '{competition_id}' {out}", checkout=tmp_path)
+    grade(code_file, "a-b.c", echo, out)
+    assert (out / "seen").read_text() == "a-b.c"
+    assert not planted.exists()
 
 
 def test_bad_settings_are_input_errors(tmp_path, code_file):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -34,6 +35,7 @@ def test_apptainer_builds_the_exact_command(make_settings, data_root, tmp_path):
         "--contain",
         "--cleanenv",
         "--no-home",
+        "--no-privs",
         "--pid",
         "--net",
         "--network",
@@ -63,7 +65,7 @@ def test_apptainer_builds_the_exact_command(make_settings, data_root, tmp_path):
 
 def test_apptainer_without_gpu_and_with_its_own_argv(make_settings, tmp_path):
     settings = make_settings("apptainer", image="/images/client.sif", gpu=False, python="python3")
-    argv = ApptainerBackend().command(_spec(settings, tmp_path, argv=["python3", "tracer.py", "runfile.py"]))
+    argv = ApptainerBackend().command(_spec(settings, tmp_path, python_args=["tracer.py", "runfile.py"]))
     assert "--nv" not in argv
     assert argv[-4:] == ["/images/client.sif", "python3", "tracer.py", "runfile.py"]
 
@@ -79,19 +81,59 @@ def test_apptainer_check_names_what_is_missing(make_settings, tmp_path):
 
 def test_bubblewrap_isolates_and_binds_only_what_python_needs(make_settings, data_root, tmp_path):
     settings = make_settings("bubblewrap")
-    argv = BubblewrapBackend().command(_spec(settings, tmp_path))
-    assert argv[:4] == ["bwrap", "--unshare-all", "--die-with-parent", "--new-session"]
-    pairs = {(argv[i], argv[i + 1], argv[i + 2]) for i in range(len(argv) - 2) if argv[i].startswith("--")}
+    command = BubblewrapBackend().command(_spec(settings, tmp_path))
+    argv = command[command.index("bwrap", 1) :] if os.geteuid() == 0 else command
+    assert argv[:12] == [
+        "bwrap",
+        "--unshare-all",
+        "--unshare-user",
+        "--disable-userns",
+        "--uid",
+        "1000",
+        "--gid",
+        "1000",
+        "--cap-drop",
+        "ALL",
+        "--die-with-parent",
+        "--new-session",
+    ]
+    staged = _staged_sources(command)
+    pairs = {
+        (argv[i], staged.get(argv[i + 1], argv[i + 1]), argv[i + 2])
+        for i in range(len(argv) - 2)
+        if argv[i].startswith("--")
+    }
     public = data_root / "tiny-competition" / "prepared" / "public"
     assert ("--bind", str(tmp_path / "run" / "scratch"), "/sandbox/work") in pairs
     assert ("--ro-bind", str(public), "/sandbox/work/data") in pairs
     assert ("--ro-bind", "/usr", "/usr") in pairs
-    bound = [argv[i + 1] for i, a in enumerate(argv) if a in ("--bind", "--ro-bind")]
+    assert ("--ro-bind", "/proc/sys", "/proc/sys") in pairs
+    bound = [staged.get(argv[i + 1], argv[i + 1]) for i, a in enumerate(argv) if a in ("--bind", "--ro-bind")]
     assert "/root" not in bound
     assert str(Path.cwd()) not in bound
     assert "/" not in bound
     assert argv[argv.index("--remount-ro") + 1] == "/"
     assert argv[-3:] == ["--", sys.executable, "runfile.py"]
+
+
+def _staged_sources(command: list[str]) -> dict[str, str]:
+    """As root, the outer bwrap's staging binds: staged path -> host folder (nothing otherwise)."""
+    if os.geteuid() != 0:
+        return {}
+    assert command[:3] == ["bwrap", "--dev-bind", "/"]
+    assert "setpriv" in command[command.index("--") + 1]
+    outer = command[: command.index("--")]
+    binds = [i for i, a in enumerate(outer) if a in ("--bind", "--ro-bind") and outer[i + 1] != "/"]
+    return {outer[i + 2]: outer[i + 1] for i in binds}
+
+
+def test_as_root_the_sandbox_is_started_as_nobody(make_settings, tmp_path):
+    command = BubblewrapBackend().command(_spec(make_settings("bubblewrap"), tmp_path))
+    if os.geteuid() != 0:
+        assert command[0] == "bwrap" and "setpriv" not in " ".join(command)
+        return
+    drop = command[command.index("--") + 1 : command.index("--", command.index("--") + 1)]
+    assert drop[1:4] == ["--reuid=65534", "--regid=65534", "--clear-groups"]
 
 
 def test_auto_prefers_bubblewrap_and_unknown_names_are_refused(make_settings):

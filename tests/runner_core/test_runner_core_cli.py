@@ -135,3 +135,26 @@ def test_ctrl_c_cancels_the_run_and_stores_it(dataset, tmp_path, wait_until):
     assert "(fix) run 1: cancelled" in out_path.read_text()
     with open_workspace(dataset) as ws:
         assert [r["verdict"]["kind"] for r in ws.runs("row-0", 0)] == ["cancelled"]
+
+
+HOSTILE_OUTPUT = (
+    "print('\\x1b]0;owned\\x07\\x1b[2Jcleared\\x1b[31mred\\x1b[0m\\x9b1m')\n"
+    "raise KeyError('\\x1b]52;c;cm0gLXJm\\x07')\n"
+)
+
+
+def test_escape_sequences_in_output_and_ids_never_reach_the_terminal(
+    make_dataset, data_root, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "nodefix.toml").write_text(f'[run]\nbackend = "bubblewrap"\ndata_root = "{data_root}"\n')
+    dataset = make_dataset(
+        [{"id": "row\x1b[2J-1", "competition_id": "tiny-competition", "code": HOSTILE_OUTPUT, "_term_out": ["x"]}]
+    )
+    assert main(["run", str(dataset), "--id", "row\x1b[2J-1"]) == 0
+    assert main(["rows", str(dataset)]) == 0
+    out, err = capsys.readouterr()
+    for text in (out, err):
+        assert "\x1b" not in text and "\x07" not in text and "\x9b" not in text
+    assert "clearedred" in out
+    assert "row-1" in out.splitlines()[-1]  # the rows table, its id neutralised

@@ -43,7 +43,7 @@ from runner.execute import execute
 from runner.spec import RunSpec
 from workspace.config import RunSettings
 verdicts = {{}}
-for backend in ("bubblewrap", "local"):
+for backend in {backends!r}:
     settings = RunSettings(backend=backend, data_root=Path({data!r}), max_processes=50, memory_limit="2G",
                            time_limit=30, python={python!r})
     result = execute(RunSpec(code={code!r}, competition_id="tiny", settings=settings,
@@ -53,7 +53,8 @@ print(json.dumps(verdicts))
 """
 
 
-def test_the_process_cap_holds_for_an_ordinary_user(fork_300):
+def _as_nobody(code: str, backends: tuple[str, ...] = ("bubblewrap", "local")) -> dict:
+    """Run ``code`` through nodefix's ``execute`` as ``nobody``, per backend: {backend: [verdict kind, output]}."""
     shared = Path(tempfile.mkdtemp(prefix="nodefix-unprivileged-"))
     try:
         shared.chmod(0o755)
@@ -66,8 +67,9 @@ def test_the_process_cap_holds_for_an_ordinary_user(fork_300):
             site=sysconfig.get_paths()["purelib"],
             data=str(shared / "data"),
             python=str(SYSTEM_PYTHON),
-            code=fork_300,
+            code=code,
             work=str(work),
+            backends=backends,
         )
         done = subprocess.run(
             ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", str(SYSTEM_PYTHON), "-c", probe],
@@ -77,10 +79,26 @@ def test_the_process_cap_holds_for_an_ordinary_user(fork_300):
             timeout=50,
         )
         assert done.returncode == 0, done.stderr
-        verdicts = json.loads(done.stdout.strip().splitlines()[-1])
-        for backend, (kind, output) in verdicts.items():
-            assert kind == "no_submission", (backend, output)
-            made = int(output.split()[1])
-            assert made < 50, f"{backend}: the process cap did not hold ({made} children)"
+        return json.loads(done.stdout.strip().splitlines()[-1])
     finally:
         shutil.rmtree(shared, ignore_errors=True)
+
+
+def test_the_process_cap_holds_for_an_ordinary_user(fork_300):
+    for backend, (kind, output) in _as_nobody(fork_300).items():
+        assert kind == "no_submission", (backend, output)
+        made = int(output.split()[1])
+        assert made < 50, f"{backend}: the process cap did not hold ({made} children)"
+
+
+def test_an_ordinary_users_sandbox_has_no_capability_and_no_way_back():
+    from test_runner_core_sandbox_hostile import ATTACKS
+
+    kind, output = _as_nobody(ATTACKS, ("bubblewrap",))["bubblewrap"]
+    assert kind == "no_submission", output
+    found = json.loads(next(line for line in output.splitlines() if line.startswith("FOUND "))[6:])
+    assert found["cap_eff"] == "0000000000000000"
+    assert found["shadow"] == "PermissionError"
+    assert found["core_pattern"] in ("PermissionError", "OSError")
+    assert found["plant_pth"] in ("PermissionError", "OSError")
+    assert all(code != 0 for code in found["remount"]), found["remount"]

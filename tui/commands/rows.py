@@ -23,6 +23,7 @@ def run(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     from tui.commands._target import open_target
+    from workspace.terminal_text import one_line
 
     with open_target(args) as ws:
         rows = [
@@ -39,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
         status = f"{r.status} ({r.reject_reason})" if r.reject_reason else r.status
         if r.claimed_by:
             status += " [claimed]"
-        table.append((r.id, r.competition_id, status, r.verdict or "-", str(r.n_steps), format_duration(r.time_spent)))
+        cells = (r.id, r.competition_id, status, r.verdict or "-", str(r.n_steps), format_duration(r.time_spent))
+        table.append(tuple(one_line(cell) for cell in cells))
     widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
     for line in table:
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False)).rstrip())

@@ -74,17 +74,20 @@ def run(args: argparse.Namespace) -> int:
 
 def _verdict_line(row_id: str, k: int, purpose: str, run_id: int, record: dict) -> str:
     from runner.verdict import describe_match
+    from workspace.terminal_text import one_line
 
     verdict = record["verdict"]
-    line = f"{row_id} step {k} ({purpose}) run {run_id}: {verdict['kind']}: {verdict['detail']}"
+    line = one_line(f"{row_id} step {k} ({purpose}) run {run_id}: {verdict['kind']}: {verdict['detail']}")
     if verdict.get("match"):
         line += f" [{describe_match(verdict['match'])}]"
     return f"{line}\n  {record['duration']:.1f} s, log {record['log_path']}"
 
 
 def _writer(stream):
+    from workspace.terminal_text import neutralise
+
     def write(text: str) -> None:
-        stream.write(text)
+        stream.write(neutralise(text, keep_carriage_return=True))
         stream.flush()
 
     return write

@@ -56,5 +56,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _echo_to_stderr(text: str) -> None:
-    sys.stderr.write(text)
+    from workspace.terminal_text import neutralise
+
+    sys.stderr.write(neutralise(text, keep_carriage_return=True))
     sys.stderr.flush()

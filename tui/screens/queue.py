@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Input, Static
 from tui.bindings import QUEUE_BINDINGS
 from tui.widgets.key_bar import KeyBar
 from workspace.store import STATUSES, RowSummary, Workspace
+from workspace.terminal_text import one_line
 
 # Content widths: with one space between columns and a scrollbar they fit 80 columns.
 COLUMNS = (("id", 9), ("competition", 19), ("status", 11), ("verdict", 13), ("match", 9), ("steps", 5), ("time", 5))
@@ -47,7 +48,7 @@ def row_cells(summary: RowSummary) -> tuple[Text, ...]:
         status = "claimed"
     # Text, not str: ids are data, never markup, and the table skips parsing 70,000 cells.
     return tuple(
-        Text(cell, no_wrap=True)
+        Text(one_line(cell), no_wrap=True)
         for cell in (
             short(summary.id, COLUMNS[0][1]),
             short(summary.competition_id, COLUMNS[1][1]),

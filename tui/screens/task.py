@@ -11,6 +11,7 @@ unsaved keystroke, and again on blur, step or row change and quit.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import subprocess
@@ -44,7 +45,7 @@ from tui.widgets.pane import Pane
 from tui.widgets.trace_browser import TraceBrowser
 from tui.widgets.trace_pane import TracePane
 from workspace.config import Config
-from workspace.errors import InputError
+from workspace.errors import InputError, StorageError
 from workspace.locate import safe_name
 from workspace.store import Step, Workspace
 
@@ -52,6 +53,8 @@ PANES = ("metadata", "code", "output", "trace", "annotation")
 LEFT_PANES = ("metadata", "code", "trace")
 WIDE_COLUMNS = 160
 SAVE_DELAY = 0.5  # seconds from the first unsaved keystroke to the save
+STORAGE_RETRY = 2.0  # seconds between tries to save while the disk is full or the database locked
+STORAGE_BANNER_SECONDS = 24 * 3600  # the "not saved" notice stays until a save succeeds
 VERBATIM_DELAY = 0.4
 TIME_EVERY = 15.0  # seconds between additions to the row's time spent
 SAVED_FIELDS = ("fixed_code",) + tuple(name for name, _ in TEXT_FIELDS)
@@ -116,6 +119,7 @@ class TaskScreen(Screen):
         self._initial_cursors = cursors or {}
         self._saved: dict[str, str] = {}  # field -> text as last saved (or loaded)
         self._dirty: dict[str, str] = {}
+        self._storage_problem = False  # a save failed for lack of space or a lock: retrying
         self._save_timer: Timer | None = None
         self._verbatim_timer: Timer | None = None
         self._ui_state_timer: Timer | None = None
@@ -321,8 +325,12 @@ class TaskScreen(Screen):
         now = time.monotonic()
         seconds, self._clock = now - self._clock, now
         if self._open and not self.read_only and seconds > 0:
-            self.ws.add_time(self.row_id, self.k, seconds)
-            add_today(self.ws, seconds)
+            try:
+                self.ws.add_time(self.row_id, self.k, seconds)
+                add_today(self.ws, seconds)
+            except StorageError as exc:
+                self._clock -= seconds  # counted again with the next tick that saves
+                self._storage_failed(str(exc))
 
     def save_ui_state(self) -> None:
         # Once the screen is being torn down its editors are gone: keep the cursors last seen.
@@ -330,7 +338,9 @@ class TaskScreen(Screen):
             {editor.id: list(editor.cursor_location) for editor in self.query(TextArea) if editor.id in SAVED_FIELDS}
         )
         cursors = self._cursors
-        self.ws.set_ui_state(UI_STATE_KEY, {"row": self.row_id, "step": self.k, "pane": self.pane, "cursors": cursors})
+        state = {"row": self.row_id, "step": self.k, "pane": self.pane, "cursors": cursors}
+        with contextlib.suppress(StorageError):  # where the cursor was is not worth a second banner
+            self.ws.set_ui_state(UI_STATE_KEY, state)
 
     # ---- autosave
 
@@ -362,9 +372,16 @@ class TaskScreen(Screen):
         fields = dict(self._dirty)
         try:
             self.ws.update_step(self.row_id, self.k, **fields)
+        except StorageError as exc:
+            self._storage_failed(str(exc))
+            return
         except InputError as exc:
             self.notify(str(exc), severity="error", timeout=8)
             return
+        if self._storage_problem:
+            self._storage_problem = False
+            self.app.clear_notifications()
+            self.notify("Saved again: every edit is in the workspace", timeout=4)
         self._saved.update(fields)
         for field, text in fields.items():
             if self._dirty.get(field) == text:  # not typed over while saving
@@ -374,6 +391,13 @@ class TaskScreen(Screen):
         if self.query("#task-header"):  # not while the screen is being torn down
             self._show_header()  # the first edit turns an untouched row in_progress
         self.save_ui_state()
+
+    def _storage_failed(self, message: str) -> None:
+        """The disk is full or the database locked: keep the text unsaved, say so until it saves, try again."""
+        if not self._storage_problem:
+            self._storage_problem = True
+            self.notify(f"NOT SAVED, retrying: {message}", severity="error", timeout=STORAGE_BANNER_SECONDS)
+        self._save_timer = self.set_timer(STORAGE_RETRY, self.flush)
 
     # ---- the fix as a file: $EDITOR and edits from other programs
 

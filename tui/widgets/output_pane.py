@@ -17,6 +17,7 @@ from textual.widgets import Log, Static
 
 from runner.verdict import describe_match
 from tui.widgets.pane import Pane
+from workspace.terminal_text import neutralise
 
 NO_RUN = "No run yet: o runs the original, r runs the fix."
 _FLUSH_SECONDS = 0.1
@@ -82,7 +83,8 @@ class OutputPane(Pane):
         self._set_banner(NO_RUN, "")
 
     def feed(self, chunk: str) -> None:
-        """Called from the run's thread for every chunk it prints."""
+        """Called from the run's thread for every chunk it prints (neutralised there, off the UI loop)."""
+        chunk = neutralise(chunk, keep_carriage_return=True)
         with self._lock:
             self._pending.append(chunk)
             self._pending_chars += len(chunk)

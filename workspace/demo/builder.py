@@ -41,6 +41,7 @@ DEMO_TIME_LIMIT = 30  # seconds; the client's rule is 360
 DRIVER_FILE = Path(__file__).resolve().parent / "aide_driver.py"
 DRIVER_NAME = DRIVER_FILE.name
 RESULT_NAME = "aide_result.json"
+RESULT_MAX_BYTES = 64 * 1024 * 1024  # the driver writes the recorded output, already capped
 SANDBOX_GRACE = 15.0  # extra seconds the sandbox allows beyond the driver's own limit
 PARALLEL_RUNS = 4
 # Runs go side by side; numeric libraries each starting a thread per core would starve one another.
@@ -177,35 +178,35 @@ def _record_all(
 
 def _record(row: DemoRow, settings: RunSettings, data_root: Path, run_dir: Path) -> RecordedRun:
     from runner.execute import execute
+    from runner.untrusted import Refused, read_untrusted_text
 
     spec = generation_spec(row, settings, data_root, run_dir)
     result = execute(spec)
-    result_file = spec.scratch / RESULT_NAME
-    if not result_file.is_file():
+    try:
+        data = json.loads(read_untrusted_text(spec.scratch / RESULT_NAME, RESULT_MAX_BYTES))
+    except (OSError, ValueError, Refused) as exc:
         tail = " ".join(result.output_tail.split())[-300:]
         raise InputError(
             f"cannot build the demo: row {row.name!r}: the recording driver wrote no result "
-            f"({result.verdict.detail}; output: {tail})"
-        )
-    data = json.loads(result_file.read_text(encoding="utf-8"))
+            f"({exc}; {result.verdict.detail}; output: {tail})"
+        ) from None
     return RecordedRun(term_out=list(data["term_out"]), exec_time=float(data["exec_time"]))
 
 
 def generation_spec(row: DemoRow, settings: RunSettings, data_root: Path, run_dir: Path) -> RunSpec:
     """The sandbox run that records ``row``: the AIDE driver running the row's code."""
-    from runner.backends import get_backend, sandbox_python
     from runner.spec import SCRIPT_NAME, RunSpec
 
     run_settings = dataclasses.replace(settings, data_root=data_root, time_limit=row.time_limit + SANDBOX_GRACE)
-    python = sandbox_python(run_settings, get_backend(run_settings).name)
     return RunSpec(
         code=row.code,
         competition_id=row.competition_id,
         settings=run_settings,
         run_dir=run_dir,
-        argv=[python, DRIVER_NAME, SCRIPT_NAME, "--timeout", str(row.time_limit), "--result", RESULT_NAME],
+        python_args=[DRIVER_NAME, SCRIPT_NAME, "--timeout", str(row.time_limit), "--result", RESULT_NAME],
         extra_files={DRIVER_NAME: DRIVER_FILE.read_bytes()},
         env=SINGLE_THREADED_MATH,
+        keep_files=(RESULT_NAME,),
     )
 
 
