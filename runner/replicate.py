@@ -16,10 +16,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from runner.execute import execute
+from runner import bookkeeping
 from runner.limits import budget_for_jobs
-from runner.spec import RunSpec
-from workspace.config import Config, RunSettings
+from workspace.config import Config
+from workspace.errors import InputError
 
 if TYPE_CHECKING:
     from workspace.store import Workspace
@@ -70,7 +70,7 @@ def replicate(
     report(Progress(0, len(todo), skipped))
     counts: Counter = Counter()
     queue = iter(todo)
-    running: dict[Future, str] = {}
+    running: dict[Future, bookkeeping.PreparedRun] = {}
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="replicate") as pool:
         try:
             while True:
@@ -78,20 +78,23 @@ def replicate(
                     row_id = next(queue, None)
                     if row_id is None:
                         break
-                    future = pool.submit(
-                        execute, _spec(ws, settings, row_id), cancel=stop, recorded_output=ws.source(row_id).term_out
-                    )
-                    running[future] = row_id
+                    prepared = bookkeeping.prepare_run(ws, row_id, 0, PURPOSE, settings)
+                    running[pool.submit(bookkeeping.start, prepared, cancel=stop)] = prepared
                 if not running:
                     break
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    row_id = running.pop(future)
+                    prepared = running.pop(future)
+                    row_id = prepared.row_id
                     result = future.result()
                     if result.cancelled:
                         shutil.rmtree(result.run_dir, ignore_errors=True)
                         continue
-                    ws.add_run(row_id, 0, PURPOSE, result.to_record())
+                    try:
+                        bookkeeping.record(ws, prepared, result)
+                    except InputError:  # the row was opened in another process meanwhile: its run is not stored
+                        counts["claimed"] += 1
+                        continue
                     counts[result.verdict.kind] += 1
                     report(Progress(sum(counts.values()), len(todo), skipped, row_id, result.verdict.kind))
         except BaseException:
@@ -115,8 +118,3 @@ def replication_table(ws: Workspace) -> tuple[Counter, Counter]:
         if verdict.get("match"):
             matches[verdict["match"]] += 1
     return kinds, matches
-
-
-def _spec(ws: Workspace, settings: RunSettings, row_id: str) -> RunSpec:
-    row = ws.source(row_id)
-    return RunSpec(code=row.code, competition_id=row.competition_id, settings=settings, run_dir=ws.run_dir(row_id, 0))

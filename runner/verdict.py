@@ -90,6 +90,26 @@ def describe_match(match: str | None) -> str:
     return MATCH_LABELS.get(match or "", match or "")
 
 
+FIX_OUTCOMES = {
+    "clean": "fix ran clean",
+    "time_limit": "fix ran to the time limit without an error",
+    "same": "fix still fails with the step's own error",
+    "different": "fix ends in a new error (a next debug step: a)",
+}
+
+
+def describe_outcome(purpose: str, verdict: dict) -> str:
+    """What a run's verdict says for its purpose: a fix run reads as a fix ("fix ran clean"), others as a match."""
+    if purpose != "fix":
+        return describe_match(verdict.get("match"))
+    kind = verdict.get("kind")
+    if kind in FIX_OUTCOMES:
+        return FIX_OUTCOMES[kind]
+    if kind in ("error", "no_submission", "killed"):
+        return FIX_OUTCOMES["same" if verdict.get("match") == "same" else "different"]
+    return ""
+
+
 def describe_error(error: ErrorInfo) -> str:
     """``"KeyError: 'x' at line 12"``."""
     text = f"{error.exc_type}: {error.message}" if error.message else error.exc_type

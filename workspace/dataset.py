@@ -19,7 +19,7 @@ from workspace.errors import InputError
 
 REQUIRED_COLUMNS = ("id", "plan", "competition_id", "analysis", "code", "_term_out", "exec_time")
 MAX_CELL_BYTES = 16 * 1024 * 1024
-_FINGERPRINT_SPAN = 64 * 1024  # bytes hashed at each end of the file (the parquet footer is at the end)
+_FINGERPRINT_CHUNK = 1 << 20
 _ZERO = pa.Array.from_buffers(pa.int64(), 1, [None, pa.py_buffer(bytes(8))])  # [0], built without pandas
 
 
@@ -80,19 +80,23 @@ class Dataset:
 
 
 def file_fingerprint(path: Path) -> str:
-    """Size plus a hash of both ends of the file: cheap, and a rewritten parquet changes its footer.
+    """The SHA-256 of the whole file: any edit, even one of the same size in the middle, changes it.
 
     The modification time is left out on purpose, so that copying the file
-    (``cp`` without ``-p``, ``rsync``) does not make it look like another dataset.
+    (``cp`` without ``-p``, ``rsync``) does not make it look like another dataset;
+    callers cache it by ``file_stat_key`` to skip re-reading an unchanged file.
     """
-    size = path.stat().st_size
     digest = hashlib.sha256()
     with path.open("rb") as f:
-        digest.update(f.read(_FINGERPRINT_SPAN))
-        if size > _FINGERPRINT_SPAN:
-            f.seek(max(_FINGERPRINT_SPAN, size - _FINGERPRINT_SPAN))
-            digest.update(f.read())
-    return f"{size}:{digest.hexdigest()[:32]}"
+        while chunk := f.read(_FINGERPRINT_CHUNK):
+            digest.update(chunk)
+    return f"sha256:{digest.hexdigest()}"
+
+
+def file_stat_key(path: Path) -> str:
+    """Size, modification time and inode: while these stay the same, the file's fingerprint is taken as unchanged."""
+    st = path.stat()
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
 
 
 def load_dataset(path: Path) -> Dataset:

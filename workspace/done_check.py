@@ -1,67 +1,140 @@
-"""What stops a row from being marked done: one line per blocker, for people."""
+"""What stops a row from being done: one problem per broken rule, naming the step and the column.
+
+The same rules serve ``d`` / ``annotate --done`` (over the stored steps) and
+``validate`` (over the deliverable's rows). The verbatim check of quoted trace
+lines needs the tracer's trace index, which lives above the workspace, so the
+caller passes it in as ``check_quotes`` (``tracer_adapter.verbatim.check_analysis``).
+"""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from workspace.run_rules import code_sha256, fix_outcome_problem, fix_verdict, run_output
 from workspace.syntax import syntax_problem
-from workspace.vocabulary import PASSING_VERDICT
 
 if TYPE_CHECKING:
     from workspace.store import Step
 
+# (analysis, trace files) -> the quoted lines that are not trace lines (each with line_no, line, nearest)
+QuoteChecker = Callable[[str, list[Path]], Sequence[Any]]
 
-def code_sha256(code: str) -> str:
-    return hashlib.sha256(code.encode("utf-8")).hexdigest()
-
-
-def done_blockers(steps: list[Step], trace_paths: Callable[[int], list[Path]]) -> list[str]:
-    """Every reason the steps are not a finished annotation; ``trace_paths(k)`` lists step k's traces."""
-    blockers: list[str] = []
-    for step in steps:
-        blockers.extend(f"step {step.index}: {problem}" for problem in _step_problems(step, trace_paths))
-    return blockers
+__all__ = ["Problem", "QuoteChecker", "code_sha256", "done_blockers", "step_problems"]
 
 
-def _step_problems(step: Step, trace_paths: Callable[[int], list[Path]]) -> list[str]:
-    problems: list[str] = []
-    has_fix = bool(step.fixed_code.strip())
-    if step.bug_fixed and not has_fix:
-        problems.append("bug_fixed is set but there is no fixed code")
-    if step.bug_fixed and has_fix:
-        problems.extend(_verification_problems(step))
-    if has_fix:
-        problem = syntax_problem(step.fixed_code)
-        if problem:
-            problems.append(f"fixed code does not parse ({problem})")
-    if step.fixable is False and not step.revised_analysis.strip():
-        problems.append("not fixable, but revised_analysis does not say why")
-    if step.cwm_analysis.strip():
-        problems.extend(_verbatim_problems(step, trace_paths(step.index)))
+@dataclass(frozen=True)
+class Problem:
+    step: int
+    column: str
+    message: str
+    done_only: bool = False  # a rule for finished rows; the others hold for every row
+
+    def __str__(self) -> str:
+        return f"step {self.step}: {self.message}"
+
+
+def done_blockers(steps: list[Step], trace_paths: Callable[[int], list[Path]], check_quotes: QuoteChecker) -> list[str]:
+    """Every reason the steps are not a finished annotation, one line each."""
+    return [str(p) for p in step_problems(steps, trace_paths, check_quotes)]
+
+
+def step_problems(
+    steps: list[Step],
+    trace_paths: Callable[[int], list[Path]] | None,
+    check_quotes: QuoteChecker | None,
+    syntax: Callable[[str], str | None] = syntax_problem,
+) -> list[Problem]:
+    """The done rules over a row's steps in order; quotes are checked only when both callables are given."""
+    problems: list[Problem] = []
+    for position, step in enumerate(steps):
+        following = steps[position + 1] if position + 1 < len(steps) else None
+        problems += _one_step(step, following, syntax)
+        if following is not None:
+            problems += _chain(step, following)
+        if check_quotes is not None and trace_paths is not None and step.cwm_analysis.strip():
+            problems += [
+                Problem(
+                    step.index,
+                    "cwm_analysis",
+                    f"cwm_analysis line {p.line_no} is not a line of the trace: {p.line.strip()[:60]!r}"
+                    + (f" (nearest: {p.nearest.strip()[:60]!r})" if p.nearest else ""),
+                )
+                for p in check_quotes(step.cwm_analysis, trace_paths(step.index))
+            ]
     return problems
 
 
-def _verification_problems(step: Step) -> list[str]:
+def _one_step(step: Step, following: Step | None, syntax: Callable[[str], str | None]) -> list[Problem]:
+    k = step.index
+    problems: list[Problem] = []
+    problem = syntax(step.fixed_code) if step.fixed_code.strip() else None
+    if problem:
+        problems.append(Problem(k, "fixed_code", f"fixed code does not parse ({problem})"))
+    if step.fixable is None:
+        return [*problems, Problem(k, "fixable", "fixable or not is undecided (f / n)", done_only=True)]
+    if not step.revised_analysis.strip():
+        why = "the cause of the bug" if step.fixable else "why it cannot be fixed"
+        problems.append(Problem(k, "revised_analysis", f"revised_analysis is empty (write {why})", step.fixable))
+    if step.fixable is False:
+        if following is not None:
+            problems.append(Problem(k, "fixable", f"not fixable, yet step {following.index} starts from its fix"))
+        if step.bug_fixed:
+            problems.append(Problem(k, "bug_fixed", "bug_fixed is set on a step that is not fixable"))
+        return problems
+    for name in ("revised_plan", "cwm_analysis"):
+        if not getattr(step, name).strip():
+            problems.append(Problem(k, name, f"{name} is empty", done_only=True))
+    if not step.fixed_code.strip():
+        return [
+            *problems,
+            Problem(k, "fixed_code", "fixable, but there is no fixed code", done_only=not step.bug_fixed),
+        ]
     verification = step.verification
     if verification is None:
-        return ["bug_fixed is set but the fixed code was never run to verify it"]
-    kind = (verification.get("verdict") or {}).get("kind")
-    if kind != PASSING_VERDICT:
-        return [f"bug_fixed is set but the verifying run ended {kind!r}, not {PASSING_VERDICT!r}"]
-    verified_sha = verification.get("fixed_code_sha256")
-    if verified_sha is not None and verified_sha != code_sha256(step.fixed_code):
-        return ["the fixed code changed after its verifying run; run it again"]
-    return []
+        problems.append(
+            Problem(k, "verification", "the fixed code was never run to verify it (r)", done_only=not step.bug_fixed)
+        )
+    elif verification.get("code_sha256") != code_sha256(step.fixed_code):
+        problems.append(
+            Problem(
+                k,
+                "fixed_code",
+                "the fixed code is not the code its verifying run executed; run it again",
+                done_only=not step.bug_fixed,
+            )
+        )
+    else:
+        outcome = fix_outcome_problem(verification, following is not None)
+        if outcome:
+            problems.append(Problem(k, "verification", outcome, done_only=True))
+    proven = verification is not None and verification.get("code_sha256") == code_sha256(step.fixed_code)
+    expected = proven and fix_verdict(verification, following is not None)
+    if step.bug_fixed != expected:
+        says = "shows the bug gone" if expected else "does not show the bug gone"
+        problems.append(
+            Problem(
+                k,
+                "bug_fixed",
+                f"bug_fixed is {'yes' if step.bug_fixed else 'no'}, but the verifying run {says}",
+                done_only=expected,
+            )
+        )
+    return problems
 
 
-def _verbatim_problems(step: Step, traces: list[Path]) -> list[str]:
-    from tracer_adapter.verbatim import check_analysis  # the one allowed upward import, kept lazy
-
-    return [
-        f"cwm_analysis line {p.line_no} is not a line of the trace: {p.line.strip()[:60]!r}"
-        + (f" (nearest: {p.nearest.strip()[:60]!r})" if p.nearest else "")
-        for p in check_analysis(step.cwm_analysis, traces)
-    ]
+def _chain(step: Step, following: Step) -> list[Problem]:
+    """Step k+1 is what step k's verified fix printed: its code is that fix, its output that run's output."""
+    problems: list[Problem] = []
+    k1 = following.index
+    if following.index != step.index + 1:
+        problems.append(Problem(k1, "debug_step", f"step {k1} follows step {step.index}"))
+    if following.code != step.fixed_code:
+        problems.append(Problem(k1, "code", f"code is not step {step.index}'s fixed_code"))
+    if step.verification is not None and following.observed_output != run_output(step.verification):
+        problems.append(
+            Problem(k1, "_term_out", f"output is not what step {step.index}'s verifying run printed", done_only=True)
+        )
+    return problems

@@ -103,7 +103,46 @@ _V1 = (
     )""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+# Runs and traces no longer point at a step row, so a step made by mistake can be dropped while its runs
+# stay in the history (marked dropped); runs record the SHA-256 of the code they started; steps record
+# who set each flag (a run, or a person).
+_V2 = (
+    """CREATE TABLE runs_v2 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        row_id TEXT NOT NULL REFERENCES rows(row_id),
+        k INTEGER NOT NULL,
+        purpose TEXT NOT NULL CHECK (purpose IN ('original', 'fix', 'replicate')),
+        verdict TEXT,
+        match TEXT,
+        record TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        code_sha256 TEXT,
+        dropped INTEGER NOT NULL DEFAULT 0
+    )""",
+    "INSERT INTO runs_v2(id, row_id, k, purpose, verdict, match, record, created_at) "
+    "SELECT id, row_id, k, purpose, verdict, match, record, created_at FROM runs",
+    "DROP TABLE runs",
+    "ALTER TABLE runs_v2 RENAME TO runs",
+    "CREATE INDEX runs_by_row ON runs(row_id, k)",
+    """CREATE TABLE traces_v2 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        row_id TEXT NOT NULL REFERENCES rows(row_id),
+        k INTEGER NOT NULL,
+        code_sha256 TEXT NOT NULL,
+        trace_path TEXT NOT NULL,
+        meta_path TEXT NOT NULL,
+        index_path TEXT NOT NULL,
+        meta TEXT NOT NULL,
+        created_at REAL NOT NULL
+    )""",
+    "INSERT INTO traces_v2 SELECT * FROM traces",
+    "DROP TABLE traces",
+    "ALTER TABLE traces_v2 RENAME TO traces",
+    "CREATE INDEX traces_by_step ON traces(row_id, k)",
+    "ALTER TABLE steps ADD COLUMN flag_sources TEXT NOT NULL DEFAULT '{}'",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -140,13 +179,22 @@ def connect(db_path: Path) -> sqlite3.Connection:
 def migrate(conn: sqlite3.Connection, db_path: Path) -> int:
     """Bring the database to SCHEMA_VERSION; returns the version it started at."""
     start = _version(conn)
+    if start == SCHEMA_VERSION:
+        return start
     if start > SCHEMA_VERSION:
         raise InputError(
             f"{db_path}: schema version {start} was written by a newer nodefix "
             f"(this one knows up to {SCHEMA_VERSION}); upgrade nodefix"
         )
-    if start == SCHEMA_VERSION:
-        return start  # nothing to do, and no write transaction on a read-only workspace
+    # Foreign keys are off while tables are rebuilt (SQLite's documented way) and checked before each commit.
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        return _migrate_from(conn, start)
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _migrate_from(conn: sqlite3.Connection, start: int) -> int:
     while True:
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -156,6 +204,9 @@ def migrate(conn: sqlite3.Connection, db_path: Path) -> int:
                 return start
             for statement in MIGRATIONS[version]:
                 conn.execute(statement)
+            broken = conn.execute("PRAGMA foreign_key_check").fetchone()
+            if broken is not None:
+                raise sqlite3.IntegrityError(f"migration to version {version + 1} broke a reference: {tuple(broken)}")
             conn.execute(f"PRAGMA user_version = {version + 1}")
             conn.execute("COMMIT")
         except BaseException:

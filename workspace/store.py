@@ -13,23 +13,34 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from workspace import schema
 from workspace.claims import Heartbeat, Holder, is_live
 from workspace.config import default_annotator
-from workspace.dataset import Dataset, SourceRow, file_fingerprint, load_dataset
+from workspace.dataset import Dataset, SourceRow, file_fingerprint, file_stat_key, load_dataset
 from workspace.db_health import is_read_only, rollback_if_open, storage_errors
-from workspace.done_check import code_sha256, done_blockers
+from workspace.done_check import QuoteChecker, done_blockers
 from workspace.errors import InputError, StorageError
 from workspace.leftovers import mark_owner, sweep_export_temporaries, sweep_orphan_runs
 from workspace.locate import DB_NAME, default_workspace_dir, safe_name
+from workspace.run_rules import (
+    code_sha256,
+    fix_verdict,
+    new_step_refusal,
+    replication_confirms,
+    replication_is_new_bug,
+    run_output,
+)
 from workspace.vocabulary import FLAG_FIELDS, REJECT_REASONS, RUN_PURPOSES, STATUSES, TEXT_FIELDS, flag_word
 
-EDITABLE_FIELDS = TEXT_FIELDS + FLAG_FIELDS + ("verification",)
-_STEP_COLUMNS = ("k",) + EDITABLE_FIELDS + ("annotator", "time_spent", "created_at", "updated_at")
+EDITABLE_FIELDS = TEXT_FIELDS + FLAG_FIELDS  # the verification is only ever set by storing a run
+_STEP_COLUMNS = (
+    ("k",) + EDITABLE_FIELDS + ("verification", "flag_sources", "annotator", "time_spent", "created_at", "updated_at")
+)
+REPLICATION_PURPOSES = ("original", "replicate")
 
 
 @dataclass
@@ -40,9 +51,11 @@ class RowSummary:
     reject_reason: str | None
     n_steps: int
     time_spent: float
-    verdict: str | None  # verdict kind of the row's latest run
+    verdict: str | None  # verdict kind of the row's latest replication (a run of the recorded code)
     match: str | None  # that run's match against the recorded output
     claimed_by: str | None  # "user@host pid N" when another live process holds the row
+    error_type: str | None = None  # the replication's exception type ("KeyError"), else its verdict kind
+    fix_verdict: str | None = None  # verdict kind of the latest run of a fix
 
 
 @dataclass
@@ -58,11 +71,12 @@ class Step:
     revised_plan: str
     cwm_analysis: str
     fixed_code: str
-    verification: dict | None  # the verifying run's record (+ "id", "fixed_code_sha256", "grade")
+    verification: dict | None  # the verifying run's record (+ "id", "code_sha256", "grade")
     annotator: str
     time_spent: float
     created_at: float | None  # None for a step 0 that was never saved
     updated_at: float | None
+    flag_sources: dict = field(default_factory=dict)  # flag -> {"run": id} or {"hand": annotator}
 
 
 def open_workspace(target: Path, workspace_dir: Path | None = None, *, annotator: str | None = None) -> Workspace:
@@ -118,16 +132,26 @@ def _stored_dataset(conn: sqlite3.Connection, folder: Path) -> Dataset:
         raise InputError(
             f"{folder}: its dataset {stored} is gone; if it moved, run with NEW.parquet --workspace {folder}"
         )
-    if file_fingerprint(stored) != meta["dataset_fingerprint"]:
-        raise InputError(
-            f"{stored}: changed since workspace {folder} was made from it; "
-            f"restore the original file or start a new workspace"
-        )
+    if meta.get("dataset_stat") != file_stat_key(stored):
+        if file_fingerprint(stored) != meta["dataset_fingerprint"]:
+            raise InputError(
+                f"{stored}: its content changed since workspace {folder} was made from it; "
+                f"restore the original file or start a new workspace"
+            )
+        _remember_stat(conn, stored)
     return load_dataset(stored)
+
+
+def _remember_stat(conn: sqlite3.Connection, path: Path) -> None:
+    """Cache (size, mtime, inode) of a dataset whose full hash was just checked, so reopening skips hashing."""
+    conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('dataset_stat', ?)", (file_stat_key(path),))
 
 
 def _link_dataset(conn: sqlite3.Connection, folder: Path, dataset: Dataset) -> None:
     """Record the dataset in a new workspace; accept a moved copy of the same file; refuse another file."""
+    meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    if meta.get("dataset_path") == str(dataset.path) and meta.get("dataset_stat") == file_stat_key(dataset.path):
+        return  # hashed before, untouched since
     fingerprint = dataset.fingerprint()
     meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
     if meta.get("dataset_fingerprint") == fingerprint and meta.get("dataset_path") == str(dataset.path):
@@ -137,12 +161,13 @@ def _link_dataset(conn: sqlite3.Connection, folder: Path, dataset: Dataset) -> N
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
         if "dataset_fingerprint" in meta and meta["dataset_fingerprint"] != fingerprint:
             stored = meta["dataset_path"]
-            what = "has changed since" if stored == str(dataset.path) else "is not the dataset"
+            what = "its content has changed since" if stored == str(dataset.path) else "is not the dataset"
             raise InputError(
                 f"{dataset.path}: {what} workspace {folder} was made from {stored}; use another --workspace"
             )
         for key, value in (("dataset_path", str(dataset.path)), ("dataset_fingerprint", fingerprint)):
             conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+        _remember_stat(conn, dataset.path)
         conn.execute("COMMIT")
     except BaseException:
         rollback_if_open(conn)
@@ -236,10 +261,19 @@ class Workspace:
                 r[0]: (r[1], r[2])
                 for r in self._conn.execute("SELECT row_id, COUNT(*), SUM(time_spent) FROM steps GROUP BY row_id")
             }
-            runs = {
-                r[0]: (r[1], r[2])
+            replications = {
+                r[0]: (r[1], r[2], r[3] or r[1])
                 for r in self._conn.execute(
-                    "SELECT row_id, verdict, match FROM runs WHERE id IN (SELECT MAX(id) FROM runs GROUP BY row_id)"
+                    "SELECT row_id, verdict, match, json_extract(record, '$.verdict.error.exc_type') FROM runs "
+                    "WHERE id IN (SELECT MAX(id) FROM runs WHERE purpose IN ('original', 'replicate') "
+                    "AND NOT dropped GROUP BY row_id)"
+                )
+            }
+            fixes = {
+                r[0]: r[1]
+                for r in self._conn.execute(
+                    "SELECT row_id, verdict FROM runs "
+                    "WHERE id IN (SELECT MAX(id) FROM runs WHERE purpose = 'fix' AND NOT dropped GROUP BY row_id)"
                 )
             }
             claims = self._conn.execute("SELECT * FROM claims").fetchall()
@@ -251,9 +285,21 @@ class Workspace:
         for row_id, competition in zip(self.dataset.ids, self._competitions, strict=False):
             status, reason = rows.get(row_id, ("untouched", None))
             n_steps, spent = steps.get(row_id, (1, 0.0))
-            verdict, match = runs.get(row_id, (None, None))
+            verdict, match, error_type = replications.get(row_id, (None, None, None))
             out.append(
-                RowSummary(row_id, competition, status, reason, n_steps, spent, verdict, match, holders.get(row_id))
+                RowSummary(
+                    row_id,
+                    competition,
+                    status,
+                    reason,
+                    n_steps,
+                    spent,
+                    verdict,
+                    match,
+                    holders.get(row_id),
+                    error_type,
+                    fixes.get(row_id),
+                )
             )
         return out
 
@@ -270,7 +316,16 @@ class Workspace:
         """(status, reject reason, note) of every row that has one saved; the others are untouched."""
         return {r[0]: (r[1], r[2], r[3]) for r in self._read("SELECT row_id, status, reject_reason, note FROM rows")}
 
-    def set_status(self, row_id: str, status: str, reason: str | None = None, note: str | None = None) -> None:
+    def set_status(
+        self,
+        row_id: str,
+        status: str,
+        reason: str | None = None,
+        note: str | None = None,
+        *,
+        check_quotes: QuoteChecker | None = None,
+    ) -> None:
+        """Change a row's status; "done" runs the done check, whose verbatim part is ``check_quotes``."""
         if status not in STATUSES:
             raise InputError(f"unknown status {status!r} (one of: {', '.join(STATUSES)})")
         if status == "rejected" and reason not in REJECT_REASONS:
@@ -282,7 +337,9 @@ class Workspace:
             raise InputError(f"row {row_id!r}: a reject reason only goes with status 'rejected'")
         with self._lock:
             if status == "done":
-                blockers = done_blockers(self.steps(row_id), lambda k: self.trace_paths(row_id, k))
+                if check_quotes is None:
+                    raise ValueError("marking a row done needs check_quotes (tracer_adapter.verbatim.check_analysis)")
+                blockers = done_blockers(self.steps(row_id), lambda k: self.trace_paths(row_id, k), check_quotes)
                 if blockers:
                     raise InputError(f"row {row_id!r} cannot be done yet: " + "; ".join(blockers))
             with self._write() as conn:
@@ -330,60 +387,104 @@ class Workspace:
         )
 
     def update_step(self, row_id: str, k: int, **fields: Any) -> Step:
+        """Save fields of a step; flags set here are set by hand. An edit to a done row puts it back in progress."""
         values = {name: _checked_field(name, value) for name, value in fields.items()}
         with self._write() as conn:
             self._refuse_if_claimed(row_id)
             self._ensure_step(row_id, k)
             old = conn.execute(
-                f"SELECT {', '.join(FLAG_FIELDS)} FROM steps WHERE row_id = ? AND k = ?", (row_id, k)
+                f"SELECT {', '.join(EDITABLE_FIELDS)}, flag_sources FROM steps WHERE row_id = ? AND k = ?",
+                (row_id, k),
             ).fetchone()
-            changed = {f: values[f] for f in FLAG_FIELDS if f in values and values[f] != old[f]}
+            values = {name: value for name, value in values.items() if value != old[name]}
+            changed = {f: values[f] for f in FLAG_FIELDS if f in values}
             if changed:
                 description = ", ".join(f"{f} = {flag_word(v)}" for f, v in changed.items())
-                self._log_decision(
-                    row_id, k, f"row {row_id} step {k}: {description}", {"step": {f: old[f] for f in changed}}
-                )
+                sources = json.loads(old["flag_sources"])
+                before = {"step": {**{f: old[f] for f in changed}, "flag_sources": old["flag_sources"]}}
+                self._log_decision(row_id, k, f"row {row_id} step {k}: {description}", before)
+                sources.update({f: {"hand": self.annotator} for f in changed})
+                values["flag_sources"] = json.dumps(sources)
             if values:
                 assignments = ", ".join(f"{name} = ?" for name in values)
                 conn.execute(
                     f"UPDATE steps SET {assignments}, annotator = ?, updated_at = ? WHERE row_id = ? AND k = ?",
                     (*values.values(), self.annotator, time.time(), row_id, k),
                 )
-                conn.execute(
-                    "UPDATE rows SET status = 'in_progress', updated_at = ? WHERE row_id = ? AND status = 'untouched'",
-                    (time.time(), row_id),
-                )
+                self._mark_in_progress(row_id)
         return self.step(row_id, k)
 
+    def _mark_in_progress(self, row_id: str) -> None:
+        """Work on a row makes it in progress: an untouched row starts, a done row must be checked again."""
+        self._conn.execute(
+            "UPDATE rows SET status = 'in_progress', updated_at = ? "
+            "WHERE row_id = ? AND status IN ('untouched', 'done')",
+            (time.time(), row_id),
+        )
+
     def new_step(self, row_id: str) -> Step:
-        """Debug step k+1: its code is step k's fixed code, its output what the latest run of that fix printed."""
+        """Debug step k+1 from step k's fix, which must have been run and ended in a new error.
+
+        Its code is step k's fixed code and its output what that run printed; the
+        run proves step k's bug gone (bug_fixed) and step k+1's bug real (bug_confirmed).
+        """
         with self._write() as conn:
             self._refuse_if_claimed(row_id)
             self._ensure_step(row_id, 0)
             last = conn.execute(
-                "SELECT k, fixed_code FROM steps WHERE row_id = ? ORDER BY k DESC LIMIT 1", (row_id,)
+                "SELECT k, fixed_code, verification, flag_sources FROM steps WHERE row_id = ? ORDER BY k DESC LIMIT 1",
+                (row_id,),
             ).fetchone()
-            if not last["fixed_code"].strip():
-                raise InputError(
-                    f"row {row_id!r}: step {last['k']} has no fixed code to start step {last['k'] + 1} from"
-                )
-            run = conn.execute(
-                "SELECT record FROM runs WHERE row_id = ? AND k = ? AND purpose = 'fix' ORDER BY id DESC LIMIT 1",
-                (row_id, last["k"]),
-            ).fetchone()
-            output = json.loads(run["record"]).get("output_tail", "") if run else ""
+            k = last["k"]
+            record = json.loads(last["verification"]) if last["verification"] else None
+            refusal = new_step_refusal(record, last["fixed_code"])
+            if refusal:
+                raise InputError(f"row {row_id!r}: cannot start step {k + 1} from step {k}: {refusal}")
+            assert record is not None
             now = time.time()
+            sources = {**json.loads(last["flag_sources"]), "bug_fixed": {"run": record["id"]}}
             conn.execute(
-                "INSERT INTO steps(row_id, k, code, observed_output, annotator, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (row_id, last["k"] + 1, last["fixed_code"], output, self.annotator, now, now),
+                "UPDATE steps SET bug_fixed = 1, flag_sources = ?, updated_at = ? WHERE row_id = ? AND k = ?",
+                (json.dumps(sources), now, row_id, k),
             )
-        return self.step(row_id, last["k"] + 1)
+            conn.execute(
+                "INSERT INTO steps(row_id, k, code, observed_output, bug_confirmed, flag_sources, annotator, "
+                "created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)",
+                (
+                    row_id,
+                    k + 1,
+                    last["fixed_code"],
+                    run_output(record),
+                    json.dumps({"bug_confirmed": {"run": record["id"]}}),
+                    self.annotator,
+                    now,
+                    now,
+                ),
+            )
+            self._mark_in_progress(row_id)
+        return self.step(row_id, k + 1)
+
+    def drop_step(self, row_id: str) -> int:
+        """Remove the last debug step (k > 0), made by mistake; its runs stay in the history, marked dropped."""
+        with self._write() as conn:
+            self._refuse_if_claimed(row_id)
+            k = conn.execute("SELECT MAX(k) FROM steps WHERE row_id = ?", (row_id,)).fetchone()[0]
+            self.dataset.index_of(row_id)
+            if not k:
+                raise InputError(f"row {row_id!r}: has only step 0, which cannot be dropped")
+            conn.execute("UPDATE runs SET dropped = 1 WHERE row_id = ? AND k = ?", (row_id, k))
+            conn.execute("DELETE FROM traces WHERE row_id = ? AND k = ?", (row_id, k))
+            conn.execute("DELETE FROM decisions WHERE row_id = ? AND k = ?", (row_id, k))
+            conn.execute("DELETE FROM steps WHERE row_id = ? AND k = ?", (row_id, k))
+            self._apply_fix_rule(row_id, k - 1)
+            self._mark_in_progress(row_id)
+        return k
 
     def add_time(self, row_id: str, k: int, seconds: float) -> None:
         if seconds < 0:
             raise ValueError(f"time spent cannot be negative ({seconds})")
         with self._write() as conn:
+            self._refuse_if_claimed(row_id)
             self._ensure_step(row_id, k)
             conn.execute(
                 "UPDATE steps SET time_spent = time_spent + ? WHERE row_id = ? AND k = ?", (float(seconds), row_id, k)
@@ -415,6 +516,7 @@ class Workspace:
                     f"UPDATE steps SET {assignments}, updated_at = ? WHERE row_id = ? AND k = ?",
                     (*before["step"].values(), now, decision["row_id"], decision["k"]),
                 )
+                self._mark_in_progress(decision["row_id"])
             conn.execute("DELETE FROM decisions WHERE id = ?", (decision["id"],))
             return decision["description"]
 
@@ -444,46 +546,85 @@ class Workspace:
         raise OSError(f"{parent}: no free run folder name")
 
     def add_run(self, row_id: str, k: int, purpose: str, record: dict) -> int:
-        """Store a run record; a "fix" run also becomes the step's verification."""
+        """Store a run and apply what it proves, in one transaction.
+
+        ``record["code_sha256"]`` is the hash of the code the run started,
+        computed on the host. A run of the step's buggy code sets
+        ``bug_confirmed`` (and a new error becomes the step's output); a "fix"
+        run of exactly the step's ``fixed_code`` becomes its verification and
+        sets ``bug_fixed`` by the rule in ``run_rules.fix_verdict``.
+        """
         if purpose not in RUN_PURPOSES:
             raise ValueError(f"run purpose must be one of {RUN_PURPOSES}, not {purpose!r}")
         verdict = record.get("verdict") or {}
         with self._write() as conn:
+            self._refuse_if_claimed(row_id)
             self._ensure_step(row_id, k)
             cursor = conn.execute(
-                "INSERT INTO runs(row_id, k, purpose, verdict, match, record, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (row_id, k, purpose, verdict.get("kind"), verdict.get("match"), json.dumps(record), time.time()),
+                "INSERT INTO runs(row_id, k, purpose, verdict, match, record, created_at, code_sha256) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    row_id,
+                    k,
+                    purpose,
+                    verdict.get("kind"),
+                    verdict.get("match"),
+                    json.dumps(record),
+                    time.time(),
+                    record.get("code_sha256"),
+                ),
             )
             run_id = int(cursor.lastrowid)
-            if purpose == "fix":
-                verification = {
-                    **record,
-                    "id": run_id,
-                    # hashed on the host before the run: the script may have rewritten its own runfile.py
-                    "fixed_code_sha256": record.get("code_sha256") or code_sha256(self._code_run(record, row_id, k)),
-                }
+            step = conn.execute(
+                "SELECT code, fixed_code, flag_sources FROM steps WHERE row_id = ? AND k = ?", (row_id, k)
+            ).fetchone()
+            if purpose in REPLICATION_PURPOSES and record.get("code_sha256") == code_sha256(step["code"]):
+                self._apply_replication(row_id, k, run_id, record, json.loads(step["flag_sources"]))
+            elif purpose == "fix" and record.get("code_sha256") == code_sha256(step["fixed_code"]):
+                verification = {**record, "id": run_id}
                 conn.execute(
                     "UPDATE steps SET verification = ? WHERE row_id = ? AND k = ?",
                     (json.dumps(verification), row_id, k),
                 )
+                self._apply_fix_rule(row_id, k)
+                self._mark_in_progress(row_id)
         return run_id
 
-    def _code_run(self, record: dict, row_id: str, k: int) -> str:
-        """The code a run executed: the script in its run folder, else the step's saved fixed code."""
-        script = Path(record.get("run_dir") or self.path / "no-run-dir") / "scratch" / "runfile.py"
-        try:
-            return script.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            return self._conn.execute(
-                "SELECT fixed_code FROM steps WHERE row_id = ? AND k = ?", (row_id, k)
-            ).fetchone()[0]
+    def _apply_replication(self, row_id: str, k: int, run_id: int, record: dict, sources: dict) -> None:
+        confirmed = replication_confirms(record)
+        if confirmed is None:
+            return
+        sources["bug_confirmed"] = {"run": run_id}
+        assignments = {"bug_confirmed": int(confirmed), "flag_sources": json.dumps(sources)}
+        if replication_is_new_bug(record):
+            assignments["observed_output"] = run_output(record)  # the new error is the bug to fix (step 2)
+        sql = ", ".join(f"{name} = ?" for name in assignments)
+        self._conn.execute(
+            f"UPDATE steps SET {sql}, updated_at = ? WHERE row_id = ? AND k = ?",
+            (*assignments.values(), time.time(), row_id, k),
+        )
+
+    def _apply_fix_rule(self, row_id: str, k: int) -> None:
+        """Set step k's bug_fixed from its verification, if that is a run of its current fixed code."""
+        step = self._conn.execute(
+            "SELECT fixed_code, verification, flag_sources FROM steps WHERE row_id = ? AND k = ?", (row_id, k)
+        ).fetchone()
+        record = json.loads(step["verification"]) if step["verification"] else None
+        if record is None or record.get("code_sha256") != code_sha256(step["fixed_code"]):
+            return
+        followed = self._conn.execute("SELECT 1 FROM steps WHERE row_id = ? AND k = ?", (row_id, k + 1)).fetchone()
+        sources = {**json.loads(step["flag_sources"]), "bug_fixed": {"run": record["id"]}}
+        self._conn.execute(
+            "UPDATE steps SET bug_fixed = ?, flag_sources = ? WHERE row_id = ? AND k = ?",
+            (int(fix_verdict(record, followed is not None)), json.dumps(sources), row_id, k),
+        )
 
     def runs(self, row_id: str, k: int | None = None) -> list[dict]:
         """Run records of a row (or of one step), oldest first, each with its latest grade or None."""
-        sql = "SELECT id, k, purpose, record, created_at FROM runs WHERE row_id = ?"
+        sql = "SELECT id, k, purpose, record, created_at, dropped FROM runs WHERE row_id = ?"
         params: tuple = (row_id,)
-        if k is not None:
-            sql, params = sql + " AND k = ?", (row_id, k)
+        if k is not None:  # a dropped step's runs belong to the row's history, not to a later step k
+            sql, params = sql + " AND k = ? AND NOT dropped", (row_id, k)
         with self._lock:
             found = self._conn.execute(sql + " ORDER BY id", params).fetchall()
             grades = {
@@ -500,14 +641,19 @@ class Workspace:
                 "step": r["k"],
                 "purpose": r["purpose"],
                 "created_at": r["created_at"],
+                "dropped": bool(r["dropped"]),
                 "grade": grades.get(r["id"]),
             }
             for r in found
         ]
 
+    def run_code_hashes(self) -> dict[int, str | None]:
+        """Run id -> the SHA-256 of the code it started, for every stored run."""
+        return {r[0]: r[1] for r in self._read("SELECT id, code_sha256 FROM runs")}
+
     def latest_replication(self, row_id: str) -> dict | None:
         """The newest run of a row's recorded code (purpose "original" or "replicate"), or None."""
-        replications = [run for run in self.runs(row_id) if run["purpose"] in ("original", "replicate")]
+        replications = [run for run in self.runs(row_id, 0) if run["purpose"] in REPLICATION_PURPOSES]
         return replications[-1] if replications else None
 
     def add_grade(self, run_id: int, result: dict) -> None:
@@ -515,6 +661,7 @@ class Workspace:
             run = conn.execute("SELECT row_id, k FROM runs WHERE id = ?", (run_id,)).fetchone()
             if run is None:
                 raise InputError(f"{self.path}: no run with id {run_id}")
+            self._refuse_if_claimed(run["row_id"])
             conn.execute(
                 "INSERT INTO grades(run_id, result, created_at) VALUES (?, ?, ?)",
                 (run_id, json.dumps(result), time.time()),
@@ -537,6 +684,7 @@ class Workspace:
         self, row_id: str, k: int, *, code_sha256: str, trace_path: Path, meta_path: Path, index_path: Path, meta: dict
     ) -> int:
         with self._write() as conn:
+            self._refuse_if_claimed(row_id)
             self._ensure_step(row_id, k)
             cursor = conn.execute(
                 "INSERT INTO traces(row_id, k, code_sha256, trace_path, meta_path, index_path, meta, created_at) "
@@ -645,10 +793,6 @@ def _checked_field(name: str, value: Any) -> Any:
         if not isinstance(value, str):
             raise InputError(f"step field {name!r} must be text, not {type(value).__name__}")
         return value
-    if name == "verification":
-        if value is not None and not isinstance(value, dict):
-            raise InputError("step field 'verification' must be a run record (a dict) or None")
-        return None if value is None else json.dumps(value)
     if value is None and name == "fixable":
         return None
     if not isinstance(value, bool):
@@ -674,4 +818,5 @@ def _step_from_db(row_id: str, r: sqlite3.Row) -> Step:
         time_spent=r["time_spent"],
         created_at=r["created_at"],
         updated_at=r["updated_at"],
+        flag_sources=json.loads(r["flag_sources"]),
     )

@@ -8,6 +8,7 @@ they need is missing or mistyped (that is reported once, by the column check).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,11 +17,28 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from workspace.dataset import REQUIRED_COLUMNS, Dataset, is_text_type, load_dataset
+from workspace.done_check import QuoteChecker, step_problems
 from workspace.errors import InputError
 from workspace.export import ADDED_COLUMNS, WORKSPACE_KEY
-from workspace.store import Workspace, open_workspace
-from workspace.syntax import syntax_problem
-from workspace.vocabulary import PASSING_VERDICT
+from workspace.run_rules import kind_of
+from workspace.store import Step, Workspace, open_workspace
+from workspace.syntax import syntax_problems
+from workspace.vocabulary import REJECT_REASONS, STATUSES
+
+# the deliverable's columns that make up a step, and the fields of Step they fill
+_STEP_FIELDS = {
+    "code": "code",
+    "_term_out": "observed_output",
+    "bug_confirmed": "bug_confirmed",
+    "fixable": "fixable",
+    "bug_fixed": "bug_fixed",
+    "revised_analysis": "revised_analysis",
+    "revised_plan": "revised_plan",
+    "cwm_analysis": "cwm_analysis",
+    "fixed_code": "fixed_code",
+}
+# what the workspace is compared on, deliverable column -> Step field
+_STORED_FIELDS = {name: attr for name, attr in _STEP_FIELDS.items() if name not in ("code", "_term_out")}
 
 
 @dataclass(frozen=True)
@@ -50,6 +68,7 @@ class Deliverable:
     table: pa.Table
     source: Dataset | None
     workspace: Workspace | None  # holds the traces that cwm_analysis quotes
+    check_quotes: QuoteChecker | None = None  # tracer_adapter.verbatim.check_analysis; None skips the check
     bad_columns: set[str] = field(default_factory=set)  # missing or mistyped; row checks skip them
 
     def rows(self, *columns: str) -> Iterator[tuple[int, str | None, int | None, dict]]:
@@ -62,11 +81,19 @@ class Deliverable:
             yield i, values["id"][i], values["debug_step"][i], {name: values[name][i] for name in columns}
 
 
-def validate_deliverable(path: Path, source: Path | None = None, workspace: Path | None = None) -> list[Violation]:
+def validate_deliverable(
+    path: Path,
+    source: Path | None = None,
+    workspace: Path | None = None,
+    *,
+    check_quotes: QuoteChecker | None = None,
+) -> list[Violation]:
     """Every violation of the deliverable contract in ``path``.
 
     ``source`` is the dataset every id must come from; ``workspace`` holds the
-    traces that cwm_analysis quotes (default: the workspace it was exported from).
+    traces that cwm_analysis quotes and the annotations the file must agree
+    with (default: the workspace it was exported from, when it is found).
+    ``check_quotes`` is the verbatim check of quoted trace lines.
     """
     path = Path(path).expanduser()
     if not path.is_file():
@@ -77,7 +104,7 @@ def validate_deliverable(path: Path, source: Path | None = None, workspace: Path
         raise InputError(f"{path}: not a readable parquet file ({str(exc).strip().splitlines()[0]})") from None
     ws = _open_traces_workspace(table, workspace)
     try:
-        deliverable = Deliverable(path, table, load_dataset(source) if source is not None else None, ws)
+        deliverable = Deliverable(path, table, load_dataset(source) if source is not None else None, ws, check_quotes)
         violations: list[Violation] = []
         for check in CHECKS:
             violations.extend(check(deliverable))
@@ -178,50 +205,113 @@ def check_step_numbers(d: Deliverable) -> Iterator[Violation]:
             )
 
 
-def check_fixed_has_code(d: Deliverable) -> Iterator[Violation]:
-    for row, row_id, step, v in d.rows("bug_fixed", "fixed_code"):
-        if v["bug_fixed"] and not (v["fixed_code"] or "").strip():
-            yield Violation(row, row_id, step, "fixed_code", "bug_fixed is true but fixed_code is empty")
+def check_status(d: Deliverable) -> Iterator[Violation]:
+    """A known status, the same on every step of a row; a reject reason exactly on rejected rows."""
+    first: dict[str, str | None] = {}
+    for row, row_id, step, v in d.rows("status", "reject_reason"):
+        status, reason = v["status"], v["reject_reason"]
+        if status not in STATUSES:
+            yield Violation(row, row_id, step, "status", f"unknown status {status!r}")
+        elif row_id in first and first[row_id] != status:
+            yield Violation(row, row_id, step, "status", f"status {status!r}, but step 0 has {first[row_id]!r}")
+        first.setdefault(row_id, status)
+        if status == "rejected" and reason not in REJECT_REASONS:
+            yield Violation(row, row_id, step, "reject_reason", f"rejected, but the reason is {reason!r}")
+        if status != "rejected" and reason is not None:
+            yield Violation(row, row_id, step, "reject_reason", f"a reject reason on a row that is {status!r}")
 
 
-def check_fixed_is_verified(d: Deliverable) -> Iterator[Violation]:
-    for row, row_id, step, v in d.rows("bug_fixed", "verification_verdict"):
-        if v["bug_fixed"] and v["verification_verdict"] != PASSING_VERDICT:
+def check_verification_column(d: Deliverable) -> Iterator[Violation]:
+    """The verification is a run record, and verification_verdict is its verdict."""
+    for row, row_id, step, v in d.rows("verification", "verification_verdict"):
+        record = _verification(v["verification"])
+        if record is _UNREADABLE:
+            yield Violation(row, row_id, step, "verification", "is not a JSON run record")
+        elif v["verification_verdict"] != kind_of(record):
             yield Violation(
                 row,
                 row_id,
                 step,
                 "verification_verdict",
-                f"bug_fixed is true but the verification verdict is {v['verification_verdict']!r}, "
-                f"not {PASSING_VERDICT!r}",
+                f"is {v['verification_verdict']!r}, but the verification's verdict is {kind_of(record)!r}",
             )
 
 
-def check_not_fixable_has_reason(d: Deliverable) -> Iterator[Violation]:
-    for row, row_id, step, v in d.rows("fixable", "revised_analysis"):
-        if v["fixable"] is False and not (v["revised_analysis"] or "").strip():
-            yield Violation(
-                row, row_id, step, "revised_analysis", "fixable is false but revised_analysis does not say why"
-            )
+def check_rows(d: Deliverable) -> Iterator[Violation]:
+    """The done rules over each row's steps: every rule on done rows, the always-rules on the others.
+
+    That covers: bug_fixed exactly where the verifying run says so, the hash of
+    fixed_code against the run's recorded hash, that fixed_code parses, and
+    the chain rule (step k+1's code and _term_out are step k's fix and the
+    output of its verifying run).
+    """
+    by_id: dict[str, list[tuple[int, Step, str]]] = {}
+    for row, row_id, step, v in d.rows("status", "verification", *_STEP_FIELDS):
+        if row_id is None or step is None:
+            continue
+        record = _verification(v["verification"])
+        fields = {
+            attr: _text(v[name]) if name in ("code", "_term_out") else v[name] for name, attr in _STEP_FIELDS.items()
+        }
+        fields["fixed_code"] = fields["fixed_code"] or ""
+        for name in ("revised_analysis", "revised_plan", "cwm_analysis"):
+            fields[name] = fields[name] or ""
+        built = Step(
+            row_id=row_id,
+            index=step,
+            verification=None if record is _UNREADABLE else record,
+            annotator="",
+            time_spent=0.0,
+            created_at=None,
+            updated_at=None,
+            **fields,
+        )
+        by_id.setdefault(row_id, []).append((row, built, v["status"]))
+    parsed = syntax_problems([s.fixed_code for steps in by_id.values() for _, s, _ in steps if s.fixed_code.strip()])
+    for row_id, found in by_id.items():
+        found.sort(key=lambda item: item[1].index)
+        if [s.index for _, s, _ in found] != list(range(len(found))):
+            continue  # check_step_numbers says so; the chain cannot be read
+        rows = {s.index: row for row, s, _ in found}
+        done = found[0][2] == "done"
+        for problem in step_problems([s for _, s, _ in found], None, None, parsed.__getitem__):
+            if done or not problem.done_only:
+                yield Violation(rows[problem.step], row_id, problem.step, problem.column, problem.message)
 
 
-def check_fixed_code_parses(d: Deliverable) -> Iterator[Violation]:
-    for row, row_id, step, v in d.rows("fixed_code"):
-        if (v["fixed_code"] or "").strip():
-            problem = syntax_problem(v["fixed_code"])
-            if problem:
-                yield Violation(row, row_id, step, "fixed_code", f"fixed code does not parse ({problem})")
+_UNREADABLE = object()
+
+
+def _verification(value: str | None) -> dict | None | object:
+    if value is None:
+        return None
+    try:
+        record = json.loads(value)
+    except ValueError:
+        return _UNREADABLE
+    return record if isinstance(record, dict) else _UNREADABLE
+
+
+def _text(value: object) -> str:
+    """A code or _term_out cell as text (AIDE keeps _term_out as a list of strings; binary columns hold bytes)."""
+    if isinstance(value, list):
+        return "".join(_text(v) for v in value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return value or ""
 
 
 def check_trace_quotes(d: Deliverable) -> Iterator[Violation]:
     """Every cwm_analysis line holding a trace token is a whole line of a trace stored for that row and step."""
-    from tracer_adapter.verbatim import check_analysis, quoted_lines  # the one allowed upward import, kept lazy
-
+    if d.check_quotes is None:
+        return
     for row, row_id, step, v in d.rows("cwm_analysis"):
         analysis = v["cwm_analysis"] or ""
-        if not quoted_lines(analysis):
+        if not analysis.strip():
             continue
         if d.workspace is None:
+            if not d.check_quotes(analysis, []):
+                continue  # quotes no trace line
             yield Violation(
                 row,
                 row_id,
@@ -231,7 +321,7 @@ def check_trace_quotes(d: Deliverable) -> Iterator[Violation]:
             )
             continue
         traces = d.workspace.trace_paths(row_id, step) if row_id in d.workspace.dataset else []
-        for problem in check_analysis(analysis, traces):
+        for problem in d.check_quotes(analysis, traces):
             yield Violation(
                 row,
                 row_id,
@@ -242,13 +332,47 @@ def check_trace_quotes(d: Deliverable) -> Iterator[Violation]:
             )
 
 
+def check_against_workspace(d: Deliverable) -> Iterator[Violation]:
+    """Each step's flags, texts and verifying run are the ones the workspace holds (found, or given)."""
+    ws = d.workspace
+    if ws is None:
+        return
+    saved = ws.saved_steps()
+    statuses = ws.statuses()
+    hashes = ws.run_code_hashes()
+    for row, row_id, step, v in d.rows("status", "verification", *_STORED_FIELDS):
+        if row_id is None or row_id not in ws.dataset:
+            continue
+        stored_steps = saved.get(row_id) or ws.steps(row_id)
+        stored = next((s for s in stored_steps if s.index == step), None)
+        if stored is None:
+            yield Violation(row, row_id, step, "debug_step", f"the workspace {ws.path} has no such step")
+            continue
+        for name, attr in _STORED_FIELDS.items():
+            value = v[name]
+            if isinstance(getattr(stored, attr), str):
+                value = value or ""
+            if value != getattr(stored, attr):
+                yield Violation(row, row_id, step, name, f"differs from the workspace {ws.path}")
+        status = statuses.get(row_id, ("untouched",))[0]
+        if v["status"] != status:
+            yield Violation(row, row_id, step, "status", f"is {v['status']!r}, the workspace says {status!r}")
+        record = _verification(v["verification"])
+        if isinstance(record, dict):
+            run_id = record.get("id")
+            if run_id not in hashes or hashes[run_id] != record.get("code_sha256"):
+                yield Violation(
+                    row, row_id, step, "verification", f"run {run_id} with that code is not in the workspace {ws.path}"
+                )
+
+
 CHECKS: list[Callable[[Deliverable], Iterator[Violation]]] = [
     check_columns,  # first: it marks the unusable columns the others skip
     check_ids_present,
     check_step_numbers,
-    check_fixed_has_code,
-    check_fixed_is_verified,
-    check_not_fixable_has_reason,
-    check_fixed_code_parses,
+    check_status,
+    check_verification_column,
+    check_rows,
     check_trace_quotes,
+    check_against_workspace,
 ]

@@ -7,7 +7,6 @@ REJECT_REASONS = ("incomplete", "no_code", "not_buggy", "time_limit", "other")
 RUN_PURPOSES = ("original", "fix", "replicate")
 TEXT_FIELDS = ("code", "observed_output", "revised_analysis", "revised_plan", "cwm_analysis", "fixed_code")
 FLAG_FIELDS = ("bug_confirmed", "fixable", "bug_fixed")  # decisions: logged for undo
-PASSING_VERDICT = "clean"  # the verdict kind of a run that proves a fix
 
 
 def flag_word(value: bool | int | None) -> str:

@@ -38,3 +38,17 @@ def test_cli_help_does_not_import_textual() -> None:
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_the_workspace_imports_nothing_above_it() -> None:
+    """Issue 11 item 2: the data layer calls no runner or tracer code (the quote check is passed in)."""
+    modules = ["workspace", *(m for m in _modules("workspace") if not m.startswith("workspace.demo"))]
+    probe = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('runner', 'tracer_adapter', 'tui')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

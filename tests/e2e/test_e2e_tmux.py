@@ -215,14 +215,34 @@ def work_one_row(term: Terminal, db: Db) -> None:
         "the fix to run clean",
         term.screen,
     )
-    term.keys("b", "f")
+    term.keys("f")  # the replication (o) confirmed the bug already
     wait(lambda: db.step(ROW.id, "bug_confirmed") == 1 and db.step(ROW.id, "fixable") == 1, "bug confirmed, fixable")
+    write_analysis_and_plan(term, db)
     term.keys("d")
     wait(
         lambda: db.one("SELECT status FROM rows WHERE row_id = ?", (ROW.id,)) == ("done",), "the row done", term.screen
     )
     term.keys("q")
     wait(lambda: not term.alive(), "nodefix to quit", term.screen)
+
+
+ANALYSIS = "The script reads ./input/train.csv; the data is at ./data/."
+PLAN = "Read the files from ./data/ instead."
+
+
+def write_analysis_and_plan(term: Terminal, db: Db) -> None:
+    """A done fixable row needs both texts: type them into the annotation pane's first two fields."""
+    term.keys("5")
+    term.wait_for("revised_analysis:", "the annotation pane")
+    term.keys("Enter")  # the cursor in revised_analysis
+    wait(lambda: "x Reject" not in footer(term.screen()), "revised_analysis to take the keys", term.screen)
+    term.type(ANALYSIS)
+    wait(lambda: db.step(ROW.id, "revised_analysis") == ANALYSIS, "the analysis to be saved", term.screen)
+    term.keys("Tab")  # on to revised_plan
+    term.type(PLAN)
+    wait(lambda: db.step(ROW.id, "revised_plan") == PLAN, "the plan to be saved", term.screen)
+    term.keys("Escape")
+    wait(lambda: "x Reject" in footer(term.screen()), "the fields to let go of the keys", term.screen)
 
 
 def footer(screen: str) -> str:
@@ -269,9 +289,9 @@ def export_and_validate(dataset: Path, workspace: Path, tmp_path: Path, env: dic
 
 def kill_mid_typing(term: Terminal, db: Db) -> None:
     """Type words into revised_analysis, SIGKILL nodefix, and check what is saved."""
-    # Reopens on the row and pane the first session ended on (the next row, the output pane).
+    # Reopens on the row and pane the first session ended on (the next row, the annotation pane).
     term.wait_for("row 2/14", "the next row, reopened where the last session left")
-    term.wait_for("╭─ 3 output", "the pane the last session ended on")
+    term.wait_for("╭─ 5 annotation", "the pane the last session ended on")
     row_id = json.loads(db.one("SELECT value FROM ui_state WHERE key = 'last'")[0])["row"]
     term.keys("5")
     term.wait_for("revised_analysis:", "the annotation pane")

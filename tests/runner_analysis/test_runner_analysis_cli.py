@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.execute import execute
-from runner.spec import RunSpec
+from runner import bookkeeping
 from tui.cli import main
 from workspace.config import load_config
 from workspace.store import open_workspace
@@ -95,11 +94,8 @@ def run_fix(dataset: Path, code: str) -> int:
     """Save ``code`` as row-0's fix and run it, as the app's fix-and-verify does; the run's id."""
     ws = open_workspace(dataset)
     try:
-        ws.update_step("row-0", 0, fixed_code=code)
-        spec = RunSpec(
-            code=code, competition_id=COMPETITION, settings=load_config(dataset).run, run_dir=ws.run_dir("row-0", 0)
-        )
-        return ws.add_run("row-0", 0, "fix", execute(spec).to_record())
+        run_id, _, _ = bookkeeping.run_and_record(ws, "row-0", 0, "fix", load_config(dataset).run, code)
+        return run_id
     finally:
         ws.close()
 

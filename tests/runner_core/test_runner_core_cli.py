@@ -155,6 +155,8 @@ def test_escape_sequences_in_output_and_ids_never_reach_the_terminal(
     assert main(["rows", str(dataset)]) == 0
     out, err = capsys.readouterr()
     for text in (out, err):
-        assert "\x1b" not in text and "\x07" not in text and "\x9b" not in text
+        assert "\x1b" not in text
+        assert "\x07" not in text
+        assert "\x9b" not in text
     assert "clearedred" in out
     assert "row-1" in out.splitlines()[-1]  # the rows table, its id neutralised

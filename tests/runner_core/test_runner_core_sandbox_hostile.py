@@ -171,16 +171,14 @@ def test_a_competition_id_that_is_no_name_never_becomes_a_path(tmp_path, make_se
 
 
 def test_a_script_that_rewrites_its_own_runfile_cannot_change_the_verified_hash(make_dataset, make_settings, tmp_path):
-    from runner.execute import execute
-    from runner.spec import RunSpec
-    from workspace.done_check import code_sha256
+    from runner import bookkeeping
+    from workspace.run_rules import code_sha256
     from workspace.store import open_workspace
 
     fix = "open('runfile.py', 'w').write('print(\"some other fix\")\\n')\n"
     with open_workspace(make_dataset([{"competition_id": "tiny-competition"}]), tmp_path / "ws") as ws:
-        run_dir = ws.run_dir("row-0", 0)
-        spec = RunSpec(code=fix, competition_id="tiny-competition", settings=make_settings(), run_dir=run_dir)
-        result = execute(spec)
-        assert (spec.scratch / "runfile.py").read_text() != fix  # the script did rewrite it
-        ws.add_run("row-0", 0, "fix", result.to_record())
-        assert ws.step("row-0").verification["fixed_code_sha256"] == code_sha256(fix)
+        prepared = bookkeeping.prepare_run(ws, "row-0", 0, bookkeeping.FIX, make_settings(), fix=fix)
+        result = bookkeeping.start(prepared)
+        assert (prepared.spec.scratch / "runfile.py").read_text() != fix  # the script did rewrite it
+        bookkeeping.record(ws, prepared, result)
+        assert ws.step("row-0").verification["code_sha256"] == code_sha256(fix)

@@ -69,7 +69,8 @@ def test_a_relative_interpreter_with_dotdot_works_for_runs_traces_and_the_demo(s
     assert relative.startswith("..")
     settings = dataclasses.replace(config.run, python=relative)
     run = execute(RunSpec(code=PLAIN, competition_id=COMPETITION, settings=settings, run_dir=tmp_path / "run"))
-    assert run.verdict.kind == "error" and "hello" in run.output_tail, run.verdict
+    assert run.verdict.kind == "error", run.verdict
+    assert "hello" in run.output_tail
     assert run.command[-2:] == [os.path.abspath(sys.executable), "runfile.py"]
     traced = trace_step(ws, dataclasses.replace(config, run=settings), "row-0", 0, entry=None)
     assert traced["verdict"]["kind"] == "error"

@@ -9,6 +9,7 @@ from tui_helpers import SMALL, notices, notified, screen_text, wait_until
 
 from tui.screens.reject import RejectScreen
 from tui.screens.task import TaskScreen
+from workspace.run_rules import code_sha256
 
 
 async def open_task(app, pilot, row: int = 0) -> TaskScreen:
@@ -108,6 +109,8 @@ def test_done_refused_with_blockers_then_done_and_row_moves(make_app, workspace)
             assert workspace.status("row-0")[0] == "in_progress"
             await wait_until(pilot, lambda: notified(app, "cannot be done yet"), what="blockers notice")
             await pilot.press("ctrl+z", "enter", "f7", *"print(1)", "escape", "d")
+            await wait_until(pilot, lambda: notified(app, "fixable or not is undecided"), what="undecided")
+            await pilot.press("n", *"needs internet", "escape", "d")
             await wait_until(pilot, lambda: task.row_id == "row-1", what=f"done moves on {notices(app)}")
             assert workspace.status("row-0")[0] == "done"
             assert workspace.claimed_by("row-0") is None
@@ -129,6 +132,16 @@ def test_new_debug_step_from_the_fix_and_switching_steps(make_app, workspace) ->
             await pilot.press("2", "enter", "f7")
             await pilot.press(*"# fixed")
             await pilot.press("escape", "a")
+            await wait_until(pilot, lambda: notified(app, "its fix was never run"), what="refusal without a run")
+            fixed = workspace.step("row-0").fixed_code
+            verdict = {"kind": "error", "detail": "ValueError", "error": None, "match": "different"}
+            workspace.add_run(
+                "row-0",
+                0,
+                "fix",
+                {"verdict": verdict, "output_tail": "ValueError\n", "code_sha256": code_sha256(fixed)},
+            )
+            await pilot.press("a")
             await wait_until(pilot, lambda: task.k == 1, what="step 1")
             assert len(workspace.steps("row-0")) == 2
             assert workspace.step("row-0", 1).code.startswith("# fixed")

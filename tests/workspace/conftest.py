@@ -11,14 +11,22 @@ from pathlib import Path
 
 import pytest
 
+from workspace.run_rules import code_sha256
 from workspace.store import Workspace, open_workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _run_record(kind: str = "clean", output: str = "", run_dir: Path | None = None) -> dict:
-    """A run record in the shape ``RunResult.to_record()`` gives."""
+def _run_record(
+    kind: str = "clean",
+    output: str = "",
+    run_dir: Path | None = None,
+    code: str | None = None,
+    match: str | None = None,
+) -> dict:
+    """A run record in the shape the runner's bookkeeping stores; ``code`` is the code the run started."""
     return {
+        "code_sha256": None if code is None else code_sha256(code),
         "spec_backend": "local",
         "command": ["python", "runfile.py"],
         "run_dir": str(run_dir or "/nonexistent"),
@@ -31,13 +39,18 @@ def _run_record(kind: str = "clean", output: str = "", run_dir: Path | None = No
         "cancelled": False,
         "submission_written": kind == "clean",
         "output_tail": output,
-        "verdict": {"kind": kind, "detail": f"{kind} run", "error": None, "match": "same" if kind == "error" else None},
+        "verdict": {
+            "kind": kind,
+            "detail": f"{kind} run",
+            "error": None,
+            "match": match or ("same" if kind == "error" else None),
+        },
     }
 
 
 @pytest.fixture
 def run_record() -> Callable[..., dict]:
-    """``run_record(kind, output=..., run_dir=...)``: a stored run record with that verdict kind."""
+    """``run_record(kind, output=..., run_dir=..., code=..., match=...)``: a stored run record with that verdict."""
     return _run_record
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
 from tui.cli import build_parser, main
@@ -124,6 +123,8 @@ def test_annotate_done_is_refused_with_blockers_and_exit_2(source: Path, capsys)
         str(source),
         "--id",
         "row-0",
+        "--fixable",
+        "yes",
         "--set",
         "bug_fixed=yes",
         "--set",
@@ -147,7 +148,7 @@ def test_annotate_done_is_refused_with_blockers_and_exit_2(source: Path, capsys)
         (["--set-file", "fixed_code=/no/such/file.py"], "/no/such/file.py: cannot read it"),
         (["--note", "why"], "--note goes with --reject or --status"),
         (["--step", "3", "--set", "revised_plan=x"], "no debug step 3"),
-        (["--new-step"], "step 0 has no fixed code"),
+        (["--new-step"], "cannot start step 1 from step 0: it has no fixed code"),
     ],
 )
 def test_annotate_bad_requests_exit_2(source: Path, capsys, argv: list[str], words: str) -> None:
@@ -162,10 +163,11 @@ def test_unknown_id_exits_2(source: Path, capsys) -> None:
     assert "no row with id 'ghost'" in err
 
 
-def test_new_step_export_and_validate(source: Path, tmp_path: Path, capsys) -> None:
+def test_new_step_needs_a_run_of_the_fix_ending_in_a_new_error(source: Path, tmp_path: Path, capsys) -> None:
+    """Issue 15 item 8: --new-step says why not while the fix was never run; nothing is saved then."""
     ws_dir = tmp_path / "elsewhere"
     _run(capsys, "annotate", str(source), "--workspace", str(ws_dir), "--id", "row-0", "--set", f"fixed_code={FIX}")
-    code, out, err = _run(
+    code, _, err = _run(
         capsys,
         "annotate",
         str(source),
@@ -175,18 +177,12 @@ def test_new_step_export_and_validate(source: Path, tmp_path: Path, capsys) -> N
         "row-0",
         "--new-step",
         "--set",
-        "revised_analysis=the second bug",
+        "revised_analysis=x",
     )
-    assert code == 0, err
-    assert "started debug step 1" in out
-    assert "row row-0 step 1: saved revised_analysis" in out
-    assert err.strip() == f"nodefix: workspace {ws_dir}"
-    deliverable = tmp_path / "deliverable.parquet"
-    code, out, err = _run(capsys, "export", str(ws_dir), "--out", str(deliverable))
-    assert code == 0
-    assert out.strip() == f"wrote 4 rows (3 source rows) to {deliverable}"
-    assert err.strip() == f"nodefix: workspace {ws_dir}"
-    table = pq.read_table(deliverable)
-    assert table["debug_step"].to_pylist() == [0, 1, 0, 0]
-    assert table["revised_analysis"].to_pylist()[1] == "the second bug"
-    assert _run(capsys, "validate", str(deliverable), "--source", str(source))[0] == 0
+    assert code == 2
+    assert err.strip().splitlines()[-1] == (
+        "nodefix: row 'row-0': cannot start step 1 from step 0: its fix was never run (r, or nodefix run --code)"
+    )
+    with open_workspace(ws_dir) as ws:
+        assert [s.index for s in ws.steps("row-0")] == [0]
+        assert ws.step("row-0").revised_analysis == ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -10,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from tracer_adapter.verbatim import check_analysis
 from workspace.errors import InputError
 from workspace.export import ADDED_COLUMNS, export_deliverable
 from workspace.store import open_workspace
@@ -29,18 +31,26 @@ def _annotate(ws, run_record) -> None:
         fixable=True,
         revised_analysis="reads ./input",
         revised_plan="read ./data",
+        cwm_analysis="the trace shows the read",
         fixed_code=FIX,
-        bug_fixed=True,
     )
-    run = ws.add_run("row-0", 0, "fix", run_record("clean", output="ValueError: second bug\n"))
+    run = ws.add_run(
+        "row-0", 0, "fix", run_record("error", output="ValueError: second bug\n", code=FIX, match="different")
+    )
     ws.add_grade(run, {"success": True, "valid_solution": True})
     ws.add_time("row-0", 0, 61.5)
     ws.new_step("row-0")
     ws.update_step(
-        "row-0", 1, bug_confirmed=True, fixable=True, revised_analysis="second", fixed_code=FIX_2, bug_fixed=True
+        "row-0",
+        1,
+        fixable=True,
+        revised_analysis="second",
+        revised_plan="fix the second",
+        cwm_analysis="reasoning",
+        fixed_code=FIX_2,
     )
-    ws.add_run("row-0", 1, "fix", run_record("clean"))
-    ws.set_status("row-0", "done")
+    ws.add_run("row-0", 1, "fix", run_record("clean", code=FIX_2))
+    ws.set_status("row-0", "done", check_quotes=check_analysis)
     ws.update_step("row-1", 0, fixable=False, revised_analysis="downloads weights from the internet")
     ws.set_status("row-1", "rejected", "other", note="needs internet")
 
@@ -89,11 +99,12 @@ def test_round_trip_through_validate(make_dataset, run_record, tmp_path: Path, t
         FIX,
         "alice",
     )
-    assert first["verification_verdict"] == "clean"
+    assert first["verification_verdict"] == "error"  # step 0's fix ended in step 1's bug
+    assert second["verification_verdict"] == "clean"
     assert first["time_spent_seconds"] == 61.5
     verification = json.loads(first["verification"])
     assert verification["grade"] == {"success": True, "valid_solution": True}
-    assert verification["verdict"]["kind"] == "clean"
+    assert verification["code_sha256"] == hashlib.sha256(FIX.encode()).hexdigest()
     assert (rejected["status"], rejected["reject_reason"], rejected["reject_note"]) == (
         "rejected",
         "other",
@@ -122,7 +133,7 @@ def test_binary_source_columns_stay_binary(make_dataset, run_record, tmp_path: P
     out = tmp_path / "d.parquet"
     with open_workspace(source) as ws:
         ws.update_step("row-0", 0, fixed_code=FIX)
-        ws.add_run("row-0", 0, "fix", run_record("error", output="boom"))
+        ws.add_run("row-0", 0, "fix", run_record("error", output="boom", code=FIX, match="different"))
         ws.new_step("row-0")
         export_deliverable(ws, out)
     table = pq.read_table(out)

@@ -36,6 +36,7 @@ def test_orphan_run_folders_and_export_temporaries_of_dead_processes_are_swept(m
     with open_workspace(folder):
         pass
     assert not orphan.exists()
-    assert live.exists() and stored.exists()
+    assert live.exists()
+    assert stored.exists()
     assert not dead_tmp.exists()
     assert live_tmp.exists()

@@ -25,7 +25,9 @@ def test_a_full_disk_ends_a_command_with_one_line_and_keeps_what_was_saved(make_
     code = main([*target, "revised_analysis=" + "x" * 2_000_000])
     err = [line for line in capsys.readouterr().err.strip().splitlines() if not line.startswith("nodefix: workspace ")]
     assert code == 2
-    assert len(err) == 1 and "cannot" in err[0] and ("full" in err[0] or "I/O" in err[0]), err
+    assert len(err) == 1, err
+    assert "cannot" in err[0]
+    assert "full" in err[0] or "I/O" in err[0], err
     small_tmpfs.free()
     with open_workspace(folder) as ws:
         assert ws.step("row-0").revised_analysis == "kept"
@@ -60,7 +62,8 @@ def test_a_damaged_database_is_refused_with_one_line(make_dataset, tmp_path, cap
         open_workspace(folder)
     assert main(["rows", str(folder)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and str(db) in err[0], err
+    assert len(err) == 1, err
+    assert str(db) in err[0]
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="a read-only bind mount needs root (chmod does not bind root)")
@@ -79,7 +82,8 @@ def test_read_only_commands_work_on_a_read_only_workspace(make_dataset, tmp_path
         assert main(["export", str(view), "--out", str(tmp_path / "deliverable.parquet")]) == 0
         assert (tmp_path / "deliverable.parquet").is_file()
         out = capsys.readouterr().out
-        assert "row-1" in out and "annotated" in out
+        assert "row-1" in out
+        assert "annotated" in out
         assert main(["annotate", str(view), "--id", "row-1", "--set", "revised_analysis=no"]) == 2
         assert "cannot save now" in capsys.readouterr().err.strip().splitlines()[-1]
     finally:

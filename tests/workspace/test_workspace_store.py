@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tracer_adapter.verbatim import check_analysis
 from workspace.errors import InputError
 from workspace.store import open_workspace
 
@@ -76,34 +77,38 @@ def test_statuses_and_reasons(open_ws) -> None:
 
 
 def _verified_fix(ws, tmp_path: Path, code: str = FIX, kind: str = "clean", run_record=None) -> int:
-    run_dir = ws.run_dir("row-0", 0)
-    (run_dir / "scratch").mkdir()
-    (run_dir / "scratch" / "runfile.py").write_text(code)
-    return ws.add_run("row-0", 0, "fix", run_record(kind, run_dir=run_dir))
+    return ws.add_run("row-0", 0, "fix", run_record(kind, run_dir=ws.run_dir("row-0", 0), code=code))
+
+
+def _finished_texts(ws, row_id: str = "row-0", k: int = 0) -> None:
+    ws.update_step(row_id, k, revised_analysis="the cause", revised_plan="the plan", cwm_analysis="reasoning")
 
 
 def test_done_lists_every_blocker(open_ws, run_record, tmp_path: Path) -> None:
     ws = open_ws()
-    ws.update_step("row-0", 0, bug_fixed=True)
+    ws.update_step("row-0", 0, bug_fixed=True, fixable=True)
     with pytest.raises(InputError, match="no fixed code") as caught:
-        ws.set_status("row-0", "done")
+        ws.set_status("row-0", "done", check_quotes=check_analysis)
     assert "\n" not in str(caught.value)
     ws.update_step("row-0", 0, fixed_code="print(1\n", fixable=False)
     with pytest.raises(InputError) as caught:
-        ws.set_status("row-0", "done")
+        ws.set_status("row-0", "done", check_quotes=check_analysis)
     message = str(caught.value)
-    assert "never run to verify it" in message
     assert "fixed code does not parse (line 1:" in message
-    assert "not fixable, but revised_analysis does not say why" in message
-    ws.update_step("row-0", 0, fixed_code=FIX, fixable=True)
+    assert "revised_analysis is empty (write why it cannot be fixed)" in message
+    assert "bug_fixed is set on a step that is not fixable" in message
+    ws.update_step("row-0", 0, fixed_code=FIX, fixable=True, bug_fixed=False)
+    _finished_texts(ws)
+    with pytest.raises(InputError, match="never run to verify it"):
+        ws.set_status("row-0", "done", check_quotes=check_analysis)
     _verified_fix(ws, tmp_path, kind="error", run_record=run_record)
-    with pytest.raises(InputError, match="verifying run ended 'error', not 'clean'"):
-        ws.set_status("row-0", "done")
-    _verified_fix(ws, tmp_path, code=FIX + "# other\n", run_record=run_record)
-    with pytest.raises(InputError, match="fixed code changed after its verifying run"):
-        ws.set_status("row-0", "done")
+    with pytest.raises(InputError, match="verifying run ended 'error', not clean or at the time limit"):
+        ws.set_status("row-0", "done", check_quotes=check_analysis)
+    _verified_fix(ws, tmp_path, code=FIX + "# other\n", run_record=run_record)  # a run of other code
+    with pytest.raises(InputError, match="verifying run ended 'error'"):
+        ws.set_status("row-0", "done", check_quotes=check_analysis)
     _verified_fix(ws, tmp_path, run_record=run_record)
-    ws.set_status("row-0", "done")
+    ws.set_status("row-0", "done", check_quotes=check_analysis)
     assert ws.status("row-0")[0] == "done"
 
 
@@ -124,10 +129,11 @@ def test_done_checks_cwm_analysis_against_the_step_traces(open_ws, tmp_path: Pat
     edited = real_line.replace("new_d = {}", "new_d = []")
     ws.update_step("row-0", 0, cwm_analysis=f"The dict starts empty:\n{edited}\nso ...")
     with pytest.raises(InputError, match="cwm_analysis line 2 is not a line of the trace") as caught:
-        ws.set_status("row-0", "done")
+        ws.set_status("row-0", "done", check_quotes=check_analysis)
     assert "nearest" in str(caught.value)
-    ws.update_step("row-0", 0, cwm_analysis=f"The dict starts empty:\n{real_line}\nso ...")
-    ws.set_status("row-0", "done")
+    ws.update_step("row-0", 0, cwm_analysis=f"The dict starts empty:\n{real_line}\nso ...", fixable=False)
+    ws.update_step("row-0", 0, revised_analysis="needs internet")
+    ws.set_status("row-0", "done", check_quotes=check_analysis)
     assert ws.status("row-0")[0] == "done"
 
 
@@ -150,13 +156,18 @@ def test_undo_reverses_decisions_newest_first(open_ws) -> None:
 
 def test_new_step_starts_from_the_fix_and_its_output(open_ws, run_record, tmp_path: Path) -> None:
     ws = open_ws()
-    with pytest.raises(InputError, match="step 0 has no fixed code"):
+    with pytest.raises(InputError, match="from step 0: it has no fixed code"):
         ws.new_step("row-0")
     ws.update_step("row-0", 0, fixed_code=FIX)
-    ws.add_run("row-0", 0, "fix", run_record("error", output="old output"))
-    ws.add_run("row-0", 0, "fix", run_record("error", output="ValueError: new bug\n"))
+    ws.add_run("row-0", 0, "fix", run_record("error", output="old output", code=FIX, match="different"))
+    new_bug = run_record("error", output="ValueError: new bug\n", code=FIX, match="different")
+    run_id = ws.add_run("row-0", 0, "fix", {**new_bug, "output_as_recorded": "ValueError: as recorded\n"})
     step = ws.new_step("row-0")
-    assert (step.index, step.code, step.observed_output) == (1, FIX, "ValueError: new bug\n")
+    assert (step.index, step.code, step.observed_output) == (1, FIX, "ValueError: as recorded\n")
+    assert step.bug_confirmed
+    assert step.flag_sources == {"bug_confirmed": {"run": run_id}}
+    assert ws.step("row-0", 0).bug_fixed
+    assert ws.step("row-0", 0).flag_sources["bug_fixed"] == {"run": run_id}
     assert [s.index for s in ws.steps("row-0")] == [0, 1]
     assert ws.summaries()[0].n_steps == 2
     ws.update_step("row-0", 1, revised_analysis="second bug")
@@ -167,7 +178,7 @@ def test_runs_grades_and_verification(open_ws, run_record) -> None:
     ws = open_ws()
     first = ws.add_run("row-0", 0, "replicate", run_record("error", output="KeyError"))
     ws.update_step("row-0", 0, fixed_code=FIX)
-    fix = ws.add_run("row-0", 0, "fix", run_record("clean"))
+    fix = ws.add_run("row-0", 0, "fix", run_record("clean", code=FIX))
     ws.add_grade(fix, {"success": True, "valid_solution": True})
     runs = ws.runs("row-0")
     assert [(r["id"], r["purpose"], r["step"]) for r in runs] == [(first, "replicate", 0), (fix, "fix", 0)]
@@ -181,7 +192,7 @@ def test_runs_grades_and_verification(open_ws, run_record) -> None:
     assert verification["id"] == fix
     assert verification["grade"]["success"] is True
     summary = ws.summaries()[0]
-    assert (summary.verdict, summary.match) == ("clean", None)
+    assert (summary.verdict, summary.match, summary.fix_verdict) == ("error", "same", "clean")
     with pytest.raises(InputError, match="no run with id 999"):
         ws.add_grade(999, {})
 
@@ -269,7 +280,7 @@ def test_the_source_file_is_never_written(make_dataset, run_record, tmp_path: Pa
     before = hashlib.sha256(path.read_bytes()).hexdigest()
     with open_workspace(path) as ws:
         ws.update_step("row-0", 0, fixed_code=FIX, bug_fixed=True, revised_analysis="a")
-        ws.add_run("row-0", 0, "fix", run_record("clean"))
+        ws.add_run("row-0", 0, "fix", run_record("error", code=FIX, match="different"))
         ws.set_status("row-1", "rejected", "incomplete")
         ws.new_step("row-0")
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before

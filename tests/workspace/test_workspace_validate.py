@@ -9,26 +9,34 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from tracer_adapter.verbatim import check_analysis
 from tui.cli import main
 from workspace.errors import InputError
 from workspace.export import export_deliverable
 from workspace.store import open_workspace
-from workspace.validate import CHECKS, Violation, validate_deliverable
+from workspace.validate import CHECKS, Violation, check_against_workspace, check_rows, validate_deliverable
 
 FIX = "print('fixed')\n"
+FIX2 = "print('fixed twice')\n"
 
 
 @pytest.fixture
 def good(make_dataset, run_record, tmp_path: Path) -> tuple[Path, Path]:
-    """(source, deliverable): row-0 fixed and verified in two steps, row-1 not fixable, row-2 untouched."""
+    """(source, deliverable): row-0 fixed and verified in two steps, row-1 not fixable, row-2 untouched.
+
+    The workspace is moved away after the export, so these checks read the file alone.
+    """
     source = make_dataset([{}, {}, {}])
     out = tmp_path / "good.parquet"
-    with open_workspace(source) as ws:
-        ws.update_step("row-0", 0, fixed_code=FIX, bug_fixed=True, fixable=True)
-        ws.add_run("row-0", 0, "fix", run_record("clean", output="new bug"))
+    with open_workspace(source, tmp_path / "ws") as ws:
+        ws.update_step("row-0", 0, fixed_code=FIX, fixable=True)
+        ws.add_run("row-0", 0, "fix", run_record("error", output="new bug", code=FIX, match="different"))
         ws.new_step("row-0")
+        ws.update_step("row-0", 1, fixed_code=FIX2, fixable=True)
+        ws.add_run("row-0", 1, "fix", run_record("clean", code=FIX2))
         ws.update_step("row-1", 0, fixable=False, revised_analysis="needs internet")
         export_deliverable(ws, out)
+    (tmp_path / "ws").rename(tmp_path / "ws-elsewhere")
     return source, out
 
 
@@ -122,16 +130,16 @@ def test_source_extra_columns_must_keep_their_types(make_dataset, tmp_path: Path
 
 def test_bug_fixed_needs_fixed_code_and_a_clean_verification(good, tmp_path: Path) -> None:
     _, out = good
-    table = _with(pq.read_table(out), "bug_fixed", 2, True)  # row-1: no fix, no verification
-    violations = validate_deliverable(_write(table, tmp_path))
-    assert [(v.row, v.id, v.step, v.column) for v in violations] == [
-        (2, "row-1", 0, "fixed_code"),
-        (2, "row-1", 0, "verification_verdict"),
-    ]
-    table = _with(pq.read_table(out), "verification_verdict", 0, "error")
+    table = _with(pq.read_table(out), "bug_fixed", 2, True)  # row-1: not fixable, no verification
     [violation] = validate_deliverable(_write(table, tmp_path))
-    assert violation.row == 0
-    assert "verification verdict is 'error', not 'clean'" in violation.message
+    assert (violation.row, violation.id, violation.step, violation.column) == (2, "row-1", 0, "bug_fixed")
+    table = _with(_with(pq.read_table(out), "fixable", 2, True), "bug_fixed", 2, True)
+    violations = validate_deliverable(_write(table, tmp_path))
+    assert [(v.row, v.column) for v in violations] == [(2, "fixed_code")]
+    table = _with(pq.read_table(out), "verification_verdict", 1, "error")
+    [violation] = validate_deliverable(_write(table, tmp_path))
+    assert (violation.row, violation.column) == (1, "verification_verdict")
+    assert "the verification's verdict is 'clean'" in violation.message
 
 
 def test_not_fixable_needs_a_reason(good, tmp_path: Path) -> None:
@@ -139,14 +147,14 @@ def test_not_fixable_needs_a_reason(good, tmp_path: Path) -> None:
     table = _with(pq.read_table(out), "revised_analysis", 2, "  ")
     [violation] = validate_deliverable(_write(table, tmp_path))
     assert (violation.id, violation.column) == ("row-1", "revised_analysis")
-    assert "fixable is false" in violation.message
+    assert "why it cannot be fixed" in violation.message
 
 
 def test_fixed_code_must_parse(good, tmp_path: Path) -> None:
     _, out = good
-    table = _with(pq.read_table(out), "fixed_code", 0, "def f(:\n    pass\n")
+    table = _with(pq.read_table(out), "fixed_code", 2, "def f(:\n    pass\n")
     violations = validate_deliverable(_write(table, tmp_path))
-    assert [(v.row, v.column) for v in violations] == [(0, "fixed_code")]
+    assert [(v.row, v.column) for v in violations] == [(2, "fixed_code")]
     assert "does not parse (line 1:" in violations[0].message
 
 
@@ -158,6 +166,8 @@ def test_violations_print_as_one_line() -> None:
     )
     assert str(Violation(None, None, None, "code", "column is missing")) == "column 'code': column is missing"
     assert len(CHECKS) == 8
+    assert check_rows in CHECKS
+    assert check_against_workspace in CHECKS
 
 
 def test_unreadable_deliverables_are_input_errors(tmp_path: Path) -> None:
@@ -172,7 +182,7 @@ def test_validate_command_exit_codes(good, tmp_path: Path, capsys) -> None:
     source, out = good
     assert main(["validate", str(out), "--source", str(source)]) == 0
     assert capsys.readouterr().out.strip() == f"{out}: ok"
-    table = _with(_with(pq.read_table(out), "fixed_code", 0, "def f(:\n"), "revised_analysis", 2, "")
+    table = _with(_with(pq.read_table(out), "fixed_code", 2, "def f(:\n"), "revised_analysis", 2, "")
     broken = _write(table, tmp_path)
     assert main(["validate", str(broken), "--source", str(source)]) == 1
     captured = capsys.readouterr()
@@ -217,10 +227,10 @@ REAL_LINE = TRACE_EXAMPLE.read_text().split("\n")[3]
 
 def test_quoted_trace_lines_are_checked_against_the_exporting_workspace(quoting) -> None:
     out, _ = quoting(f"We start empty:\n```\n{REAL_LINE}\n```\n")
-    assert validate_deliverable(out) == []
+    assert validate_deliverable(out, check_quotes=check_analysis) == []
     edited = REAL_LINE.replace("new_d = {}", "new_d = []")
     out, _ = quoting(f"We start empty:\n```\n{edited}\n```\n")
-    [violation] = validate_deliverable(out)
+    [violation] = validate_deliverable(out, check_quotes=check_analysis)
     assert (violation.id, violation.step, violation.column) == ("row-0", 0, "cwm_analysis")
     assert "line 3 is not a line of the step's traces" in violation.message
     assert repr(REAL_LINE) in violation.message  # the nearest real line
@@ -230,7 +240,7 @@ def test_quoted_trace_lines_need_a_workspace(quoting, tmp_path: Path) -> None:
     out, workspace = quoting(f"{REAL_LINE}\n")
     moved = tmp_path / "moved-ws"
     workspace.rename(moved)
-    [violation] = validate_deliverable(out)
+    [violation] = validate_deliverable(out, check_quotes=check_analysis)
     assert "no workspace holds the traces" in violation.message
-    assert validate_deliverable(out, workspace=moved) == []
+    assert validate_deliverable(out, workspace=moved, check_quotes=check_analysis) == []
     assert main(["validate", str(out), "--workspace", str(moved)]) == 0

@@ -26,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="FIELD=VALUE",
-        help=f"set a field: {', '.join(TEXT_FIELDS + FLAG_FIELDS)} (flags take yes/no)",
+        help=f"set a field: {', '.join(TEXT_FIELDS + FLAG_FIELDS)}; flags take yes/no and are then "
+        "'set by hand' (a later run that decides the flag sets it again)",
     )
     parser.add_argument(
         "--set-file",
@@ -48,7 +49,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--new-step",
         action="store_true",
-        help="start debug step k+1 from the last step's fixed code (before any --set)",
+        help="start debug step k+1 from the last step's fixed code (before any --set); "
+        "needs a run of that fix that ended in a new error",
+    )
+    parser.add_argument(
+        "--drop-step",
+        action="store_true",
+        help="remove the last debug step (k > 0), made by mistake; its runs stay in the history (first)",
     )
     parser.add_argument("--undo", action="store_true", help="undo the row's last status or flag decision first")
 
@@ -63,6 +70,9 @@ def run(args: argparse.Namespace) -> int:
         if args.undo:
             undone = ws.undo(args.row_id)
             print(f"undid: {undone}" if undone else f"row {args.row_id}: nothing to undo")
+        if args.drop_step:
+            dropped = ws.drop_step(args.row_id)
+            print(f"row {args.row_id}: dropped debug step {dropped}")
         if args.new_step:
             step = ws.new_step(args.row_id)
             print(f"row {args.row_id}: started debug step {step.index}")
@@ -75,7 +85,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"row {args.row_id} step {k}: added {args.add_time:g}s")
         status = "rejected" if args.reject else "done" if args.done else args.status
         if status is not None:
-            ws.set_status(args.row_id, status, args.reject, args.note)
+            from tracer_adapter.verbatim import check_analysis
+
+            ws.set_status(args.row_id, status, args.reject, args.note, check_quotes=check_analysis)
             print(f"row {args.row_id}: {status}" + (f" ({args.reject})" if args.reject else ""))
     return 0
 

@@ -15,7 +15,7 @@ ORDER = 50
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_target_arguments(parser)
-    add_step_arguments(parser, "run this file instead, stored as a fix of the step")
+    add_step_arguments(parser, "run this file as the step's fix: it is saved as the step's fixed_code first")
     parser.add_argument(
         "--backend",
         choices=("auto", "bubblewrap", "local", "apptainer"),
@@ -27,8 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from runner.execute import execute
-    from runner.spec import RunSpec
+    from runner import bookkeeping
     from tui.commands._target import ctrl_c_sets, open_target, read_code_file
     from workspace.config import load_config
     from workspace.errors import InputError
@@ -38,49 +37,40 @@ def run(args: argparse.Namespace) -> int:
     fix = read_code_file(args.code, "run") if args.code is not None else None
     ws = open_target(args)
     try:
-        row = ws.source(args.row_id)
-        step = ws.step(args.row_id, args.step)
-        if fix is None:
-            purpose, code = "original", step.code
-            recorded = row.term_out if args.step == 0 else step.observed_output
-        else:
-            purpose, code, recorded = "fix", fix, None
+        purpose = "original" if fix is None else bookkeeping.FIX
         config = load_config(ws.dataset.path).with_overrides(
             run={"backend": args.backend, "time_limit": args.time_limit}
-        )
-        spec = RunSpec(
-            code=code,
-            competition_id=row.competition_id,
-            settings=config.run,
-            run_dir=ws.run_dir(args.row_id, args.step),
         )
         stream = sys.stderr if args.json else sys.stdout
         on_output = None if args.quiet else _writer(stream)
         cancel = threading.Event()
         with ctrl_c_sets(cancel):
-            result = execute(spec, on_output=on_output, cancel=cancel, recorded_output=recorded)
-        record = result.to_record()
-        run_id = ws.add_run(args.row_id, args.step, purpose, record)
+            run_id, record, result = bookkeeping.run_and_record(
+                ws, args.row_id, args.step, purpose, config.run, fix, on_output=on_output, cancel=cancel
+            )
         if on_output is not None and result.output_tail and not result.output_tail.endswith("\n"):
             print(file=stream)
         if args.json:
             print(json.dumps({"id": run_id, "purpose": purpose, **record}, indent=2))
         else:
-            print(_verdict_line(args.row_id, args.step, purpose, run_id, record))
+            print(_verdict_line(args.row_id, args.step, purpose, run_id, record, ws.step(args.row_id, args.step)))
         return 1 if result.verdict.kind == "environment" else 0
     finally:
         ws.close()
 
 
-def _verdict_line(row_id: str, k: int, purpose: str, run_id: int, record: dict) -> str:
-    from runner.verdict import describe_match
+def _verdict_line(row_id: str, k: int, purpose: str, run_id: int, record: dict, step) -> str:
+    from runner.verdict import describe_outcome
     from workspace.terminal_text import one_line
+    from workspace.vocabulary import flag_word
 
     verdict = record["verdict"]
     line = one_line(f"{row_id} step {k} ({purpose}) run {run_id}: {verdict['kind']}: {verdict['detail']}")
-    if verdict.get("match"):
-        line += f" [{describe_match(verdict['match'])}]"
-    return f"{line}\n  {record['duration']:.1f} s, log {record['log_path']}"
+    outcome = describe_outcome(purpose, verdict)
+    if outcome:
+        line += f" [{outcome}]"
+    flags = f"bug_confirmed {flag_word(step.bug_confirmed)}, bug_fixed {flag_word(step.bug_fixed)}"
+    return f"{line} · {flags}\n  {record['duration']:.1f} s, log {record['log_path']}"
 
 
 def _writer(stream):

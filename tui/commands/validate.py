@@ -17,14 +17,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--workspace",
         type=Path,
         metavar="DIR",
-        help="the workspace whose traces cwm_analysis quotes (default: the one it was exported from)",
+        help="the workspace whose traces cwm_analysis quotes and whose annotations the file must match "
+        "(default: the one it was exported from, when it is found)",
     )
 
 
 def run(args: argparse.Namespace) -> int:
+    from tracer_adapter.verbatim import check_analysis
     from workspace.validate import validate_deliverable
 
-    violations = validate_deliverable(args.deliverable, args.source, args.workspace)
+    violations = validate_deliverable(args.deliverable, args.source, args.workspace, check_quotes=check_analysis)
     for violation in violations:
         print(f"{args.deliverable}: {violation}")
     if violations:

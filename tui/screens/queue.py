@@ -19,7 +19,19 @@ from workspace.store import STATUSES, RowSummary, Workspace
 from workspace.terminal_text import one_line
 
 # Content widths: with one space between columns and a scrollbar they fit 80 columns.
-COLUMNS = (("id", 9), ("competition", 19), ("status", 11), ("verdict", 13), ("match", 9), ("steps", 5), ("time", 5))
+# "verdict" (its error type) and "match" are the replication's, a run of the recorded code; "fix" is the
+# verdict of the latest run of a fix. Together they fit 80 columns.
+COLUMNS = (
+    ("id", 9),
+    ("competition", 19),
+    ("status", 11),
+    ("verdict", 10),
+    ("match", 6),
+    ("fix", 6),
+    ("steps", 4),
+    ("time", 5),
+)
+MATCH_WORDS = {"same": "same", "different": "other", "no_recorded": "none"}
 SEARCH_COLUMNS = ("id", "competition_id", "plan", "analysis", "code")
 FIRST_ROWS = 100  # rows shown before the first paint
 CHUNK_ROWS = 1000  # rows added per chunk after it
@@ -53,8 +65,9 @@ def row_cells(summary: RowSummary) -> tuple[Text, ...]:
             short(summary.id, COLUMNS[0][1]),
             short(summary.competition_id, COLUMNS[1][1]),
             short(status, COLUMNS[2][1]),
-            summary.verdict or "—",
-            summary.match or "—",
+            short(summary.error_type or "—", COLUMNS[3][1]),
+            MATCH_WORDS.get(summary.match or "", summary.match or "—"),
+            short(summary.fix_verdict or "—", COLUMNS[5][1]),
             str(summary.n_steps),
             duration(summary.time_spent),
         )

@@ -16,7 +16,7 @@ import os
 import shlex
 import subprocess
 import threading
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 from textual import work
@@ -28,10 +28,12 @@ from textual.timer import Timer
 from textual.widgets import Static, Tab, Tabs, TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from runner.spec import RunSpec
+from runner import bookkeeping
 from runner.tracebacks import parse_error
-from runner.verdict import describe_match
+from runner.verdict import describe_outcome
 from tracer_adapter.trace_index import TRACE_TOKENS
+from tracer_adapter.verbatim import check_analysis
+from tui.activity_clock import ActivityClock
 from tui.bindings import TASK_BINDINGS
 from tui.screens.queue import add_today
 from tui.screens.reject import RejectScreen
@@ -47,6 +49,7 @@ from tui.widgets.trace_pane import TracePane
 from workspace.config import Config
 from workspace.errors import InputError, StorageError
 from workspace.locate import safe_name
+from workspace.run_rules import describe_flag_sources
 from workspace.store import Step, Workspace
 
 PANES = ("metadata", "code", "output", "trace", "annotation")
@@ -68,6 +71,8 @@ DECISIONS = {
     "run",
     "grade",
     "new_step",
+    "drop_step",
+    "toggle_bug_fixed",
     "trace",
     "external_editor",
 }
@@ -123,7 +128,8 @@ class TaskScreen(Screen):
         self._save_timer: Timer | None = None
         self._verbatim_timer: Timer | None = None
         self._ui_state_timer: Timer | None = None
-        self._clock = time.monotonic()
+        self._clock = ActivityClock()
+        self._row_done = False  # viewing a done row adds no time
         self._fix_file: FixFile | None = None
         self._run_cancel: threading.Event | None = None
         self._error_line: int | None = None
@@ -245,7 +251,7 @@ class TaskScreen(Screen):
         steps = self.ws.steps(row_id)
         k = step if step is not None and 0 <= step < len(steps) else len(steps) - 1
         self._open = True
-        self._clock = time.monotonic()
+        self._clock.open()
         self.load_step(k, cursors=cursors)
 
     def load_step(self, k: int, *, cursors: dict | None = None) -> None:
@@ -287,11 +293,15 @@ class TaskScreen(Screen):
 
     def _show_flags(self, step: Step) -> None:
         self.annotation_pane.show_flags(
-            bug_confirmed=step.bug_confirmed, fixable=step.fixable, bug_fixed=step.bug_fixed
+            bug_confirmed=step.bug_confirmed,
+            fixable=step.fixable,
+            bug_fixed=step.bug_fixed,
+            sources=describe_flag_sources(step.flag_sources),
         )
 
     def _show_header(self) -> None:
         status, reason, _ = self.ws.status(self.row_id)
+        self._row_done = status == "done"
         position = self.ws.dataset.index_of(self.row_id) + 1
         label = f"{status} ({reason})" if reason else status
         notice = f"READ-ONLY: open in {self.claimed_by} · " if self.read_only else ""
@@ -321,9 +331,15 @@ class TaskScreen(Screen):
         # The app closing without action_quit (a test ending, an exception): save what is unsaved.
         self.leave_row()
 
+    def on_key(self, event) -> None:
+        self._acted()
+
+    def _acted(self) -> None:
+        if self._open and not self.read_only and not self._row_done:
+            self._clock.act()
+
     def _count_time(self) -> None:
-        now = time.monotonic()
-        seconds, self._clock = now - self._clock, now
+        seconds = self._clock.take()
         if self._open and not self.read_only and seconds > 0:
             try:
                 self.ws.add_time(self.row_id, self.k, seconds)
@@ -348,6 +364,7 @@ class TaskScreen(Screen):
         field = event.text_area.id
         if field not in SAVED_FIELDS or self.read_only:
             return
+        self._acted()  # typing: the text area takes the key events
         text = event.text_area.text
         if field == "fixed_code":
             self.code_pane.refresh_diff()
@@ -452,8 +469,6 @@ class TaskScreen(Screen):
 
     @work(thread=True, exclusive=True, group="verbatim", exit_on_error=False, name="verbatim check")
     def _verbatim_worker(self, text: str, paths: list[Path]) -> None:
-        from tracer_adapter.verbatim import check_analysis
-
         problems = check_analysis(text, paths)
         if get_current_worker().is_cancelled:
             return
@@ -540,12 +555,18 @@ class TaskScreen(Screen):
             step = self.ws.step(self.row_id, self.k)
             self._decide(bug_confirmed=not step.bug_confirmed)
 
+    def action_toggle_bug_fixed(self) -> None:
+        # The hand override; the done check still wants it to agree with the verifying run.
+        if self._writable():
+            step = self.ws.step(self.row_id, self.k)
+            self._decide(bug_fixed=not step.bug_fixed)
+
     def action_mark_done(self) -> None:
         if not self._writable():
             return
         self.flush()
         try:
-            self.ws.set_status(self.row_id, "done")
+            self.ws.set_status(self.row_id, "done", check_quotes=check_analysis)
         except InputError as exc:
             self.notify(str(exc), title="Not done yet", severity="error", timeout=10)
             return
@@ -591,18 +612,33 @@ class TaskScreen(Screen):
         self.load_step(self.k + delta)
 
     def action_new_step(self) -> None:
+        def start() -> tuple[int, str]:
+            k = self.ws.new_step(self.row_id).index
+            return k, f"Debug step {k}: the fix is now the buggy code"
+
+        self._change_steps(start)
+
+    def action_drop_step(self) -> None:
+        def drop() -> tuple[int, str]:
+            k = self.ws.drop_step(self.row_id)
+            return k - 1, f"Dropped debug step {k}; its runs stay in the history"
+
+        self._change_steps(drop)
+
+    def _change_steps(self, change: Callable[[], tuple[int, str]]) -> None:
+        """Add or drop a step (``change`` returns the step to show and what to say), then show that step."""
         if not self._writable():
             return
         self.flush()
+        self._count_time()  # on the step being left: a dropped step can no longer take it
         try:
-            step = self.ws.new_step(self.row_id)
+            k, message = change()
         except InputError as exc:
             self.notify(str(exc), severity="error", timeout=8)
             return
-        self._count_time()
         self._cancel_run_on_leaving("the step")
-        self.load_step(step.index)
-        self.notify(f"Debug step {step.index}: the fix is now the buggy code", timeout=3)
+        self.load_step(k)
+        self.notify(message, timeout=4)
 
     # ---- runs and grading
 
@@ -613,21 +649,16 @@ class TaskScreen(Screen):
             self.notify("A run is going: k cancels it", severity="warning", timeout=3)
             return
         self.flush()
-        step = self.ws.step(self.row_id, self.k)
-        code = step.code if purpose == "original" else step.fixed_code
-        if not code.strip():
-            self.notify("This step has no fix yet: edit the code pane first", severity="warning", timeout=3)
+        try:
+            prepared = bookkeeping.prepare_run(self.ws, self.row_id, self.k, purpose, self.config.run)
+        except InputError as exc:
+            self.notify(str(exc), severity="warning", timeout=4)
             return
-        spec = RunSpec(
-            code=code,
-            competition_id=self.ws.source(self.row_id).competition_id,
-            settings=self.config.run,
-            run_dir=self.ws.run_dir(self.row_id, self.k),
-        )
         self._run_cancel = threading.Event()
+        self._clock.run_started()
         self.output_pane.begin(purpose, self.config.run.time_limit)
         self.show_pane("output", focus=self.pane not in ("output",))
-        self._run_worker(self.row_id, self.k, purpose, spec, step.observed_output, self._run_cancel)
+        self._run_worker(prepared, self._run_cancel)
 
     def _cancel_run_on_leaving(self, what: str) -> None:
         """A run belongs to the step on screen: leaving the step or the row cancels it."""
@@ -641,54 +672,43 @@ class TaskScreen(Screen):
             self.notify("Cancelling the run…", timeout=2)
 
     @work(thread=True, exclusive=True, group="run", exit_on_error=False, name="run")
-    def _run_worker(
-        self, row_id: str, k: int, purpose: str, spec: RunSpec, recorded: str, cancel: threading.Event
-    ) -> None:
-        from runner.execute import execute
-
+    def _run_worker(self, prepared: bookkeeping.PreparedRun, cancel: threading.Event) -> None:
         try:
-            result = execute(spec, on_output=self.output_pane.feed, cancel=cancel, recorded_output=recorded)
+            result = bookkeeping.start(prepared, on_output=self.output_pane.feed, cancel=cancel)
+            run_id, record = bookkeeping.record(self.ws, prepared, result)
         except BaseException as exc:
             self.app.call_from_thread(self.output_pane.fail, str(exc))
             raise
-        record = result.to_record()
-        run_id = self.ws.add_run(row_id, k, purpose, record)
-        self.app.call_from_thread(self._run_finished, row_id, k, purpose, run_id, record)
+        self.app.call_from_thread(self._run_finished, prepared.row_id, prepared.k, prepared.purpose, run_id, record)
 
     def _run_finished(self, row_id: str, k: int, purpose: str, run_id: int, record: dict) -> None:
         self._run_cancel = None
+        self._clock.run_ended()
         verdict = record.get("verdict") or {}
-        match = describe_match(verdict.get("match"))
+        match = describe_outcome(purpose, verdict)
         self.notify(f"Run #{run_id} ({purpose}): {verdict.get('kind')}" + (f" · {match}" if match else ""), timeout=5)
         if (row_id, k) != (self.row_id, self.k):
             return
         self.output_pane.end(record)
         self.output_pane.show_history(self.ws.runs(row_id, k))
         self._show_flags(self.ws.step(row_id, k))
+        self._show_header()
 
     def action_grade(self) -> None:
         if not self._writable():
             return
-        fix_runs = [run for run in self.ws.runs(self.row_id, self.k) if run["purpose"] == "fix"]
-        if not fix_runs:
-            self.notify("Run the fix first (r): grading attaches to the latest fix run", severity="warning", timeout=4)
+        self.flush()
+        code = self.ws.step(self.row_id, self.k).fixed_code
+        run = bookkeeping.run_of_code(self.ws, self.row_id, self.k, code) if code.strip() else None
+        if run is None:
+            self.notify("Run the fix first (r): grading attaches to a run of this fix", severity="warning", timeout=4)
             return
-        run = fix_runs[-1]
         self.notify(f"Grading run #{run['id']}…", timeout=3)
-        self._grade_worker(
-            self.row_id,
-            self.k,
-            run["id"],
-            Path(run["run_dir"]) / "scratch" / "runfile.py",
-            self.ws.source(self.row_id).competition_id,
-        )
+        self._grade_worker(self.row_id, self.k, code)
 
     @work(thread=True, exclusive=True, group="grade", exit_on_error=False, name="grade")
-    def _grade_worker(self, row_id: str, k: int, run_id: int, code_path: Path, competition_id: str) -> None:
-        from runner.grading import grade
-
-        result = grade(code_path, competition_id, self.config.grade, self.ws.run_dir(row_id, k))
-        self.ws.add_grade(run_id, result)
+    def _grade_worker(self, row_id: str, k: int, code: str) -> None:
+        run_id, result = bookkeeping.grade_code(self.ws, row_id, k, code, self.config.grade)
         summary = "graded" if result.get("success") else f"grading failed: {result.get('error', 'see the run')}"
         self.app.call_from_thread(self.notify, f"Run #{run_id}: {summary}", timeout=6)
         self.app.call_from_thread(self._grade_finished, row_id, k)

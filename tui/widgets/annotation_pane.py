@@ -38,7 +38,8 @@ class AnnotationPane(Pane):
     )
 
     DEFAULT_CSS = """
-    AnnotationPane #annotation-flags, AnnotationPane #annotation-step { height: 1; }
+    AnnotationPane #annotation-flags { height: auto; }
+    AnnotationPane #annotation-step { height: 1; }
     AnnotationPane #annotation-fields { height: 1fr; }
     AnnotationPane FieldEditor { height: 8; border: none; padding: 0; }
     AnnotationPane #cwm_analysis { height: 14; }
@@ -61,10 +62,12 @@ class AnnotationPane(Pane):
             editor.load_text(texts.get(field) or "")
             editor.read_only = read_only
 
-    def show_flags(self, *, bug_confirmed: bool | None, fixable: bool | None, bug_fixed: bool | None) -> None:
+    def show_flags(
+        self, *, bug_confirmed: bool | None, fixable: bool | None, bug_fixed: bool | None, sources: str = ""
+    ) -> None:
         self.query_one("#annotation-flags", Static).update(
             f"bug confirmed: {yes_no(bug_confirmed)} (b) · fixable: {yes_no(fixable)} (f/n) · "
-            f"bug fixed: {yes_no(bug_fixed)}"
+            f"bug fixed: {yes_no(bug_fixed)} (B)" + (f"\nset: {sources}" if sources else "")
         )
 
     def show_step(self, k: int, n_steps: int) -> None:

@@ -15,7 +15,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Log, Static
 
-from runner.verdict import describe_match
+from runner.verdict import describe_outcome
 from tui.widgets.pane import Pane
 from workspace.terminal_text import neutralise
 
@@ -101,7 +101,7 @@ class OutputPane(Pane):
         lines = [
             (f"{self._purpose}: {kind.upper()} after {record.get('duration', 0):.1f} s · {verdict.get('detail', '')}")
         ]
-        match = describe_match(verdict.get("match"))
+        match = describe_outcome(self._purpose, verdict)
         if match:
             lines.append(match)
         self._set_banner("\n".join(lines), f"verdict-{kind}")
