@@ -22,7 +22,10 @@ import sys
 from pathlib import Path
 from typing import Protocol
 
+from runner.data_links import link_binds
+from runner.devices import bwrap_device_args, passes_gpus
 from runner.limits import parse_memory_limit
+from runner.run_env import run_variables
 from runner.spec import SCRIPT_NAME, RunSpec
 from workspace.config import RunSettings
 from workspace.errors import InputError
@@ -84,6 +87,7 @@ def sandbox_env(spec: RunSpec, home: str, python: str) -> dict[str, str]:
         "LANG": "C.UTF-8",
         "PYTHONUNBUFFERED": "1",
         "MPLBACKEND": "Agg",
+        **run_variables(spec.settings, spec.cpus, spec.gpus),
         **spec.env,
     }
 
@@ -184,7 +188,8 @@ class BubblewrapBackend:
         return _bwrap_problem() or _python_problem(settings)
 
     def address_space_limit(self, settings: RunSettings) -> int | None:
-        return parse_memory_limit(settings.memory_limit)
+        # CUDA reserves far more address space than memory: under RLIMIT_AS it fails to start.
+        return None if passes_gpus(settings) else parse_memory_limit(settings.memory_limit)
 
     def notices(self, settings: RunSettings) -> list[str]:
         return []
@@ -203,11 +208,14 @@ class BubblewrapBackend:
             elif os.path.isdir(path):
                 argv += ["--ro-bind", path, path]
         # /tmp first, so that a Python living under /tmp (a venv of a checkout there) is bound over it
-        argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+        argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", *bwrap_device_args(spec.settings)]
         for path in _python_dirs(python):
             argv += ["--ro-bind", path, path]
         argv += ["--bind", str(spec.scratch), BWRAP_WORKDIR]
-        argv += ["--ro-bind", str(data_dir(spec.settings, spec.competition_id)), f"{BWRAP_WORKDIR}/{DATA_NAME}"]
+        data = data_dir(spec.settings, spec.competition_id)
+        argv += ["--ro-bind", str(data), f"{BWRAP_WORKDIR}/{DATA_NAME}"]
+        for host, inside in link_binds(data, f"{BWRAP_WORKDIR}/{DATA_NAME}"):
+            argv += ["--ro-bind", host, inside]
         for name, host in spec.read_only_binds.items():
             argv += ["--ro-bind", str(host), f"{BWRAP_WORKDIR}/{name}"]
         argv += ["--remount-ro", "/", "--chdir", BWRAP_WORKDIR, "--clearenv"]
@@ -284,12 +292,10 @@ class ApptainerBackend:
         argv = ["apptainer", "exec", "--contain", "--cleanenv", "--no-home", "--pid", "--net", "--network", "none"]
         if settings.gpu:
             argv.append("--nv")
-        argv += [
-            "--bind",
-            f"{spec.scratch}:{APPTAINER_WORKDIR}",
-            "--bind",
-            f"{data_dir(settings, spec.competition_id)}:{APPTAINER_WORKDIR}/{DATA_NAME}:ro",
-        ]
+        data = data_dir(settings, spec.competition_id)
+        argv += ["--bind", f"{spec.scratch}:{APPTAINER_WORKDIR}", "--bind", f"{data}:{APPTAINER_WORKDIR}/{DATA_NAME}:ro"]
+        for host, inside in link_binds(data, f"{APPTAINER_WORKDIR}/{DATA_NAME}"):
+            argv += ["--bind", f"{host}:{inside}:ro"]
         for name, host in spec.read_only_binds.items():
             argv += ["--bind", f"{host}:{APPTAINER_WORKDIR}/{name}:ro"]
         argv += ["--pwd", APPTAINER_WORKDIR]

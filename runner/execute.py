@@ -23,6 +23,7 @@ from runner.backends import Backend, data_dir, get_backend
 from runner.limits import ChildSetup, PidsCgroup, cgroup_limit
 from runner.output_capture import OutputCapture
 from runner.process_tree import GRACE_SECONDS, ProcessTree
+from runner.run_env import pinned
 from runner.spec import SCRIPT_NAME, SUBMISSION_NAME, RunResult, RunSpec
 from runner.submission_watch import SubmissionWatch
 from runner.verdict import classify
@@ -123,7 +124,7 @@ class _Run:
                 env=self.backend.host_env(self.spec),
                 echo=False,
                 dimensions=TERMINAL_SIZE,
-                preexec_fn=setup,
+                preexec_fn=pinned(setup, self.spec.cpus),
             )
         except Exception as exc:  # noqa: BLE001 - ptyprocess re-raises whatever failed in the child
             self.outcome.start_error = f"could not start {self.command[0]}: {exc}"

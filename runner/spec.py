@@ -29,6 +29,8 @@ class RunSpec:
     extra_files: dict[str, bytes] = field(default_factory=dict)  # name -> content, put in scratch beside the script
     read_only_binds: dict[str, Path] = field(default_factory=dict)  # name in scratch -> host folder shown read-only
     env: dict[str, str] = field(default_factory=dict)
+    cpus: tuple[int, ...] | None = None  # the CPUs the run is pinned to; None: all this process may use
+    gpus: tuple[int, ...] | None = None  # CUDA_VISIBLE_DEVICES; None: every GPU passed through
 
     @property
     def scratch(self) -> Path:

@@ -40,7 +40,11 @@ class RunSettings:
     time_limit: float = 360.0  # seconds; a run that lasts this long without raising counts as valid
     memory_limit: str = "80%"  # bytes with a K/M/G suffix, or a share of this machine's memory
     max_processes: int = 512
-    gpu: bool = True  # apptainer --nv
+    gpu: bool = True  # pass the machine's GPUs through (bubblewrap: the device nodes; apptainer --nv)
+    gpu_devices: str = "/dev/nvidia*"  # the device nodes to pass through (a glob)
+    gpus_per_job: int = 0  # replicate --jobs N: GPUs each job gets, round robin; 0 = every job sees all
+    threads: int = 0  # OMP/MKL/OpenBLAS/NumExpr threads per run; 0 = the CPUs the run may use
+    env: dict[str, str] = field(default_factory=dict)  # variables set inside the sandbox; these win
 
 
 @dataclass
@@ -130,7 +134,22 @@ def _coerce_section(section: Any, values: dict[str, Any], *, source: str, base: 
             raise InputError(f"{source}: unknown setting {key!r}")
         current = getattr(section, key)
         changes[key] = _coerce_value(key, value, current, fields[key].type, source, base)
+    _check_ranges(changes, source)
     return dataclasses.replace(section, **changes)
+
+
+# Settings that must not be below a minimum: (key, minimum, what it means).
+_MINIMUMS = (("gpus_per_job", 0, "0 (every job sees all GPUs) or more"), ("threads", 0, "0 (automatic) or more"))
+
+
+def _check_ranges(changes: dict[str, Any], source: str) -> None:
+    for key, minimum, meaning in _MINIMUMS:
+        if key in changes and changes[key] < minimum:
+            raise InputError(f"{source}: {key} must be {meaning}, not {changes[key]!r}")
+    if "env" in changes:
+        for name in changes["env"]:
+            if not name or "=" in name or "\0" in name:
+                raise InputError(f"{source}: env: {name!r} is not a variable name")
 
 
 def _coerce_value(key: str, value: Any, current: Any, annotation: str, source: str, base: Path) -> Any:
@@ -146,14 +165,25 @@ def _coerce_value(key: str, value: Any, current: Any, annotation: str, source: s
     if isinstance(current, (int, float)) and not isinstance(current, bool):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise InputError(f"{source}: {key} must be a number, not {value!r}")
+        if isinstance(current, int) and value != int(value):
+            raise InputError(f"{source}: {key} must be a whole number, not {value!r}")
         return type(current)(value)
     if isinstance(current, dict):
         if not isinstance(value, dict):
             raise InputError(f"{source}: [{key}] must be a table")
-        return {**current, **{str(k): str(v) for k, v in value.items()}}
+        if any(isinstance(v, (dict, list)) for v in value.values()):
+            raise InputError(f"{source}: [{key}] values must be strings or numbers")
+        return {**current, **{str(k): _scalar_text(v) for k, v in value.items()}}
     if not isinstance(value, str):
         raise InputError(f"{source}: {key} must be a string, not {value!r}")
     return value
+
+
+def _scalar_text(value: Any) -> str:
+    """A TOML scalar as an environment variable writes it (``true`` -> ``"1"``, ``4`` -> ``"4"``)."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
 
 
 def default_annotator() -> str:
