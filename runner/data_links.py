@@ -36,8 +36,10 @@ def link_binds(data: Path, inside: str) -> list[tuple[str, str]]:
                 continue  # a broken link stays broken; a link within the data folder works as it is
             link_in_sandbox = os.path.join(inside, os.path.relpath(path, data))
             leads_to = os.path.normpath(os.path.join(os.path.dirname(link_in_sandbox), os.readlink(path)))
-            host, sandbox = (target, leads_to) if os.path.isdir(target) else (os.path.dirname(target), os.path.dirname(leads_to))
-            binds.setdefault(sandbox, host)
+            if os.path.isdir(target):
+                binds.setdefault(leads_to, target)
+            else:
+                binds.setdefault(os.path.dirname(leads_to), os.path.dirname(target))
     kept = _outermost(binds)
     if len(kept) > MAX_BINDS:
         raise InputError(f"{data}: its symlinks lead into {len(kept)} folders (at most {MAX_BINDS} can be shown)")

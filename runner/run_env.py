@@ -59,7 +59,7 @@ def run_variables(settings: RunSettings, cpus: tuple[int, ...] | None, gpus: tup
 
 
 def pinned(setup: Callable[[], None], cpus: tuple[int, ...] | None) -> Callable[[], None]:
-    """``setup`` (a child's pre-exec step), then the CPU affinity set to ``cpus`` (which every process inside inherits)."""
+    """``setup`` (a child's pre-exec step), then the CPU affinity set to ``cpus``; every process inside inherits it."""
     if cpus is None:
         return setup
 
