@@ -293,7 +293,8 @@ class ApptainerBackend:
         if settings.gpu:
             argv.append("--nv")
         data = data_dir(settings, spec.competition_id)
-        argv += ["--bind", f"{spec.scratch}:{APPTAINER_WORKDIR}", "--bind", f"{data}:{APPTAINER_WORKDIR}/{DATA_NAME}:ro"]
+        argv += ["--bind", f"{spec.scratch}:{APPTAINER_WORKDIR}"]
+        argv += ["--bind", f"{data}:{APPTAINER_WORKDIR}/{DATA_NAME}:ro"]
         for host, inside in link_binds(data, f"{APPTAINER_WORKDIR}/{DATA_NAME}"):
             argv += ["--bind", f"{host}:{inside}:ro"]
         for name, host in spec.read_only_binds.items():
