@@ -23,7 +23,8 @@ from runner.backends import Backend, data_dir, get_backend
 from runner.limits import ChildSetup, PidsCgroup, cgroup_limit
 from runner.output_capture import OutputCapture
 from runner.process_tree import GRACE_SECONDS, ProcessTree
-from runner.run_env import pinned
+from runner.resources import CpuMeter, machine_load, starved_note, usage_record
+from runner.run_env import pinned, thread_budget, usable_cpus
 from runner.spec import SCRIPT_NAME, SUBMISSION_NAME, RunResult, RunSpec
 from runner.submission_watch import SubmissionWatch
 from runner.verdict import classify
@@ -51,17 +52,18 @@ def execute(
     """
     backend = get_backend(spec.settings)
     started_at = time.time()
+    load_start = machine_load()
     _write_scratch(spec)
     problem = _environment_problem(spec, backend)
     if problem is not None:
         _notify(on_output, [f"nodefix: cannot run: {problem}"])
         spec.log_path.write_bytes(b"")
-        return _result(spec, backend, [], started_at, _Outcome(), recorded_output, environment_error=problem)
+        return _result(spec, backend, [], (started_at, load_start), _Outcome(), recorded_output, problem)
     backend.prepare(spec)
     command = backend.command(spec)
     run = _Run(spec, backend, command, on_output, cancel or threading.Event(), on_submission)
     outcome = run.start_and_wait()
-    return _result(spec, backend, command, started_at, outcome, recorded_output, environment_error=outcome.start_error)
+    return _result(spec, backend, command, (started_at, load_start), outcome, recorded_output, outcome.start_error)
 
 
 class _Outcome:
@@ -74,6 +76,7 @@ class _Outcome:
         self.cancelled = False
         self.output_tail = ""
         self.start_error: str | None = None
+        self.cpu_seconds = 0.0
 
 
 class _Run:
@@ -131,6 +134,7 @@ class _Run:
             return
         child.ptyproc.delayafterclose = 0  # close() comes after the tree is gone: no need to wait 0.1 s
         tree = ProcessTree(child.pid, cgroup)
+        self.meter = CpuMeter(cgroup.path if cgroup is not None else None)
         try:
             # Watching starts while the sandbox starts up; a file written before is still reported at the end.
             with SubmissionWatch(self.spec.scratch, self.on_submission):
@@ -144,6 +148,7 @@ class _Run:
             tree.kill()
         self.outcome.exit_code = child.exitstatus
         self.outcome.signal = child.signalstatus
+        self.outcome.cpu_seconds = self.meter.seconds
 
     def _read_until_end(self, child: pexpect.spawn, tree: ProcessTree, capture: OutputCapture) -> bool:
         """Stream output until the script ends (False) or must be ended: time limit or cancel (True)."""
@@ -155,26 +160,28 @@ class _Run:
                 return True
             now = time.monotonic()
             if now >= deadline:
+                self.meter.sample(tree.members())
                 self.outcome.timed_out = True
                 return True
             if now >= next_sweep:
-                tree.members()  # remember descendants so orphans can be found later
+                self.meter.sample(tree.members())  # also remembers descendants so orphans can be found later
                 next_sweep = now + _SWEEP_EVERY
             try:
                 data = child.read_nonblocking(_READ_SIZE, timeout=min(_READ_TIMEOUT, deadline - now))
             except pexpect.TIMEOUT:
                 continue
             except pexpect.EOF:
-                return self._wait_for_exit(child, deadline)
+                return self._wait_for_exit(child, tree, deadline)
             capture.feed(data)
 
-    def _wait_for_exit(self, child: pexpect.spawn, deadline: float) -> bool:
+    def _wait_for_exit(self, child: pexpect.spawn, tree: ProcessTree, deadline: float) -> bool:
         """The output is closed, but a script that closed its own stdio may still be running."""
         while child.isalive():
             if self.cancel.is_set():
                 self.outcome.cancelled = True
                 return True
             if time.monotonic() >= deadline:
+                self.meter.sample(tree.members())
                 self.outcome.timed_out = True
                 return True
             time.sleep(_READ_TIMEOUT)
@@ -226,7 +233,7 @@ def _result(
     spec: RunSpec,
     backend: Backend,
     command: list[str],
-    started_at: float,
+    start: tuple[float, float],  # epoch seconds and the machine's load when the run began
     outcome: _Outcome,
     recorded_output: str | None,
     environment_error: str | None,
@@ -243,12 +250,17 @@ def _result(
         environment_error=environment_error,
         recorded_output=recorded_output,
     )
+    started_at, load_start = start
+    duration = time.time() - started_at
+    cpus = spec.cpus or usable_cpus()
+    resources = usage_record(duration, outcome.cpu_seconds, load_start, len(cpus), thread_budget(spec.settings, cpus))
+    verdict.starved = starved_note(verdict.kind, resources)
     return RunResult(
         spec_backend=backend.name,
         command=command,
         run_dir=spec.run_dir,
         started_at=started_at,
-        duration=time.time() - started_at,
+        duration=duration,
         exit_code=outcome.exit_code,
         signal=outcome.signal,
         timed_out=outcome.timed_out,
@@ -256,4 +268,5 @@ def _result(
         submission_written=submission_written,
         output_tail=outcome.output_tail,
         verdict=verdict,
+        resources=resources,
     )

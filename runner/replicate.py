@@ -16,7 +16,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from runner.devices import gpu_indices
 from runner.execute import execute
+from runner.resources import run_starved
+from runner.run_env import cpu_shares, gpu_shares
 from runner.spec import RunSpec
 from workspace.config import Config
 
@@ -47,6 +50,11 @@ def pending_rows(ws: Workspace) -> list[str]:
     return [row_id for row_id in ws.dataset.ids if not _replicated(ws.latest_replication(row_id))]
 
 
+def starved_rows(ws: Workspace) -> list[str]:
+    """Row ids whose latest replication reached the time limit starved of CPU."""
+    return [row_id for row_id in ws.dataset.ids if run_starved(ws.latest_replication(row_id))]
+
+
 def _replicated(run: dict | None) -> bool:
     return run is not None and (run.get("verdict") or {}).get("kind") not in UNFINISHED
 
@@ -57,18 +65,27 @@ def replicate(
     jobs: int,
     progress: Callable[[Progress], None] | None = None,
     stop: threading.Event | None = None,
+    retry_starved: bool = False,
 ) -> Counter:
-    """Replicate every row not replicated yet, ``jobs`` at a time; the verdict kinds of the runs stored."""
+    """Replicate every row not replicated yet (with ``retry_starved``: exactly the starved ones), ``jobs`` at a time.
+
+    With more than one job each run is pinned to its own share of the CPUs (and
+    thread budget), and gets ``run.gpus_per_job`` GPUs round robin. Returns the
+    verdict kinds of the runs stored.
+    """
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, not {jobs}")
     stop = stop or threading.Event()
-    todo = pending_rows(ws)
+    todo = starved_rows(ws) if retry_starved else pending_rows(ws)
     skipped = len(ws.dataset) - len(todo)
+    cpus = cpu_shares(jobs) if jobs > 1 else [None]
+    gpus = gpu_shares(jobs, gpu_indices(config.run) if config.run.gpu else [], config.run.gpus_per_job)
+    free_slots = list(range(jobs))
     report = progress or (lambda _: None)
     report(Progress(0, len(todo), skipped))
     counts: Counter = Counter()
     queue = iter(todo)
-    running: dict[Future, str] = {}
+    running: dict[Future, tuple[str, int]] = {}
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="replicate") as pool:
         try:
             while True:
@@ -76,15 +93,16 @@ def replicate(
                     row_id = next(queue, None)
                     if row_id is None:
                         break
-                    future = pool.submit(
-                        execute, _spec(ws, config, row_id), cancel=stop, recorded_output=ws.source(row_id).term_out
-                    )
-                    running[future] = row_id
+                    slot = free_slots.pop(0)
+                    spec = _spec(ws, config, row_id, cpus[slot], gpus[slot])
+                    future = pool.submit(execute, spec, cancel=stop, recorded_output=ws.source(row_id).term_out)
+                    running[future] = row_id, slot
                 if not running:
                     break
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    row_id = running.pop(future)
+                    row_id, slot = running.pop(future)
+                    free_slots.append(slot)
                     result = future.result()
                     if result.cancelled:
                         shutil.rmtree(result.run_dir, ignore_errors=True)
@@ -115,6 +133,15 @@ def replication_table(ws: Workspace) -> tuple[Counter, Counter]:
     return kinds, matches
 
 
-def _spec(ws: Workspace, config: Config, row_id: str) -> RunSpec:
+def _spec(
+    ws: Workspace, config: Config, row_id: str, cpus: tuple[int, ...] | None, gpus: tuple[int, ...] | None
+) -> RunSpec:
     row = ws.source(row_id)
-    return RunSpec(code=row.code, competition_id=row.competition_id, settings=config.run, run_dir=ws.run_dir(row_id, 0))
+    return RunSpec(
+        code=row.code,
+        competition_id=row.competition_id,
+        settings=config.run,
+        run_dir=ws.run_dir(row_id, 0),
+        cpus=cpus,
+        gpus=gpus,
+    )

@@ -60,7 +60,8 @@ class Verdict:
     kind: str  # error | clean | no_submission | time_limit | killed | environment | cancelled
     detail: str  # one line for people: "KeyError: 'target' at line 12"
     error: ErrorInfo | None = None
-    match: str | None = None  # same | different | no_recorded: against the row's recorded _term_out
+    match: str | None = None  # same | different | time_limit | no_recorded: against the row's recorded _term_out
+    starved: str | None = None  # "starved: cpu X s of wall Y s" for a time_limit that got little CPU
 
 
 VERDICT_KINDS = ("error", "clean", "no_submission", "time_limit", "killed", "environment", "cancelled")
@@ -80,6 +81,7 @@ class RunResult:
     submission_written: bool
     output_tail: str  # the last 64 KiB of output, decoded
     verdict: Verdict
+    resources: dict = field(default_factory=dict)  # wall and CPU seconds, the machine's load, CPUs and threads
 
     @property
     def log_path(self) -> Path:

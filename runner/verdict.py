@@ -52,6 +52,8 @@ def classify(
     if recorded_output is not None:
         observed = TIME_LIMIT_ERROR if verdict.kind == "time_limit" else verdict.error
         verdict.match = compare(observed, recorded_output, code)
+        if verdict.kind == "time_limit" and verdict.match == "same":
+            verdict.match = "time_limit"  # nothing raised: never "the same error"
     return verdict
 
 
@@ -74,6 +76,7 @@ def compare(observed: ErrorInfo | None, recorded_output: str | None, code: str) 
 MATCH_LABELS = {
     "same": "same error as recorded",
     "different": "different error from the recorded one",
+    "time_limit": "reached the time limit, as the recorded run did (no error)",
     "no_recorded": "no recorded error to compare with",
 }
 

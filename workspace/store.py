@@ -41,6 +41,7 @@ class RowSummary:
     verdict: str | None  # verdict kind of the row's latest run
     match: str | None  # that run's match against the recorded output
     claimed_by: str | None  # "user@host pid N" when another live process holds the row
+    starved: str | None = None  # "starved: cpu X s of wall Y s" when that run's time_limit was starved of CPU
 
 
 @dataclass
@@ -230,9 +231,10 @@ class Workspace:
                 for r in self._conn.execute("SELECT row_id, COUNT(*), SUM(time_spent) FROM steps GROUP BY row_id")
             }
             runs = {
-                r[0]: (r[1], r[2])
+                r[0]: (r[1], r[2], r[3])
                 for r in self._conn.execute(
-                    "SELECT row_id, verdict, match FROM runs WHERE id IN (SELECT MAX(id) FROM runs GROUP BY row_id)"
+                    "SELECT row_id, verdict, match, json_extract(record, '$.verdict.starved') FROM runs"
+                    " WHERE id IN (SELECT MAX(id) FROM runs GROUP BY row_id)"
                 )
             }
             claims = self._conn.execute("SELECT * FROM claims").fetchall()
@@ -244,9 +246,11 @@ class Workspace:
         for row_id, competition in zip(self.dataset.ids, self._competitions, strict=False):
             status, reason = rows.get(row_id, ("untouched", None))
             n_steps, spent = steps.get(row_id, (1, 0.0))
-            verdict, match = runs.get(row_id, (None, None))
+            verdict, match, starved = runs.get(row_id, (None, None, None))
             out.append(
-                RowSummary(row_id, competition, status, reason, n_steps, spent, verdict, match, holders.get(row_id))
+                RowSummary(
+                    row_id, competition, status, reason, n_steps, spent, verdict, match, holders.get(row_id), starved
+                )
             )
         return out
 

@@ -49,9 +49,7 @@ def test_a_single_run_gets_a_thread_budget_of_every_usable_cpu(run_code):
 
 def test_a_pinned_run_sees_its_share_and_config_env_wins(run_code):
     share = cpu_shares(2)[1]
-    done = run_code(
-        REPORT % _variables(), spec_changes={"cpus": share}, env={"OMP_NUM_THREADS": "3", "SEED": "7"}
-    )
+    done = run_code(REPORT % _variables(), spec_changes={"cpus": share}, env={"OMP_NUM_THREADS": "3", "SEED": "7"})
     report = _report(done)
     assert report["affinity"] == list(share)
     assert report["env"]["MKL_NUM_THREADS"] == str(len(share))

@@ -23,6 +23,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="sandbox backend: auto, bubblewrap, local or apptainer (default: from the config)",
     )
     parser.add_argument("--time-limit", type=float, metavar="S", help="seconds per run (default: from the config)")
+    parser.add_argument(
+        "--retry-starved",
+        action="store_true",
+        help="re-run exactly the rows whose time_limit verdict was starved of CPU",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         stop = threading.Event()
         announce = partial(console.print, "Stopping: cancelling the running rows (Ctrl-C again to abort)...")
         with ctrl_c_sets(stop, announce), _ProgressBar(console) as bar:
-            replicate(ws, config, args.jobs, bar.update, stop)
+            replicate(ws, config, args.jobs, bar.update, stop, retry_starved=args.retry_starved)
         _print_table(ws, Console())
         if stop.is_set():
             # plain print: the command must not be wrapped, users copy it
@@ -109,7 +114,8 @@ class _ProgressBar:
 def _print_table(ws, console) -> None:
     from rich.table import Table
 
-    from runner.replicate import replication_table
+    from runner.replicate import replication_table, starved_rows
+    from runner.resources import run_starved
     from runner.verdict import describe_match
 
     kinds, matches = replication_table(ws)
@@ -122,6 +128,11 @@ def _print_table(ws, console) -> None:
     for match, count in matches.most_common():
         table.add_row(describe_match(match), str(count))
     console.print(table)
+    starved = starved_rows(ws)
+    for row_id in starved:
+        console.print(f"{row_id}: time_limit, {run_starved(ws.latest_replication(row_id))}", markup=False)
+    if starved:
+        console.print(f"{len(starved)} starved rows: re-run them with --retry-starved", markup=False)
 
 
 def _resume_command(args: argparse.Namespace) -> str:
@@ -133,4 +144,6 @@ def _resume_command(args: argparse.Namespace) -> str:
         words += ["--backend", args.backend]
     if args.time_limit is not None:
         words += ["--time-limit", f"{args.time_limit:g}"]
+    if args.retry_starved:
+        words.append("--retry-starved")
     return shlex.join(words)

@@ -79,6 +79,8 @@ def _verdict_line(row_id: str, k: int, purpose: str, run_id: int, record: dict) 
     line = f"{row_id} step {k} ({purpose}) run {run_id}: {verdict['kind']}: {verdict['detail']}"
     if verdict.get("match"):
         line += f" [{describe_match(verdict['match'])}]"
+    if verdict.get("starved"):
+        line += f" ({verdict['starved']})"
     return f"{line}\n  {record['duration']:.1f} s, log {record['log_path']}"
 
 

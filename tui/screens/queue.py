@@ -53,7 +53,7 @@ def row_cells(summary: RowSummary) -> tuple[Text, ...]:
             short(summary.competition_id, COLUMNS[1][1]),
             short(status, COLUMNS[2][1]),
             summary.verdict or "—",
-            summary.match or "—",
+            "starved" if summary.starved else summary.match or "—",
             str(summary.n_steps),
             duration(summary.time_spent),
         )
