@@ -51,6 +51,7 @@ class ErrorInfo:
     line_text: str | None = None  # that line's source, stripped
     function: str | None = None  # innermost function of the script in the traceback ("<module>" at top level)
     frames: list[tuple[str, int, str]] = field(default_factory=list)  # (file, line, function), outermost first
+    cause: str | None = None  # "ValueError: ..." of a traceback quoted in the message (the error inside)
 
 
 @dataclass

@@ -89,7 +89,8 @@ def describe_match(match: str | None) -> str:
 def describe_error(error: ErrorInfo) -> str:
     """``"KeyError: 'x' at line 12"``."""
     text = f"{error.exc_type}: {error.message}" if error.message else error.exc_type
-    return text + (f" at line {error.lineno}" if error.lineno is not None else "")
+    text += f" at line {error.lineno}" if error.lineno is not None else ""
+    return text + (f" (inner error: {error.cause})" if error.cause else "")
 
 
 def _verdict(
