@@ -8,7 +8,7 @@ import sys
 import threading
 from functools import partial
 
-from tui.commands._target import add_target_arguments
+from tui.commands._target import add_target_arguments, add_time_limit_argument
 
 HELP = "run every row's original code, N at a time; a rerun resumes"
 ORDER = 51
@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="B",
         help="sandbox backend: auto, bubblewrap, local or apptainer (default: from the config)",
     )
-    parser.add_argument("--time-limit", type=float, metavar="S", help="seconds per run (default: from the config)")
+    add_time_limit_argument(parser, "seconds per run (default: from the config)")
     parser.add_argument(
         "--retry-starved",
         action="store_true",
@@ -35,14 +35,13 @@ def run(args: argparse.Namespace) -> int:
 
     from runner.backends import get_backend
     from runner.replicate import replicate
-    from tui.commands._target import ctrl_c_sets, open_target
+    from tui.commands._target import checked_time_limit, ctrl_c_sets, open_target
     from workspace.config import load_config
     from workspace.errors import InputError
 
     if args.jobs < 1:
         raise InputError(f"--jobs must be at least 1, not {args.jobs}")
-    if args.time_limit is not None and args.time_limit <= 0:
-        raise InputError(f"--time-limit must be more than 0 seconds, not {args.time_limit}")
+    checked_time_limit(args)
     ws = open_target(args)
     try:
         config = load_config(ws.dataset.path).with_overrides(
