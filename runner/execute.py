@@ -23,6 +23,7 @@ from runner.backends import Backend, data_dir, get_backend
 from runner.limits import ChildSetup, PidsCgroup, cgroup_limit
 from runner.output_capture import OutputCapture
 from runner.process_tree import GRACE_SECONDS, ProcessTree
+from runner.recorded_form import output_as_recorded
 from runner.resources import CpuMeter, machine_load, starved_note, usage_record
 from runner.run_env import pinned, thread_budget, usable_cpus
 from runner.spec import SCRIPT_NAME, SUBMISSION_NAME, RunResult, RunSpec
@@ -43,13 +44,18 @@ def execute(
     cancel: threading.Event | None = None,
     on_submission: Callable[[Path], None] | None = None,
     recorded_output: str | None = None,
+    recorded_form: str | None = None,
 ) -> RunResult:
     """Run ``spec`` to its end (blocking; call it from a thread).
 
     ``on_output`` first gets nodefix's own notice lines (each starting with
     ``nodefix:``), then the script's output as it comes, decoded. The log file
     holds the script's output only. Never raises for anything the script does.
+    ``recorded_output`` is what the verdict's match compares with;
+    ``recorded_form`` (default: ``recorded_output``) the recorded output whose
+    form ``output_as_recorded`` takes.
     """
+    form = recorded_form if recorded_form is not None else recorded_output
     backend = get_backend(spec.settings)
     started_at = time.time()
     load_start = machine_load()
@@ -58,12 +64,13 @@ def execute(
     if problem is not None:
         _notify(on_output, [f"nodefix: cannot run: {problem}"])
         spec.log_path.write_bytes(b"")
-        return _result(spec, backend, [], (started_at, load_start), _Outcome(), recorded_output, problem)
+        return _result(spec, backend, [], (started_at, load_start), _Outcome(), (recorded_output, form), problem)
     backend.prepare(spec)
     command = backend.command(spec)
     run = _Run(spec, backend, command, on_output, cancel or threading.Event(), on_submission)
     outcome = run.start_and_wait()
-    return _result(spec, backend, command, (started_at, load_start), outcome, recorded_output, outcome.start_error)
+    recorded = (recorded_output, form)
+    return _result(spec, backend, command, (started_at, load_start), outcome, recorded, outcome.start_error)
 
 
 class _Outcome:
@@ -235,9 +242,10 @@ def _result(
     command: list[str],
     start: tuple[float, float],  # epoch seconds and the machine's load when the run began
     outcome: _Outcome,
-    recorded_output: str | None,
+    recorded: tuple[str | None, str | None],  # the output to match against, the output whose form to take
     environment_error: str | None,
 ) -> RunResult:
+    recorded_output, form = recorded
     submission_written = (spec.scratch / SUBMISSION_NAME).is_file()
     verdict = classify(
         exit_code=outcome.exit_code,
@@ -269,4 +277,11 @@ def _result(
         output_tail=outcome.output_tail,
         verdict=verdict,
         resources=resources,
+        output_as_recorded=output_as_recorded(
+            outcome.output_tail,
+            form,
+            seconds=duration,
+            time_limit=spec.settings.time_limit,
+            timed_out=outcome.timed_out,
+        ),
     )

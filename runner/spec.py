@@ -83,6 +83,7 @@ class RunResult:
     output_tail: str  # the last 64 KiB of output, decoded
     verdict: Verdict
     resources: dict = field(default_factory=dict)  # wall and CPU seconds, the machine's load, CPUs and threads
+    output_as_recorded: str = ""  # output_tail in the form of the row's recorded _term_out (runner.recorded_form)
 
     @property
     def log_path(self) -> Path:

@@ -56,7 +56,9 @@ def run(args: argparse.Namespace) -> int:
         on_output = None if args.quiet else _writer(stream)
         cancel = threading.Event()
         with ctrl_c_sets(cancel):
-            result = execute(spec, on_output=on_output, cancel=cancel, recorded_output=recorded)
+            result = execute(
+                spec, on_output=on_output, cancel=cancel, recorded_output=recorded, recorded_form=row.term_out
+            )
         record = result.to_record()
         run_id = ws.add_run(args.row_id, args.step, purpose, record)
         if on_output is not None and result.output_tail and not result.output_tail.endswith("\n"):
