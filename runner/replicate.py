@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from runner.devices import gpu_indices
 from runner.execute import execute
 from runner.resources import run_starved
-from runner.run_env import cpu_shares, gpu_shares
+from runner.run_env import budgets_threads, cpu_shares, gpu_shares
 from runner.spec import RunSpec
 from workspace.config import Config
 
@@ -78,7 +78,7 @@ def replicate(
     stop = stop or threading.Event()
     todo = starved_rows(ws) if retry_starved else pending_rows(ws)
     skipped = len(ws.dataset) - len(todo)
-    cpus = cpu_shares(jobs) if jobs > 1 else [None]
+    cpus = cpu_shares(jobs) if jobs > 1 and budgets_threads(config.run) else [None] * jobs
     gpus = gpu_shares(jobs, gpu_indices(config.run) if config.run.gpu else [], config.run.gpus_per_job)
     free_slots = list(range(jobs))
     report = progress or (lambda _: None)

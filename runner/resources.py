@@ -65,7 +65,7 @@ def machine_load() -> float:
     return round(os.getloadavg()[0], 2)
 
 
-def usage_record(wall: float, cpu: float, load_start: float, cpus: int, threads: int) -> dict:
+def usage_record(wall: float, cpu: float, load_start: float, cpus: int, threads: int | None) -> dict:
     """The ``resources`` part of a run record."""
     return {
         "wall_seconds": round(wall, 2),

@@ -5,8 +5,8 @@ run may use; on a busy box that turns a 10-second script into a time-limit
 verdict. So every run gets a thread budget (``OMP_NUM_THREADS`` and friends)
 equal to the CPUs it may use (all of them for a single run, an even share of
 them under ``replicate --jobs N``, with the CPU affinity set to that share).
-``run.threads`` overrides the number; ``run.env`` sets any variable and wins
-over both.
+``run.threads`` overrides the number (-1: no budget and no pinning, the
+libraries' own defaults); ``run.env`` sets any variable and wins over both.
 """
 
 from __future__ import annotations
@@ -45,14 +45,21 @@ def gpu_shares(jobs: int, gpus: list[int], per_job: int) -> list[tuple[int, ...]
     return [tuple(gpus[(job * per_job + i) % len(gpus)] for i in range(min(per_job, len(gpus)))) for job in range(jobs)]
 
 
-def thread_budget(settings: RunSettings, cpus: tuple[int, ...] | None) -> int:
+def budgets_threads(settings: RunSettings) -> bool:
+    return settings.threads >= 0
+
+
+def thread_budget(settings: RunSettings, cpus: tuple[int, ...] | None) -> int | None:
+    """Threads per library for a run on ``cpus``; None when ``run.threads`` turns the budget off."""
+    if not budgets_threads(settings):
+        return None
     return settings.threads or len(cpus or usable_cpus())
 
 
 def run_variables(settings: RunSettings, cpus: tuple[int, ...] | None, gpus: tuple[int, ...] | None) -> dict[str, str]:
     """The variables a run gets on top of the clean defaults; ``run.env`` wins over the budget."""
-    threads = str(thread_budget(settings, cpus))
-    variables = dict.fromkeys(THREAD_VARIABLES, threads)
+    threads = thread_budget(settings, cpus)
+    variables = dict.fromkeys(THREAD_VARIABLES, str(threads)) if threads is not None else {}
     if gpus is not None:
         variables["CUDA_VISIBLE_DEVICES"] = ",".join(str(g) for g in gpus)
     return {**variables, **settings.env}

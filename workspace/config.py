@@ -43,7 +43,7 @@ class RunSettings:
     gpu: bool = True  # pass the machine's GPUs through (bubblewrap: the device nodes; apptainer --nv)
     gpu_devices: str = "/dev/nvidia*"  # the device nodes to pass through (a glob)
     gpus_per_job: int = 0  # replicate --jobs N: GPUs each job gets, round robin; 0 = every job sees all
-    threads: int = 0  # OMP/MKL/OpenBLAS/NumExpr threads per run; 0 = the CPUs the run may use
+    threads: int = 0  # OMP/MKL/OpenBLAS/NumExpr threads per run; 0 = the CPUs the run may use; -1 = no budget
     env: dict[str, str] = field(default_factory=dict)  # variables set inside the sandbox; these win
 
 
@@ -139,7 +139,10 @@ def _coerce_section(section: Any, values: dict[str, Any], *, source: str, base: 
 
 
 # Settings that must not be below a minimum: (key, minimum, what it means).
-_MINIMUMS = (("gpus_per_job", 0, "0 (every job sees all GPUs) or more"), ("threads", 0, "0 (automatic) or more"))
+_MINIMUMS = (
+    ("gpus_per_job", 0, "0 (every job sees all GPUs) or more"),
+    ("threads", -1, "-1 (no budget), 0 (automatic) or more"),
+)
 
 
 def _check_ranges(changes: dict[str, Any], source: str) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -84,3 +87,42 @@ def test_a_time_limit_against_a_recorded_time_limit_is_not_the_same_error():
         recorded_output="".join(RECORDED_TIMEOUT),
     )
     assert (verdict.kind, verdict.match) == ("time_limit", "time_limit")
+
+
+THREADED_FIT = """
+import os
+import numpy as np
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.model_selection import cross_val_score
+
+rng = np.random.default_rng(0)
+X = rng.normal(size=(2000, 20))
+y = (X[:, 0] + X[:, 1] > 0).astype(int)
+model = RandomForestClassifier(n_estimators=50, n_jobs=-1, random_state=0)
+print("threads", os.environ["OMP_NUM_THREADS"], "cpus", len(os.sched_getaffinity(0)), flush=True)
+print("cv", cross_val_score(model, X, y, cv=3).mean().round(2), flush=True)
+open("submission.csv", "w").write("id,target\\n1,0\\n")
+"""
+
+
+@pytest.fixture
+def cpu_hog():
+    """One CPU-bound process beside the runs, ended at the end of the test."""
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    yield hog
+    hog.kill()
+    hog.wait()
+
+
+def test_a_threaded_fit_beside_a_cpu_hog_under_two_jobs_is_right_and_not_starved(make_dataset, project, cpu_hog):
+    pytest.importorskip("sklearn", reason="scikit-learn is in the bench extra")
+    dataset = make_dataset([{"code": THREADED_FIT, "competition_id": COMPETITION}] * 2)
+    assert main(["replicate", str(dataset), "--jobs", "2", "--time-limit", "120"]) == 0
+    with open_workspace(dataset) as ws:
+        runs = [ws.latest_replication(row_id) for row_id in ws.dataset.ids]
+    for run in runs:
+        assert run["verdict"]["kind"] == "clean", run["output_tail"]
+        assert run["verdict"]["starved"] is None
+        assert run["resources"]["threads"] == run["resources"]["cpus"] == max(1, len(os.sched_getaffinity(0)) // 2)
+        assert f"threads {run['resources']['threads']} cpus {run['resources']['cpus']}" in run["output_tail"]
+        assert "physical cores" not in run["output_tail"]  # loky found the CPU view

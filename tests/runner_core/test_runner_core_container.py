@@ -158,3 +158,8 @@ def test_bad_run_settings_name_the_key(tmp_path: Path, text: str, message: str) 
 def test_env_table_reads_numbers_and_flags(tmp_path: Path) -> None:
     (tmp_path / PROJECT_FILE).write_text("[run.env]\nOMP_NUM_THREADS = 1\nTF_DETERMINISTIC = true\n")
     assert load_config(cwd=tmp_path).run.env == {"OMP_NUM_THREADS": "1", "TF_DETERMINISTIC": "1"}
+
+
+def test_a_threads_setting_of_minus_one_sets_no_budget(run_code):
+    report = _report(run_code(REPORT % _variables(), threads=-1))
+    assert all(report["env"][name] is None for name in THREAD_VARIABLES)
