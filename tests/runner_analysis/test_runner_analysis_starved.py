@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from runner.resources import starved_note
-from runner.verdict import classify
 from tui.cli import main
 from workspace.store import open_workspace
 
@@ -73,20 +72,6 @@ def test_starved_needs_a_time_limit_and_little_cpu():
     )
     assert starved_note("time_limit", {"wall_seconds": 360.0, "cpu_seconds": 300.0}) is None
     assert starved_note("error", {"wall_seconds": 360.0, "cpu_seconds": 1.0}) is None
-
-
-def test_a_time_limit_against_a_recorded_time_limit_is_not_the_same_error():
-    verdict = classify(
-        exit_code=None,
-        signal=15,
-        timed_out=True,
-        cancelled=False,
-        submission_written=False,
-        output="",
-        code="",
-        recorded_output="".join(RECORDED_TIMEOUT),
-    )
-    assert (verdict.kind, verdict.match) == ("time_limit", "time_limit")
 
 
 THREADED_FIT = """

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import stat
 from pathlib import Path
@@ -13,8 +12,6 @@ import pytest
 
 from runner.devices import gpu_indices
 from runner.run_env import THREAD_VARIABLES, cpu_shares, gpu_shares, usable_cpus
-from workspace.config import PROJECT_FILE, load_config
-from workspace.errors import InputError
 
 COMPETITION = "tiny-competition"
 
@@ -137,27 +134,6 @@ def test_a_data_root_of_per_file_symlinks_reads_inside(run_code, data_root, tmp_
     (public / "sample_submission.csv").write_text("id,target\n")
     done = run_code(READ_DATA)
     assert done.printed.split() == ["sample_submission.csv", "id", "test.csv", "id", "train.csv", "id"], done.printed
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("[run]\ngpus_per_job = -1\n", "gpus_per_job must be 0 (every job sees all GPUs) or more"),
-        ("[run]\nthreads = 1.5\n", "threads must be a whole number"),
-        ("[run]\nenv = 3\n", "[env] must be a table"),
-        ('[run.env]\n"A=B" = "1"\n', "env: 'A=B' is not a variable name"),
-        ("[run.env]\nA = [1]\n", "[env] values must be strings or numbers"),
-    ],
-)
-def test_bad_run_settings_name_the_key(tmp_path: Path, text: str, message: str) -> None:
-    (tmp_path / PROJECT_FILE).write_text(text)
-    with pytest.raises(InputError, match=re.escape(message)):
-        load_config(cwd=tmp_path)
-
-
-def test_env_table_reads_numbers_and_flags(tmp_path: Path) -> None:
-    (tmp_path / PROJECT_FILE).write_text("[run.env]\nOMP_NUM_THREADS = 1\nTF_DETERMINISTIC = true\n")
-    assert load_config(cwd=tmp_path).run.env == {"OMP_NUM_THREADS": "1", "TF_DETERMINISTIC": "1"}
 
 
 def test_a_threads_setting_of_minus_one_sets_no_budget(run_code):
