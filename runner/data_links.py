@@ -9,6 +9,7 @@ as on the host.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -19,8 +20,21 @@ MAX_BINDS = 512  # distinct target folders; past this the data root must be made
 
 
 def link_binds(data: Path, inside: str) -> list[tuple[str, str]]:
-    """(host folder, sandbox folder) pairs that make the symlinks under ``data`` (seen at ``inside``) resolve."""
-    data = Path(data)
+    """(host folder, sandbox folder) pairs that make the symlinks under ``data`` (seen at ``inside``) resolve.
+
+    The walk is remembered while the data folder's own modification time stays
+    the same: a batch of runs on one competition walks it once.
+    """
+    try:
+        changed = os.stat(data).st_mtime_ns
+    except OSError:
+        return []
+    return list(_link_binds(str(data), inside, changed))
+
+
+@functools.lru_cache(maxsize=64)
+def _link_binds(data_text: str, inside: str, changed: int) -> tuple[tuple[str, str], ...]:
+    data = Path(data_text)
     binds: dict[str, str] = {}
     seen = 0
     for folder, dirs, files in os.walk(data):
@@ -43,7 +57,7 @@ def link_binds(data: Path, inside: str) -> list[tuple[str, str]]:
     kept = _outermost(binds)
     if len(kept) > MAX_BINDS:
         raise InputError(f"{data}: its symlinks lead into {len(kept)} folders (at most {MAX_BINDS} can be shown)")
-    return [(host, sandbox) for sandbox, host in sorted(kept.items())]
+    return tuple((host, sandbox) for sandbox, host in sorted(kept.items()))
 
 
 def _outermost(binds: dict[str, str]) -> dict[str, str]:
