@@ -24,6 +24,9 @@ import sys
 from pathlib import Path
 from typing import Protocol
 
+from runner.data_links import link_binds
+from runner.devices import device_binds, passes_gpus
+from runner.run_env import run_variables
 from runner.sandbox_user import SANDBOX_ID, Bind, give_to_sandbox, staged, staging_problem
 from runner.spec import SCRIPT_NAME, RunSpec
 from workspace.competition import checked_competition_id
@@ -88,6 +91,7 @@ def sandbox_env(spec: RunSpec, home: str, python: str) -> dict[str, str]:
         "LANG": "C.UTF-8",
         "PYTHONUNBUFFERED": "1",
         "MPLBACKEND": "Agg",
+        **run_variables(spec.settings, spec.cpus, spec.gpus),
         **spec.env,
     }
 
@@ -188,7 +192,8 @@ class BubblewrapBackend:
         return staging_problem() or _bwrap_problem() or _python_problem(settings)
 
     def address_space_limit(self, settings: RunSettings) -> int | None:
-        return parse_memory_limit(settings.memory_limit)
+        # CUDA reserves far more address space than memory: under RLIMIT_AS it fails to start.
+        return None if passes_gpus(settings) else parse_memory_limit(settings.memory_limit)
 
     def notices(self, settings: RunSettings) -> list[str]:
         return []
@@ -261,13 +266,16 @@ def _bwrap_kernel_views(settings: RunSettings) -> list[str]:
 
 
 def _bwrap_binds(spec: RunSpec, python: str) -> list[Bind]:
-    """The host folders the run needs beyond the system: the interpreter, scratch, data, read-only binds.
+    """What the run needs beyond the system: the CPU view and GPUs, the interpreter, scratch, data, read-only binds.
 
     After /tmp, so that a Python living under /tmp (a venv of a checkout there) is bound over it.
     """
-    binds = [Bind(path, path) for path in _python_dirs(python)]
+    binds = device_binds(spec.settings)
+    binds += [Bind(path, path) for path in _python_dirs(python)]
     binds.append(Bind(str(spec.scratch), BWRAP_WORKDIR, writable=True))
-    binds.append(Bind(str(data_dir(spec.settings, spec.competition_id)), f"{BWRAP_WORKDIR}/{DATA_NAME}"))
+    data = data_dir(spec.settings, spec.competition_id)
+    binds.append(Bind(str(data), f"{BWRAP_WORKDIR}/{DATA_NAME}"))
+    binds += [Bind(host, inside) for host, inside in link_binds(data, f"{BWRAP_WORKDIR}/{DATA_NAME}")]
     binds += [Bind(str(host), f"{BWRAP_WORKDIR}/{name}") for name, host in spec.read_only_binds.items()]
     return binds
 
@@ -346,12 +354,11 @@ class ApptainerBackend:
         argv += ["--network", "none"]
         if settings.gpu:
             argv.append("--nv")
-        argv += [
-            "--bind",
-            f"{spec.scratch}:{APPTAINER_WORKDIR}",
-            "--bind",
-            f"{data_dir(settings, spec.competition_id)}:{APPTAINER_WORKDIR}/{DATA_NAME}:ro",
-        ]
+        data = data_dir(settings, spec.competition_id)
+        argv += ["--bind", f"{spec.scratch}:{APPTAINER_WORKDIR}"]
+        argv += ["--bind", f"{data}:{APPTAINER_WORKDIR}/{DATA_NAME}:ro"]
+        for host, inside in link_binds(data, f"{APPTAINER_WORKDIR}/{DATA_NAME}"):
+            argv += ["--bind", f"{host}:{inside}:ro"]
         for name, host in spec.read_only_binds.items():
             argv += ["--bind", f"{host}:{APPTAINER_WORKDIR}/{name}:ro"]
         argv += ["--pwd", APPTAINER_WORKDIR]

@@ -40,15 +40,25 @@ class PreparedRun:
     purpose: str
     spec: RunSpec
     recorded_output: str  # the output the run's error is compared with
+    recorded_form: str  # the row's recorded _term_out, whose form the run's output_as_recorded takes
 
 
 def prepare_run(
-    ws: Workspace, row_id: str, k: int, purpose: str, settings: RunSettings, fix: str | None = None
+    ws: Workspace,
+    row_id: str,
+    k: int,
+    purpose: str,
+    settings: RunSettings,
+    fix: str | None = None,
+    *,
+    cpus: tuple[int, ...] | None = None,
+    gpus: tuple[int, ...] | None = None,
 ) -> PreparedRun:
     """Get one run of step k ready. For a fix run, ``fix`` (if given) is first saved as the step's fixed code.
 
     A run of the buggy code compares with the recorded output (step 0: the
-    source's ``_term_out``); a fix run with the step's current bug.
+    source's ``_term_out``); a fix run with the step's current bug. ``cpus``
+    and ``gpus`` pin the run to a share of the machine (``replicate --jobs``).
     """
     step = ws.step(row_id, k)
     if purpose == FIX:
@@ -66,8 +76,10 @@ def prepare_run(
         competition_id=ws.source(row_id).competition_id,
         settings=settings,
         run_dir=ws.run_dir(row_id, k),
+        cpus=cpus,
+        gpus=gpus,
     )
-    return PreparedRun(row_id, k, purpose, spec, recorded)
+    return PreparedRun(row_id, k, purpose, spec, recorded, ws.source(row_id).term_out)
 
 
 def start(
@@ -77,7 +89,13 @@ def start(
     cancel: threading.Event | None = None,
 ) -> RunResult:
     """Run it to its end (blocking; may be called from any thread)."""
-    return execute(prepared.spec, on_output=on_output, cancel=cancel, recorded_output=prepared.recorded_output)
+    return execute(
+        prepared.spec,
+        on_output=on_output,
+        cancel=cancel,
+        recorded_output=prepared.recorded_output,
+        recorded_form=prepared.recorded_form,
+    )
 
 
 def record(ws: Workspace, prepared: PreparedRun, result: RunResult) -> tuple[int, dict]:

@@ -118,6 +118,11 @@ class RunCgroups:
     def members(self) -> list[Cgroup]:
         return [c for c in (self.pids_cgroup, self.memory_cgroup) if c is not None]
 
+    @property
+    def path(self) -> Path | None:
+        """One of the run's cgroup folders (where cgroup v2 keeps the run's ``cpu.stat``), if it has any."""
+        return self.members[0].path if self.members else None
+
     def enter(self) -> None:
         for cgroup in self.members:
             cgroup.enter()

@@ -14,8 +14,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.backends import Backend, all_backends, get_backend
+from runner.backends import Backend, all_backends, data_dir, get_backend
 from runner.cgroups import hierarchy
+from runner.devices import gpu_indices
 from runner.execute import execute
 from runner.sandbox_user import drops_privileges
 from runner.spec import RunSpec
@@ -24,8 +25,9 @@ from workspace.config import Config, RunSettings
 PROBE_COMPETITION = "nodefix-doctor"
 _PROBE_SECONDS = 30.0
 _PROBE_CODE = """\
-import platform, socket
+import os, platform, re, socket
 print("PYTHON", platform.python_version())
+print("GPUS", len([n for n in os.listdir("/dev") if re.fullmatch(r"nvidia[0-9]+", n)]))
 try:
     socket.create_connection(("127.0.0.1", {port}), timeout=3).close()
     print("NETWORK open")
@@ -45,6 +47,7 @@ def diagnose(config: Config) -> list[Finding]:
     """One finding per backend, then the data, the process cap, grading, tracing and the config files."""
     findings = [_backend_finding(backend, config.run) for backend in all_backends()]
     findings.append(_auto_finding(config.run))
+    findings.append(_gpu_finding(config.run))
     findings.append(_data_finding(config.run))
     findings.append(_process_cap_finding())
     findings.append(_memory_cap_finding())
@@ -61,16 +64,17 @@ def _backend_finding(backend: Backend, settings: RunSettings) -> Finding:
     problem = backend.check(probe_settings)
     if problem is not None:
         return Finding(backend.name, False, problem)
-    python, network = probe(probe_settings)
+    python, network, gpus = probe(probe_settings)
     if python is None:
         return Finding(backend.name, False, f"probe failed: {network}")
     warnings = [n.split("WARNING: ", 1)[-1].split(":")[0] for n in backend.notices(probe_settings)]
-    text = "; ".join([f"ok: Python {python}, network {network}", *warnings])
+    seen = [f"{gpus} GPUs"] if gpu_indices(settings) else []  # a machine without any says so once, below
+    text = "; ".join([", ".join([f"ok: Python {python}", f"network {network}", *seen]), *warnings])
     return Finding(backend.name, network == "cut", text)
 
 
-def probe(settings: RunSettings) -> tuple[str | None, str]:
-    """(the sandbox Python's version, "cut" / "OPEN" / why the probe failed), from a real run."""
+def probe(settings: RunSettings) -> tuple[str | None, str, str]:
+    """(the sandbox Python's version, "cut" / "OPEN" / why the probe failed, GPUs it sees), from a real run."""
     with tempfile.TemporaryDirectory(prefix="nodefix-doctor-") as tmp, _listener() as port:
         root = Path(tmp) / "data"
         (root / PROBE_COMPETITION / "prepared" / "public").mkdir(parents=True)
@@ -85,9 +89,10 @@ def probe(settings: RunSettings) -> tuple[str | None, str]:
         )
     words = dict(line.split(" ", 1) for line in result.output_tail.splitlines() if " " in line)
     if "PYTHON" not in words:
-        return None, result.verdict.detail
+        return None, result.verdict.detail, "0"
     network = words.get("NETWORK", "not tested")
-    return words["PYTHON"].strip(), "cut" if network.startswith("cut") else "OPEN (reached 127.0.0.1)"
+    gpus = words.get("GPUS", "0").strip()
+    return words["PYTHON"].strip(), "cut" if network.startswith("cut") else "OPEN (reached 127.0.0.1)", gpus
 
 
 class _listener:
@@ -112,6 +117,15 @@ def _auto_finding(settings: RunSettings) -> Finding:
     )
 
 
+def _gpu_finding(settings: RunSettings) -> Finding:
+    gpus = gpu_indices(settings)
+    if not gpus:
+        return Finding("gpu", True, f"no GPU on this machine (none matches {settings.gpu_devices}): runs use CPUs")
+    if not settings.gpu:
+        return Finding("gpu", True, f"{len(gpus)} GPUs on this machine; run.gpu = false: runs see none")
+    return Finding("gpu", True, f"{len(gpus)} GPUs on this machine (GPUs a run sees: beside each backend above)")
+
+
 def _data_finding(settings: RunSettings) -> Finding:
     root = Path(settings.data_root).expanduser()
     if not root.is_dir():
@@ -120,7 +134,49 @@ def _data_finding(settings: RunSettings) -> Finding:
     if not prepared:
         return Finding("data", False, f"{root}: no prepared competitions")
     shown = ", ".join(prepared[:8]) + (f", ... ({len(prepared)} in all)" if len(prepared) > 8 else "")
-    return Finding("data", True, f"{root}: {shown}")
+    listed, problem = _list_data_inside(settings, prepared[0])
+    return Finding("data", problem is None, f"{root}: {shown}; {listed}")
+
+
+_LIST_DATA = """\
+import os
+files = unreadable = 0
+for folder, _, names in os.walk("data"):
+    for name in names:
+        files += 1
+        try:
+            open(os.path.join(folder, name), "rb").close()
+        except OSError as exc:
+            unreadable += 1
+            if unreadable <= 3:
+                print("UNREADABLE", os.path.join(folder, name), type(exc).__name__)
+print("FILES", files, unreadable)
+"""
+
+
+def _list_data_inside(settings: RunSettings, competition: str) -> tuple[str, str | None]:
+    """What a script sees in ``./data`` for ``competition``, from a real run: (a line for people, the problem)."""
+    with tempfile.TemporaryDirectory(prefix="nodefix-doctor-") as tmp:
+        result = execute(
+            RunSpec(
+                code=_LIST_DATA,
+                competition_id=competition,
+                settings=dataclasses.replace(settings, time_limit=_PROBE_SECONDS),
+                run_dir=Path(tmp) / "run",
+            )
+        )
+    lines = result.output_tail.splitlines()
+    counts = next((line.split()[1:] for line in lines if line.startswith("FILES ")), None)
+    if counts is None:
+        problem = f"./data of {competition} could not be listed in a sandbox: {result.verdict.detail}"
+        return problem, problem
+    files, unreadable = counts
+    text = f"./data of {competition} in a {result.spec_backend} sandbox: {files} files"
+    if unreadable == "0":
+        return text, None
+    broken = [line.split(" ", 1)[1] for line in lines if line.startswith("UNREADABLE ")]
+    problem = f"{text}, {unreadable} unreadable ({'; '.join(broken)}; host folder {data_dir(settings, competition)})"
+    return problem, problem
 
 
 def _process_cap_finding() -> Finding:

@@ -24,6 +24,9 @@ from runner.cgroups import RunCgroups
 from runner.limits import ChildSetup, cgroup_limit
 from runner.output_capture import OutputCapture
 from runner.process_tree import GRACE_SECONDS, ProcessTree
+from runner.recorded_form import output_as_recorded
+from runner.resources import CpuMeter, machine_load, starved_note, usage_record
+from runner.run_env import pinned, thread_budget, usable_cpus
 from runner.sandbox_user import drops_privileges
 from runner.scratch import ScratchCap, trim_scratch
 from runner.spec import SCRIPT_NAME, SUBMISSION_NAME, RunResult, RunSpec
@@ -48,28 +51,35 @@ def execute(
     cancel: threading.Event | None = None,
     on_submission: Callable[[Path], None] | None = None,
     recorded_output: str | None = None,
+    recorded_form: str | None = None,
 ) -> RunResult:
     """Run ``spec`` to its end (blocking; call it from a thread).
 
     ``on_output`` first gets nodefix's own notice lines (each starting with
     ``nodefix:``), then the script's output as it comes, decoded. The log file
     holds the script's output only. Never raises for anything the script does.
+    ``recorded_output`` is what the verdict's match compares with;
+    ``recorded_form`` (default: ``recorded_output``) the recorded output whose
+    form ``output_as_recorded`` takes.
     """
+    form = recorded_form if recorded_form is not None else recorded_output
     backend = get_backend(spec.settings)
     started_at = time.time()
+    load_start = machine_load()
     _write_scratch(spec)
     problem = _environment_problem(spec, backend)
     if problem is not None:
         _notify(on_output, [f"nodefix: cannot run: {problem}"])
         spec.log_path.write_bytes(b"")
-        return _result(spec, backend, [], started_at, _Outcome(), recorded_output, environment_error=problem)
+        return _result(spec, backend, [], (started_at, load_start), _Outcome(), (recorded_output, form), problem)
     backend.prepare(spec)
     command = backend.command(spec)
     run = _Run(spec, backend, command, on_output, cancel or threading.Event(), on_submission)
     outcome = run.start_and_wait()
     outcome.submission = submission_state(spec.scratch)
     outcome.limit_notes += trim_scratch(spec)
-    return _result(spec, backend, command, started_at, outcome, recorded_output, environment_error=outcome.start_error)
+    recorded = (recorded_output, form)
+    return _result(spec, backend, command, (started_at, load_start), outcome, recorded, outcome.start_error)
 
 
 class _Outcome:
@@ -86,6 +96,7 @@ class _Outcome:
         self.out_of_memory = False
         self.scratch_full = False
         self.limit_notes: list[str] = []  # caps that could not be applied here, for the run record
+        self.cpu_seconds = 0.0
 
 
 class _Run:
@@ -146,13 +157,14 @@ class _Run:
                 env=self.backend.host_env(self.spec),
                 echo=False,
                 dimensions=TERMINAL_SIZE,
-                preexec_fn=setup,
+                preexec_fn=pinned(setup, self.spec.cpus),
             )
         except Exception as exc:  # noqa: BLE001 - ptyprocess re-raises whatever failed in the child
             self.outcome.start_error = f"could not start {self.command[0]}: {exc}"
             return
         child.ptyproc.delayafterclose = 0  # close() comes after the tree is gone: no need to wait 0.1 s
         tree = ProcessTree(child.pid, cgroups)
+        self.meter = CpuMeter(cgroups.path)
         try:
             # Watching starts while the sandbox starts up; a file written before is still reported at the end.
             with SubmissionWatch(self.spec.scratch, self.on_submission):
@@ -166,6 +178,7 @@ class _Run:
             tree.kill()
         self.outcome.exit_code = child.exitstatus
         self.outcome.signal = child.signalstatus
+        self.outcome.cpu_seconds = self.meter.seconds
 
     def _read_until_end(self, child: pexpect.spawn, tree: ProcessTree, capture: OutputCapture) -> bool:
         """Stream output until the script ends (False) or must be ended: time limit or cancel (True)."""
@@ -178,10 +191,11 @@ class _Run:
                 return True
             now = time.monotonic()
             if now >= deadline:
+                self.meter.sample(tree.members())
                 self.outcome.timed_out = True
                 return True
             if now >= next_sweep:
-                tree.members()  # remember descendants so orphans can be found later
+                self.meter.sample(tree.members())  # also remembers descendants so orphans can be found later
                 next_sweep = now + _SWEEP_EVERY
                 if scratch.exceeded():
                     self.outcome.scratch_full = True
@@ -191,16 +205,17 @@ class _Run:
             except pexpect.TIMEOUT:
                 continue
             except pexpect.EOF:
-                return self._wait_for_exit(child, deadline)
+                return self._wait_for_exit(child, tree, deadline)
             capture.feed(data)
 
-    def _wait_for_exit(self, child: pexpect.spawn, deadline: float) -> bool:
+    def _wait_for_exit(self, child: pexpect.spawn, tree: ProcessTree, deadline: float) -> bool:
         """The output is closed, but a script that closed its own stdio may still be running."""
         while child.isalive():
             if self.cancel.is_set():
                 self.outcome.cancelled = True
                 return True
             if time.monotonic() >= deadline:
+                self.meter.sample(tree.members())
                 self.outcome.timed_out = True
                 return True
             time.sleep(_READ_TIMEOUT)
@@ -255,13 +270,14 @@ def _result(
     spec: RunSpec,
     backend: Backend,
     command: list[str],
-    started_at: float,
+    start: tuple[float, float],  # epoch seconds and the machine's load when the run began
     outcome: _Outcome,
-    recorded_output: str | None,
+    recorded: tuple[str | None, str | None],  # the output to match against, the output whose form to take
     environment_error: str | None,
 ) -> RunResult:
     submission_written, refused = outcome.submission
     notes = [*outcome.limit_notes, *([refused] if refused else [])]
+    recorded_output, form = recorded
     verdict = classify(
         exit_code=outcome.exit_code,
         signal=outcome.signal,
@@ -274,12 +290,17 @@ def _result(
         recorded_output=recorded_output,
         cap_reached=_cap_reached(spec, outcome),
     )
+    started_at, load_start = start
+    duration = time.time() - started_at
+    cpus = spec.cpus or usable_cpus()
+    resources = usage_record(duration, outcome.cpu_seconds, load_start, len(cpus), thread_budget(spec.settings, cpus))
+    verdict.starved = starved_note(verdict.kind, resources)
     return RunResult(
         spec_backend=backend.name,
         command=command,
         run_dir=spec.run_dir,
         started_at=started_at,
-        duration=time.time() - started_at,
+        duration=duration,
         exit_code=outcome.exit_code,
         signal=outcome.signal,
         timed_out=outcome.timed_out,
@@ -289,6 +310,14 @@ def _result(
         verdict=verdict,
         notes=notes,
         code_sha256=code_sha256(spec.code),
+        resources=resources,
+        output_as_recorded=output_as_recorded(
+            outcome.output_tail,
+            form,
+            seconds=duration,
+            time_limit=spec.settings.time_limit,
+            timed_out=outcome.timed_out,
+        ),
     )
 
 

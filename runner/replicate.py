@@ -17,7 +17,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from runner import bookkeeping
+from runner.devices import gpu_indices
 from runner.limits import budget_for_jobs
+from runner.resources import run_starved
+from runner.run_env import budgets_threads, cpu_shares, gpu_shares
 from workspace.config import Config
 from workspace.errors import InputError
 
@@ -48,6 +51,11 @@ def pending_rows(ws: Workspace) -> list[str]:
     return [row_id for row_id in ws.dataset.ids if not _replicated(ws.latest_replication(row_id))]
 
 
+def starved_rows(ws: Workspace) -> list[str]:
+    """Row ids whose latest replication reached the time limit starved of CPU."""
+    return [row_id for row_id in ws.dataset.ids if run_starved(ws.latest_replication(row_id))]
+
+
 def _replicated(run: dict | None) -> bool:
     return run is not None and (run.get("verdict") or {}).get("kind") not in UNFINISHED
 
@@ -58,19 +66,28 @@ def replicate(
     jobs: int,
     progress: Callable[[Progress], None] | None = None,
     stop: threading.Event | None = None,
+    retry_starved: bool = False,
 ) -> Counter:
-    """Replicate every row not replicated yet, ``jobs`` at a time; the verdict kinds of the runs stored."""
+    """Replicate every row not replicated yet (with ``retry_starved``: exactly the starved ones), ``jobs`` at a time.
+
+    With more than one job each run is pinned to its own share of the CPUs (and
+    thread budget), and gets ``run.gpus_per_job`` GPUs round robin. Returns the
+    verdict kinds of the runs stored.
+    """
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, not {jobs}")
     stop = stop or threading.Event()
     settings = budget_for_jobs(config.run, jobs)  # N runs side by side never hold more than the machine
-    todo = pending_rows(ws)
+    todo = starved_rows(ws) if retry_starved else pending_rows(ws)
     skipped = len(ws.dataset) - len(todo)
+    cpus = cpu_shares(jobs) if jobs > 1 and budgets_threads(config.run) else [None] * jobs
+    gpus = gpu_shares(jobs, gpu_indices(config.run) if config.run.gpu else [], config.run.gpus_per_job)
+    free_slots = list(range(jobs))
     report = progress or (lambda _: None)
     report(Progress(0, len(todo), skipped))
     counts: Counter = Counter()
     queue = iter(todo)
-    running: dict[Future, bookkeeping.PreparedRun] = {}
+    running: dict[Future, tuple[bookkeeping.PreparedRun, int]] = {}  # the run, and its slot of CPUs and GPUs
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="replicate") as pool:
         try:
             while True:
@@ -78,14 +95,18 @@ def replicate(
                     row_id = next(queue, None)
                     if row_id is None:
                         break
-                    prepared = bookkeeping.prepare_run(ws, row_id, 0, PURPOSE, settings)
-                    running[pool.submit(bookkeeping.start, prepared, cancel=stop)] = prepared
+                    slot = free_slots.pop(0)
+                    prepared = bookkeeping.prepare_run(
+                        ws, row_id, 0, PURPOSE, settings, cpus=cpus[slot], gpus=gpus[slot]
+                    )
+                    running[pool.submit(bookkeeping.start, prepared, cancel=stop)] = prepared, slot
                 if not running:
                     break
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    prepared = running.pop(future)
+                    prepared, slot = running.pop(future)
                     row_id = prepared.row_id
+                    free_slots.append(slot)
                     result = future.result()
                     if result.cancelled:
                         shutil.rmtree(result.run_dir, ignore_errors=True)

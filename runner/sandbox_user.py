@@ -13,6 +13,7 @@ sandbox from the staged copies. The scratch folder is handed to ``nobody``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 from dataclasses import dataclass
@@ -25,14 +26,16 @@ _STAGE = "/tmp/nodefix-stage"  # (+ "-<n>") in the outer bwrap's own /tmp tmpfs,
 
 @dataclass(frozen=True)
 class Bind:
-    """One host folder mounted into the sandbox."""
+    """One host folder (or a device node) mounted into the sandbox."""
 
     source: str
     dest: str
     writable: bool = False
+    device: bool = False  # a device node or a folder of them, usable as a device inside
 
     def args(self, source: str | None = None) -> list[str]:
-        return ["--bind" if self.writable else "--ro-bind", source or self.source, self.dest]
+        kind = "--dev-bind" if self.device else "--bind" if self.writable else "--ro-bind"
+        return [kind, source or self.source, self.dest]
 
 
 def drops_privileges() -> bool:
@@ -70,7 +73,7 @@ def staged(binds: list[Bind]) -> tuple[list[str], list[str]]:
     inner: list[str] = []
     for number, bind in enumerate(binds):
         stage = f"{_STAGE}-{number}"
-        outer += Bind(bind.source, stage, bind.writable).args()
+        outer += dataclasses.replace(bind, dest=stage).args()
         inner += bind.args(stage)
     setpriv = shutil.which("setpriv") or "setpriv"
     drop = [setpriv, f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all"]

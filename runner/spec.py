@@ -30,6 +30,8 @@ class RunSpec:
     read_only_binds: dict[str, Path] = field(default_factory=dict)  # name in scratch -> host folder shown read-only
     env: dict[str, str] = field(default_factory=dict)
     keep_files: tuple[str, ...] = ()  # names in scratch kept after the run besides the script and submission
+    cpus: tuple[int, ...] | None = None  # the CPUs the run is pinned to; None: all this process may use
+    gpus: tuple[int, ...] | None = None  # CUDA_VISIBLE_DEVICES; None: every GPU passed through
 
     @property
     def scratch(self) -> Path:
@@ -50,6 +52,7 @@ class ErrorInfo:
     line_text: str | None = None  # that line's source, stripped
     function: str | None = None  # innermost function of the script in the traceback ("<module>" at top level)
     frames: list[tuple[str, int, str]] = field(default_factory=list)  # (file, line, function), outermost first
+    cause: str | None = None  # "ValueError: ..." of a traceback quoted in the message (the error inside)
 
 
 @dataclass
@@ -59,7 +62,8 @@ class Verdict:
     kind: str  # error | clean | no_submission | time_limit | killed | environment | cancelled
     detail: str  # one line for people: "KeyError: 'target' at line 12"
     error: ErrorInfo | None = None
-    match: str | None = None  # same | different | no_recorded: against the row's recorded _term_out
+    match: str | None = None  # same | different | time_limit | no_recorded: against the row's recorded _term_out
+    starved: str | None = None  # "starved: cpu X s of wall Y s" for a time_limit that got little CPU
 
 
 VERDICT_KINDS = ("error", "clean", "no_submission", "time_limit", "killed", "environment", "cancelled")
@@ -81,6 +85,8 @@ class RunResult:
     verdict: Verdict
     notes: list[str] = field(default_factory=list)  # caps that could not be applied, files refused, output cut
     code_sha256: str = ""  # of the code as nodefix wrote it, hashed on the host before the run
+    resources: dict = field(default_factory=dict)  # wall and CPU seconds, the machine's load, CPUs and threads
+    output_as_recorded: str = ""  # output_tail in the form of the row's recorded _term_out (runner.recorded_form)
 
     @property
     def log_path(self) -> Path:

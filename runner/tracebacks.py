@@ -53,6 +53,8 @@ _FRAME_PATTERNS = (
     (_OLD_FILE_FRAME, "<module>", False),
 )
 _HEADER = "Traceback (most recent call last)"
+# Python's own lines between the tracebacks of chained exceptions: the one after them is the real one.
+_CHAINED = ("During handling of the above exception", "The above exception was the direct cause")
 
 _ARROW = re.compile(r"^\s*-*-> ?(?P<line>\d+)(?: (?P<text>.*))?$")
 _EXCEPTION = re.compile(r"^(?P<type>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)(?::(?: (?P<message>.*))?)?\s*$")
@@ -75,6 +77,8 @@ def parse_error(output: str, code: str | None = None) -> ErrorInfo | None:
     found: _Block | None = None
     block: _Block | None = None
     after_header = False
+    chained = False  # a chained-exception line came after ``found``
+    message_follows = False  # ``found`` named its exception with an empty first line: the message is below
     for line in lines:
         timeout = _TIMEOUT.match(line)
         if timeout:
@@ -88,6 +92,9 @@ def parse_error(output: str, code: str | None = None) -> ErrorInfo | None:
             continue
         if line.strip():
             after_header = _HEADER in line
+            chained = chained or line.startswith(_CHAINED)
+            if message_follows and block is None and not after_header:
+                found.message, message_follows = line.strip(), False
         if block is None:
             continue
         if _read_frame_body(block, line):
@@ -96,7 +103,13 @@ def parse_error(output: str, code: str | None = None) -> ErrorInfo | None:
         if exception:
             block.exc_type = exception.group("type")
             block.message = (exception.group("message") or "").strip()
-            found, block = block, None
+            if found is not None and not chained and found.has_script_frame() and not block.has_script_frame():
+                # a traceback quoted inside the message of the script's own exception (scikit-learn's
+                # "All the 5 fits failed ... Traceback ..."): the script's exception stays, this is its cause
+                found.cause = f"{block.exc_type}: {block.message}" if block.message else block.exc_type
+            else:
+                found, chained, message_follows = block, False, not block.message
+            block = None
     return None if found is None else found.to_error_info(code)
 
 
@@ -114,12 +127,17 @@ class _Block:
     frames: list[_Frame] = field(default_factory=list)
     exc_type: str = ""
     message: str = ""
+    cause: str | None = None
+
+    def has_script_frame(self) -> bool:
+        return any(_is_script(f.file) for f in self.frames)
 
     def to_error_info(self, code: str | None) -> ErrorInfo:
         info = ErrorInfo(
             exc_type=self.exc_type,
             message=self.message,
             frames=[(f.file, f.lineno or 0, f.function or "") for f in self.frames],
+            cause=self.cause,
         )
         script_frames = [f for f in self.frames if _is_script(f.file)]
         if script_frames:

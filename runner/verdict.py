@@ -59,6 +59,8 @@ def classify(
     if recorded_output is not None:
         observed = TIME_LIMIT_ERROR if verdict.kind == "time_limit" else verdict.error
         verdict.match = compare(observed, recorded_output, code)
+        if verdict.kind == "time_limit" and verdict.match == "same":
+            verdict.match = "time_limit"  # nothing raised: never "the same error"
     return verdict
 
 
@@ -81,6 +83,7 @@ def compare(observed: ErrorInfo | None, recorded_output: str | None, code: str) 
 MATCH_LABELS = {
     "same": "same error as recorded",
     "different": "different error from the recorded one",
+    "time_limit": "reached the time limit, as the recorded run did (no error)",
     "no_recorded": "no recorded error to compare with",
 }
 
@@ -113,7 +116,8 @@ def describe_outcome(purpose: str, verdict: dict) -> str:
 def describe_error(error: ErrorInfo) -> str:
     """``"KeyError: 'x' at line 12"``."""
     text = f"{error.exc_type}: {error.message}" if error.message else error.exc_type
-    return text + (f" at line {error.lineno}" if error.lineno is not None else "")
+    text += f" at line {error.lineno}" if error.lineno is not None else ""
+    return text + (f" (inner error: {error.cause})" if error.cause else "")
 
 
 def _verdict(

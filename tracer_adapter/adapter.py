@@ -249,6 +249,7 @@ def _store(ws: Workspace, row_id: str, k: int, code: str, entry: str | None, don
         **summary,
         "entry": entry,
         "cut": _was_cut(done.meta),
+        "incomplete": _incomplete(done.meta, done.result),
         "run": {
             "run_dir": str(done.result.run_dir),
             "verdict": verdict,
@@ -276,10 +277,22 @@ def summary_line(record: dict) -> str:
     cut = {True: "cut (see the metadata)", False: "complete", None: "cut or not: the client's tool does not say"}
     verdict = record["verdict"]
     match = f", {describe_match(verdict['match'])}" if verdict.get("match") in ("same", "different") else ""
+    state = f"incomplete: {meta['incomplete']}" if meta.get("incomplete") else cut[meta["cut"]]
     return (
-        f"{meta['frames']:,} frames, {meta['lines']:,} lines, {meta['bytes']:,} bytes, {cut[meta['cut']]}; "
+        f"{meta['frames']:,} frames, {meta['lines']:,} lines, {meta['bytes']:,} bytes, {state}; "
         f"traced run: {verdict['detail']}{match}"
     )
+
+
+def _incomplete(meta: dict, result: RunResult) -> str | None:
+    """Why the trace stops before the script did ("killed at the time limit after N frames"), or None."""
+    tracer_meta = meta.get("tracer_meta")
+    if tracer_meta is None or tracer_meta.get("complete") or not (result.timed_out or result.cancelled):
+        return None
+    when = "at the time limit" if result.timed_out else "when cancelled"
+    frames = tracer_meta.get("frames_total", tracer_meta.get("frames_so_far"))
+    after = f" after {frames:,} frames" if frames is not None else ""
+    return f"killed {when}{after}"
 
 
 def _was_cut(meta: dict) -> bool | None:

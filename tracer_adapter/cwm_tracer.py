@@ -59,9 +59,16 @@ Values and budgets
 * META (JSON) says what was traced and what was cut (entry, Python version,
   frames seen/kept/dropped, first and last kept frame numbers, caps fired,
   values cut, bytes, times, whether the script raised, its exit code). It is
-  written at start with ``"complete": false`` and again at the end; a run
-  killed from outside leaves that first META and a trace holding the frames
-  flushed so far (the first half of the budget is flushed as soon as it fills).
+  written at start with ``"complete": false``, about once a second with the
+  frames so far, and again at the end.
+* Killed runs: what was traced is flushed to the file about once a second (a
+  thread), so a SIGKILL loses at most the last second of frames (and, past
+  the first half of a budget, the kept last frames). On SIGTERM (the
+  watchdog's first signal at the time limit) that thread writes the kept
+  frames, the line ``<|frame_sep|>[cwm_tracer: killed by SIGTERM after N
+  frames ...]`` and a META with ``"killed": "SIGTERM"``, then the process dies
+  of the signal as it would untraced. The same thread ends tracing at
+  ``--max-seconds`` while the script sits in a long library call.
 """
 
 from __future__ import annotations
@@ -73,7 +80,10 @@ import dis
 import importlib.machinery
 import json
 import os
+import select
+import signal
 import sys
+import threading
 import time
 import tokenize
 import types
@@ -492,6 +502,7 @@ class TraceWriter:
         self.tail_bytes_limit = 0
         self.total = 0
         self.caps_fired: list = []
+        self.lock = threading.Lock()  # between the flushes of the script's thread and the watchman's
 
     def add(self, text: str, size: int, ends_line: bool) -> None:
         """One frame (without its closing separator); ``size`` is its UTF-8 length."""
@@ -543,17 +554,27 @@ class TraceWriter:
             self._flush()
 
     def _flush(self) -> None:
-        if self.fd is not None and os.getpid() == self.pid:
-            data = "".join(self.buffer).encode("utf-8", "surrogateescape")
-            view = memoryview(data)
-            while view:
-                view = view[os.write(self.fd, view) :]
-            self.bytes_written += len(data)
-        self.buffer = []
-        self.buffered = 0
+        # The script's thread appends to the same list meanwhile: take and delete only what was joined.
+        with self.lock:
+            count = len(self.buffer)
+            data = "".join(self.buffer[:count]).encode("utf-8", "surrogateescape")
+            del self.buffer[:count]
+            self.buffered = 0
+            if self.fd is not None and os.getpid() == self.pid:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(self.fd, view) :]
+                self.bytes_written += len(data)
+
+    def flush_head(self) -> None:
+        """Write the frames buffered so far (the watchman's tick); the kept last frames wait for ``finish``."""
+        if self.buffer:
+            self._flush()
 
     def finish(self, closing_note: str | None) -> None:
-        """Write the gap note and the kept tail, then ``closing_note`` as the last frame."""
+        """Write the gap note and the kept tail, then ``closing_note`` as the last frame (once)."""
+        if self.fd is None:
+            return
         if self.dropped:
             first_tail = self.total - len(self.tail) + 1
             self._write(
@@ -568,13 +589,14 @@ class TraceWriter:
                 ),
                 0,
             )
-        for text, size in self.tail:
+        for text, size in list(self.tail):  # a copy: the script's thread may still be in add()
             self._write(text, size)
         if closing_note:
             self._write(closing_note + FRAME_SEP, 0)
         self._flush()
-        os.close(self.fd)
-        self.fd = None
+        fd, self.fd = self.fd, None
+        if fd is not None:
+            os.close(fd)
 
     def forget_in_child(self) -> None:
         """After a fork: the child must never write what the parent buffered."""
@@ -831,6 +853,111 @@ class Tracer:
         self.writer.forget_in_child()
 
 
+class Watchman:
+    """A thread beside the script: flushes the trace about once a second, ends tracing at the time cap
+    even while the script is inside a library call, and on SIGTERM writes the trace and META out.
+
+    Python runs signal handlers only between bytecodes of the main thread, which
+    may sit in a C call for minutes; the signal's byte on the wakeup fd reaches
+    this thread at once.
+    """
+
+    INTERVAL = 1.0
+
+    def __init__(self, tracer: "Tracer", writer: TraceWriter, meta: dict, meta_path: str) -> None:
+        self.tracer = tracer
+        self.writer = writer
+        self.meta = meta
+        self.meta_path = meta_path
+        self.killed = threading.Event()  # set once the trace and META of a killed run are written
+        self.done = False
+        self.read_fd, self.write_fd = os.pipe()
+        self.frames_reported = -1
+        self.thread: threading.Thread | None = None
+        self.mask_before_fork: set = set()
+
+    def start(self) -> None:
+        os.set_blocking(self.write_fd, False)
+        signal.set_wakeup_fd(self.write_fd)
+        signal.signal(signal.SIGTERM, self.on_sigterm)
+        self.thread = threading.Thread(target=self._watch, name="cwm_tracer", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        """The script ended: no more ticks (the main thread writes the end itself)."""
+        self.done = True
+        if os.getpid() == self.writer.pid:
+            os.write(self.write_fd, b"\0")  # wake the thread now rather than at its next tick
+            self.thread.join(5)
+
+    def _watch(self) -> None:
+        while not self.done:
+            ready, _, _ = select.select([self.read_fd], [], [], self.INTERVAL)
+            if self.done:
+                return
+            if ready and signal.SIGTERM in os.read(self.read_fd, 512):
+                self._write_killed()
+                return
+            self._tick()
+
+    def _tick(self) -> None:
+        tracer = self.tracer
+        if tracer.active and tracer.started and time.perf_counter() >= tracer.deadline and self.writer.last_ended_line:
+            tracer.stopped_by_time = True
+            tracer.active = False  # the script's thread stops itself at its next event
+        self.writer.flush_head()
+        if self.writer.total != self.frames_reported:
+            self.frames_reported = self.writer.total
+            self.meta["frames_so_far"] = self.writer.total
+            _write_json(self.meta_path, self.meta)
+
+    def _write_killed(self) -> None:
+        self.tracer.active = False
+        writer = self.writer
+        writer.finish(
+            "[cwm_tracer: killed by SIGTERM after %d frames; every frame traced until then is kept]" % writer.total
+        )
+        kept_tail = len(writer.tail)
+        self.meta.update(
+            {
+                "complete": False,
+                "killed": "SIGTERM",
+                "frames_total": writer.total,
+                "frames_written": writer.head_count + kept_tail,
+                "frames_dropped": writer.dropped,
+                "caps_fired": writer.caps_fired,
+                "bytes": writer.bytes_written,
+            }
+        )
+        _write_json(self.meta_path, self.meta)
+        self.killed.set()
+
+    def on_sigterm(self, signum, frame) -> None:
+        """The Python-level handler: once the trace is out, die of SIGTERM as the untraced script would."""
+        if os.getpid() == self.writer.pid:
+            self.killed.wait(5)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    def before_fork(self) -> None:
+        """SIGTERM waits while forking: the child shares the wakeup pipe until ``forget_in_child``,
+        and a SIGTERM for the child caught before then would read to this watchman as its own."""
+        self.mask_before_fork = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+
+    def after_fork_in_parent(self) -> None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, self.mask_before_fork)
+
+    def forget_in_child(self) -> None:
+        """After a fork: the child has no watchman thread, and SIGTERM must end it as usual."""
+        self.done = True
+        try:
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        except ValueError:  # forked from another thread: signal settings stay with the main thread
+            pass
+        signal.pthread_sigmask(signal.SIG_SETMASK, self.mask_before_fork)
+
+
 # -- running the script ---------------------------------------------------------------------
 
 
@@ -964,8 +1091,15 @@ def main(argv: list) -> int:
     sys.modules["__main__"] = module
     sys.argv = [script] + script_args
     sys.path[0] = os.path.dirname(os.path.realpath(script))
+    watchman = Watchman(tracer, writer, meta, args.meta)
     if hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=tracer.forget_in_child)
+        os.register_at_fork(
+            before=watchman.before_fork,
+            after_in_parent=watchman.after_fork_in_parent,
+            after_in_child=watchman.forget_in_child,
+        )
+    watchman.start()
 
     started = time.perf_counter()
     outcome: BaseException | None = None
@@ -982,7 +1116,10 @@ def main(argv: list) -> int:
             sys.settrace(None)
     except BaseException as error:  # noqa: B036 - the script's own outcome, reported like python does
         outcome = error
+    watchman.stop()
     if os.getpid() != writer.pid:  # a forked child that ran on to the end: the parent reports
+        return _exit_like_python(outcome, filename)
+    if watchman.killed.is_set():  # the script outlived its SIGTERM: the trace and META were written then
         return _exit_like_python(outcome, filename)
 
     tracing_seconds = (time.perf_counter() - tracer.start_time) if tracer.started else 0.0

@@ -43,7 +43,11 @@ class RunSettings:
     memory_limit: str = "80%"  # bytes with a K/M/G suffix, or a share of this machine's memory
     max_processes: int = 512
     scratch_limit: str = "4G"  # disk the run's scratch folder may fill; also the largest single file
-    gpu: bool = True  # apptainer --nv
+    gpu: bool = True  # pass the machine's GPUs through (bubblewrap: the device nodes; apptainer --nv)
+    gpu_devices: str = "/dev/nvidia*"  # the device nodes to pass through (a glob)
+    gpus_per_job: int = 0  # replicate --jobs N: GPUs each job gets, round robin; 0 = every job sees all
+    threads: int = 0  # OMP/MKL/OpenBLAS/NumExpr threads per run; 0 = the CPUs the run may use; -1 = no budget
+    env: dict[str, str] = field(default_factory=dict)  # variables set inside the sandbox; these win
 
 
 @dataclass
@@ -154,6 +158,10 @@ def _check_range(section: Any, key: str, value: Any, source: str) -> None:
         problem = "must be a finite number of seconds above 0"
     elif key == "max_processes" and value <= 0:
         problem = "must be at least 1"
+    elif key == "gpus_per_job" and value < 0:
+        problem = "must be 0 (every job sees all GPUs) or more"
+    elif key == "threads" and value < -1:
+        problem = "must be -1 (no budget), 0 (automatic) or more"
     elif key in ("max_frames", "max_bytes", "max_value_chars", "max_seconds") and not (
         math.isfinite(value) and value >= 0
     ):
@@ -164,6 +172,10 @@ def _check_range(section: Any, key: str, value: Any, source: str) -> None:
             problem = f"must be at least {least // 1024**2} MiB"
     elif key in _FOLDERS and value is not None and value.exists() and not value.is_dir():
         problem = "must be a folder"
+    elif key == "env":
+        bad = next((variable for variable in value if not variable or "=" in variable or "\0" in variable), None)
+        if bad is not None:
+            raise InputError(f"{source}: {name}: {bad!r} is not a variable name")
     if problem:
         raise InputError(f"{source}: {name} {problem}, not {value!r}")
 
@@ -181,17 +193,28 @@ def _coerce_value(key: str, value: Any, current: Any, annotation: str, source: s
     if isinstance(current, (int, float)) and not isinstance(current, bool):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise InputError(f"{source}: {key} must be a number, not {value!r}")
+        if isinstance(current, int) and value != int(value):
+            raise InputError(f"{source}: {key} must be a whole number, not {value!r}")
         return type(current)(value)
     if isinstance(current, dict):
         if not isinstance(value, dict):
             raise InputError(f"{source}: [{key}] must be a table")
-        return {**current, **{str(k): str(v) for k, v in value.items()}}
+        if any(isinstance(v, (dict, list)) for v in value.values()):
+            raise InputError(f"{source}: [{key}] values must be strings or numbers")
+        return {**current, **{str(k): _scalar_text(v) for k, v in value.items()}}
     if not isinstance(value, str):
         raise InputError(f"{source}: {key} must be a string, not {value!r}")
     if key in _INTERPRETERS and "/" in value and not os.path.isabs(value):
         # normpath, not resolve: a venv's python is a symlink whose own path makes it the venv's
         return os.path.normpath(base / value)
     return value
+
+
+def _scalar_text(value: Any) -> str:
+    """A TOML scalar as an environment variable writes it (``true`` -> ``"1"``, ``4`` -> ``"4"``)."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
 
 
 def default_annotator() -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,17 +97,27 @@ def _with_later_steps(column: pa.ChunkedArray, order: list[int], later: list[int
     """The source column in output order, with the texts of steps k > 0 at positions ``later``.
 
     Step 0 keeps the source value as given; a later step's text takes the
-    column's type (bytes for a binary column, a one-element list for a list column).
+    column's type (bytes for a binary column, its lines with their newlines for
+    a list column, as AIDE keeps outputs).
     """
     kind = column.type
     as_list = pa.types.is_list(kind) or pa.types.is_large_list(kind)
     text_kind = kind.value_type if as_list else kind
     binary = pa.types.is_binary(text_kind) or pa.types.is_large_binary(text_kind)
-    values = [text.encode("utf-8") if binary else text for text in texts]
-    extra = pa.array([[v] for v in values] if as_list else values, kind)
+
+    def typed(text: str) -> str | bytes:
+        return text.encode("utf-8") if binary else text
+
+    values = [[typed(line) for line in _lines(text)] for text in texts] if as_list else [typed(t) for t in texts]
+    extra = pa.array(values, kind)
     positions = np.array(order, dtype=np.int64)
     positions[later] = len(column) + np.arange(len(later), dtype=np.int64)
     return pa.chunked_array(column.chunks + [extra], kind).take(pa.array(positions))
+
+
+def _lines(text: str) -> list[str]:
+    """``text`` cut after each newline ("\n" only: carriage returns of progress bars stay inside their line)."""
+    return re.findall(r"[^\n]*\n|[^\n]+$", text)
 
 
 def _added_values(steps: list[Step], statuses: list[tuple]) -> dict[str, list]:

@@ -56,6 +56,7 @@ class RowSummary:
     claimed_by: str | None  # "user@host pid N" when another live process holds the row
     error_type: str | None = None  # the replication's exception type ("KeyError"), else its verdict kind
     fix_verdict: str | None = None  # verdict kind of the latest run of a fix
+    starved: str | None = None  # "starved: cpu X s of wall Y s" when the replication's time_limit was starved
 
 
 @dataclass
@@ -262,9 +263,10 @@ class Workspace:
                 for r in self._conn.execute("SELECT row_id, COUNT(*), SUM(time_spent) FROM steps GROUP BY row_id")
             }
             replications = {
-                r[0]: (r[1], r[2], r[3] or r[1])
+                r[0]: (r[1], r[2], r[3] or r[1], r[4])
                 for r in self._conn.execute(
-                    "SELECT row_id, verdict, match, json_extract(record, '$.verdict.error.exc_type') FROM runs "
+                    "SELECT row_id, verdict, match, json_extract(record, '$.verdict.error.exc_type'), "
+                    "json_extract(record, '$.verdict.starved') FROM runs "
                     "WHERE id IN (SELECT MAX(id) FROM runs WHERE purpose IN ('original', 'replicate') "
                     "AND NOT dropped GROUP BY row_id)"
                 )
@@ -285,7 +287,7 @@ class Workspace:
         for row_id, competition in zip(self.dataset.ids, self._competitions, strict=False):
             status, reason = rows.get(row_id, ("untouched", None))
             n_steps, spent = steps.get(row_id, (1, 0.0))
-            verdict, match, error_type = replications.get(row_id, (None, None, None))
+            verdict, match, error_type, starved = replications.get(row_id, (None, None, None, None))
             out.append(
                 RowSummary(
                     row_id,
@@ -299,6 +301,7 @@ class Workspace:
                     holders.get(row_id),
                     error_type,
                     fixes.get(row_id),
+                    starved,
                 )
             )
         return out

@@ -52,6 +52,12 @@ def test_overrides_skip_missing_flags(tmp_path: Path) -> None:
         ('[run]\ntime_limit = "soon"\n', "time_limit must be a number"),
         ('[run]\ngpu = "yes"\n', "gpu must be true or false"),
         ("[run]\nbackend = 3\n", "backend must be a string"),
+        ("[run]\ngpus_per_job = -1\n", "gpus_per_job must be 0 (every job sees all GPUs) or more"),
+        ("[run]\nthreads = -2\n", "threads must be -1 (no budget), 0 (automatic) or more"),
+        ("[run]\nthreads = 1.5\n", "threads must be a whole number"),
+        ("[run]\nenv = 3\n", "[env] must be a table"),
+        ('[run.env]\n"A=B" = "1"\n', "env: 'A=B' is not a variable name"),
+        ("[run.env]\nA = [1]\n", "[env] values must be strings or numbers"),
     ],
 )
 def test_bad_settings_name_the_file(tmp_path: Path, text: str, message: str) -> None:
@@ -90,3 +96,8 @@ def test_a_relative_interpreter_is_relative_to_its_file_and_keeps_its_symlink(tm
     config = load_config(cwd=project)
     assert config.run.python == str(tmp_path / "venv" / "bin" / "python")
     assert config.trace.client_python == "python3"  # a bare name is looked up on PATH, as before
+
+
+def test_env_table_reads_numbers_and_flags(tmp_path: Path) -> None:
+    (tmp_path / PROJECT_FILE).write_text("[run.env]\nOMP_NUM_THREADS = 1\nTF_DETERMINISTIC = true\n")
+    assert load_config(cwd=tmp_path).run.env == {"OMP_NUM_THREADS": "1", "TF_DETERMINISTIC": "1"}

@@ -17,6 +17,7 @@ from tui.cli import main
 from workspace.config import GradeSettings, load_config
 from workspace.demo import DemoPaths
 from workspace.demo.catalogue import row_by_name
+from workspace.run_rules import run_output
 from workspace.store import open_workspace
 
 
@@ -137,7 +138,7 @@ def test_two_step_round_trip_checks_the_chain(dataset: Path, tmp_path: Path, cap
         first, second = ws.steps(row.id)
         assert (first.bug_fixed, second.bug_fixed, second.bug_confirmed) == (True, True, True)
         assert second.code == first.fixed_code
-        assert second.observed_output == first.verification["output_tail"]
+        assert second.observed_output == run_output(first.verification)  # in the recorded form
     deliverable = tmp_path / "deliverable.parquet"
     _ok(["export", str(dataset), "--out", str(deliverable)], capsys)
     assert _violations(deliverable, dataset, capsys) == []

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from runner.tracebacks import parse_error, strip_ansi
+from runner.verdict import compare, describe_error
 
 pytestmark = pytest.mark.timeout(30)
 
 AIDE_FOOTER = "Execution time: a moment seconds (time limit is an hour)."
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def aide_output(run) -> str:
@@ -248,3 +252,29 @@ def test_time_limit_line_after_a_cut_off_traceback():
     )
     error = parse_error(output, "import x\n\ntrain()\n")
     assert (error.exc_type, error.lineno, error.frames) == ("TimeoutError", None, [])
+
+
+def test_a_traceback_quoted_in_the_message_is_the_cause_not_the_error():
+    """scikit-learn's "All the 5 fits failed" output, captured from a real run in the bubblewrap sandbox."""
+    code = (FIXTURES / "sklearn_all_fits_failed.py").read_text()
+    output = (FIXTURES / "sklearn_all_fits_failed.txt").read_text()
+    error = parse_error(output, code)
+    assert (error.exc_type, error.message) == ("ValueError", "All the 5 fits failed.")
+    assert (error.lineno, error.line_text, error.function) == (
+        11,
+        "scores = cross_val_score(model, X, y, cv=5)",
+        "<module>",
+    )
+    assert error.cause == "ValueError: could not convert string to float: 'a'"
+    assert describe_error(error) == (
+        "ValueError: All the 5 fits failed. at line 11 "
+        "(inner error: ValueError: could not convert string to float: 'a')"
+    )
+    recorded = output.replace("/sandbox/work/runfile.py", "runfile.py") + AIDE_FOOTER
+    assert compare(error, recorded, code) == "same"
+
+
+def test_a_printed_traceback_before_the_real_one_does_not_become_a_cause(run_script):
+    code = "import traceback\ntry:\n    int('x')\nexcept ValueError:\n    traceback.print_exc()\n{}['k']\n"
+    error = parse_error(run_script(code).output, code)
+    assert (error.exc_type, error.lineno, error.cause) == ("KeyError", 6, None)

@@ -115,7 +115,7 @@ def test_reaching_the_time_limit_is_time_limit(tmp_path):
     )
     assert verdict.kind == "time_limit"
     assert verdict.error is None
-    assert verdict.match == "same"
+    assert verdict.match == "time_limit"  # nothing raised: never "the same error"
 
 
 def test_cancelled_wins_over_everything():

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from runner.backends import ApptainerBackend, BubblewrapBackend, LocalBackend, get_backend
+from runner.run_env import THREAD_VARIABLES, usable_cpus
 from runner.spec import RunSpec
 from workspace.errors import InputError
 
@@ -55,6 +56,7 @@ def test_apptainer_builds_the_exact_command(make_settings, data_root, tmp_path):
         "PYTHONUNBUFFERED=1",
         "--env",
         "MPLBACKEND=Agg",
+        *[word for name in THREAD_VARIABLES for word in ("--env", f"{name}={len(usable_cpus())}")],
         "--env",
         "SEED=1",
         str(image),

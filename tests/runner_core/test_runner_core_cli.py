@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from runner.devices import gpu_indices
 from tui.cli import main
+from workspace.config import RunSettings
 from workspace.store import open_workspace
 
 pytestmark = pytest.mark.timeout(60)
@@ -104,8 +106,22 @@ def test_doctor_reports_backends_data_network_and_settings(dataset, capsys):
     assert "run.image" in lines["apptainer"]
     assert "runs use bubblewrap" in lines["backend"]
     assert "tiny-competition" in lines["data"]
+    assert "./data of tiny-competition in a bubblewrap sandbox: 3 files" in lines["data"]
+    assert lines["data"].startswith("ok ")
+    if not gpu_indices(RunSettings()):
+        assert "no GPU on this machine" in lines["gpu"]
+        assert out.count("GPU") == 1  # said once
     assert "grade.checkout" in lines["grade"]
     assert str(dataset.parent / "nodefix.toml") in lines["config"]
+
+
+def test_doctor_names_data_a_sandbox_cannot_read(dataset, data_root, tmp_path, capsys):
+    public = data_root / "tiny-competition" / "prepared" / "public"
+    (public / "gone.csv").symlink_to(tmp_path / "nowhere.csv")
+    assert main(["doctor", str(dataset)]) == 0
+    data = next(line for line in capsys.readouterr().out.splitlines() if line.split()[1] == "data")
+    assert data.startswith("FAIL")
+    assert "4 files, 1 unreadable (data/gone.csv FileNotFoundError" in data
 
 
 def test_ctrl_c_cancels_the_run_and_stores_it(dataset, tmp_path, wait_until):

@@ -6,6 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from runner.run_env import THREAD_VARIABLES
+
+THREADS = list(THREAD_VARIABLES)
+
 pytestmark = pytest.mark.timeout(60)
 
 
@@ -59,7 +63,7 @@ def test_the_script_sees_a_terminal_and_a_clean_environment(run_code):
     lines = run.printed.splitlines()
     assert lines[0] == "True True"
     assert lines[1] == str(
-        sorted(["EXTRA", "HOME", "LANG", "MPLBACKEND", "NODEFIX_TEST_MARK", "PATH", "PYTHONUNBUFFERED"])
+        sorted(["EXTRA", "HOME", "LANG", "MPLBACKEND", "NODEFIX_TEST_MARK", "PATH", "PYTHONUNBUFFERED"] + THREADS)
     )
     assert lines[2] == "True ['sample_submission.csv', 'test.csv', 'train.csv']"
 

@@ -99,3 +99,26 @@ def test_bad_input_exits_2_with_one_line(
 def test_unknown_row_exits_2(dataset: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["trace", str(dataset), "--id", "no-such-row"]) == 2
     assert "no-such-row" in capsys.readouterr().err
+
+
+def test_a_trace_killed_at_the_time_limit_is_stored_as_incomplete(
+    dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    slow = tmp_path / "slow.py"
+    slow.write_text("import time\nsteps = [n * 2 for n in range(3)]\nprint(steps, flush=True)\ntime.sleep(60)\n")
+    assert main(["trace", str(dataset), "--id", "row-0", "--code", str(slow), "--time-limit", "3"]) == 0
+    out, _ = capsys.readouterr()
+    summary = out.strip().splitlines()[-1]
+    assert "incomplete: killed at the time limit after " in summary, summary
+    assert "complete;" not in summary.replace("incomplete", "")
+    trace_path = Path(_lines(out, "trace: ")[0])
+    with TraceIndex.open(trace_path) as index:
+        assert index.frame_count > 3
+    text = trace_path.read_text(encoding="utf-8")
+    assert "steps = [n * 2 for n in range(3)]" in text
+    assert "[cwm_tracer: killed by SIGTERM after" in text
+
+
+def test_trace_refuses_a_time_limit_of_zero(dataset: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["trace", str(dataset), "--id", "row-0", "--time-limit", "0"]) == 2
+    assert "--time-limit must be more than 0 seconds, not 0.0" in capsys.readouterr().err

@@ -166,3 +166,20 @@ def test_a_long_queue_fills_in_chunks_and_a_filter_stops_the_old_fill(make_app, 
         asyncio.run(body())
     finally:
         ws.close()
+
+
+def test_a_starved_time_limit_is_flagged_in_the_queue(make_app, workspace) -> None:
+    starved = "starved: cpu 2.0 s of wall 360.0 s"
+    verdict = {"kind": "time_limit", "detail": "reached the time limit without raising", "match": None}
+    workspace.add_run("row-1", 0, "replicate", {"verdict": {**verdict, "starved": starved}, "output_tail": ""})
+    workspace.add_run("row-2", 0, "replicate", {"verdict": {**verdict, "starved": None}, "output_tail": ""})
+
+    async def body() -> None:
+        app = make_app()
+        async with app.run_test(size=SMALL) as pilot:
+            await pilot.pause()
+            lines = [line for line in screen_text(app).splitlines() if "time_limit" in line]
+            assert len(lines) == 2
+            assert sum("starved" in line for line in lines) == 1
+
+    asyncio.run(body())

@@ -143,6 +143,30 @@ def test_binary_source_columns_stay_binary(make_dataset, run_record, tmp_path: P
     assert validate_deliverable(out, source) == []
 
 
+def test_later_steps_output_is_a_list_of_lines_where_the_source_keeps_lists(
+    make_dataset, run_record, tmp_path: Path
+) -> None:
+    recorded = ["loading\n", "Traceback (most recent call last):\n", "KeyError: 'x'\n", "Execution time: a second"]
+    source = make_dataset([{"_term_out": recorded}])
+    output = "step 1\rstep 2\nTraceback (most recent call last):\nValueError: y\nExecution time: a moment seconds"
+    out = tmp_path / "d.parquet"
+    with open_workspace(source) as ws:
+        ws.update_step("row-0", 0, fixed_code=FIX)
+        ws.add_run("row-0", 0, "fix", run_record("error", output=output, code=FIX, match="different"))
+        ws.new_step("row-0")
+        export_deliverable(ws, out)
+    first, later = pq.read_table(out)["_term_out"].to_pylist()
+    assert first == recorded
+    assert later == [
+        "step 1\rstep 2\n",
+        "Traceback (most recent call last):\n",
+        "ValueError: y\n",
+        "Execution time: a moment seconds",
+    ]
+    assert "".join(later) == output
+    assert validate_deliverable(out, source) == []
+
+
 def test_a_source_column_named_like_an_added_one_is_refused(make_dataset, tmp_path: Path) -> None:
     with (
         open_workspace(make_dataset([{"status": "old"}])) as ws,

@@ -33,6 +33,19 @@ def add_step_arguments(parser: argparse.ArgumentParser, code_help: str) -> None:
     parser.add_argument("--code", type=Path, metavar="FILE", help=code_help)
 
 
+def add_time_limit_argument(parser: argparse.ArgumentParser, text: str) -> None:
+    parser.add_argument("--time-limit", type=float, metavar="S", help=text)
+
+
+def checked_time_limit(args: argparse.Namespace) -> float | None:
+    """--time-limit as given (None when it was not), refused unless it is more than 0."""
+    from workspace.errors import InputError
+
+    if args.time_limit is not None and args.time_limit <= 0:
+        raise InputError(f"--time-limit must be more than 0 seconds, not {args.time_limit}")
+    return args.time_limit
+
+
 def open_target(args: argparse.Namespace) -> Workspace:
     """Open the workspace the arguments name, annotating as the configured user; prints its path to stderr."""
     from workspace.config import load_config

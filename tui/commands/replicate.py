@@ -8,7 +8,7 @@ import sys
 import threading
 from functools import partial
 
-from tui.commands._target import add_target_arguments
+from tui.commands._target import add_target_arguments, add_time_limit_argument
 
 HELP = "run every row's original code, N at a time; a rerun resumes"
 ORDER = 51
@@ -22,7 +22,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="B",
         help="sandbox backend: auto, bubblewrap, local or apptainer (default: from the config)",
     )
-    parser.add_argument("--time-limit", type=float, metavar="S", help="seconds per run (default: from the config)")
+    add_time_limit_argument(parser, "seconds per run (default: from the config)")
+    parser.add_argument(
+        "--retry-starved",
+        action="store_true",
+        help="re-run exactly the rows whose time_limit verdict was starved of CPU",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,14 +35,13 @@ def run(args: argparse.Namespace) -> int:
 
     from runner.backends import get_backend
     from runner.replicate import replicate
-    from tui.commands._target import ctrl_c_sets, open_target
+    from tui.commands._target import checked_time_limit, ctrl_c_sets, open_target
     from workspace.config import load_config
     from workspace.errors import InputError
 
     if args.jobs < 1:
         raise InputError(f"--jobs must be at least 1, not {args.jobs}")
-    if args.time_limit is not None and args.time_limit <= 0:
-        raise InputError(f"--time-limit must be more than 0 seconds, not {args.time_limit}")
+    checked_time_limit(args)
     ws = open_target(args)
     try:
         config = load_config(ws.dataset.path).with_overrides(
@@ -53,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         stop = threading.Event()
         announce = partial(console.print, "Stopping: cancelling the running rows (Ctrl-C again to abort)...")
         with ctrl_c_sets(stop, announce), _ProgressBar(console) as bar:
-            replicate(ws, config, args.jobs, bar.update, stop)
+            replicate(ws, config, args.jobs, bar.update, stop, retry_starved=args.retry_starved)
         _print_table(ws, Console())
         if stop.is_set():
             # plain print: the command must not be wrapped, users copy it
@@ -109,7 +113,8 @@ class _ProgressBar:
 def _print_table(ws, console) -> None:
     from rich.table import Table
 
-    from runner.replicate import replication_table
+    from runner.replicate import replication_table, starved_rows
+    from runner.resources import run_starved
     from runner.verdict import describe_match
 
     kinds, matches = replication_table(ws)
@@ -122,6 +127,11 @@ def _print_table(ws, console) -> None:
     for match, count in matches.most_common():
         table.add_row(describe_match(match), str(count))
     console.print(table)
+    starved = starved_rows(ws)
+    for row_id in starved:
+        console.print(f"{row_id}: time_limit, {run_starved(ws.latest_replication(row_id))}", markup=False)
+    if starved:
+        console.print(f"{len(starved)} starved rows: re-run them with --retry-starved", markup=False)
 
 
 def _resume_command(args: argparse.Namespace) -> str:
@@ -133,4 +143,6 @@ def _resume_command(args: argparse.Namespace) -> str:
         words += ["--backend", args.backend]
     if args.time_limit is not None:
         words += ["--time-limit", f"{args.time_limit:g}"]
+    if args.retry_starved:
+        words.append("--retry-starved")
     return shlex.join(words)

@@ -40,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
         status = f"{r.status} ({r.reject_reason})" if r.reject_reason else r.status
         if r.claimed_by:
             status += " [claimed]"
-        cells = (r.id, r.competition_id, status, r.verdict or "-", str(r.n_steps), format_duration(r.time_spent))
+        verdict = f"{r.verdict} ({r.starved})" if r.starved else r.verdict or "-"
+        cells = (r.id, r.competition_id, status, verdict, str(r.n_steps), format_duration(r.time_spent))
         table.append(tuple(one_line(cell) for cell in cells))
     widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
     for line in table:

@@ -7,7 +7,7 @@ import json
 import sys
 import threading
 
-from tui.commands._target import add_step_arguments, add_target_arguments
+from tui.commands._target import add_step_arguments, add_target_arguments, add_time_limit_argument
 
 HELP = "run a row's code, or a fix from a file, and print the verdict"
 ORDER = 50
@@ -21,19 +21,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("auto", "bubblewrap", "local", "apptainer"),
         help="sandbox backend (default: from the config, else auto)",
     )
-    parser.add_argument("--time-limit", type=float, metavar="S", help="seconds before the run is ended")
+    add_time_limit_argument(parser, "seconds before the run is ended")
     parser.add_argument("--json", action="store_true", help="print the stored run record as JSON")
     parser.add_argument("--quiet", action="store_true", help="do not stream the script's output")
 
 
 def run(args: argparse.Namespace) -> int:
     from runner import bookkeeping
-    from tui.commands._target import ctrl_c_sets, open_target, read_code_file
+    from tui.commands._target import checked_time_limit, ctrl_c_sets, open_target, read_code_file
     from workspace.config import load_config
-    from workspace.errors import InputError
 
-    if args.time_limit is not None and args.time_limit <= 0:
-        raise InputError(f"--time-limit must be more than 0 seconds, not {args.time_limit}")
+    checked_time_limit(args)
     fix = read_code_file(args.code, "run") if args.code is not None else None
     ws = open_target(args)
     try:
@@ -69,6 +67,8 @@ def _verdict_line(row_id: str, k: int, purpose: str, run_id: int, record: dict, 
     outcome = describe_outcome(purpose, verdict)
     if outcome:
         line += f" [{outcome}]"
+    if verdict.get("starved"):
+        line += f" ({verdict['starved']})"
     flags = f"bug_confirmed {flag_word(step.bug_confirmed)}, bug_fixed {flag_word(step.bug_fixed)}"
     return f"{line} · {flags}\n  {record['duration']:.1f} s, log {record['log_path']}"
 

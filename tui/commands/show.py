@@ -72,8 +72,10 @@ def run(args: argparse.Namespace) -> int:
     for run in runs:
         verdict = run.get("verdict") or {}
         grade = " graded" if run["grade"] is not None else ""
+        starved = f" ({verdict['starved']})" if verdict.get("starved") else ""
         print(
-            f"#{run['id']} step {run['step']} {run['purpose']}: {verdict.get('kind')} - {verdict.get('detail', '')}{grade}"
+            f"#{run['id']} step {run['step']} {run['purpose']}: {verdict.get('kind')} - {verdict.get('detail', '')}"
+            f"{starved}{grade}"
         )
     return 0
 

@@ -7,7 +7,7 @@ import sys
 import threading
 from pathlib import Path
 
-from tui.commands._target import add_step_arguments, add_target_arguments
+from tui.commands._target import add_step_arguments, add_target_arguments, add_time_limit_argument
 
 HELP = "trace a row's code, or a fix, with the CWM tracer"
 ORDER = 60
@@ -24,20 +24,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "recorded traceback; the default) or 'script' (the whole script)",
     )
     parser.add_argument("--out", type=Path, metavar="FILE", help="also copy the trace to FILE")
+    add_time_limit_argument(parser, "seconds for the traced run (default: from the config)")
 
 
 def run(args: argparse.Namespace) -> int:
     import shutil
 
     from tracer_adapter.adapter import summary_line, trace_step
-    from tui.commands._target import ctrl_c_sets, open_target, read_code_file
+    from tui.commands._target import checked_time_limit, ctrl_c_sets, open_target, read_code_file
     from workspace.config import load_config
     from workspace.errors import InputError
 
     code = read_code_file(args.code, "trace") if args.code is not None else None
     entry = None if args.entry == "script" else args.entry
+    checked_time_limit(args)
     with open_target(args) as ws:
-        config = load_config(ws.dataset.path)
+        config = load_config(ws.dataset.path).with_overrides(run={"time_limit": args.time_limit})
         cancel = threading.Event()
         with ctrl_c_sets(cancel):
             record = trace_step(

@@ -66,7 +66,7 @@ def row_cells(summary: RowSummary) -> tuple[Text, ...]:
             short(summary.competition_id, COLUMNS[1][1]),
             short(status, COLUMNS[2][1]),
             short(summary.error_type or "—", COLUMNS[3][1]),
-            MATCH_WORDS.get(summary.match or "", summary.match or "—"),
+            "starved" if summary.starved else MATCH_WORDS.get(summary.match or "", summary.match or "—"),
             short(summary.fix_verdict or "—", COLUMNS[5][1]),
             str(summary.n_steps),
             duration(summary.time_spent),

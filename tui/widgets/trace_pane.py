@@ -50,6 +50,8 @@ CUT_NOTE = "[cwm_tracer: "  # how the built-in tracer's notes (frames cut, traci
 
 def cut_banner(meta: dict) -> str | None:
     """'cut: <caps> after frame N, M frames dropped' from a stored trace's metadata; None if nothing was cut."""
+    if meta.get("incomplete"):
+        return f"incomplete: {meta['incomplete']}"
     tracer = meta.get("tracer_meta") or {}
     caps = ", ".join(tracer.get("caps_fired") or []) or "a budget"
     dropped = tracer.get("frames_dropped") or 0
