@@ -30,7 +30,7 @@ EDITABLE_FIELDS = TEXT_FIELDS + FLAG_FIELDS + ("verification",)
 _STEP_COLUMNS = ("k",) + EDITABLE_FIELDS + ("annotator", "time_spent", "created_at", "updated_at")
 
 
-@dataclass
+@dataclass(slots=True)  # a million of them for a million-row queue
 class RowSummary:
     id: str
     competition_id: str
@@ -61,6 +61,11 @@ class Step:
     time_spent: float
     created_at: float | None  # None for a step 0 that was never saved
     updated_at: float | None
+
+
+def unsaved_step0(row_id: str, code: str = "", observed_output: str = "") -> Step:
+    """Step 0 of a row nothing was saved for: the source's code and output, nothing decided."""
+    return Step(row_id, 0, code, observed_output, False, None, False, "", "", "", "", None, "", 0.0, None, None)
 
 
 def open_workspace(target: Path, workspace_dir: Path | None = None, *, annotator: str | None = None) -> Workspace:
@@ -318,9 +323,7 @@ class Workspace:
 
     def _unsaved_step0(self, row_id: str) -> Step:
         source = self.dataset.row(row_id)
-        return Step(
-            row_id, 0, source.code, source.term_out, False, None, False, "", "", "", "", None, "", 0.0, None, None
-        )
+        return unsaved_step0(row_id, source.code, source.term_out)
 
     def update_step(self, row_id: str, k: int, **fields: Any) -> Step:
         values = {name: _checked_field(name, value) for name, value in fields.items()}
