@@ -29,6 +29,7 @@ TEXT_COLUMNS = ("plan", "analysis", "code", "_term_out")  # read on demand
 MAX_CELL_BYTES = 16 * 1024 * 1024
 BATCH_ROWS = 1024  # rows read together when a row's text is needed
 CHECK_ON_OPEN_BYTES = 256 * 2**20  # text columns up to this size (uncompressed) are checked whole on open
+_CANDIDATES_SHOWN = 5  # ids listed when an id prefix is ambiguous
 _FINGERPRINT_SPAN = 64 * 1024  # bytes hashed at each end of the file (the parquet footer is at the end)
 _ZERO = pa.Array.from_buffers(pa.int64(), 1, [None, pa.py_buffer(bytes(8))])  # [0], built without pandas
 
@@ -128,6 +129,19 @@ class Dataset:
             found.append(row_id)
             at += 1
         return found
+
+    def resolve_id(self, text: str) -> str:
+        """The id ``text`` names: itself, or the one id it is a prefix of (as the queue shows ids cut short)."""
+        if text in self:
+            return text
+        found = self.ids_starting_with(text, limit=_CANDIDATES_SHOWN + 1)
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise InputError(f"{self.path}: no row with id {text!r}, nor one that starts with it")
+        total = bisect.bisect_left(self._sorted, text + "\U0010ffff") - bisect.bisect_left(self._sorted, text)
+        shown = ", ".join(found[:_CANDIDATES_SHOWN]) + (f", ... ({total} in all)" if total > _CANDIDATES_SHOWN else "")
+        raise InputError(f"{self.path}: id prefix {text!r} is ambiguous: it starts {shown}")
 
     def row(self, row_id: str) -> SourceRow:
         i = self.index_of(row_id)

@@ -7,7 +7,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from tui.commands._target import add_step_arguments, add_target_arguments
+from tui.commands._target import chosen_step, add_step_arguments, add_target_arguments
 
 HELP = "grade a step's fix with the client's grade command"
 ORDER = 52
@@ -31,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
     code = read_code_file(args.code, "grade") if args.code is not None else None
     ws = open_target(args)
     try:
+        args.step = chosen_step(ws, args)
         row = ws.source(args.row_id)
         step = ws.step(args.row_id, args.step)
         if code is None:

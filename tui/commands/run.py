@@ -7,7 +7,7 @@ import json
 import sys
 import threading
 
-from tui.commands._target import add_step_arguments, add_target_arguments
+from tui.commands._target import chosen_step, add_step_arguments, add_target_arguments
 
 HELP = "run a row's code, or a fix from a file, and print the verdict"
 ORDER = 50
@@ -38,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     fix = read_code_file(args.code, "run") if args.code is not None else None
     ws = open_target(args)
     try:
+        args.step = chosen_step(ws, args)
         row = ws.source(args.row_id)
         step = ws.step(args.row_id, args.step)
         if fix is None:

@@ -7,7 +7,7 @@ import sys
 import threading
 from pathlib import Path
 
-from tui.commands._target import add_step_arguments, add_target_arguments
+from tui.commands._target import chosen_step, add_step_arguments, add_target_arguments
 
 HELP = "trace a row's code, or a fix, with the CWM tracer"
 ORDER = 60
@@ -37,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
     code = read_code_file(args.code, "trace") if args.code is not None else None
     entry = None if args.entry == "script" else args.entry
     with open_target(args) as ws:
+        args.step = chosen_step(ws, args)
         config = load_config(ws.dataset.path)
         cancel = threading.Event()
         with ctrl_c_sets(cancel):
