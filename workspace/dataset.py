@@ -28,7 +28,9 @@ QUEUE_COLUMNS = ("id", "competition_id", "exec_time")  # read on open
 TEXT_COLUMNS = ("plan", "analysis", "code", "_term_out")  # read on demand
 MAX_CELL_BYTES = 16 * 1024 * 1024
 BATCH_ROWS = 1024  # rows read together when a row's text is needed
-CHECK_ON_OPEN_BYTES = 256 * 2**20  # text columns up to this size (uncompressed) are checked whole on open
+CHECK_ON_OPEN_ROWS = 100_000  # a file this small (in rows and in bytes) has its text checked whole on open;
+CHECK_ON_OPEN_BYTES = 256 * 2**20  # bytes as stored, uncompressed (a dictionary-encoded column decodes to more)
+_SCANS_BEFORE_INDEX = 64  # id lookups by scan before a dict of every id is built
 _CANDIDATES_SHOWN = 5  # ids listed when an id prefix is ambiguous
 _FINGERPRINT_SPAN = 64 * 1024  # bytes hashed at each end of the file (the parquet footer is at the end)
 _ZERO = pa.Array.from_buffers(pa.int64(), 1, [None, pa.py_buffer(bytes(8))])  # [0], built without pandas
@@ -70,31 +72,18 @@ class RowIds(Sequence):
     __hash__ = None  # type: ignore[assignment]
 
 
-class _SortedIds(Sequence):
-    """The ids in sorted order, for bisect."""
-
-    def __init__(self, ids: pa.Array, order: pa.Array) -> None:
-        self.values = ids.take(order)
-        self.order = order
-
-    def __len__(self) -> int:
-        return len(self.values)
-
-    def __getitem__(self, i):  # type: ignore[override]
-        return self.values[i].as_py()
-
-
 class Dataset:
     """A checked source table, read lazily. Build it with :func:`load_dataset`."""
 
-    def __init__(self, path: Path, file: pq.ParquetFile, queue: pa.Table, sorted_ids: _SortedIds) -> None:
+    def __init__(self, path: Path, file: pq.ParquetFile, queue: pa.Table) -> None:
         self.path = path
         self.schema: pa.Schema = file.schema_arrow
         self._file = file
         self._id_array = queue.column("id").combine_chunks()
         self.ids = RowIds(self._id_array)
         self._queue = {name: queue.column(name).combine_chunks() for name in QUEUE_COLUMNS}
-        self._sorted = sorted_ids
+        self._found: dict[str, int] = {}  # ids looked up so far; all of them once lookups are many
+        self._scans = 0
         sizes = [file.metadata.row_group(g).num_rows for g in range(file.metadata.num_row_groups)]
         self._group_starts = [sum(sizes[:g]) for g in range(len(sizes) + 1)]
         self._lock = threading.Lock()  # the app reads rows from worker threads; one reader at a time
@@ -107,10 +96,20 @@ class Dataset:
         return isinstance(row_id, str) and self._find(row_id) is not None
 
     def _find(self, row_id: str) -> int | None:
-        at = bisect.bisect_left(self._sorted, row_id)
-        if at < len(self._sorted) and self._sorted[at] == row_id:
-            return self._sorted.order[at].as_py()
-        return None
+        """The row of an id: a scan of the id array (milliseconds for a million), remembered; after
+        _SCANS_BEFORE_INDEX scans (a command going through every row) every id is put in the dict at once."""
+        found = self._found.get(row_id)
+        if found is not None or self._scans > _SCANS_BEFORE_INDEX:
+            return found
+        self._scans += 1
+        if self._scans > _SCANS_BEFORE_INDEX:
+            self._found = {value: i for i, value in enumerate(self.ids)}
+            return self._found.get(row_id)
+        at = pc.index(self._id_array, pa.scalar(row_id, self._id_array.type)).as_py()
+        if at < 0:
+            return None
+        self._found[row_id] = at
+        return at
 
     def index_of(self, row_id: str) -> int:
         found = self._find(row_id)
@@ -118,30 +117,22 @@ class Dataset:
             raise InputError(f"{self.path}: no row with id {row_id!r}")
         return found
 
-    def ids_starting_with(self, prefix: str, limit: int | None = None) -> list[str]:
-        """Ids that start with ``prefix``, in sorted order (at most ``limit`` of them)."""
-        found = []
-        at = bisect.bisect_left(self._sorted, prefix)
-        while at < len(self._sorted) and (limit is None or len(found) < limit):
-            row_id = self._sorted[at]
-            if not row_id.startswith(prefix):
-                break
-            found.append(row_id)
-            at += 1
-        return found
+    def ids_starting_with(self, prefix: str) -> pa.Array:
+        """The ids that start with ``prefix``, in file order."""
+        return pc.filter(self._id_array, pc.starts_with(self._id_array, pattern=prefix))
 
     def resolve_id(self, text: str) -> str:
         """The id ``text`` names: itself, or the one id it is a prefix of (as the queue shows ids cut short)."""
         if text in self:
             return text
-        found = self.ids_starting_with(text, limit=_CANDIDATES_SHOWN + 1)
+        found = self.ids_starting_with(text)
         if len(found) == 1:
-            return found[0]
-        if not found:
+            return found[0].as_py()
+        if not len(found):
             raise InputError(f"{self.path}: no row with id {text!r}, nor one that starts with it")
-        total = bisect.bisect_left(self._sorted, text + "\U0010ffff") - bisect.bisect_left(self._sorted, text)
-        shown = ", ".join(found[:_CANDIDATES_SHOWN]) + (f", ... ({total} in all)" if total > _CANDIDATES_SHOWN else "")
-        raise InputError(f"{self.path}: id prefix {text!r} is ambiguous: it starts {shown}")
+        shown = ", ".join(found[:_CANDIDATES_SHOWN].to_pylist())
+        more = f", ... ({len(found)} in all)" if len(found) > _CANDIDATES_SHOWN else ""
+        raise InputError(f"{self.path}: id prefix {text!r} is ambiguous, it starts {shown}{more}")
 
     def row(self, row_id: str) -> SourceRow:
         i = self.index_of(row_id)
@@ -233,11 +224,12 @@ def file_fingerprint(path: Path) -> str:
     return f"{size}:{digest.hexdigest()[:32]}"
 
 
-def load_dataset(path: Path, check_on_open_bytes: int = CHECK_ON_OPEN_BYTES) -> Dataset:
+def load_dataset(path: Path, check_on_open_bytes: int = CHECK_ON_OPEN_BYTES, *, checked: bool = False) -> Dataset:
     """Open and check a source parquet; every problem is an InputError naming file, row and column.
 
-    Text cells are checked now when the text columns hold at most ``check_on_open_bytes``
-    (uncompressed), else batch by batch as they are read.
+    Text cells are checked now when the file is small (``CHECK_ON_OPEN_ROWS``, ``check_on_open_bytes``),
+    else batch by batch as they are read. ``checked``: the caller knows this very file passed the
+    whole-file checks before (a workspace made from it), so the ids are not counted again.
     """
     path = Path(path).expanduser()
     if not path.exists():
@@ -252,9 +244,10 @@ def load_dataset(path: Path, check_on_open_bytes: int = CHECK_ON_OPEN_BYTES) -> 
         raise InputError(f"{path}: not a readable parquet file ({_first_line(exc)})") from None
     ids = queue.column("id").combine_chunks()
     _check_cells(path, ids, queue.column("competition_id").combine_chunks(), "competition_id", 0)
-    sorted_ids = _check_ids(path, ids)
-    dataset = Dataset(path.resolve(), file, queue, sorted_ids)
-    if _text_bytes(file) <= check_on_open_bytes:
+    if not checked:
+        _check_ids(path, ids)
+    dataset = Dataset(path.resolve(), file, queue)
+    if not checked and len(dataset) <= CHECK_ON_OPEN_ROWS and _text_bytes(file) <= check_on_open_bytes:
         for _ in dataset.batches(TEXT_COLUMNS):
             pass
     pa.default_memory_pool().release_unused()  # hand back the parquet reader's decompression buffers
@@ -362,24 +355,20 @@ def _invalid_utf8(values: pa.Array) -> int | None:
     return None
 
 
-def _check_ids(path: Path, ids: pa.Array) -> _SortedIds:
-    """No null, empty or duplicate id; returns the sorted index (which finds duplicates as neighbours)."""
+def _check_ids(path: Path, ids: pa.Array) -> None:
+    """No null, empty or duplicate id (a hash count first; the loop naming the rows runs only on a duplicate)."""
     if ids.null_count:
         raise InputError(f"{path}: row {pc.index(pc.is_null(ids), True).as_py()}, column 'id': id is null")
     empty = pc.index(pc.equal(pc.binary_length(ids), 0), True).as_py()
     if empty >= 0:
         raise InputError(f"{path}: row {empty}, column 'id': id is empty")
-    order = pc.sort_indices(ids)
-    index = _SortedIds(ids, order)
-    if len(ids) > 1:
-        same = pc.equal(index.values[1:], index.values[:-1])
-        if pc.any(same).as_py():
-            at = pc.index(same, True).as_py()
-            twin = index.values[at].as_py()  # the sort is stable: its first two rows, in file order
-            raise InputError(
-                f"{path}: rows {order[at].as_py()} and {order[at + 1].as_py()}, column 'id': duplicate id {twin!r}"
-            )
-    return index
+    if pc.count_distinct(ids).as_py() == len(ids):
+        return
+    first_seen: dict[str, int] = {}
+    for i, row_id in enumerate(ids.to_pylist()):
+        if row_id in first_seen:
+            raise InputError(f"{path}: rows {first_seen[row_id]} and {i}, column 'id': duplicate id {row_id!r}")
+        first_seen[row_id] = i
 
 
 def _where(ids: pa.Array, row: int) -> str:

@@ -81,8 +81,9 @@ def open_workspace(target: Path, workspace_dir: Path | None = None, *, annotator
         with _closed_on_error(conn):
             dataset = _stored_dataset(conn, folder)
     else:
-        dataset = load_dataset(target)
-        folder = Path(workspace_dir).expanduser().resolve() if workspace_dir else default_workspace_dir(dataset.path)
+        chosen = Path(workspace_dir).expanduser().resolve() if workspace_dir else None
+        dataset = load_dataset(target, checked=_made_from(chosen or default_workspace_dir(target.resolve()), target))
+        folder = chosen or default_workspace_dir(dataset.path)
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -124,7 +125,25 @@ def _stored_dataset(conn: sqlite3.Connection, folder: Path) -> Dataset:
             f"{stored}: changed since workspace {folder} was made from it; "
             f"restore the original file or start a new workspace"
         )
-    return load_dataset(stored)
+    return load_dataset(stored, checked=True)  # the file the workspace was made from, checked then
+
+
+def _made_from(folder: Path, dataset: Path) -> bool:
+    """Whether the workspace in ``folder`` was made from this very file (so it was checked whole then)."""
+    db_path = folder / DB_NAME
+    if not db_path.is_file() or not dataset.is_file():
+        return False
+    try:
+        conn = sqlite3.connect(f"{db_path.as_uri()}?mode=ro", uri=True)
+        try:
+            meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False  # the real open reports what is wrong with the database
+    return meta.get("dataset_path") == str(dataset.resolve()) and meta.get("dataset_fingerprint") == file_fingerprint(
+        dataset
+    )
 
 
 def _link_dataset(conn: sqlite3.Connection, folder: Path, dataset: Dataset) -> None:
