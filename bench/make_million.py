@@ -2,7 +2,7 @@
 """Write a million-row dataset in the client's input format, for the large-dataset benchmark.
 
     python bench/make_million.py OUT.parquet [--rows 1000000] [--rows-per-group 65536]
-                                 [--kind synthetic|demo] [--seed 0]
+                                 [--kind synthetic|demo] [--seed 0] [--pad-kib 0]
 
 ``synthetic``: 200 distinct rows made by ``shared/bench/make_large_dataset.py``'s
 generators (scripts, tracebacks, prose), dealt out to the million rows, each row
@@ -57,6 +57,13 @@ def demo_pool(folder: Path) -> pa.Table:
     return table.drop_columns(["id"])
 
 
+def padded(pool: pa.Table, kib: int) -> pa.Table:
+    """Each row's code with a comment of ``kib`` KiB appended, for rows as big as a client's largest."""
+    filler = "\n# " + "x" * (kib * 1024 - 3)
+    code = pa.array([text + filler for text in pool.column("code").to_pylist()], pa.string())
+    return pool.set_column(pool.schema.get_field_index("code"), "code", code)
+
+
 def write(out: Path, pool: pa.Table, rows: int, rows_per_group: int, seed: int) -> None:
     rng = random.Random(seed + 1)
     group = rows_per_group or rows
@@ -77,9 +84,12 @@ def main() -> int:
     parser.add_argument("--rows-per-group", type=int, default=65536, help="0: one row group for the whole file")
     parser.add_argument("--kind", choices=("synthetic", "demo"), default="synthetic")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--pad-kib", type=int, default=0, help="append a comment of this many KiB to every code")
     args = parser.parse_args()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     pool = synthetic_pool(args.seed) if args.kind == "synthetic" else demo_pool(args.out.parent)
+    if args.pad_kib:
+        pool = padded(pool, args.pad_kib)
     write(args.out, pool, args.rows, args.rows_per_group, args.seed)
     print(f"wrote {args.rows} {args.kind} rows to {args.out} ({args.out.stat().st_size / 2**20:.1f} MiB)")
     return 0
