@@ -51,7 +51,7 @@ class SourceRow:
 class RowIds(Sequence):
     """The ids in file order, as a read-only sequence over the arrow array (no list of a million strings)."""
 
-    def __init__(self, ids: pa.Array) -> None:
+    def __init__(self, ids: pa.ChunkedArray) -> None:
         self._ids = ids
 
     def __len__(self) -> int:
@@ -79,9 +79,9 @@ class Dataset:
         self.path = path
         self.schema: pa.Schema = file.schema_arrow
         self._file = file
-        self._id_array = queue.column("id").combine_chunks()
+        self._id_array = queue.column("id")  # chunked, one chunk per row group: combining would copy
         self.ids = RowIds(self._id_array)
-        self._queue = {name: queue.column(name).combine_chunks() for name in QUEUE_COLUMNS}
+        self._queue = {name: queue.column(name) for name in QUEUE_COLUMNS}
         self._found: dict[str, int] = {}  # ids looked up so far; all of them once lookups are many
         self._scans = 0
         sizes = [file.metadata.row_group(g).num_rows for g in range(file.metadata.num_row_groups)]
@@ -242,9 +242,12 @@ def load_dataset(path: Path, check_on_open_bytes: int = CHECK_ON_OPEN_BYTES, *, 
         queue = file.read(columns=list(QUEUE_COLUMNS), use_threads=False)
     except (pa.ArrowException, OSError) as exc:
         raise InputError(f"{path}: not a readable parquet file ({_first_line(exc)})") from None
-    ids = queue.column("id").combine_chunks()
-    _check_cells(path, ids, queue.column("competition_id").combine_chunks(), "competition_id", 0)
+    ids = queue.column("id")
     if not checked:
+        start = 0
+        for chunk in queue.column("competition_id").chunks:
+            _check_cells(path, ids, chunk, "competition_id", start)
+            start += len(chunk)
         _check_ids(path, ids)
     dataset = Dataset(path.resolve(), file, queue)
     if not checked and len(dataset) <= CHECK_ON_OPEN_ROWS and _text_bytes(file) <= check_on_open_bytes:
@@ -305,7 +308,7 @@ def check_text(dataset: Dataset, batch: pa.RecordBatch, start: int, names: Seque
         _check_cells(dataset.path, dataset._id_array, batch.column(name), name, start)
 
 
-def _check_cells(path: Path, ids: pa.Array, column: pa.Array, name: str, start: int) -> None:
+def _check_cells(path: Path, ids: pa.ChunkedArray, column: pa.Array, name: str, start: int) -> None:
     """Each text cell must be valid UTF-8 and at most MAX_CELL_BYTES (a list cell counts as a whole).
 
     Only pyarrow compute on arrays: converting to numpy, or Python values to arrow
@@ -355,7 +358,7 @@ def _invalid_utf8(values: pa.Array) -> int | None:
     return None
 
 
-def _check_ids(path: Path, ids: pa.Array) -> None:
+def _check_ids(path: Path, ids: pa.ChunkedArray) -> None:
     """No null, empty or duplicate id (pyarrow counts first; the loop naming the row runs only on a problem)."""
     if ids.null_count == 0 and (not len(ids) or pc.min(pc.binary_length(ids)).as_py() > 0):
         if len(pc.unique(ids)) == len(ids):
@@ -379,7 +382,7 @@ def _text_scalar(text: str, kind: pa.DataType) -> pa.Scalar:
     return pa.Array.from_buffers(kind, 1, [None, pa.py_buffer(offsets), pa.py_buffer(data)])[0]
 
 
-def _where(ids: pa.Array, row: int) -> str:
+def _where(ids: pa.ChunkedArray, row: int) -> str:
     row_id = ids[row].as_py()
     return f"row {row} (id {row_id!r})" if isinstance(row_id, str) else f"row {row}"
 

@@ -6,12 +6,17 @@ import argparse
 import sys
 from pathlib import Path
 
-HELP = "check sandboxes, data, network cut and settings; exit 1 if something is broken"
+HELP = "check sandboxes, data, network cut and settings"
 ORDER = 90
 MARKS = {"ok": "ok  ", "optional": "off ", "broken": "FAIL"}  # off: optional and not configured
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        f"{HELP}. Each line is ok, off (optional and not configured: apptainer without an image, grading "
+        "without a checkout, descriptions without an mle-bench checkout) or FAIL (broken). "
+        "Exits 1 when something is broken, else 0."
+    )
     parser.add_argument(
         "dataset", type=Path, nargs="?", help="a dataset parquet, to include the nodefix.toml beside it"
     )

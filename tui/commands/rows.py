@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from tui.commands._target import add_target_arguments
 from workspace.vocabulary import STATUSES
@@ -34,16 +35,36 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([asdict(r) for r in rows], indent=1))
         return 0
-    table = [("id", "competition", "status", "verdict", "steps", "time")]
-    for r in rows:
-        status = f"{r.status} ({r.reject_reason})" if r.reject_reason else r.status
-        if r.claimed_by:
-            status += " [claimed]"
-        table.append((r.id, r.competition_id, status, r.verdict or "-", str(r.n_steps), format_duration(r.time_spent)))
-    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
-    for line in table:
-        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False)).rstrip())
+    header = ("id", "competition", "status", "verdict", "steps", "time")
+    widths = [
+        max([len(header[0]), *(len(r.id) for r in rows)]),
+        max([len(header[1]), *(len(r.competition_id) for r in rows)]),
+        max([len(header[2]), *(len(_status(r)) for r in rows)]),
+        max([len(header[3]), *(len(r.verdict or "-") for r in rows)]),
+        5,
+    ]
+    template = "  ".join(f"{{:<{width}}}" for width in widths) + "  {}"
+    out = sys.stdout
+    out.write(template.format(*header).rstrip() + "\n")
+    for start in range(0, len(rows), _LINES_PER_WRITE):  # a million rows: written as they are formatted
+        out.write(
+            "".join(
+                template.format(
+                    r.id, r.competition_id, _status(r), r.verdict or "-", r.n_steps, format_duration(r.time_spent)
+                )
+                + "\n"
+                for r in rows[start : start + _LINES_PER_WRITE]
+            )
+        )
     return 0
+
+
+_LINES_PER_WRITE = 10_000
+
+
+def _status(r) -> str:
+    status = f"{r.status} ({r.reject_reason})" if r.reject_reason else r.status
+    return status + " [claimed]" if r.claimed_by else status
 
 
 def format_duration(seconds: float) -> str:
