@@ -137,3 +137,46 @@ def test_ctrl_c_cancels_the_run_and_stores_it(dataset, tmp_path, wait_until):
     assert "(fix) run 1: cancelled" in out_path.read_text()
     with open_workspace(dataset) as ws:
         assert [r["verdict"]["kind"] for r in ws.runs("row-0", 0)] == ["cancelled"]
+
+
+def test_run_without_step_runs_the_last_step_and_takes_an_id_prefix(dataset, tmp_path, capsys):
+    fix = tmp_path / "fix.py"
+    fix.write_text(FIXED)
+    assert main(["annotate", str(dataset), "--id", "row", "--set-file", f"fixed_code={fix}"]) == 0
+    assert main(["annotate", str(dataset), "--id", "row-", "--new-step"]) == 0
+    assert main(["run", str(dataset), "--id", "ro", "--quiet"]) == 0
+    out, _ = capsys.readouterr()
+    assert "row-0 step 1 (original) run 1: clean" in out  # step 1 starts from step 0's fix
+    with open_workspace(dataset) as ws:
+        assert [r["step"] for r in ws.runs("row-0")] == [1]
+
+
+def test_doctor_exits_1_for_a_broken_part_and_names_a_wrong_mlebench_checkout(dataset, data_root, tmp_path, capsys):
+    (tmp_path / "checkout").mkdir()
+    (tmp_path / "nodefix.toml").write_text(
+        f'[run]\nbackend = "apptainer"\ndata_root = "{data_root}"\n'
+        f'[ui]\nmlebench_checkout = "{tmp_path / "checkout"}"\n'
+    )
+    assert main(["doctor", str(dataset)]) == 1
+    out, _ = capsys.readouterr()
+    lines = {line.split()[1]: line for line in out.strip().splitlines()}
+    assert lines["apptainer"].startswith("FAIL")  # the configured backend: broken, not optional
+    assert lines["descriptions"].startswith("FAIL")
+    assert "not an mle-bench checkout, it has no mlebench/competitions/" in lines["descriptions"]
+    assert out.strip().splitlines()[-1] == "broken: apptainer, descriptions"
+
+
+def test_doctor_checks_the_checkout_has_the_datasets_descriptions(dataset, tmp_path, capsys):
+    checkout = tmp_path / "checkout"
+    (checkout / "mlebench" / "competitions" / "other").mkdir(parents=True)
+    (tmp_path / "nodefix.toml").write_text(f'[ui]\nmlebench_checkout = "{checkout}"\n')
+    main(["doctor", str(dataset)])
+    out, _ = capsys.readouterr()
+    line = next(line for line in out.splitlines() if " descriptions " in line)
+    assert line.startswith("FAIL") and "no description.md for any of this dataset's competitions" in line
+    description = checkout / "mlebench" / "competitions" / "tiny-competition" / "description.md"
+    description.parent.mkdir()
+    description.write_text("# tiny\n")
+    main(["doctor", str(dataset)])
+    out, _ = capsys.readouterr()
+    assert f"ok   descriptions  competition descriptions from {checkout}" in out
