@@ -208,7 +208,11 @@ def timed(key: str, argv: list[str], label: str | None = None, memory_limit: int
         verdicts.append(f"within {memory_limit / GIB:g} GiB {'ok' if child.returncode == 0 else 'FAILED'}")
     failed = f"  exit {child.returncode}: {problem[-1] if problem else ''}" if child.returncode else ""
     target = f"  [{', '.join(verdicts)}]" if verdicts else ""
-    print(f"{label or key:<44} {seconds:7.2f} s  peak RSS {rss / 2**20:6.0f} MiB{target}{failed}", flush=True)
+    cpu = usage.ru_utime + usage.ru_stime
+    print(
+        f"{label or key:<44} {seconds:7.2f} s (cpu {cpu:6.2f} s)  peak RSS {rss / 2**20:6.0f} MiB{target}{failed}",
+        flush=True,
+    )
 
 
 def _memory_cgroup(limit: int) -> Path | None:
