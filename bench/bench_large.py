@@ -114,16 +114,28 @@ def make(name: str, *options: str) -> Path:
 
 def million(dataset: Path, skip_tui: bool) -> None:
     meta = subprocess.run(
-        [sys.executable, "-c", "import sys, pyarrow.parquet as pq; m = pq.ParquetFile(sys.argv[1]).metadata;"
-         "print(m.num_rows, m.num_row_groups)", str(dataset)],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, pyarrow.parquet as pq; m = pq.ParquetFile(sys.argv[1]).metadata;"
+            "print(m.num_rows, m.num_row_groups)",
+            str(dataset),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
-    print(f"== {dataset.name}: {meta[0]} rows in {meta[1]} row groups, {dataset.stat().st_size / 2**20:.1f} MiB",
-          flush=True)
+    print(
+        f"== {dataset.name}: {meta[0]} rows in {meta[1]} row groups, {dataset.stat().st_size / 2**20:.1f} MiB",
+        flush=True,
+    )
     workspace = dataset.with_suffix(".nodefix")
     shutil.rmtree(workspace, ignore_errors=True)
-    row_id = python("import sys, pyarrow.parquet as pq; t = pq.ParquetFile(sys.argv[1]).read(columns=['id']);"
-                    "print(t.column('id')[len(t) * 7 // 10].as_py())", dataset).strip()
+    row_id = python(
+        "import sys, pyarrow.parquet as pq; t = pq.ParquetFile(sys.argv[1]).read(columns=['id']);"
+        "print(t.column('id')[len(t) * 7 // 10].as_py())",
+        dataset,
+    ).strip()
     prefix = row_id[:8]
     timed("show created", [str(NODEFIX), "show", str(dataset), "--id", prefix])
     timed("show", [str(NODEFIX), "show", str(dataset), "--id", prefix])
@@ -142,8 +154,10 @@ def million(dataset: Path, skip_tui: bool) -> None:
 def huge_group() -> None:
     """One row group of about 1 GiB of text, exported with 2 GiB of memory."""
     dataset = make("huge-group.parquet", "--rows", "65536", "--rows-per-group", "0", "--pad-kib", "16")
-    print(f"== {dataset.name}: 65536 rows of 16 KiB code in one row group, {dataset.stat().st_size / 2**20:.0f} MiB",
-          flush=True)
+    print(
+        f"== {dataset.name}: 65536 rows of 16 KiB code in one row group, {dataset.stat().st_size / 2**20:.0f} MiB",
+        flush=True,
+    )
     out = OUT / "huge-deliverable.parquet"
     code = [sys.executable, "-c", HUGE_EXPORT, str(dataset), str(dataset.with_suffix(".nodefix")), str(out)]
     timed("huge", code, "export of one 1 GiB row group in 2 GiB", memory_limit=2 * GIB)
@@ -154,8 +168,9 @@ def ten_thousand(skip_tui: bool) -> None:
     """This tree's 10,000-row open and first paint beside main's, alternating, best of three."""
     dataset = OUT / "ten-thousand.parquet"
     if not dataset.exists():
-        subprocess.run([sys.executable, str(SHARED_GENERATOR), str(dataset), "--rows", "10000"], check=True,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, str(SHARED_GENERATOR), str(dataset), "--rows", "10000"], check=True, capture_output=True
+        )
     main_tree = OUT / "main-src"
     if not main_tree.exists():
         main_tree.mkdir()
@@ -173,14 +188,18 @@ def ten_thousand(skip_tui: bool) -> None:
                 best[tree_name] = min(best[tree_name], seconds)
                 shutil.rmtree(workspace)
         ratio = best["this tree"] / best["main"]
-        print(f"{label:<44} this tree {best['this tree'] * 1000:7.0f} ms, main {best['main'] * 1000:7.0f} ms, "
-              f"ratio {ratio:.2f}", flush=True)
+        print(
+            f"{label:<44} this tree {best['this tree'] * 1000:7.0f} ms, main {best['main'] * 1000:7.0f} ms, "
+            f"ratio {ratio:.2f}",
+            flush=True,
+        )
 
 
 def python(code: str, *args: Path | str, tree: Path = TREE) -> str:
     env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
-    return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True,
-                          check=True, env=env, cwd=tree).stdout
+    return subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, check=True, env=env, cwd=tree
+    ).stdout
 
 
 def timed(key: str, argv: list[str], label: str | None = None, memory_limit: int | None = None) -> None:
@@ -188,8 +207,9 @@ def timed(key: str, argv: list[str], label: str | None = None, memory_limit: int
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         cgroup = _memory_cgroup(memory_limit) if memory_limit else None
         started = time.monotonic()
-        child = subprocess.Popen(argv, stdout=out, stderr=err, cwd=TREE,
-                                 preexec_fn=_limit(memory_limit, cgroup) if memory_limit else None)
+        child = subprocess.Popen(
+            argv, stdout=out, stderr=err, cwd=TREE, preexec_fn=_limit(memory_limit, cgroup) if memory_limit else None
+        )
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.monotonic() - started
         child.returncode = os.waitstatus_to_exitcode(status)

@@ -11,8 +11,8 @@ import dataclasses
 import os
 import socket
 import tempfile
-from dataclasses import dataclass
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from runner.backends import Backend, all_backends, get_backend

@@ -260,9 +260,7 @@ def load_dataset(path: Path, check_on_open_bytes: int = CHECK_ON_OPEN_BYTES, *, 
 def _text_bytes(file: pq.ParquetFile) -> int:
     meta = file.metadata
     text = {i for i in range(meta.num_columns) if meta.schema.column(i).path.split(".")[0] in TEXT_COLUMNS}
-    return sum(
-        meta.row_group(g).column(i).total_uncompressed_size for g in range(meta.num_row_groups) for i in text
-    )
+    return sum(meta.row_group(g).column(i).total_uncompressed_size for g in range(meta.num_row_groups) for i in text)
 
 
 def _check_schema(path: Path, schema: pa.Schema) -> None:
@@ -360,9 +358,9 @@ def _invalid_utf8(values: pa.Array) -> int | None:
 
 def _check_ids(path: Path, ids: pa.ChunkedArray) -> None:
     """No null, empty or duplicate id (pyarrow counts first; the loop naming the row runs only on a problem)."""
-    if ids.null_count == 0 and (not len(ids) or pc.min(pc.binary_length(ids)).as_py() > 0):
-        if len(pc.unique(ids)) == len(ids):
-            return
+    shortest = pc.min(pc.binary_length(ids)).as_py() if len(ids) else 1
+    if ids.null_count == 0 and shortest > 0 and len(pc.unique(ids)) == len(ids):
+        return
     first_seen: dict[str, int] = {}
     for i, row_id in enumerate(ids.to_pylist()):
         if row_id is None:

@@ -69,7 +69,10 @@ def export_deliverable(ws: Workspace, out: Path, only: Collection[str] | None = 
         for table in deliverable_tables(ws, schema, statuses, only):
             pending.append(table)
             rows += table.num_rows
-            if sum(t.num_rows for t in pending) >= _ROW_GROUP_ROWS or sum(t.nbytes for t in pending) >= _ROW_GROUP_BYTES:
+            if (
+                sum(t.num_rows for t in pending) >= _ROW_GROUP_ROWS
+                or sum(t.nbytes for t in pending) >= _ROW_GROUP_BYTES
+            ):
                 write(pa.concat_tables(pending))
                 pending = []
         write(pa.concat_tables(pending) if pending else schema.empty_table())
@@ -116,7 +119,10 @@ def _deliverable_batch(
     taken = pa.array(order, pa.int64())
     columns = {name: batch.column(name).take(taken) for name in batch.schema.names if name not in ("code", "_term_out")}
     later = [i for i, step in enumerate(steps) if step.index > 0]
-    for name, texts in (("code", [steps[i].code for i in later]), ("_term_out", [steps[i].observed_output for i in later])):
+    for name, texts in (
+        ("code", [steps[i].code for i in later]),
+        ("_term_out", [steps[i].observed_output for i in later]),
+    ):
         columns[name] = _with_later_steps(pa.chunked_array([batch.column(name)]), order, later, texts)
     added = _added_values(steps, statuses)
     for name, kind in ADDED_COLUMNS.items():

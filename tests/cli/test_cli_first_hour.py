@@ -51,7 +51,9 @@ def test_a_full_id_that_is_also_a_prefix_of_another_is_taken_as_it_is(make_datas
 def test_an_ambiguous_prefix_lists_the_candidates_on_one_line_and_exits_2(dataset, capsys, command) -> None:
     assert main([command[0], str(dataset), "--id", "3bbce31f", *command[1:]]) == 2
     line = _error_line(capsys)
-    assert line == f"nodefix: {dataset}: id prefix '3bbce31f' is ambiguous, it starts 3bbce31f5dda5e09, 3bbce31f77777777"
+    assert (
+        line == f"nodefix: {dataset}: id prefix '3bbce31f' is ambiguous, it starts 3bbce31f5dda5e09, 3bbce31f77777777"
+    )
 
 
 def test_a_prefix_of_many_rows_lists_five_and_the_count(make_dataset, isolated_user_config, capsys) -> None:

@@ -173,7 +173,8 @@ def test_doctor_checks_the_checkout_has_the_datasets_descriptions(dataset, tmp_p
     main(["doctor", str(dataset)])
     out, _ = capsys.readouterr()
     line = next(line for line in out.splitlines() if " descriptions " in line)
-    assert line.startswith("FAIL") and "no description.md for any of this dataset's competitions" in line
+    assert line.startswith("FAIL")
+    assert "no description.md for any of this dataset's competitions" in line
     description = checkout / "mlebench" / "competitions" / "tiny-competition" / "description.md"
     description.parent.mkdir()
     description.write_text("# tiny\n")

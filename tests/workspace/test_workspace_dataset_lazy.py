@@ -41,7 +41,11 @@ def test_rows_are_read_right_across_batches_and_row_groups(tmp_path: Path) -> No
     for i in (0, BATCH_ROWS - 1, BATCH_ROWS, BATCH_ROWS + 299, BATCH_ROWS + 300, ROWS - 1, 5):
         row = ds.row(f"node-{i:05d}")
         assert (row.index, row.code, row.plan, row.term_out, row.exec_time) == (
-            i, f"print({i})\n", f"plan {i}", f"out {i}\nExecution time: 1 seconds", float(i)
+            i,
+            f"print({i})\n",
+            f"plan {i}",
+            f"out {i}\nExecution time: 1 seconds",
+            float(i),
         )
     assert len(ds) == ROWS
     assert ds.ids[ROWS - 1] == f"node-{ROWS - 1:05d}"
@@ -52,7 +56,9 @@ def test_ids_are_found_by_scan_and_then_by_the_full_index(tmp_path: Path) -> Non
     ds = load_dataset(_many_groups(tmp_path / "d.parquet"))
     for i in range(0, ROWS, 7):  # far more lookups than scans before the index is built
         assert ds.index_of(f"node-{i:05d}") == i
-    assert "node-00003" in ds and "node-99999" not in ds and 3 not in ds
+    assert "node-00003" in ds
+    assert "node-99999" not in ds
+    assert 3 not in ds
     with pytest.raises(InputError, match="no row with id 'node-99999'"):
         ds.index_of("node-99999")
 

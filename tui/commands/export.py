@@ -48,7 +48,8 @@ def parse_statuses(text: str) -> set[str]:
     unknown = sorted(words - set(STATUSES))
     if unknown or not words:
         raise InputError(
-            f"--only {text}: " + (f"unknown status {unknown[0]!r}" if unknown else "no status given")
+            f"--only {text}: "
+            + (f"unknown status {unknown[0]!r}" if unknown else "no status given")
             + f" (statuses: {', '.join(STATUSES)})"
         )
     return words

@@ -7,7 +7,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from tui.commands._target import chosen_step, add_step_arguments, add_target_arguments
+from tui.commands._target import add_step_arguments, add_target_arguments, chosen_step
 
 HELP = "grade a step's fix with the client's grade command"
 ORDER = 52

@@ -7,7 +7,7 @@ import json
 import sys
 import threading
 
-from tui.commands._target import chosen_step, add_step_arguments, add_target_arguments
+from tui.commands._target import add_step_arguments, add_target_arguments, chosen_step
 
 HELP = "run a row's code, or a fix from a file, and print the verdict"
 ORDER = 50

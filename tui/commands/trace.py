@@ -7,7 +7,7 @@ import sys
 import threading
 from pathlib import Path
 
-from tui.commands._target import chosen_step, add_step_arguments, add_target_arguments
+from tui.commands._target import add_step_arguments, add_target_arguments, chosen_step
 
 HELP = "trace a row's code, or a fix, with the CWM tracer"
 ORDER = 60
