@@ -187,7 +187,11 @@ class Dataset:
     def column_values(self, name: str) -> list[str]:
         """A text column as Python strings, nulls as ""."""
         if name in self._queue:
-            return [_text(v) for v in self._queue[name].to_pylist()]
+            column = self._queue[name]
+            if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+                column = pc.cast(column, pa.string())  # binary, checked to be UTF-8 on open
+            values = column.to_pylist()  # a million strings: no per-value call unless there are nulls
+            return [v or "" for v in values] if column.null_count else values
         return [_text(v) for _, batch in self.batches([name]) for v in batch.column(name).to_pylist()]
 
     def matching_ids(self, text: str, columns: Sequence[str]) -> set[str]:
