@@ -11,6 +11,7 @@ import dataclasses
 import os
 import socket
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from runner.execute import execute
 from runner.sandbox_user import drops_privileges
 from runner.spec import RunSpec
 from workspace.config import Config, RunSettings
+from workspace.mlebench import checkout_problem
 
 PROBE_COMPETITION = "nodefix-doctor"
 _PROBE_SECONDS = 30.0
@@ -41,10 +43,19 @@ class Finding:
     topic: str  # "bubblewrap", "data", "grade", ...
     ok: bool
     text: str
+    optional: bool = False  # not ok only because an optional part is not set up: nothing is broken
+
+    @property
+    def level(self) -> str:
+        """ok, optional (not configured, not needed) or broken (exit non-zero)."""
+        return "ok" if self.ok else "optional" if self.optional else "broken"
 
 
-def diagnose(config: Config) -> list[Finding]:
-    """One finding per backend, then the data, the process cap, grading, tracing and the config files."""
+def diagnose(config: Config, competition_ids: Iterable[str] = ()) -> list[Finding]:
+    """One finding per backend, then the data, the process cap, grading, tracing, descriptions, the config files.
+
+    ``competition_ids``: the dataset's competitions, to check the mle-bench checkout has their descriptions.
+    """
     findings = [_backend_finding(backend, config.run) for backend in all_backends()]
     findings.append(_auto_finding(config.run))
     findings.append(_gpu_finding(config.run))
@@ -54,6 +65,7 @@ def diagnose(config: Config) -> list[Finding]:
     findings.append(_sandbox_user_finding())
     findings.append(_grade_finding(config))
     findings.append(_tracer_finding(config))
+    findings.append(_descriptions_finding(config, competition_ids))
     sources = ", ".join(str(p) for p in config.sources) or "none (built-in defaults)"
     findings.append(Finding("config", True, f"files read: {sources}"))
     return findings
@@ -63,7 +75,9 @@ def _backend_finding(backend: Backend, settings: RunSettings) -> Finding:
     probe_settings = dataclasses.replace(settings, backend=backend.name)
     problem = backend.check(probe_settings)
     if problem is not None:
-        return Finding(backend.name, False, problem)
+        # A backend runs may use is broken when it fails; the others (apptainer without an image) are optional.
+        wanted = settings.backend == backend.name or (settings.backend == "auto" and backend.name == "bubblewrap")
+        return Finding(backend.name, False, problem, optional=not wanted)
     python, network, gpus = probe(probe_settings)
     if python is None:
         return Finding(backend.name, False, f"probe failed: {network}")
@@ -134,6 +148,8 @@ def _data_finding(settings: RunSettings) -> Finding:
     if not prepared:
         return Finding("data", False, f"{root}: no prepared competitions")
     shown = ", ".join(prepared[:8]) + (f", ... ({len(prepared)} in all)" if len(prepared) > 8 else "")
+    if get_backend(settings).check(settings) is not None:  # its own finding says why: not broken twice
+        return Finding("data", True, f"{root}: {shown}; not listed inside a sandbox ({settings.backend} does not work)")
     listed, problem = _list_data_inside(settings, prepared[0])
     return Finding("data", problem is None, f"{root}: {shown}; {listed}")
 
@@ -209,7 +225,7 @@ def _sandbox_user_finding() -> Finding:
 def _grade_finding(config: Config) -> Finding:
     checkout = config.grade.checkout
     if checkout is None:
-        return Finding("grade", False, "no checkout set (grade.checkout)")
+        return Finding("grade", False, "not configured: no checkout set (grade.checkout)", optional=True)
     if not Path(checkout).is_dir():
         return Finding("grade", False, f"checkout not found: {checkout}")
     return Finding("grade", True, f"checkout {checkout}; command: {config.grade.command}")
@@ -226,3 +242,13 @@ def _tracer_finding(config: Config) -> Finding:
         client_text = f"client tracer missing: no main.py in {client}"
     ok = trace.tracer != "client" or (client is not None and (Path(client) / "main.py").is_file())
     return Finding("tracer", ok, f"using {trace.tracer}; {client_text}")
+
+
+def _descriptions_finding(config: Config, competition_ids: Iterable[str]) -> Finding:
+    checkout = config.ui.mlebench_checkout
+    if checkout is None:
+        return Finding(
+            "descriptions", False, "not configured: no mle-bench checkout (ui.mlebench_checkout)", optional=True
+        )
+    problem = checkout_problem(Path(checkout), competition_ids)
+    return Finding("descriptions", problem is None, problem or f"competition descriptions from {checkout}")

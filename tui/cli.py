@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="A terminal workbench for annotating LLM-generated buggy code. "
         "With no command, opens the bundled demo.",
     )
+    parser.add_argument("--version", action="version", version=f"nodefix {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for module in _command_modules():
         name = module.__name__.rsplit(".", 1)[1].replace("_", "-")
@@ -51,6 +52,16 @@ def build_parser() -> argparse.ArgumentParser:
         module.add_arguments(command)
         command.set_defaults(handler=module.run)
     return parser
+
+
+def _version() -> str:
+    """The installed package's version, from its metadata (pyproject.toml)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("nodefix")
+    except PackageNotFoundError:  # running from a source folder that was never installed
+        return "unknown (not installed)"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,13 +1,19 @@
-"""The client's input parquet: read once with pyarrow, checked, then served row by row.
+"""The client's input parquet: checked on open, then served row by row, reading only what is asked for.
 
-The table is kept exactly as read (extra columns and original types included)
-so that the export can write every source column back unchanged.
+Opening reads the columns the queue needs (id, competition_id, exec_time); a
+row's text (plan, analysis, code, _term_out) is read on demand, one batch of
+rows of one row group at a time, so a million-row file opens in a second and
+stays small in memory. Text cells are checked (UTF-8, size) when their batch
+is first read; a small file is checked whole on open, as before.
+The export streams every source column back unchanged (:meth:`Dataset.batches`).
 """
 
 from __future__ import annotations
 
 import bisect
 import hashlib
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,8 +24,15 @@ import pyarrow.parquet as pq
 from workspace.errors import InputError
 
 REQUIRED_COLUMNS = ("id", "plan", "competition_id", "analysis", "code", "_term_out", "exec_time")
+QUEUE_COLUMNS = ("id", "competition_id", "exec_time")  # read on open
+TEXT_COLUMNS = ("plan", "analysis", "code", "_term_out")  # read on demand
 MAX_CELL_BYTES = 16 * 1024 * 1024
 _FINGERPRINT_CHUNK = 1 << 20
+BATCH_ROWS = 1024  # rows read together when a row's text is needed
+CHECK_ON_OPEN_ROWS = 100_000  # a file this small (in rows and in bytes) has its text checked whole on open;
+CHECK_ON_OPEN_BYTES = 256 * 2**20  # bytes as stored, uncompressed (a dictionary-encoded column decodes to more)
+_SCANS_BEFORE_INDEX = 64  # id lookups by scan before a dict of every id is built
+_CANDIDATES_SHOWN = 5  # ids listed when an id prefix is ambiguous
 _ZERO = pa.Array.from_buffers(pa.int64(), 1, [None, pa.py_buffer(bytes(8))])  # [0], built without pandas
 
 
@@ -35,45 +48,180 @@ class SourceRow:
     exec_time: float | None
 
 
-class Dataset:
-    """A loaded, checked source table. Build it with :func:`load_dataset`."""
+class RowIds(Sequence):
+    """The ids in file order, as a read-only sequence over the arrow array (no list of a million strings)."""
 
-    def __init__(self, path: Path, table: pa.Table) -> None:
-        self.path = path
-        self.table = table
-        self.ids: list[str] = table.column("id").to_pylist()
-        self._index = {row_id: i for i, row_id in enumerate(self.ids)}
-        self._columns = {name: table.column(name).combine_chunks() for name in REQUIRED_COLUMNS}
+    def __init__(self, ids: pa.ChunkedArray) -> None:
+        self._ids = ids
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self._ids)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return self._ids[i].to_pylist()
+        return self._ids[i].as_py()
+
+    def __iter__(self) -> Iterator[str]:
+        for start in range(0, len(self._ids), 65536):
+            yield from self._ids[start : start + 65536].to_pylist()
+
+    def index(self, value: object, start: int = 0, stop: int | None = None) -> int:
+        """Like list.index, by one scan in C instead of a Python loop over a million values."""
+        if isinstance(value, str):
+            hits = pc.indices_nonzero(pc.equal(self._ids[start:stop], _text_scalar(value, self._ids.type)))
+            if len(hits):
+                return start + hits[0].as_py()
+        raise ValueError(f"{value!r} is not in the ids")
+
+    def __contains__(self, value: object) -> bool:
+        try:
+            self.index(value)
+            return True
+        except ValueError:
+            return False
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class Dataset:
+    """A checked source table, read lazily. Build it with :func:`load_dataset`."""
+
+    def __init__(self, path: Path, file: pq.ParquetFile, queue: pa.Table) -> None:
+        self.path = path
+        self.schema: pa.Schema = file.schema_arrow
+        self._file = file
+        self._id_array = queue.column("id")  # chunked, one chunk per row group: combining would copy
+        self.ids = RowIds(self._id_array)
+        self._queue = {name: queue.column(name) for name in QUEUE_COLUMNS}
+        self._found: dict[str, int] = {}  # ids looked up so far; all of them once lookups are many
+        self._scans = 0
+        sizes = [file.metadata.row_group(g).num_rows for g in range(file.metadata.num_row_groups)]
+        self._group_starts = [sum(sizes[:g]) for g in range(len(sizes) + 1)]
+        self._lock = threading.Lock()  # the app reads rows from worker threads; one reader at a time
+        self._batch: tuple[int, pa.RecordBatch] | None = None  # (first row, text columns) last read
+
+    def __len__(self) -> int:
+        return len(self._id_array)
 
     def __contains__(self, row_id: object) -> bool:
-        return row_id in self._index
+        return isinstance(row_id, str) and self._find(row_id) is not None
+
+    def _find(self, row_id: str) -> int | None:
+        """The row of an id: a scan of the id array (milliseconds for a million), remembered; after
+        _SCANS_BEFORE_INDEX scans (a command going through every row) every id is put in the dict at once."""
+        found = self._found.get(row_id)
+        if found is not None or self._scans > _SCANS_BEFORE_INDEX:
+            return found
+        self._scans += 1
+        if self._scans > _SCANS_BEFORE_INDEX:
+            self._found = {value: i for i, value in enumerate(self.ids)}
+            return self._found.get(row_id)
+        at = pc.index(self._id_array, _text_scalar(row_id, self._id_array.type)).as_py()
+        if at < 0:
+            return None
+        self._found[row_id] = at
+        return at
 
     def index_of(self, row_id: str) -> int:
-        try:
-            return self._index[row_id]
-        except KeyError:
-            raise InputError(f"{self.path}: no row with id {row_id!r}") from None
+        found = self._find(row_id)
+        if found is None:
+            raise InputError(f"{self.path}: no row with id {row_id!r}")
+        return found
+
+    def ids_starting_with(self, prefix: str) -> pa.Array:
+        """The ids that start with ``prefix``, in file order."""
+        return pc.filter(self._id_array, pc.starts_with(self._id_array, pattern=prefix))
+
+    def resolve_id(self, text: str) -> str:
+        """The id ``text`` names: itself, or the one id it is a prefix of (as the queue shows ids cut short)."""
+        if text in self:
+            return text
+        found = self.ids_starting_with(text)
+        if len(found) == 1:
+            return found[0].as_py()
+        if not len(found):
+            raise InputError(f"{self.path}: no row with id {text!r}, nor one that starts with it")
+        shown = ", ".join(found[:_CANDIDATES_SHOWN].to_pylist())
+        more = f", ... ({len(found)} in all)" if len(found) > _CANDIDATES_SHOWN else ""
+        raise InputError(f"{self.path}: id prefix {text!r} is ambiguous, it starts {shown}{more}")
 
     def row(self, row_id: str) -> SourceRow:
         i = self.index_of(row_id)
-        value = {name: self._columns[name][i].as_py() for name in REQUIRED_COLUMNS}
+        text = self._text_at(i)
+        exec_time = self._queue["exec_time"][i].as_py()
         return SourceRow(
             index=i,
             id=row_id,
-            plan=_text(value["plan"]),
-            competition_id=_text(value["competition_id"]),
-            analysis=_text(value["analysis"]),
-            code=_text(value["code"]),
-            term_out=_joined(value["_term_out"]),
-            exec_time=None if value["exec_time"] is None else float(value["exec_time"]),
+            plan=_text(text["plan"]),
+            competition_id=_text(self._queue["competition_id"][i].as_py()),
+            analysis=_text(text["analysis"]),
+            code=_text(text["code"]),
+            term_out=_joined(text["_term_out"]),
+            exec_time=None if exec_time is None else float(exec_time),
         )
+
+    def _text_at(self, i: int) -> dict[str, object]:
+        with self._lock:
+            if self._batch is None or not self._batch[0] <= i < self._batch[0] + self._batch[1].num_rows:
+                self._batch = self._read_batch_of(i)
+            first, batch = self._batch
+            return {name: batch.column(name)[i - first].as_py() for name in TEXT_COLUMNS}
+
+    def _read_batch_of(self, i: int) -> tuple[int, pa.RecordBatch]:
+        group = bisect.bisect_right(self._group_starts, i) - 1
+        first = self._group_starts[group]
+        wanted = (i - first) // BATCH_ROWS
+        for n, batch in enumerate(self._iter(group, TEXT_COLUMNS)):
+            if n == wanted:
+                start = first + n * BATCH_ROWS
+                check_text(self, batch, start)
+                return start, batch
+        raise AssertionError(f"row {i} is not in row group {group}")  # the footer's row counts say it is
+
+    def _iter(self, group: int, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
+        try:
+            yield from self._file.iter_batches(BATCH_ROWS, row_groups=[group], columns=list(columns), use_threads=False)
+        except (pa.ArrowException, OSError) as exc:
+            raise InputError(f"{self.path}: row group {group} is not readable ({_first_line(exc)})") from None
+
+    def batches(self, columns: Sequence[str] | None = None) -> Iterator[tuple[int, pa.RecordBatch]]:
+        """(first row, batch) over the whole file in order, ``columns`` only (default: all), text cells checked."""
+        names = list(self.schema.names if columns is None else columns)
+        checked = [name for name in TEXT_COLUMNS if name in names]
+        for group in range(len(self._group_starts) - 1):
+            start = self._group_starts[group]
+            for batch in self._iter(group, names):
+                check_text(self, batch, start, checked)
+                yield start, batch
+                start += batch.num_rows
 
     def column_values(self, name: str) -> list[str]:
         """A text column as Python strings, nulls as ""."""
-        return [_text(v) for v in self._columns[name].to_pylist()]
+        if name in self._queue:
+            column = self._queue[name]
+            if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+                column = pc.cast(column, pa.string())  # binary, checked to be UTF-8 on open
+            values = column.to_pylist()  # a million strings: no per-value call unless there are nulls
+            return [v or "" for v in values] if column.null_count else values
+        return [_text(v) for _, batch in self.batches([name]) for v in batch.column(name).to_pylist()]
+
+    def matching_ids(self, text: str, columns: Sequence[str]) -> set[str]:
+        """Ids of rows whose ``columns`` contain ``text`` (any case), read batch by batch."""
+        found: set[str] = set()
+        for _, batch in self.batches(list(dict.fromkeys(["id", *columns]))):
+            mask = None
+            for name in columns:
+                column = batch.column(name)
+                if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+                    column = pc.cast(column, pa.string())
+                hits = pc.fill_null(pc.match_substring(column, text, ignore_case=True), False)
+                mask = hits if mask is None else pc.or_(mask, hits)
+            found.update(pc.filter(batch.column("id"), mask).to_pylist())
+        return found
 
     def fingerprint(self) -> str:
         return file_fingerprint(self.path)
@@ -99,24 +247,43 @@ def file_stat_key(path: Path) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
 
 
-def load_dataset(path: Path) -> Dataset:
-    """Read and check a source parquet; every problem is an InputError naming file, row and column."""
+def load_dataset(path: Path, check_on_open_bytes: int = CHECK_ON_OPEN_BYTES, *, checked: bool = False) -> Dataset:
+    """Open and check a source parquet; every problem is an InputError naming file, row and column.
+
+    Text cells are checked now when the file is small (``CHECK_ON_OPEN_ROWS``, ``check_on_open_bytes``),
+    else batch by batch as they are read. ``checked``: the caller knows this very file passed the
+    whole-file checks before (a workspace made from it), so the ids are not counted again.
+    """
     path = Path(path).expanduser()
     if not path.exists():
         raise InputError(f"{path}: no such file")
     if path.is_dir():
         raise InputError(f"{path}: is a folder, not a parquet file")
     try:
-        table = pq.ParquetFile(path).read()  # unlike read_table, no pyarrow.dataset (and pandas) import
+        file = pq.ParquetFile(path)  # unlike read_table, no pyarrow.dataset (and pandas) import
+        _check_schema(path, file.schema_arrow)
+        queue = file.read(columns=list(QUEUE_COLUMNS), use_threads=False)
     except (pa.ArrowException, OSError) as exc:
         raise InputError(f"{path}: not a readable parquet file ({_first_line(exc)})") from None
-    _check_schema(path, table.schema)
-    for name in REQUIRED_COLUMNS:
-        _check_cells(path, table, name)
-    _check_ids(path, table)
-    dataset = Dataset(path.resolve(), table)
+    ids = queue.column("id")
+    if not checked:
+        start = 0
+        for chunk in queue.column("competition_id").chunks:
+            _check_cells(path, ids, chunk, "competition_id", start)
+            start += len(chunk)
+        _check_ids(path, ids)
+    dataset = Dataset(path.resolve(), file, queue)
+    if not checked and len(dataset) <= CHECK_ON_OPEN_ROWS and _text_bytes(file) <= check_on_open_bytes:
+        for _ in dataset.batches(TEXT_COLUMNS):
+            pass
     pa.default_memory_pool().release_unused()  # hand back the parquet reader's decompression buffers
     return dataset
+
+
+def _text_bytes(file: pq.ParquetFile) -> int:
+    meta = file.metadata
+    text = {i for i in range(meta.num_columns) if meta.schema.column(i).path.split(".")[0] in TEXT_COLUMNS}
+    return sum(meta.row_group(g).column(i).total_uncompressed_size for g in range(meta.num_row_groups) for i in text)
 
 
 def _check_schema(path: Path, schema: pa.Schema) -> None:
@@ -156,13 +323,18 @@ def _is_list_type(kind: pa.DataType) -> bool:
     return pa.types.is_list(kind) or pa.types.is_large_list(kind)
 
 
-def _check_cells(path: Path, table: pa.Table, name: str) -> None:
+def check_text(dataset: Dataset, batch: pa.RecordBatch, start: int, names: Sequence[str] = TEXT_COLUMNS) -> None:
+    """Check the text cells of a batch whose first row is row ``start`` of the file."""
+    for name in names:
+        _check_cells(dataset.path, dataset._id_array, batch.column(name), name, start)
+
+
+def _check_cells(path: Path, ids: pa.ChunkedArray, column: pa.Array, name: str, start: int) -> None:
     """Each text cell must be valid UTF-8 and at most MAX_CELL_BYTES (a list cell counts as a whole).
 
     Only pyarrow compute on arrays: converting to numpy, or Python values to arrow
     (``fill_null(0)``, ``pa.array([0])``), makes pyarrow import pandas, half a second of start-up.
     """
-    column = table.column(name).combine_chunks()
     kind = column.type
     if _is_list_type(kind):
         values = column.values
@@ -174,7 +346,7 @@ def _check_cells(path: Path, table: pa.Table, name: str) -> None:
     invalid = _invalid_utf8(values)
     if invalid is not None:
         row = invalid if offsets is None else bisect.bisect_right(offsets.to_pylist(), invalid) - 1
-        raise InputError(f"{path}: {_where(table, row)}, column {name!r}: text is not valid UTF-8")
+        raise InputError(f"{path}: {_where(ids, start + row)}, column {name!r}: text is not valid UTF-8")
     sizes = pc.binary_length(values).cast(pa.int64())
     valid = pc.is_valid(sizes)
     sizes = pc.if_else(valid, sizes, pc.cast(valid, pa.int64()))  # a null counts as 0 bytes
@@ -185,7 +357,7 @@ def _check_cells(path: Path, table: pa.Table, name: str) -> None:
     if largest is not None and largest > MAX_CELL_BYTES:
         row = pc.index(sizes, largest).as_py()
         raise InputError(
-            f"{path}: {_where(table, row)}, column {name!r}: cell is "
+            f"{path}: {_where(ids, start + row)}, column {name!r}: cell is "
             f"{largest / 2**20:.1f} MiB, over the {MAX_CELL_BYTES // 2**20} MiB limit"
         )
 
@@ -207,10 +379,13 @@ def _invalid_utf8(values: pa.Array) -> int | None:
     return None
 
 
-def _check_ids(path: Path, table: pa.Table) -> None:
-    ids = table.column("id").to_pylist()
+def _check_ids(path: Path, ids: pa.ChunkedArray) -> None:
+    """No null, empty or duplicate id (pyarrow counts first; the loop naming the row runs only on a problem)."""
+    shortest = pc.min(pc.binary_length(ids)).as_py() if len(ids) else 1
+    if ids.null_count == 0 and shortest > 0 and len(pc.unique(ids)) == len(ids):
+        return
     first_seen: dict[str, int] = {}
-    for i, row_id in enumerate(ids):
+    for i, row_id in enumerate(ids.to_pylist()):
         if row_id is None:
             raise InputError(f"{path}: row {i}, column 'id': id is null")
         if row_id == "":
@@ -220,8 +395,16 @@ def _check_ids(path: Path, table: pa.Table) -> None:
         first_seen[row_id] = i
 
 
-def _where(table: pa.Table, row: int) -> str:
-    row_id = table.column("id")[row].as_py()
+def _text_scalar(text: str, kind: pa.DataType) -> pa.Scalar:
+    """An arrow string scalar built from buffers: ``pa.scalar(text)`` would import pandas (seconds, on a busy box)."""
+    data = text.encode("utf-8")
+    width = 8 if pa.types.is_large_string(kind) else 4
+    offsets = (0).to_bytes(width, "little") + len(data).to_bytes(width, "little")
+    return pa.Array.from_buffers(kind, 1, [None, pa.py_buffer(offsets), pa.py_buffer(data)])[0]
+
+
+def _where(ids: pa.ChunkedArray, row: int) -> str:
+    row_id = ids[row].as_py()
     return f"row {row} (id {row_id!r})" if isinstance(row_id, str) else f"row {row}"
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +16,7 @@ import pyarrow.parquet as pq
 
 from workspace.errors import InputError
 from workspace.leftovers import sweep_export_temporaries
-from workspace.store import Step, Workspace
+from workspace.store import Step, Workspace, unsaved_step0
 
 # The columns the export adds to the source columns, with their types.
 ADDED_COLUMNS: dict[str, pa.DataType] = {
@@ -43,47 +45,90 @@ class ExportSummary:
     path: Path
     rows: int  # rows written (one per debug step)
     source_rows: int
+    left_out: int = 0  # source rows whose status --only left out
 
 
-def export_deliverable(ws: Workspace, out: Path) -> ExportSummary:
+_ROW_GROUP_ROWS = 65536  # output rows gathered before a row group is written ...
+_ROW_GROUP_BYTES = 64 * 2**20  # ... or this many bytes, whichever comes first
+
+
+def export_deliverable(ws: Workspace, out: Path, only: Collection[str] | None = None) -> ExportSummary:
+    """Write the deliverable, streaming the source batch by batch; ``only``: keep rows with these statuses."""
     out = Path(out).expanduser()
-    clash = [name for name in ADDED_COLUMNS if name in ws.dataset.table.column_names]
+    clash = [name for name in ADDED_COLUMNS if name in ws.dataset.schema.names]
     if clash:
         raise InputError(
             f"{ws.dataset.path}: column {clash[0]!r} is already in the source; "
             f"the deliverable adds a column of that name"
         )
-    table = deliverable_table(ws)
-    write_atomically(table, out)
-    rows = table.num_rows
-    del table
-    pa.default_memory_pool().release_unused()
-    return ExportSummary(out, rows, len(ws.dataset))
-
-
-def deliverable_table(ws: Workspace) -> pa.Table:
-    saved = ws.saved_steps()
+    if not out.parent.is_dir():
+        raise InputError(f"{out}: cannot write the deliverable (no folder {out.parent})")
+    schema = _schema(ws.dataset.schema, ws.path)
     statuses = ws.statuses()
-    order: list[int] = []  # the source row of each output row
-    steps: list[Step] = []
-    for index, row_id in enumerate(ws.dataset.ids):
-        for step in saved.get(row_id) or ws.steps(row_id):
-            order.append(index)
-            steps.append(step)
-    source = ws.dataset.table
+    rows = 0
+    with atomic_parquet(out, schema) as write:
+        pending: list[pa.Table] = []
+        for table in deliverable_tables(ws, schema, statuses, only):
+            pending.append(table)
+            rows += table.num_rows
+            if (
+                sum(t.num_rows for t in pending) >= _ROW_GROUP_ROWS
+                or sum(t.nbytes for t in pending) >= _ROW_GROUP_BYTES
+            ):
+                write(pa.concat_tables(pending))
+                pending = []
+        write(pa.concat_tables(pending) if pending else schema.empty_table())
+    pa.default_memory_pool().release_unused()
+    return ExportSummary(out, rows, len(ws.dataset), _left_out(len(ws.dataset), statuses, only))
+
+
+def _left_out(n_rows: int, statuses: dict[str, tuple], only: Collection[str] | None) -> int:
+    if only is None:
+        return 0
+    kept = sum(1 for status in statuses.values() if status[0] in only)
+    if "untouched" in only:
+        kept += n_rows - len(statuses)  # rows never touched have no saved status
+    return n_rows - kept
+
+
+def deliverable_tables(
+    ws: Workspace, schema: pa.Schema, statuses: dict[str, tuple], only: Collection[str] | None = None
+) -> Iterator[pa.Table]:
+    """The deliverable, one table per source batch (a batch whose rows are all left out yields nothing)."""
+    saved = ws.saved_steps()
+    for _, batch in ws.dataset.batches():
+        order: list[int] = []  # the batch row of each output row
+        steps: list[Step] = []
+        row_statuses: list[tuple] = []
+        for index, row_id in enumerate(batch.column("id").to_pylist()):
+            status = statuses.get(row_id, _UNTOUCHED)
+            if only is not None and status[0] not in only:
+                continue
+            for step in saved.get(row_id) or [unsaved_step0(row_id)]:
+                order.append(index)
+                steps.append(step)
+                row_statuses.append(status)
+        if order:
+            yield _deliverable_batch(batch, schema, order, steps, row_statuses)
+
+
+_UNTOUCHED = ("untouched", None, None)
+
+
+def _deliverable_batch(
+    batch: pa.RecordBatch, schema: pa.Schema, order: list[int], steps: list[Step], statuses: list[tuple]
+) -> pa.Table:
     taken = pa.array(order, pa.int64())
-    columns = {
-        name: source.column(name).take(taken) for name in source.column_names if name not in ("code", "_term_out")
-    }
+    columns = {name: batch.column(name).take(taken) for name in batch.schema.names if name not in ("code", "_term_out")}
     later = [i for i, step in enumerate(steps) if step.index > 0]
-    columns["code"] = _with_later_steps(source.column("code"), order, later, [steps[i].code for i in later])
-    columns["_term_out"] = _with_later_steps(
-        source.column("_term_out"), order, later, [steps[i].observed_output for i in later]
-    )
-    added = _added_values(steps, [statuses.get(step.row_id, ("untouched", None, None)) for step in steps])
+    for name, texts in (
+        ("code", [steps[i].code for i in later]),
+        ("_term_out", [steps[i].observed_output for i in later]),
+    ):
+        columns[name] = _with_later_steps(pa.chunked_array([batch.column(name)]), order, later, texts)
+    added = _added_values(steps, statuses)
     for name, kind in ADDED_COLUMNS.items():
         columns[name] = pa.array(added[name], kind)
-    schema = _schema(source.schema, ws.path)
     return pa.table({name: columns[name] for name in schema.names}, schema=schema)
 
 
@@ -146,19 +191,26 @@ def _added_values(steps: list[Step], statuses: list[tuple]) -> dict[str, list]:
     return added
 
 
-def write_atomically(table: pa.Table, out: Path) -> None:
-    """Write to a temporary file in the same folder, fsync it, then rename it over ``out``."""
+@contextmanager
+def atomic_parquet(out: Path, schema: pa.Schema) -> Iterator[Callable[[pa.Table], None]]:
+    """Yield a function that appends a table to a temporary file beside ``out``; on success fsync it and
+    rename it over ``out``, on any failure remove it. Errors name ``out``, never the temporary file."""
     sweep_export_temporaries([out.parent])  # those of exports that were killed
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
         with tmp.open("wb") as f:
-            pq.write_table(table, f)
+            with pq.ParquetWriter(f, schema) as writer:
+                yield writer.write_table
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, out)
     except (OSError, pa.ArrowException) as exc:
         tmp.unlink(missing_ok=True)
-        raise InputError(f"{out}: cannot write the deliverable ({exc})") from None
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).replace(str(tmp), str(out))
+        raise InputError(f"{out}: cannot write the deliverable ({reason})") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     _fsync_folder(out.parent)
 
 

@@ -43,7 +43,7 @@ _STEP_COLUMNS = (
 REPLICATION_PURPOSES = ("original", "replicate")
 
 
-@dataclass
+@dataclass(slots=True)  # a million of them for a million-row queue
 class RowSummary:
     id: str
     competition_id: str
@@ -80,6 +80,11 @@ class Step:
     flag_sources: dict = field(default_factory=dict)  # flag -> {"run": id} or {"hand": annotator}
 
 
+def unsaved_step0(row_id: str, code: str = "", observed_output: str = "") -> Step:
+    """Step 0 of a row nothing was saved for: the source's code and output, nothing decided."""
+    return Step(row_id, 0, code, observed_output, False, None, False, "", "", "", "", None, "", 0.0, None, None)
+
+
 def open_workspace(target: Path, workspace_dir: Path | None = None, *, annotator: str | None = None) -> Workspace:
     """Open (creating it if needed) the workspace of a dataset parquet, or an existing workspace folder."""
     target = Path(target).expanduser()
@@ -93,8 +98,9 @@ def open_workspace(target: Path, workspace_dir: Path | None = None, *, annotator
         with _closed_on_error(conn):
             dataset = _stored_dataset(conn, folder)
     else:
-        dataset = load_dataset(target)
-        folder = Path(workspace_dir).expanduser().resolve() if workspace_dir else default_workspace_dir(dataset.path)
+        chosen = Path(workspace_dir).expanduser().resolve() if workspace_dir else None
+        dataset = load_dataset(target, checked=_made_from(chosen or default_workspace_dir(target.resolve()), target))
+        folder = chosen or default_workspace_dir(dataset.path)
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -140,7 +146,26 @@ def _stored_dataset(conn: sqlite3.Connection, folder: Path) -> Dataset:
                 f"restore the original file or start a new workspace"
             )
         _remember_stat(conn, stored)
-    return load_dataset(stored)
+    return load_dataset(stored, checked=True)  # the file the workspace was made from, checked then
+
+
+def _made_from(folder: Path, dataset: Path) -> bool:
+    """Whether the workspace in ``folder`` was made from this very file (so it was checked whole then)."""
+    db_path = folder / DB_NAME
+    if not db_path.is_file() or not dataset.is_file():
+        return False
+    try:
+        conn = sqlite3.connect(f"{db_path.as_uri()}?mode=ro", uri=True)
+        try:
+            meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False  # the real open reports what is wrong with the database
+    if meta.get("dataset_path") != str(dataset.resolve()):
+        return False
+    unchanged = meta.get("dataset_stat") == file_stat_key(dataset)
+    return unchanged or meta.get("dataset_fingerprint") == file_fingerprint(dataset)
 
 
 def _remember_stat(conn: sqlite3.Connection, path: Path) -> None:
@@ -385,9 +410,7 @@ class Workspace:
 
     def _unsaved_step0(self, row_id: str) -> Step:
         source = self.dataset.row(row_id)
-        return Step(
-            row_id, 0, source.code, source.term_out, False, None, False, "", "", "", "", None, "", 0.0, None, None
-        )
+        return unsaved_step0(row_id, source.code, source.term_out)
 
     def update_step(self, row_id: str, k: int, **fields: Any) -> Step:
         """Save fields of a step; flags set here are set by hand. An edit to a done row puts it back in progress."""

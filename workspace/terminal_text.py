@@ -36,6 +36,8 @@ def neutralise(text: str, *, keep_carriage_return: bool = False) -> str:
 
     ``keep_carriage_return`` keeps a bare ``\\r`` for a live stream (progress bars redraw their line).
     """
+    if text.isprintable():  # no control character at all: the common case, at C speed
+        return text
     text = _ESCAPE.sub("", text)
     if keep_carriage_return:
         return "\r".join(_CONTROL.sub(_visible, part) for part in text.split("\r"))
@@ -44,4 +46,4 @@ def neutralise(text: str, *, keep_carriage_return: bool = False) -> str:
 
 def one_line(text: str) -> str:
     """``text`` neutralised for one cell of a table: tabs and newlines become spaces."""
-    return _LINE_BREAKS.sub(" ", neutralise(text))
+    return text if text.isprintable() else _LINE_BREAKS.sub(" ", neutralise(text))

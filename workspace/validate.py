@@ -147,7 +147,7 @@ def _expected_types(d: Deliverable) -> dict[str, TypeRule | pa.DataType]:
     """Column -> its exact type (source columns, when the source is given) or a rule for it."""
     expected: dict[str, TypeRule | pa.DataType] = {}
     if d.source is not None:
-        expected.update({f.name: f.type for f in d.source.table.schema})
+        expected.update({f.name: f.type for f in d.source.schema})
     else:
         expected.update({name: a_string for name in REQUIRED_COLUMNS})
         expected["_term_out"] = a_string_or_list_of_strings

@@ -102,7 +102,7 @@ def test_doctor_reports_backends_data_network_and_settings(dataset, capsys):
     assert "network cut" in lines["bubblewrap"]
     assert "Python 3." in lines["bubblewrap"]
     assert "NOT a container" in lines["local"]
-    assert lines["apptainer"].startswith("FAIL")
+    assert lines["apptainer"].startswith("off ")  # optional, not configured: not broken
     assert "run.image" in lines["apptainer"]
     assert "runs use bubblewrap" in lines["backend"]
     assert "tiny-competition" in lines["data"]
@@ -112,13 +112,15 @@ def test_doctor_reports_backends_data_network_and_settings(dataset, capsys):
         assert "no GPU on this machine" in lines["gpu"]
         assert out.count("GPU") == 1  # said once
     assert "grade.checkout" in lines["grade"]
+    assert lines["grade"].startswith("off ")
+    assert out.strip().splitlines()[-1] == "nothing broken (optional parts are marked 'off')"
     assert str(dataset.parent / "nodefix.toml") in lines["config"]
 
 
 def test_doctor_names_data_a_sandbox_cannot_read(dataset, data_root, tmp_path, capsys):
     public = data_root / "tiny-competition" / "prepared" / "public"
     (public / "gone.csv").symlink_to(tmp_path / "nowhere.csv")
-    assert main(["doctor", str(dataset)]) == 0
+    assert main(["doctor", str(dataset)]) == 1  # data a run cannot read is broken
     data = next(line for line in capsys.readouterr().out.splitlines() if line.split()[1] == "data")
     assert data.startswith("FAIL")
     assert "4 files, 1 unreadable (data/gone.csv FileNotFoundError" in data
@@ -176,3 +178,47 @@ def test_escape_sequences_in_output_and_ids_never_reach_the_terminal(
         assert "\x9b" not in text
     assert "clearedred" in out
     assert "row-1" in out.splitlines()[-1]  # the rows table, its id neutralised
+
+
+def test_run_without_step_runs_the_last_step_and_takes_an_id_prefix(dataset, tmp_path, capsys):
+    fix = tmp_path / "fix.py"
+    fix.write_text("raise LookupError('the next bug')\n")
+    assert main(["run", str(dataset), "--id", "row", "--code", str(fix), "--quiet"]) == 0  # step 0's fix: a new error
+    assert main(["annotate", str(dataset), "--id", "row-", "--new-step"]) == 0
+    assert main(["run", str(dataset), "--id", "ro", "--quiet"]) == 0
+    out, _ = capsys.readouterr()
+    assert "row-0 step 1 (original) run 2: error: LookupError" in out  # step 1 starts from step 0's fix
+    with open_workspace(dataset) as ws:
+        assert [r["step"] for r in ws.runs("row-0")] == [0, 1]
+
+
+def test_doctor_exits_1_for_a_broken_part_and_names_a_wrong_mlebench_checkout(dataset, data_root, tmp_path, capsys):
+    (tmp_path / "checkout").mkdir()
+    (tmp_path / "nodefix.toml").write_text(
+        f'[run]\nbackend = "apptainer"\ndata_root = "{data_root}"\n'
+        f'[ui]\nmlebench_checkout = "{tmp_path / "checkout"}"\n'
+    )
+    assert main(["doctor", str(dataset)]) == 1
+    out, _ = capsys.readouterr()
+    lines = {line.split()[1]: line for line in out.strip().splitlines()}
+    assert lines["apptainer"].startswith("FAIL")  # the configured backend: broken, not optional
+    assert lines["descriptions"].startswith("FAIL")
+    assert "not an mle-bench checkout, it has no mlebench/competitions/" in lines["descriptions"]
+    assert out.strip().splitlines()[-1] == "broken: apptainer, descriptions"
+
+
+def test_doctor_checks_the_checkout_has_the_datasets_descriptions(dataset, tmp_path, capsys):
+    checkout = tmp_path / "checkout"
+    (checkout / "mlebench" / "competitions" / "other").mkdir(parents=True)
+    (tmp_path / "nodefix.toml").write_text(f'[ui]\nmlebench_checkout = "{checkout}"\n')
+    main(["doctor", str(dataset)])
+    out, _ = capsys.readouterr()
+    line = next(line for line in out.splitlines() if " descriptions " in line)
+    assert line.startswith("FAIL")
+    assert "no description.md for any of this dataset's competitions" in line
+    description = checkout / "mlebench" / "competitions" / "tiny-competition" / "description.md"
+    description.parent.mkdir()
+    description.write_text("# tiny\n")
+    main(["doctor", str(dataset)])
+    out, _ = capsys.readouterr()
+    assert f"ok   descriptions  competition descriptions from {checkout}" in out

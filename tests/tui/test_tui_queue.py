@@ -8,7 +8,7 @@ import pytest
 from textual.widgets import DataTable
 from tui_helpers import SMALL, screen_text, wait_until
 
-from tui.screens.queue import matching_ids
+from tui.screens.queue import SEARCH_COLUMNS
 from tui.screens.task import TaskScreen
 from workspace.config import Config, UISettings
 from workspace.errors import InputError
@@ -93,8 +93,8 @@ def test_enter_opens_the_row_under_the_cursor(make_app) -> None:
 
 
 def test_search_matches_text_columns(workspace) -> None:
-    assert matching_ids(workspace.dataset.table, "keyerror") == {"row-1"}
-    assert matching_ids(workspace.dataset.table, "read_csv") == {"row-0", "row-1", "row-2"}
+    assert workspace.dataset.matching_ids("keyerror", SEARCH_COLUMNS) == {"row-1"}
+    assert workspace.dataset.matching_ids("read_csv", SEARCH_COLUMNS) == {"row-0", "row-1", "row-2"}
 
 
 def test_unknown_theme_is_an_input_error(make_app) -> None:

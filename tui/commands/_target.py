@@ -26,10 +26,18 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+ID_HELP = "the row's id, or its first characters as the queue shows them (they must name one row)"
+STEP_HELP = "the debug step (default: the row's last step)"
+
+
+def add_id_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--id", required=True, dest="row_id", metavar="ID", help=ID_HELP)
+
+
 def add_step_arguments(parser: argparse.ArgumentParser, code_help: str) -> None:
-    """--id, --step K (default 0) and --code FILE, for the commands that work on one step's code."""
-    parser.add_argument("--id", required=True, dest="row_id", metavar="ID", help="the row's id")
-    parser.add_argument("--step", type=int, default=0, metavar="K", help="the debug step (default 0)")
+    """--id, --step K (default: the last step) and --code FILE, for the commands that work on one step's code."""
+    add_id_argument(parser)
+    parser.add_argument("--step", type=int, metavar="K", help=STEP_HELP)
     parser.add_argument("--code", type=Path, metavar="FILE", help=code_help)
 
 
@@ -46,12 +54,26 @@ def checked_time_limit(args: argparse.Namespace) -> float | None:
     return args.time_limit
 
 
+def chosen_step(ws: Workspace, args: argparse.Namespace) -> int:
+    """The step --step names, or the row's last step: the one default of every command."""
+    return args.step if args.step is not None else ws.steps(args.row_id)[-1].index
+
+
 def open_target(args: argparse.Namespace) -> Workspace:
-    """Open the workspace the arguments name, annotating as the configured user; prints its path to stderr."""
+    """Open the workspace the arguments name, annotating as the configured user; prints its path to stderr.
+
+    An --id given as a prefix is replaced by the full id it names.
+    """
     from workspace.config import load_config
     from workspace.store import open_workspace
 
     ws = open_workspace(args.target, args.workspace)
+    try:
+        if getattr(args, "row_id", None) is not None:
+            args.row_id = ws.dataset.resolve_id(args.row_id)
+    except BaseException:
+        ws.close()
+        raise
     ws.annotator = load_config(ws.dataset.path).ui.annotator
     print(f"nodefix: workspace {ws.path}", file=sys.stderr)
     return ws

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tui.commands._target import add_target_arguments
+from tui.commands._target import STEP_HELP, add_id_argument, add_target_arguments
 from workspace.errors import InputError
 from workspace.vocabulary import FLAG_FIELDS, REJECT_REASONS, TEXT_FIELDS
 
@@ -19,8 +19,8 @@ _UNDECIDED = ("undecided", "")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_target_arguments(parser)
-    parser.add_argument("--id", required=True, dest="row_id", metavar="ID", help="the row's id")
-    parser.add_argument("--step", type=int, metavar="K", help="debug step to edit (default: the last one)")
+    add_id_argument(parser)
+    parser.add_argument("--step", type=int, metavar="K", help=STEP_HELP + ", after --new-step")
     parser.add_argument(
         "--set",
         action="append",
@@ -61,7 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tui.commands._target import open_target
+    from tui.commands._target import chosen_step, open_target
 
     fields = _fields(args)
     if args.note is not None and not (args.reject or args.status):
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         if args.new_step:
             step = ws.new_step(args.row_id)
             print(f"row {args.row_id}: started debug step {step.index}")
-        k = args.step if args.step is not None else ws.steps(args.row_id)[-1].index
+        k = chosen_step(ws, args)
         if fields:
             ws.update_step(args.row_id, k, **fields)
             print(f"row {args.row_id} step {k}: saved {', '.join(fields)}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from tui.commands._target import add_step_arguments, add_target_arguments
+from tui.commands._target import add_step_arguments, add_target_arguments, chosen_step
 
 HELP = "grade a step's fix with the client's grade command"
 ORDER = 52
@@ -30,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
     code = read_code_file(args.code, "grade") if args.code is not None else None
     ws = open_target(args)
     try:
+        args.step = chosen_step(ws, args)
         step = ws.step(args.row_id, args.step)
         if code is None:
             code = step.fixed_code

@@ -30,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
         from workspace.demo import ensure_demo
 
         dataset = ensure_demo(progress=lambda line: print(f"nodefix: demo: {line}", file=sys.stderr))
+        print(f"nodefix: demo dataset {dataset}", file=sys.stderr)
     config = load_config(dataset)
     checked_theme(args.theme or config.ui.theme)
     checked_keymap(config.ui.keys)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from tui.commands._target import add_target_arguments
 from workspace.vocabulary import STATUSES
@@ -23,7 +24,6 @@ def run(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     from tui.commands._target import open_target
-    from workspace.terminal_text import one_line
 
     with open_target(args) as ws:
         rows = [
@@ -35,18 +35,30 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([asdict(r) for r in rows], indent=1))
         return 0
-    table = [("id", "competition", "status", "verdict", "steps", "time")]
+    header = ("id", "competition", "status", "verdict", "steps", "time")
+    widths = [len(name) for name in header[:4]]
     for r in rows:
-        status = f"{r.status} ({r.reject_reason})" if r.reject_reason else r.status
-        if r.claimed_by:
-            status += " [claimed]"
-        verdict = f"{r.verdict} ({r.starved})" if r.starved else r.verdict or "-"
-        cells = (r.id, r.competition_id, status, verdict, str(r.n_steps), format_duration(r.time_spent))
-        table.append(tuple(one_line(cell) for cell in cells))
-    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
-    for line in table:
-        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False)).rstrip())
+        widths = [max(width, len(cell)) for width, cell in zip(widths, _cells(r), strict=False)]
+    template = "  ".join(f"{{:<{width}}}" for width in [*widths, 5]) + "  {}"
+    out = sys.stdout
+    out.write(template.format(*header).rstrip() + "\n")
+    for start in range(0, len(rows), _LINES_PER_WRITE):  # a million rows: written as they are formatted
+        out.write("".join(template.format(*_cells(r)) + "\n" for r in rows[start : start + _LINES_PER_WRITE]))
     return 0
+
+
+_LINES_PER_WRITE = 10_000
+
+
+def _cells(r) -> tuple[str, ...]:
+    """One table line, every text from the dataset or a run made safe for the terminal."""
+    from workspace.terminal_text import one_line
+
+    status = f"{r.status} ({r.reject_reason})" if r.reject_reason else r.status
+    status += " [claimed]" if r.claimed_by else ""
+    verdict = f"{r.verdict} ({r.starved})" if r.starved else r.verdict or "-"
+    texts = (one_line(text) for text in (r.id, r.competition_id, status, verdict))
+    return (*texts, str(r.n_steps), format_duration(r.time_spent))
 
 
 def format_duration(seconds: float) -> str:

@@ -7,7 +7,7 @@ import json
 import sys
 import threading
 
-from tui.commands._target import add_step_arguments, add_target_arguments, add_time_limit_argument
+from tui.commands._target import add_step_arguments, add_target_arguments, add_time_limit_argument, chosen_step
 
 HELP = "run a row's code, or a fix from a file, and print the verdict"
 ORDER = 50
@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     fix = read_code_file(args.code, "run") if args.code is not None else None
     ws = open_target(args)
     try:
+        args.step = chosen_step(ws, args)
         purpose = "original" if fix is None else bookkeeping.FIX
         config = load_config(ws.dataset.path).with_overrides(
             run={"backend": args.backend, "time_limit": args.time_limit}

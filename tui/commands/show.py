@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tui.commands._target import add_target_arguments
+from tui.commands._target import add_id_argument, add_target_arguments
 from workspace.vocabulary import flag_word
 
 HELP = "show one row: source fields, status, debug steps and runs"
@@ -13,7 +13,7 @@ ORDER = 31
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_target_arguments(parser)
-    parser.add_argument("--id", required=True, dest="row_id", metavar="ID", help="the row's id")
+    add_id_argument(parser)
     parser.add_argument("--step", type=int, metavar="K", help="only debug step K")
     parser.add_argument("--json", action="store_true", help="print JSON")
 

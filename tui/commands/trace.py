@@ -7,7 +7,7 @@ import sys
 import threading
 from pathlib import Path
 
-from tui.commands._target import add_step_arguments, add_target_arguments, add_time_limit_argument
+from tui.commands._target import add_step_arguments, add_target_arguments, add_time_limit_argument, chosen_step
 
 HELP = "trace a row's code, or a fix, with the CWM tracer"
 ORDER = 60
@@ -39,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
     entry = None if args.entry == "script" else args.entry
     checked_time_limit(args)
     with open_target(args) as ws:
+        args.step = chosen_step(ws, args)
         config = load_config(ws.dataset.path).with_overrides(run={"time_limit": args.time_limit})
         cancel = threading.Event()
         with ctrl_c_sets(cancel):

@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-import pyarrow as pa
-import pyarrow.compute as pc
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.screen import Screen
@@ -271,20 +269,8 @@ class QueueScreen(Screen):
     def _apply_search(self) -> None:
         text = self.query_one("#queue-search", Input).value.strip()
         self.filters.search = text
-        self.filters.search_hits = matching_ids(self.ws.dataset.table, text) if text else None
+        self.filters.search_hits = self.ws.dataset.matching_ids(text, SEARCH_COLUMNS) if text else None
         self._fill(keep=self.current_id())
-
-
-def matching_ids(table: pa.Table, text: str) -> set[str]:
-    """Ids of rows whose id or text columns contain ``text`` (any case)."""
-    mask = None
-    for name in SEARCH_COLUMNS:
-        column = table.column(name)
-        if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
-            column = pc.cast(column, pa.string())
-        hits = pc.fill_null(pc.match_substring(column, text, ignore_case=True), False)
-        mask = hits if mask is None else pc.or_(mask, hits)
-    return set(pc.filter(table.column("id"), mask).to_pylist())
 
 
 def today_key(ws: Workspace) -> str:

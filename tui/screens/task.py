@@ -41,7 +41,7 @@ from tui.widgets.annotation_pane import TEXT_FIELDS, AnnotationPane
 from tui.widgets.code_pane import CodePane
 from tui.widgets.fix_file import FixFile
 from tui.widgets.key_bar import KeyBar
-from tui.widgets.metadata_pane import MetadataPane, description_path
+from tui.widgets.metadata_pane import MetadataPane
 from tui.widgets.output_pane import OutputPane
 from tui.widgets.pane import Pane
 from tui.widgets.trace_browser import TraceBrowser
@@ -49,6 +49,7 @@ from tui.widgets.trace_pane import TracePane
 from workspace.config import Config
 from workspace.errors import InputError, StorageError
 from workspace.locate import safe_name
+from workspace.mlebench import description_path
 from workspace.run_rules import describe_flag_sources
 from workspace.store import Step, Workspace
 

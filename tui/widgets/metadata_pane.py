@@ -18,13 +18,6 @@ _MAX_OUTPUT_CHARS = 30_000  # the tail of a huge recorded output is the part tha
 _TRACEBACK_STARTS = ("Traceback (most recent call last)", "-----")
 
 
-def description_path(checkout: Path | None, competition_id: str) -> Path | None:
-    if checkout is None:
-        return None
-    path = checkout / "mlebench" / "competitions" / competition_id / "description.md"
-    return path if path.is_file() else None
-
-
 class MetadataPane(Pane):
     PANE_ID = "metadata"
     TITLE = "metadata"
