@@ -90,6 +90,8 @@ RETURN_SEP = "<|return_sep|>"
 EXCEPTION_SEP = "<|exception_sep|>"
 ACTION_SEP = "<|action_sep|>"
 ARG_SEP = "<|arg_sep|>"
+TRACE_TOKENS = (FRAME_SEP, CALL_SEP, LINE_SEP, RETURN_SEP, EXCEPTION_SEP, ACTION_SEP, ARG_SEP)
+NOTE_PREFIX = "[cwm_tracer: "  # how the tracer's own notes in a trace (frames cut, tracing stopped) begin
 
 DEFAULTS = {"max_frames": 20000, "max_bytes": 20000000, "max_seconds": 60.0, "max_value_chars": 200}
 CO_NEWLOCALS = 0x0002
@@ -557,7 +559,7 @@ class TraceWriter:
         if self.dropped:
             first_tail = self.total - len(self.tail) + 1
             self._write(
-                "[cwm_tracer: %d frames cut here (frames %d..%d of %d); cap: %s]\n%s"
+                NOTE_PREFIX + "%d frames cut here (frames %d..%d of %d); cap: %s]\n%s"
                 % (
                     self.dropped,
                     self.head_count + 1,
@@ -988,13 +990,13 @@ def main(argv: list) -> int:
     tracing_seconds = (time.perf_counter() - tracer.start_time) if tracer.started else 0.0
     closing = None
     if tracer.stopped_by_time:
-        closing = "[cwm_tracer: tracing stopped after %.1f s (max_seconds=%g); the script ran on untraced]" % (
+        closing = NOTE_PREFIX + "tracing stopped after %.1f s (max_seconds=%g); the script ran on untraced]" % (
             tracing_seconds,
             args.max_seconds,
         )
         writer._note_cap("max_seconds")
     elif tracer.error:
-        closing = "[cwm_tracer: tracing stopped by an internal error: %s]" % tracer.error
+        closing = NOTE_PREFIX + "tracing stopped by an internal error: %s]" % tracer.error
     writer.finish(closing)
     kept_tail = len(writer.tail)
     meta.update(

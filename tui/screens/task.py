@@ -30,7 +30,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from runner.spec import RunSpec
 from runner.tracebacks import parse_error
 from runner.verdict import describe_match
-from tracer_adapter.trace_index import TRACE_TOKENS
+from tracer_adapter.cwm_tracer import TRACE_TOKENS
 from tui.bindings import TASK_BINDINGS
 from tui.screens.queue import add_today
 from tui.screens.reject import RejectScreen

@@ -15,14 +15,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tracer_adapter.cwm_tracer import ACTION_SEP, CALL_SEP, EXCEPTION_SEP, LINE_SEP, RETURN_SEP
+
 if TYPE_CHECKING:
     from tracer_adapter.trace_index import TraceIndex
 
 KINDS = ("call", "line", "return", "exception")
-KIND_TOKENS = {kind: f"<|{kind}_sep|>" for kind in KINDS}
+KIND_TOKENS = dict(zip(KINDS, (CALL_SEP, LINE_SEP, RETURN_SEP, EXCEPTION_SEP), strict=True))
 RETURN_TOKEN = KIND_TOKENS["return"]
 CALL_TOKEN = KIND_TOKENS["call"]
-LOCALS_RE = re.compile(r"<\|(?:call|line)_sep\|>(.*?)<\|action_sep\|>")
+LOCALS_RE = re.compile(f"(?:{re.escape(CALL_SEP)}|{re.escape(LINE_SEP)})(.*?){re.escape(ACTION_SEP)}")
 
 
 def line_locals(line: str) -> dict[str, str]:
@@ -39,7 +41,7 @@ def line_locals(line: str) -> dict[str, str]:
 
 def line_source(line: str) -> str | None:
     """The source text an event line shows (after ``<|action_sep|>``), None if it shows none."""
-    _, found, source = line.rpartition("<|action_sep|>")
+    _, found, source = line.rpartition(ACTION_SEP)
     return source if found else None
 
 
