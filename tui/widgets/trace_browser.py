@@ -35,8 +35,9 @@ from textual.strip import Strip
 from textual.worker import get_current_worker
 
 from tracer_adapter.cwm_tracer import ACTION_SEP, ARG_SEP, CALL_SEP, EXCEPTION_SEP, LINE_SEP, RETURN_SEP
+from tracer_adapter.trace_lines import line_locals, line_source
 from tui.bindings import TRACE_BROWSER_BINDINGS
-from tui.widgets.trace_queries import call_end, enclosing_call, line_locals, line_source, matching_lines
+from tui.widgets.trace_queries import call_end, enclosing_call, matching_lines
 
 if TYPE_CHECKING:
     from tracer_adapter.trace_index import TraceIndex
