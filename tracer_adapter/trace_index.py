@@ -263,6 +263,58 @@ class TraceIndex:
     def first_exception(self) -> int | None:
         return _first(self._kind == EXCEPTION)
 
+    def crash_line(self) -> int | None:
+        """The exception event where the exception that ends the trace was raised, None if it does not end raising.
+
+        From the trace's last event (the entry's exception, or the return that
+        follows it) back through each callee's exception-and-return pair to the
+        deepest one: the line that raised, or that called into the library that did.
+        """
+        events = np.flatnonzero(self._kind <= EXCEPTION)
+        e = len(events) - 1
+        if e >= 1 and self._kind[events[e]] == RETURN:
+            e -= 1
+        if e < 0 or self._kind[events[e]] != EXCEPTION:
+            return None
+        kind, depth = self._kind, self._depth
+        while e >= 2:
+            below, raised = events[e - 1], events[e - 2]
+            deeper = depth[events[e]] + 1
+            if not (kind[below] == RETURN and kind[raised] == EXCEPTION and depth[below] == depth[raised] == deeper):
+                break
+            e -= 2
+        return int(events[e])
+
+    def final_return(self) -> int | None:
+        """The line of the outermost invocation's last return event (its value starts the next line)."""
+        events = np.flatnonzero(self._kind == RETURN)
+        if not len(events):
+            return None
+        outermost = events[self._depth[events] == self._depth[events].min()]
+        return int(outermost[-1])
+
+    def invocation_lines(self, i: int) -> np.ndarray:
+        """The call and line events of the invocation that line ``i`` belongs to, up to line ``i``."""
+        scope = self._scope[: i + 1]
+        return np.flatnonzero((scope == self._scope[i]) & (self._kind[: i + 1] <= LINE))
+
+    def call_chain(self, i: int) -> list[int]:
+        """For line ``i``'s invocation and each one enclosing it: its latest call or line event, outermost first."""
+        chain: list[int] = []
+        while i >= 0:
+            own = self.invocation_lines(i)
+            if not len(own):
+                break
+            chain.append(int(own[-1]))
+            call = int(self._scope[i])
+            if call <= 0 or self._kind[call] != CALL:
+                break
+            outer = np.flatnonzero((self._kind[:call] <= LINE) & (self._depth[:call] == self._depth[call] - 1))
+            if not len(outer):
+                break
+            i = int(outer[-1])
+        return chain[::-1]
+
     def next_source_line(self, lineno: int, start: int) -> int | None:
         """The first event line at or after ``start`` that runs source line ``lineno``."""
         start = max(start, 0)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from workspace.placeholders import placeholder_problems
 from workspace.syntax import syntax_problem
 from workspace.vocabulary import PASSING_VERDICT
 
@@ -39,6 +40,7 @@ def _step_problems(step: Step, trace_paths: Callable[[int], list[Path]]) -> list
             problems.append(f"fixed code does not parse ({problem})")
     if step.fixable is False and not step.revised_analysis.strip():
         problems.append("not fixable, but revised_analysis does not say why")
+    problems.extend(placeholder_problems(step.cwm_analysis))
     if step.cwm_analysis.strip():
         problems.extend(_verbatim_problems(step, trace_paths(step.index)))
     return problems

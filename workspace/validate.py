@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from workspace.dataset import REQUIRED_COLUMNS, Dataset, is_text_type, load_dataset
 from workspace.errors import InputError
 from workspace.export import ADDED_COLUMNS, WORKSPACE_KEY
+from workspace.placeholders import check_placeholders
 from workspace.store import Workspace, open_workspace
 from workspace.syntax import syntax_problem
 from workspace.vocabulary import PASSING_VERDICT
@@ -251,4 +252,5 @@ CHECKS: list[Callable[[Deliverable], Iterator[Violation]]] = [
     check_not_fixable_has_reason,
     check_fixed_code_parses,
     check_trace_quotes,
+    check_placeholders,
 ]

@@ -1,0 +1,38 @@
+"""``nodefix draft``: a cwm_analysis skeleton built from a step's trace (and its fix's trace, when there is one)."""
+
+from __future__ import annotations
+
+import argparse
+
+from tui.commands._target import add_target_arguments
+
+HELP = "draft a step's cwm_analysis from its trace: quoted trace lines and placeholders to fill in"
+ORDER = 62
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_target_arguments(parser)
+    parser.add_argument("--id", required=True, dest="row_id", metavar="ID", help="the row's id")
+    parser.add_argument("--step", type=int, default=0, metavar="K", help="the debug step (default 0)")
+    parser.add_argument(
+        "--write", action="store_true", help="save the draft as the step's cwm_analysis (only while it is empty)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from tracer_adapter.draft import draft_for_step
+    from tui.commands._target import open_target
+    from workspace.errors import InputError
+
+    with open_target(args) as ws:
+        step = ws.step(args.row_id, args.step)
+        text = draft_for_step(ws, step)
+        if args.write:
+            if step.cwm_analysis.strip():
+                raise InputError(
+                    f"row {args.row_id!r}, step {args.step}: cwm_analysis already holds text; "
+                    "the draft is not written over it (clear it first, or paste from the printed draft)"
+                )
+            ws.update_step(args.row_id, args.step, cwm_analysis=text)
+    print(text, end="")
+    return 0
