@@ -142,5 +142,8 @@ def test_a_step_without_a_crashing_trace_is_one_clear_line(traced_demo, capsys, 
 
 
 def test_draft_of_a_trace_that_returns_is_refused(golden_trace) -> None:
-    with TraceIndex.open(golden_trace("ex1")) as index, pytest.raises(ValueError, match="does not end with an exception"):
+    with (
+        TraceIndex.open(golden_trace("ex1")) as index,
+        pytest.raises(ValueError, match="does not end with an exception"),
+    ):
         draft_analysis(index)
