@@ -1,9 +1,10 @@
 """A reference CWM tracer: ``repr`` of every local at every event, no cache, no budgets.
 
-    python naive_tracer.py SCRIPT OUT
+    python naive_tracer.py SCRIPT OUT [FRAMES]
 
 The built-in tracer with its caps lifted must write what this writes, byte for
-byte (memory addresses aside). It traces the first call of the function whose
+byte (memory addresses aside); with FRAMES, only the first FRAMES frames are
+written (the script runs on untraced), to compare the start of long runs. It traces the first call of the function whose
 ``def`` line carries the entry marker, else the module, and only frames of
 SCRIPT; a module or class body shows its variables without modules, functions,
 classes and ``__dunder__`` names. Also the "no cache" column of the tracer bench.
@@ -26,7 +27,7 @@ def shown(value):
         return f"<unrepresentable {type(value).__name__}: {type(error).__name__}>"
 
 
-def main(script, out_path):
+def main(script, out_path, max_frames=0):
     filename = os.path.abspath(script)
     with open(script, encoding="utf-8") as handle:
         text = handle.read()
@@ -48,6 +49,8 @@ def main(script, out_path):
         return "{" + ", ".join(pairs) + "}"
 
     def local_trace(frame, event, arg):
+        if max_frames and len(frames) >= max_frames:
+            state["done"] = True
         if state["done"]:
             return None
         if event == "line":
@@ -62,6 +65,8 @@ def main(script, out_path):
         return local_trace
 
     def on_call(frame, event, arg):
+        if max_frames and len(frames) >= max_frames:
+            state["done"] = True
         if state["done"] or frame.f_code.co_filename != filename:
             return None
         if state["entry"] is None:
@@ -96,4 +101,4 @@ def main(script, out_path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 0)
