@@ -26,10 +26,15 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_step_arguments(parser: argparse.ArgumentParser, code_help: str) -> None:
-    """--id, --step K (default 0) and --code FILE, for the commands that work on one step's code."""
+def add_one_step_arguments(parser: argparse.ArgumentParser) -> None:
+    """--id and --step K (default 0), for the commands that work on one step."""
     parser.add_argument("--id", required=True, dest="row_id", metavar="ID", help="the row's id")
     parser.add_argument("--step", type=int, default=0, metavar="K", help="the debug step (default 0)")
+
+
+def add_step_arguments(parser: argparse.ArgumentParser, code_help: str) -> None:
+    """--id, --step K (default 0) and --code FILE, for the commands that work on one step's code."""
+    add_one_step_arguments(parser)
     parser.add_argument("--code", type=Path, metavar="FILE", help=code_help)
 
 

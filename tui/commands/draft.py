@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tui.commands._target import add_target_arguments
+from tui.commands._target import add_one_step_arguments, add_target_arguments
 
 HELP = "draft a step's cwm_analysis from its trace: quoted trace lines and placeholders to fill in"
 ORDER = 62
@@ -12,8 +12,7 @@ ORDER = 62
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_target_arguments(parser)
-    parser.add_argument("--id", required=True, dest="row_id", metavar="ID", help="the row's id")
-    parser.add_argument("--step", type=int, default=0, metavar="K", help="the debug step (default 0)")
+    add_one_step_arguments(parser)
     parser.add_argument(
         "--write", action="store_true", help="save the draft as the step's cwm_analysis (only while it is empty)"
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tui.commands._target import add_target_arguments
+from tui.commands._target import add_one_step_arguments, add_target_arguments
 
 HELP = "propose rewriting ./input/ and submission paths to the container's; --apply saves it as the fix"
 ORDER = 64
@@ -13,8 +13,7 @@ ORDER = 64
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_target_arguments(parser)
-    parser.add_argument("--id", required=True, dest="row_id", metavar="ID", help="the row's id")
-    parser.add_argument("--step", type=int, default=0, metavar="K", help="the debug step (default 0)")
+    add_one_step_arguments(parser)
     parser.add_argument("--apply", action="store_true", help="save the rewritten code as the step's fixed code")
     parser.add_argument("--out", type=Path, metavar="FILE", help="also write the rewritten code to FILE")
 
