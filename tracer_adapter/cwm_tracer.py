@@ -771,9 +771,12 @@ class Tracer:
 
     def _touch_previous(self, state: FrameState) -> None:
         """Note when the part of the frame's previous line that ran may have changed an object in place."""
-        if self.watching and state.lasti >= 0:
-            if self.changing_lines.last_offset(state.code, state.lineno) >= state.lasti:
-                self.changed = self.stamp + 1
+        if (
+            self.watching
+            and state.lasti >= 0
+            and self.changing_lines.last_offset(state.code, state.lineno) >= state.lasti
+        ):
+            self.changed = self.stamp + 1
 
     # -- control --------------------------------------------------------------------------
 
