@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_exact_values.py [--bench-dir /work/shared/bench/trace_bench] [--repeat 1]
         [--base main]
 
-Programs: ``trace_bench/script.py`` and the demo scripts (against a demo built
+Programs (no time cap, so every tracer traces the whole run): ``trace_bench/script.py`` and the demo scripts (against a demo built
 in a temporary folder). Tracers, each in its own subprocess with the default
 budgets:
 - exact: ``tracer_adapter/cwm_tracer.py`` as it is;
@@ -16,6 +16,7 @@ CPU time (user+sys of the child) is the steadier figure on a shared machine.
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -47,11 +48,13 @@ def compare(label: str, script: Path, tracers: dict[str, Path], repeat: int, che
     print(f"{label}: plain wall {plain.wall:.2f} s, cpu {plain.cpu:.2f} s")
     for name, tracer in tracers.items():
         out, meta = work / f"{script.stem}.{name}.trace", work / f"{script.stem}.{name}.meta.json"
-        argv = [python, str(tracer), script.name, "--out", str(out), "--meta", str(meta)]
+        # no time cap: on a loaded machine it would stop tracing early and make the runs incomparable
+        argv = [python, str(tracer), script.name, "--out", str(out), "--meta", str(meta), "--max-seconds", "0"]
         timing: Timing = best(argv, work, repeat, check=check)
         print(
             f"  {name:<9} wall {timing.wall:7.2f} s ({timing.wall / plain.wall:5.2f}x)   "
-            f"cpu {timing.cpu:7.2f} s ({timing.cpu / plain.cpu:5.2f}x)   trace {out.stat().st_size / 1e6:.1f} MB"
+            f"cpu {timing.cpu:7.2f} s ({timing.cpu / plain.cpu:5.2f}x)   trace {out.stat().st_size / 1e6:.1f} MB, "
+            f"{json.loads(meta.read_text()).get('frames_total', '?')} frames"
         )
 
 
