@@ -11,11 +11,12 @@ from __future__ import annotations
 import mmap
 from pathlib import Path
 
+from tracer_adapter.cwm_tracer import FRAME_SEP
 from workspace.errors import InputError
 
 REQUIRED_FILES = ("main.py", "requirements.txt", "code_to_trace.py")
 _SKIPPED_DIRS = {"__pycache__", ".git", ".venv", "venv", "data"}  # data: the sandbox mounts ./data there
-_FRAME = b"<|frame_sep|>"
+_FRAME = FRAME_SEP.encode()
 _COPY_CHUNK = 8 << 20
 
 

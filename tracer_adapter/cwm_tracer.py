@@ -41,13 +41,14 @@ Values and budgets
   an int too long for the budget renders as ``<int of N bits>``.
 * Caching: immutable atoms (int, str, float, ...) are rendered once per frame
   and binding. Objects with their own ``__repr__`` (DataFrames, models, ...)
-  are re-rendered only when a traced line that ran since their last rendering
-  named a variable bound to them (or the binding changed); an object changed
-  only through a path no traced line names (an attribute of another object, a
-  library holding a reference) can show its previous rendering. Builtin
-  containers are walked again at every event, so they are always exact; a cut
-  list or tuple of numbers reuses its shown text while its shown first items
-  are the very same objects (numbers are immutable, so this is exact).
+  keep their rendering while nothing that could change them ran: any call
+  event (Python code anywhere, the script's or a library's) or a traced line
+  that ran an instruction able to change an object in place from C (see
+  ``ChangingLines``) makes them rendered again, so every value is what
+  ``repr`` returns at that event (an object changed by another thread
+  excepted). Builtin containers are walked again at every event; a cut list
+  or tuple of numbers reuses its shown text while its shown first items are
+  the very same objects (numbers are immutable, so this is exact).
 * ``--max-frames`` / ``--max-bytes``: the first half of either budget is
   written as it comes, the rest keeps the LAST frames (a ring buffer), so the
   final return or exception is always there. The cut is marked in the trace by
@@ -100,6 +101,8 @@ RETURN_SEP = "<|return_sep|>"
 EXCEPTION_SEP = "<|exception_sep|>"
 ACTION_SEP = "<|action_sep|>"
 ARG_SEP = "<|arg_sep|>"
+TRACE_TOKENS = (FRAME_SEP, CALL_SEP, LINE_SEP, RETURN_SEP, EXCEPTION_SEP, ACTION_SEP, ARG_SEP)
+NOTE_PREFIX = "[cwm_tracer: "  # how the tracer's own notes in a trace (frames cut, tracing stopped) begin
 
 DEFAULTS = {"max_frames": 20000, "max_bytes": 20000000, "max_seconds": 60.0, "max_value_chars": 200}
 CO_NEWLOCALS = 0x0002
@@ -439,26 +442,31 @@ def _first_line(node) -> int:
     return min([node.lineno] + [d.lineno for d in node.decorator_list])
 
 
-class LineNames:
-    """Per code object and line: (bytecode offset, variable name) of the names the line uses.
+class ChangingLines:
+    """Per code object and line: the offset of the line's last instruction that may change an object in place.
 
-    Used to know which objects a line may have changed, so their cached
-    rendering is dropped. After a line event at offset ``lasti`` only
-    instructions at or after ``lasti`` on that line can run before the next
-    line event (a backward jump always raises a new line event).
+    Those are calls (a C function or method such as ``list.append`` or a numpy
+    ufunc with ``out=``), stores and deletes through a subscript, slice or
+    attribute, subscripts (``__getitem__`` may insert, as ``defaultdict``'s does),
+    in-place operators (``a += 1`` on an array) and ``with`` (``__enter__`` and
+    ``__exit__``). Python code run by any other instruction (a property, a
+    dunder method, a generator) raises a call event of its own. After a line
+    event at offset ``lasti`` only instructions at or after ``lasti`` on that
+    line can run before the next line event (a backward jump always raises a
+    new line event), so the line may have changed objects if that offset is
+    at or after ``lasti``.
     """
 
-    _KINDS = ("LOAD_", "STORE_", "DELETE_")
-    _NOT_VARIABLES = ("ATTR", "METHOD", "CONST", "ASSERTION", "BUILD_CLASS", "SMALL_INT", "COMMON", "SPECIAL")
+    _CHANGING = ("CALL", "SUBSCR", "SLICE", "STORE_ATTR", "DELETE_ATTR", "INPLACE_", "WITH")
 
     def __init__(self) -> None:
         self._by_code: dict = {}
 
-    def for_line(self, code: types.CodeType, lineno: int) -> tuple:
+    def last_offset(self, code: types.CodeType, lineno: int) -> int:
         table = self._by_code.get(code)
         if table is None:
             table = self._by_code[code] = self._scan(code)
-        return table.get(lineno, ())
+        return table.get(lineno, -1)
 
     def _scan(self, code: types.CodeType) -> dict:
         table: dict = {}
@@ -467,13 +475,12 @@ class LineNames:
             number = getattr(ins, "line_number", None) if sys.version_info >= (3, 13) else ins.starts_line
             if number is not None:
                 line = number
-            if not ins.opname.startswith(self._KINDS) or any(k in ins.opname for k in self._NOT_VARIABLES):
-                continue
-            names = ins.argval if isinstance(ins.argval, tuple) else (ins.argval,)
-            for name in names:
-                if isinstance(name, str):
-                    table.setdefault(line, []).append((ins.offset, name))
-        return {k: tuple(v) for k, v in table.items()}
+            name = ins.opname
+            if any(part in name for part in self._CHANGING) or (
+                name == "BINARY_OP" and (ins.argrepr.endswith("=") or ins.argrepr == "[]")
+            ):
+                table[line] = ins.offset
+        return table
 
 
 # -- the trace ------------------------------------------------------------------------------
@@ -578,7 +585,8 @@ class TraceWriter:
         if self.dropped:
             first_tail = self.total - len(self.tail) + 1
             self._write(
-                "[cwm_tracer: %d frames cut here (frames %d..%d of %d); cap: %s]\n%s"
+                NOTE_PREFIX
+                + "%d frames cut here (frames %d..%d of %d); cap: %s]\n%s"
                 % (
                     self.dropped,
                     self.head_count + 1,
@@ -646,7 +654,7 @@ class Tracer:
         self.writer = writer
         self.renderer = ValueRenderer(max_value_chars)
         self.max_seconds = max_seconds
-        self.line_names = LineNames()
+        self.changing_lines = ChangingLines()
         self.active = True
         self.started = False
         self.entry_frame = None
@@ -656,16 +664,16 @@ class Tracer:
         self.stopped_by_time = False
         self.error: str | None = None
         self.stamp = 0  # one per event; orders renderings against the lines that may change objects
-        self.touched: dict = {}  # id(object) -> stamp of the last line that named it
-        self.floor = 0  # renderings older than this are invalid (touched was cleared)
+        self.changed = 0  # renderings of objects with their own __repr__ made before this stamp may be stale
         self.name_json: dict = {}
         # False until an object with its own __repr__ was rendered: until then no cached
-        # rendering depends on which lines ran, and lines need not be scanned for names
+        # rendering depends on which lines ran, and lines need not be scanned
         self.watching = False
 
     # -- events ---------------------------------------------------------------------------
 
     def on_call(self, frame, event, arg):
+        self.changed = self.stamp + 1  # whatever runs in the new frame may change any object
         if frame.f_code.co_filename != self.filename or not self.active:
             return None
         try:
@@ -680,10 +688,6 @@ class Tracer:
             elif self._out_of_time():
                 return None
             state = FrameState(self, frame)
-            caller = frame.f_back
-            if self.watching and caller is not None and caller.f_code.co_filename == self.filename:
-                # the caller's line may already have changed what it passes: touch all of it
-                self._touch_line(caller, caller.f_code, caller.f_lineno, 0)
             lineno = frame.f_lineno or frame.f_code.co_firstlineno  # a module's call event has line 0
             self._emit(CALL_SEP + self._locals(state, frame) + ACTION_SEP, lineno, True)
             return state.trace
@@ -694,19 +698,19 @@ class Tracer:
     def on_line(self, state: FrameState, frame) -> None:
         if self._out_of_time():
             return
-        self._touch_previous(state, frame)
+        self._touch_previous(state)
         state.lineno = lineno = frame.f_lineno
         state.lasti = frame.f_lasti
         self._emit(LINE_SEP + self._locals(state, frame) + ACTION_SEP, lineno, True)
 
     def on_return(self, state: FrameState, frame, value) -> None:
-        self._touch_previous(state, frame)
+        self._touch_previous(state)
         self._emit(RETURN_SEP + ACTION_SEP, frame.f_lineno, False, value)
         if frame is self.entry_frame:
             self.end()
 
     def on_exception(self, state: FrameState, frame, triple) -> None:
-        self._touch_previous(state, frame)
+        self._touch_previous(state)
         self._emit(EXCEPTION_SEP + ACTION_SEP, frame.f_lineno, False, triple)
 
     def _emit(self, head: str, lineno: int, ends_line: bool, value: object = None) -> None:
@@ -734,7 +738,7 @@ class Tracer:
                     continue
                 if mode is _SKIP:
                     continue
-                if mode is _WATCHED and entry[2] >= self.floor and self.touched.get(id(value), -1) <= entry[2]:
+                if mode is _WATCHED and entry[2] >= self.changed:
                     append(entry[1])
                     continue
                 if mode is _NUMBERS_CUT:
@@ -788,32 +792,14 @@ class Tracer:
                 del cache[name]
         return "{" + ", ".join(parts) + "}"
 
-    def _touch_previous(self, state: FrameState, frame) -> None:
-        if self.watching and state.lasti >= 0:
-            self._touch_line(frame, state.code, state.lineno, state.lasti, state)
-
-    def _touch_line(self, frame, code, lineno: int, lasti: int, state: FrameState | None = None) -> None:
-        """Mark the objects named by the part of ``lineno`` that ran as possibly changed."""
-        names = self.line_names.for_line(code, lineno)
-        if not names:
-            return
-        touched = self.touched
-        if len(touched) > 100000:
-            touched.clear()
-            self.floor = self.stamp + 1
-        stamp = self.stamp + 1  # renderings made from the next event on see it
-        local_values = frame.f_locals
-        global_values = frame.f_globals
-        for offset, name in names:
-            if offset < lasti:
-                continue
-            value = local_values.get(name, global_values.get(name))
-            if value is not None:
-                touched[id(value)] = stamp
-            if state is not None:
-                entry = state.cache.get(name)
-                if entry is not None:
-                    touched[id(entry[0])] = stamp
+    def _touch_previous(self, state: FrameState) -> None:
+        """Note when the part of the frame's previous line that ran may have changed an object in place."""
+        if (
+            self.watching
+            and state.lasti >= 0
+            and self.changing_lines.last_offset(state.code, state.lineno) >= state.lasti
+        ):
+            self.changed = self.stamp + 1
 
     # -- control --------------------------------------------------------------------------
 
@@ -1125,13 +1111,13 @@ def main(argv: list) -> int:
     tracing_seconds = (time.perf_counter() - tracer.start_time) if tracer.started else 0.0
     closing = None
     if tracer.stopped_by_time:
-        closing = "[cwm_tracer: tracing stopped after %.1f s (max_seconds=%g); the script ran on untraced]" % (
+        closing = NOTE_PREFIX + "tracing stopped after %.1f s (max_seconds=%g); the script ran on untraced]" % (
             tracing_seconds,
             args.max_seconds,
         )
         writer._note_cap("max_seconds")
     elif tracer.error:
-        closing = "[cwm_tracer: tracing stopped by an internal error: %s]" % tracer.error
+        closing = NOTE_PREFIX + "tracing stopped by an internal error: %s]" % tracer.error
     writer.finish(closing)
     kept_tail = len(writer.tail)
     meta.update(

@@ -31,17 +31,17 @@ from pathlib import Path
 
 import numpy as np
 
-from workspace.errors import InputError
-
-TRACE_TOKENS = (
-    "<|frame_sep|>",
-    "<|call_sep|>",
-    "<|line_sep|>",
-    "<|return_sep|>",
-    "<|exception_sep|>",
-    "<|action_sep|>",
-    "<|arg_sep|>",
+from tracer_adapter.cwm_tracer import (
+    ACTION_SEP,
+    ARG_SEP,
+    CALL_SEP,
+    EXCEPTION_SEP,
+    FRAME_SEP,
+    LINE_SEP,
+    NOTE_PREFIX,
+    RETURN_SEP,
 )
+from workspace.errors import InputError
 
 # Line kinds. An "arg" line holds only the previous frame's value, "end" is a
 # bare closing <|frame_sep|>, "other" is text that is not in the CWM format.
@@ -53,17 +53,21 @@ INDEX_SUFFIX = ".idx"
 CODE_SUFFIX = ".code.py"  # the traced code, kept beside the trace to number its source lines
 INDEX_VERSION = 1
 
-_FRAME = b"<|frame_sep|>"
-_ACTION = b"<|action_sep|>"
-_ARG = b"<|arg_sep|>"
+_FRAME = FRAME_SEP.encode()
+_ACTION = ACTION_SEP.encode()
+_ARG = ARG_SEP.encode()
+_FRAME_LEN, _ACTION_LEN, _ARG_LEN = len(_FRAME), len(_ACTION), len(_ARG)
 _EVENT_TOKENS = (
-    (b"<|call_sep|>", CALL),
-    (b"<|line_sep|>", LINE),
-    (b"<|return_sep|>", RETURN),
-    (b"<|exception_sep|>", EXCEPTION),
+    (CALL_SEP.encode(), CALL),
+    (LINE_SEP.encode(), LINE),
+    (RETURN_SEP.encode(), RETURN),
+    (EXCEPTION_SEP.encode(), EXCEPTION),
 )
-_EVENT_BY_HEAD = {token[:3]: (token, kind) for token, kind in _EVENT_TOKENS}
-_CUT_NOTE = b"[cwm_tracer:"  # the built-in tracer's note where it cut frames or stopped
+# The event tokens differ in their first 3 bytes ("<|c", "<|l", ...): a dict lookup picks the candidate.
+_HEAD_KEY = 3
+_EVENT_BY_HEAD = {token[:_HEAD_KEY]: (token, kind) for token, kind in _EVENT_TOKENS}
+_LONGEST_EVENT = max(len(token) for token, _ in _EVENT_TOKENS)
+_CUT_NOTE = NOTE_PREFIX.rstrip().encode()  # the built-in tracer's note where it cut frames or stopped
 _JSON_STRING = re.compile(rb'"[^"\\\n]*(?:\\.[^"\\\n]*)*"')
 _SCAN_CHUNK = 32 << 20
 _REPORT_EVERY = 1 << 16
@@ -259,6 +263,58 @@ class TraceIndex:
     def first_exception(self) -> int | None:
         return _first(self._kind == EXCEPTION)
 
+    def crash_line(self) -> int | None:
+        """The exception event where the exception that ends the trace was raised, None if it does not end raising.
+
+        From the trace's last event (the entry's exception, or the return that
+        follows it) back through each callee's exception-and-return pair to the
+        deepest one: the line that raised, or that called into the library that did.
+        """
+        events = np.flatnonzero(self._kind <= EXCEPTION)
+        e = len(events) - 1
+        if e >= 1 and self._kind[events[e]] == RETURN:
+            e -= 1
+        if e < 0 or self._kind[events[e]] != EXCEPTION:
+            return None
+        kind, depth = self._kind, self._depth
+        while e >= 2:
+            below, raised = events[e - 1], events[e - 2]
+            deeper = depth[events[e]] + 1
+            if not (kind[below] == RETURN and kind[raised] == EXCEPTION and depth[below] == depth[raised] == deeper):
+                break
+            e -= 2
+        return int(events[e])
+
+    def final_return(self) -> int | None:
+        """The line of the outermost invocation's last return event (its value starts the next line)."""
+        events = np.flatnonzero(self._kind == RETURN)
+        if not len(events):
+            return None
+        outermost = events[self._depth[events] == self._depth[events].min()]
+        return int(outermost[-1])
+
+    def invocation_lines(self, i: int) -> np.ndarray:
+        """The call and line events of the invocation that line ``i`` belongs to, up to line ``i``."""
+        scope = self._scope[: i + 1]
+        return np.flatnonzero((scope == self._scope[i]) & (self._kind[: i + 1] <= LINE))
+
+    def call_chain(self, i: int) -> list[int]:
+        """For line ``i``'s invocation and each one enclosing it: its latest call or line event, outermost first."""
+        chain: list[int] = []
+        while i >= 0:
+            own = self.invocation_lines(i)
+            if not len(own):
+                break
+            chain.append(int(own[-1]))
+            call = int(self._scope[i])
+            if call <= 0 or self._kind[call] != CALL:
+                break
+            outer = np.flatnonzero((self._kind[:call] <= LINE) & (self._depth[:call] == self._depth[call] - 1))
+            if not len(outer):
+                break
+            i = int(outer[-1])
+        return chain[::-1]
+
     def next_source_line(self, lineno: int, start: int) -> int | None:
         """The first event line at or after ``start`` that runs source line ``lineno``."""
         start = max(start, 0)
@@ -288,7 +344,7 @@ class TraceIndex:
                 return None
             where = np.asarray(batch, dtype=np.int64)
             lines = np.searchsorted(self._starts, where, side="right") - 1
-            in_locals = where < self._starts[lines] + self._action[lines] - len(_ACTION)
+            in_locals = where < self._starts[lines] + self._action[lines] - _ACTION_LEN
             ok = in_locals & (self._scope[lines] == scope) & (self._kind[lines] <= LINE)
             hit = _first(ok)
             if hit is not None:
@@ -314,7 +370,7 @@ class TraceIndex:
             return None
         i = int(candidates[-1])
         data = self.line_bytes(i)
-        locals_json = data[int(self._body[i]) : int(self._action[i]) - len(_ACTION)]
+        locals_json = data[int(self._body[i]) : int(self._action[i]) - _ACTION_LEN]
         match = re.search(key + rb"(" + _JSON_STRING.pattern + rb")", locals_json)
         return match.group(1) if match else None
 
@@ -488,11 +544,11 @@ def _scan_lines(
         s = starts[i]
         e = starts[i + 1] - 1
         pos = s
-        if mm[s : s + 11] == _ARG:
+        if mm[s : s + _ARG_LEN] == _ARG:
             out.carries[i] = 1
-            value = _JSON_STRING.match(mm, s + 11, e)
+            value = _JSON_STRING.match(mm, s + _ARG_LEN, e)
             pos = value.end() if value is not None else s  # no value: not the CWM format
-        if mm[pos : pos + 13] != _FRAME:
+        if mm[pos : pos + _FRAME_LEN] != _FRAME:
             out.kind[i], out.frame[i], out.depth[i], out.lineno[i], out.scope[i] = (
                 ARG if out.carries[i] and pos == e else OTHER,
                 frame_no,
@@ -502,9 +558,9 @@ def _scan_lines(
             )
             out.body[i] = out.action[i] = out.source[i] = -1
             continue
-        pos += 13
-        head = mm[pos : pos + 17]
-        event = _EVENT_BY_HEAD.get(head[:3])
+        pos += _FRAME_LEN
+        head = mm[pos : pos + _LONGEST_EVENT]
+        event = _EVENT_BY_HEAD.get(head[:_HEAD_KEY])
         if event is not None and head.startswith(event[0]):
             kind = event[1]
             pos += len(event[0])
@@ -520,7 +576,7 @@ def _scan_lines(
             out.body[i] = out.action[i] = out.source[i] = -1
             continue
         frame_no += 1
-        text = mm[action + 14 : e]
+        text = mm[action + _ACTION_LEN : e]
         known = texts.get(text)
         if known is None:
             known = texts[text] = (len(out.sources), source_map.lines_of(text))
@@ -539,7 +595,7 @@ def _scan_lines(
                 lineno = _resolve(candidates, frame, out.lineno)
         depth = len(stack) - 1 if stack else 0
         out.kind[i], out.frame[i], out.depth[i], out.lineno[i] = kind, frame_no, depth, lineno
-        out.body[i], out.action[i], out.source[i] = pos - s, action + 14 - s, sid
+        out.body[i], out.action[i], out.source[i] = pos - s, action + _ACTION_LEN - s, sid
         out.scope[i] = frame.call_line if frame is not None else -1
         if kind == RETURN and stack:
             stack.pop()

@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tracer_adapter.trace_index import TRACE_TOKENS, TraceIndex
+from tracer_adapter.cwm_tracer import ACTION_SEP, TRACE_TOKENS
+from tracer_adapter.trace_index import TraceIndex
 
 if TYPE_CHECKING:
     from workspace.store import Workspace
 
-_ACTION = "<|action_sep|>"
+_ACTION = ACTION_SEP
 _TOKEN_SPLIT = re.compile("|".join(re.escape(t) for t in TRACE_TOKENS))
 _SAME_SOURCE_SAMPLE = 150  # lines running the same source text that are compared
 _FRAGMENT_HITS = 50  # lines per shared fragment that are compared

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workspace.placeholders import placeholder_problems
 from workspace.run_rules import code_sha256, fix_outcome_problem, fix_verdict, run_output
 from workspace.syntax import syntax_problem
 
@@ -52,6 +53,7 @@ def step_problems(
     for position, step in enumerate(steps):
         following = steps[position + 1] if position + 1 < len(steps) else None
         problems += _one_step(step, following, syntax)
+        problems += [Problem(step.index, "cwm_analysis", p) for p in placeholder_problems(step.cwm_analysis)]
         if following is not None:
             problems += _chain(step, following)
         if check_quotes is not None and trace_paths is not None and step.cwm_analysis.strip():

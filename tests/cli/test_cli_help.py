@@ -18,6 +18,8 @@ COMMANDS = [
     "replicate",
     "grade",
     "trace",
+    "draft",
+    "fix-paths",
     "doctor",
 ]
 

@@ -34,10 +34,15 @@ def add_id_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--id", required=True, dest="row_id", metavar="ID", help=ID_HELP)
 
 
-def add_step_arguments(parser: argparse.ArgumentParser, code_help: str) -> None:
-    """--id, --step K (default: the last step) and --code FILE, for the commands that work on one step's code."""
+def add_one_step_arguments(parser: argparse.ArgumentParser) -> None:
+    """--id and --step K (default: the last step), for the commands that work on one step."""
     add_id_argument(parser)
     parser.add_argument("--step", type=int, metavar="K", help=STEP_HELP)
+
+
+def add_step_arguments(parser: argparse.ArgumentParser, code_help: str) -> None:
+    """--id, --step K (default: the last step) and --code FILE, for the commands that work on one step's code."""
+    add_one_step_arguments(parser)
     parser.add_argument("--code", type=Path, metavar="FILE", help=code_help)
 
 

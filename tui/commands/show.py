@@ -22,6 +22,7 @@ def run(args: argparse.Namespace) -> int:
     import json
     from dataclasses import asdict
 
+    from tracer_adapter.crash_site import step_crash_site
     from tui.commands._target import open_target
 
     with open_target(args) as ws:
@@ -30,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
         steps = [ws.step(args.row_id, args.step)] if args.step is not None else ws.steps(args.row_id)
         claimed_by = ws.claimed_by(args.row_id)
         runs = ws.runs(args.row_id, args.step)
+        crash_sites = {step.index: step_crash_site(ws, step) for step in steps}
     if args.json:
         print(
             json.dumps(
@@ -41,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
                     "claimed_by": claimed_by,
                     "steps": [asdict(s) for s in steps],
                     "runs": runs,
+                    "crash_sites": {k: asdict(c) for k, c in crash_sites.items() if c is not None},
                 },
                 indent=1,
             )
@@ -65,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
             f"verification: {verdict.get('kind', '-')}" + (f" ({verdict['detail']})" if verdict.get("detail") else "")
         )
         print(f"annotator: {step.annotator or '-'}  time spent: {step.time_spent:.0f}s")
+        if crash_sites[step.index] is not None:
+            print("\n".join(crash_sites[step.index].lines()))
         for name in ("code", "observed_output", "revised_analysis", "revised_plan", "cwm_analysis", "fixed_code"):
             _section(name, getattr(step, name))
     if runs:

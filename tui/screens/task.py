@@ -31,7 +31,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from runner import bookkeeping
 from runner.tracebacks import parse_error
 from runner.verdict import describe_outcome
-from tracer_adapter.trace_index import TRACE_TOKENS
+from tracer_adapter.cwm_tracer import TRACE_TOKENS
 from tracer_adapter.verbatim import check_analysis
 from tui.activity_clock import ActivityClock
 from tui.bindings import TASK_BINDINGS

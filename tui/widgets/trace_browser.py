@@ -34,8 +34,10 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.worker import get_current_worker
 
+from tracer_adapter.cwm_tracer import ACTION_SEP, ARG_SEP, CALL_SEP, EXCEPTION_SEP, LINE_SEP, RETURN_SEP
+from tracer_adapter.trace_lines import line_locals, line_source
 from tui.bindings import TRACE_BROWSER_BINDINGS
-from tui.widgets.trace_queries import call_end, enclosing_call, line_locals, line_source, matching_lines
+from tui.widgets.trace_queries import call_end, enclosing_call, matching_lines
 
 if TYPE_CHECKING:
     from tracer_adapter.trace_index import TraceIndex
@@ -45,15 +47,15 @@ STRIP_CACHE_SIZE = 2000
 TOKEN_RE = re.compile(r"<\|[a-z]+_sep\|>")
 # The part of a line after each token, for colouring.
 PART_AFTER = {
-    "<|call_sep|>": "locals",
-    "<|line_sep|>": "locals",
-    "<|action_sep|>": "source",
-    "<|arg_sep|>": "value",
+    CALL_SEP: "locals",
+    LINE_SEP: "locals",
+    ACTION_SEP: "source",
+    ARG_SEP: "value",
 }
 TOKEN_CLASS = {
-    "<|call_sep|>": "trace-browser--call",
-    "<|return_sep|>": "trace-browser--return",
-    "<|exception_sep|>": "trace-browser--exception",
+    CALL_SEP: "trace-browser--call",
+    RETURN_SEP: "trace-browser--return",
+    EXCEPTION_SEP: "trace-browser--exception",
 }
 PYGMENTS_CLASS = (
     (Comment, "trace-browser--comment"),

@@ -22,6 +22,7 @@ from textual.widgets import Input, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tracer_adapter.adapter import trace_step
+from tracer_adapter.cwm_tracer import NOTE_PREFIX
 from tracer_adapter.trace_index import IndexCancelled, TraceIndex
 from tui.bindings import TRACE_PANE_BINDINGS
 from tui.screens.entry_picker import ChoicePicker, EntryPicker
@@ -45,7 +46,7 @@ KIND_CHOICES: list[tuple[str, frozenset[str]]] = [
 PROMPTS = {"search": "find", "filter": "filter text", "source": "source line number"}
 
 
-CUT_NOTE = "[cwm_tracer: "  # how the built-in tracer's notes (frames cut, tracing stopped) begin
+CUT_NOTE = NOTE_PREFIX  # how the built-in tracer's notes (frames cut, tracing stopped) begin
 
 
 def cut_banner(meta: dict) -> str | None:

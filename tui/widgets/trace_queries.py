@@ -8,39 +8,20 @@ line's info, which keeps them fast on a million-frame trace.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tracer_adapter.cwm_tracer import CALL_SEP, EXCEPTION_SEP, LINE_SEP, RETURN_SEP
+
 if TYPE_CHECKING:
     from tracer_adapter.trace_index import TraceIndex
 
 KINDS = ("call", "line", "return", "exception")
-KIND_TOKENS = {kind: f"<|{kind}_sep|>" for kind in KINDS}
+KIND_TOKENS = dict(zip(KINDS, (CALL_SEP, LINE_SEP, RETURN_SEP, EXCEPTION_SEP), strict=True))
 RETURN_TOKEN = KIND_TOKENS["return"]
 CALL_TOKEN = KIND_TOKENS["call"]
-LOCALS_RE = re.compile(r"<\|(?:call|line)_sep\|>(.*?)<\|action_sep\|>")
-
-
-def line_locals(line: str) -> dict[str, str]:
-    """The locals a call or line event shows, as rendered by the tracer ({} if none)."""
-    found = LOCALS_RE.search(line)
-    if not found:
-        return {}
-    try:
-        value = json.loads(found.group(1))
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def line_source(line: str) -> str | None:
-    """The source text an event line shows (after ``<|action_sep|>``), None if it shows none."""
-    _, found, source = line.rpartition("<|action_sep|>")
-    return source if found else None
 
 
 def matching_lines(

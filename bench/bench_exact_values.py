@@ -1,0 +1,98 @@
+"""Tracer overhead with exact values vs the previous cache vs no cache, as ratios to a plain run, side by side.
+
+    .venv/bin/python bench/bench_exact_values.py [--bench-dir /work/shared/bench/trace_bench] [--repeat 1]
+        [--base main]
+
+Programs (no time cap, so every tracer traces the whole run): ``trace_bench/script.py`` and the demo scripts (against a demo built
+in a temporary folder). Tracers, each in its own subprocess with the default
+budgets:
+- exact: ``tracer_adapter/cwm_tracer.py`` as it is;
+- previous: the same file at ``--base`` (git), whose cache could show stale values;
+- no cache: the exact tracer with the reuse of renderings of objects with their own
+  ``__repr__`` switched off (a patched copy), so those are rendered at every event.
+CPU time (user+sys of the child) is the steadier figure on a shared machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench_tracer import DEFAULT_BENCH, ROOT, TRACER, Timing, best
+
+REUSE = "if mode is _WATCHED and entry[2] >= self.changed:"
+
+
+def tracer_copies(folder: Path, base: str) -> dict[str, Path]:
+    previous = folder / "cwm_tracer_previous.py"
+    shown = subprocess.run(
+        ["git", "show", f"{base}:tracer_adapter/cwm_tracer.py"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    previous.write_text(shown.stdout)
+    source = TRACER.read_text()
+    if REUSE not in source:
+        raise SystemExit("bench_exact_values: the exact tracer's reuse test changed; update REUSE")
+    no_cache = folder / "cwm_tracer_no_cache.py"
+    no_cache.write_text(source.replace(REUSE, "if False:"))
+    return {"exact": TRACER, "previous": previous, "no cache": no_cache}
+
+
+def compare(label: str, script: Path, tracers: dict[str, Path], repeat: int, check: bool = True) -> None:
+    work = script.parent
+    python = sys.executable
+    plain = best([python, script.name], work, repeat, check=check)
+    print(f"{label}: plain wall {plain.wall:.2f} s, cpu {plain.cpu:.2f} s")
+    for name, tracer in tracers.items():
+        out, meta = work / f"{script.stem}.{name}.trace", work / f"{script.stem}.{name}.meta.json"
+        # no time cap: on a loaded machine it would stop tracing early and make the runs incomparable
+        argv = [python, str(tracer), script.name, "--out", str(out), "--meta", str(meta), "--max-seconds", "0"]
+        timing: Timing = best(argv, work, repeat, check=check)
+        print(
+            f"  {name:<9} wall {timing.wall:7.2f} s ({timing.wall / plain.wall:5.2f}x)   "
+            f"cpu {timing.cpu:7.2f} s ({timing.cpu / plain.cpu:5.2f}x)   trace {out.stat().st_size / 1e6:.1f} MB, "
+            f"{json.loads(meta.read_text()).get('frames_total', '?')} frames"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bench-dir", type=Path, default=DEFAULT_BENCH)
+    parser.add_argument("--repeat", type=int, default=1, help="runs per program; the lowest CPU time counts")
+    parser.add_argument("--base", default="main", help="git revision of the previous tracer (default: main)")
+    parser.add_argument("--no-demo", action="store_true", help="only trace_bench/script.py")
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    from workspace.demo import build_demo
+    from workspace.demo.catalogue import ROWS, SCRIPTS
+
+    with tempfile.TemporaryDirectory(prefix="bench_exact_") as folder:
+        work = Path(folder)
+        tracers = tracer_copies(work, args.base)
+        bench = work / "trace_bench"
+        bench.mkdir()
+        for name in ("script.py", "make_data.py"):
+            (bench / name).write_bytes((args.bench_dir / name).read_bytes())
+        subprocess.run([sys.executable, "make_data.py"], cwd=bench, check=True, capture_output=True)
+        print(f"python {sys.version.split()[0]}, default budgets; a shared, loaded machine: compare within a row")
+        compare("trace_bench/script.py", bench / "script.py", tracers, args.repeat)
+        if args.no_demo:
+            return
+        demo = build_demo(work / "demo")
+        runnable = {row.script: row for row in ROWS if row.rerun_verdict in ("clean", "error", "no_submission")}
+        for script_name, row in sorted(runnable.items()):
+            if row.rerun_exception == "SyntaxError":
+                continue
+            folder_of_row = work / row.name
+            folder_of_row.mkdir()
+            (folder_of_row / script_name).write_bytes((SCRIPTS / script_name).read_bytes())
+            (folder_of_row / "data").symlink_to(demo.data_root / row.competition_id / "prepared" / "public")
+            # most demo scripts end raising (that is what they are for): timed all the same
+            compare(f"demo {script_name}", folder_of_row / script_name, tracers, args.repeat, check=False)
+
+
+if __name__ == "__main__":
+    main()
