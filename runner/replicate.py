@@ -2,22 +2,23 @@
 
 Rows that already have a finished replication are skipped, so a stopped
 batch resumes where it left off (rows whose sandbox failed are run again). Setting ``stop`` cancels the running runs
-(nothing is stored for them) and starts no new ones. Runs execute in worker
-threads; the workspace is only touched from the calling thread.
+(nothing is stored for them) and starts no new ones. Runs execute where the
+executor puts them (worker threads here, or Slurm jobs); the workspace is only
+touched from the calling thread.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import threading
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from runner.execute import execute
-from runner.spec import RunSpec
+from runner.executors import Executor, Task
+from runner.executors.local import LocalExecutor
 from workspace.config import Config
 
 if TYPE_CHECKING:
@@ -57,8 +58,12 @@ def replicate(
     jobs: int,
     progress: Callable[[Progress], None] | None = None,
     stop: threading.Event | None = None,
+    executor: Executor | None = None,
 ) -> Counter:
-    """Replicate every row not replicated yet, ``jobs`` at a time; the verdict kinds of the runs stored."""
+    """Replicate every row not replicated yet, ``jobs`` at a time; the verdict kinds of the runs stored.
+
+    The runs go to ``executor``, by default worker threads on this machine.
+    """
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, not {jobs}")
     stop = stop or threading.Event()
@@ -67,35 +72,16 @@ def replicate(
     report = progress or (lambda _: None)
     report(Progress(0, len(todo), skipped))
     counts: Counter = Counter()
-    queue = iter(todo)
-    running: dict[Future, str] = {}
-    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="replicate") as pool:
-        try:
-            while True:
-                while len(running) < jobs and not stop.is_set():
-                    row_id = next(queue, None)
-                    if row_id is None:
-                        break
-                    future = pool.submit(
-                        execute, _spec(ws, config, row_id), cancel=stop, recorded_output=ws.source(row_id).term_out
-                    )
-                    running[future] = row_id
-                if not running:
-                    break
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    row_id = running.pop(future)
-                    result = future.result()
-                    if result.cancelled:
-                        shutil.rmtree(result.run_dir, ignore_errors=True)
-                        continue
-                    ws.add_run(row_id, 0, PURPOSE, result.to_record())
-                    counts[result.verdict.kind] += 1
-                    report(Progress(sum(counts.values()), len(todo), skipped, row_id, result.verdict.kind))
-        except BaseException:
-            # a failure or Ctrl-C here: cancel the runs still going before the pool waits for them
-            stop.set()
-            raise
+    executor = executor or LocalExecutor(jobs, lambda row_id: ws.run_dir(row_id, 0))
+    # closing: a failure here cancels the executor's runs still going
+    with contextlib.closing(executor.run([_task(ws, row_id) for row_id in todo], config.run, stop)) as results:
+        for row_id, result in results:
+            if result.cancelled:
+                shutil.rmtree(result.run_dir, ignore_errors=True)
+                continue
+            ws.add_run(row_id, 0, PURPOSE, result.to_record())
+            counts[result.verdict.kind] += 1
+            report(Progress(sum(counts.values()), len(todo), skipped, row_id, result.verdict.kind))
     return counts
 
 
@@ -115,6 +101,6 @@ def replication_table(ws: Workspace) -> tuple[Counter, Counter]:
     return kinds, matches
 
 
-def _spec(ws: Workspace, config: Config, row_id: str) -> RunSpec:
+def _task(ws: Workspace, row_id: str) -> Task:
     row = ws.source(row_id)
-    return RunSpec(code=row.code, competition_id=row.competition_id, settings=config.run, run_dir=ws.run_dir(row_id, 0))
+    return Task(row_id, row.code, row.competition_id, row.term_out)
