@@ -16,6 +16,7 @@ from pathlib import Path
 
 from runner.backends import Backend, all_backends, get_backend
 from runner.execute import execute
+from runner.executors.slurm import slurm_finding
 from runner.limits import pids_hierarchy
 from runner.spec import RunSpec
 from workspace.config import Config, RunSettings
@@ -48,6 +49,7 @@ def diagnose(config: Config) -> list[Finding]:
     findings.append(_process_cap_finding())
     findings.append(_grade_finding(config))
     findings.append(_tracer_finding(config))
+    findings.append(slurm_finding(config.cluster))
     sources = ", ".join(str(p) for p in config.sources) or "none (built-in defaults)"
     findings.append(Finding("config", True, f"files read: {sources}"))
     return findings

@@ -346,7 +346,8 @@ def slurm_finding(cluster: ClusterSettings):
     if out.returncode != 0:
         last = (out.stderr.strip().splitlines() or ["no message"])[-1]
         return Finding("slurm", not used, f"controller not reachable: {last}")
-    partitions = sorted({line.split()[0] for line in out.stdout.splitlines() if line.strip()})
+    names = sorted({line.split()[0] for line in out.stdout.splitlines() if line.strip()})
+    partitions = [f"{name[:-1]} (default)" if name.endswith("*") else name for name in names]
     shared = cluster.shared_folder
     where = f"shared folder {shared}" if shared else "shared folder: the workspace's cluster/ folder"
     problem = None

@@ -8,6 +8,7 @@ import sys
 import threading
 from functools import partial
 
+from tui.commands._cluster import add_cluster_arguments, cluster_overrides, cluster_resume_words
 from tui.commands._target import add_target_arguments
 
 HELP = "run every row's original code, N at a time; a rerun resumes"
@@ -23,12 +24,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="sandbox backend: auto, bubblewrap, local or apptainer (default: from the config)",
     )
     parser.add_argument("--time-limit", type=float, metavar="S", help="seconds per run (default: from the config)")
+    add_cluster_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from runner.backends import get_backend
+    from runner.executors.choose import make_executor
     from runner.replicate import replicate
     from tui.commands._target import ctrl_c_sets, open_target
     from workspace.config import load_config
@@ -41,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     ws = open_target(args)
     try:
         config = load_config(ws.dataset.path).with_overrides(
-            run={"backend": args.backend, "time_limit": args.time_limit}
+            run={"backend": args.backend, "time_limit": args.time_limit}, cluster=cluster_overrides(args)
         )
         backend = get_backend(config.run)
         problem = backend.check(config.run)
@@ -51,9 +54,11 @@ def run(args: argparse.Namespace) -> int:
             print(notice, file=sys.stderr)
         console = Console(stderr=True)
         stop = threading.Event()
+        notice = partial(console.print, markup=False, highlight=False)
         announce = partial(console.print, "Stopping: cancelling the running rows (Ctrl-C again to abort)...")
+        executor = make_executor(config, args.jobs, ws.path, notice)
         with ctrl_c_sets(stop, announce), _ProgressBar(console) as bar:
-            replicate(ws, config, args.jobs, bar.update, stop)
+            replicate(ws, config, args.jobs, bar.update, stop, executor)
         _print_table(ws, Console())
         if stop.is_set():
             # plain print: the command must not be wrapped, users copy it
@@ -133,4 +138,5 @@ def _resume_command(args: argparse.Namespace) -> str:
         words += ["--backend", args.backend]
     if args.time_limit is not None:
         words += ["--time-limit", f"{args.time_limit:g}"]
+    words += cluster_resume_words(args)
     return shlex.join(words)
