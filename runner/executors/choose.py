@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,7 +26,8 @@ def make_executor(config: Config, jobs: int, workspace: Path, notice: Callable[[
         raise InputError(f"cluster.retries must be 0 or more, not {config.cluster.retries}")
     from runner.executors.slurm import SlurmExecutor, shared_folder, slurm_finding
 
-    finding = slurm_finding(config.cluster)
+    folder = shared_folder(config.cluster, workspace)
+    finding = slurm_finding(dataclasses.replace(config.cluster, shared_folder=folder))
     if not finding.ok:
         raise InputError(f"cluster.executor: slurm cannot be used here: {finding.text}")
-    return SlurmExecutor(config.cluster, jobs, shared_folder(config.cluster, workspace), notice)
+    return SlurmExecutor(config.cluster, jobs, folder, notice)

@@ -9,7 +9,7 @@ run itself (so the verdict is the host's, as for a local run) and yields it. A
 task that leaves Slurm's queue without a result (scancelled, node lost,
 nodefix failed on the node) is reported and resubmitted up to
 ``cluster.retries`` times. Setting ``stop`` scancels the arrays through
-submitit and waits until the queue holds none of their tasks.
+submitit; either way the batch ends once the queue holds none of its tasks.
 """
 
 from __future__ import annotations
@@ -33,12 +33,13 @@ from runner.executors import Task
 from runner.spec import RunResult, RunSpec
 from runner.verdict import classify
 from workspace.config import ClusterSettings, RunSettings
+from workspace.errors import InputError
 from workspace.locate import safe_name
 
 POLL_SECONDS = 1.0
 RESULT_MAX_BYTES = 1_000_000  # the output tail is 64 KiB; anything much larger is not ours
 _WALL_MARGIN_SECONDS = 300  # Slurm time on top of the run's own limit: sandbox start, data, the result file
-_CANCEL_WAIT_SECONDS = 60.0
+_GONE_WAIT_SECONDS = 60.0  # for the batch's tasks to leave the queue after the last result or a scancel
 _SANDBOX_FAILED = "the sandbox failed: "
 
 
@@ -81,6 +82,7 @@ class SlurmExecutor:
         finally:
             if stop.is_set() and active:
                 self._cancel(executor, sorted(set(arrays)))
+            self._wait_until_gone()  # the last tasks finish writing submitit's own files; none is left behind
 
     # ---- submitting
 
@@ -200,7 +202,9 @@ class SlurmExecutor:
 
         for array_id in arrays:
             submitit.SlurmJob(folder=executor.folder, job_id=array_id).cancel(check=False)
-        deadline = time.monotonic() + _CANCEL_WAIT_SECONDS
+
+    def _wait_until_gone(self) -> None:
+        deadline = time.monotonic() + _GONE_WAIT_SECONDS
         while self.queued_job_ids() and time.monotonic() < deadline:
             time.sleep(0.2)
 
@@ -351,8 +355,10 @@ def slurm_finding(cluster: ClusterSettings):
     shared = cluster.shared_folder
     where = f"shared folder {shared}" if shared else "shared folder: the workspace's cluster/ folder"
     problem = None
-    if shared is not None and not (shared.is_dir() and os.access(shared, os.W_OK)):
+    if shared is not None and shared.exists() and not (shared.is_dir() and os.access(shared, os.W_OK)):
         problem = f"shared folder {shared} is not a writable folder"
+    elif shared is not None and not shared.exists():
+        where += " (created by the first batch)"
     state = "used" if used else "not used (cluster.executor = local)"
     text = f"reachable, {state}; partitions: {', '.join(partitions) or 'none'}; {problem or where}"
     return Finding("slurm", problem is None or not used, text)
@@ -361,5 +367,8 @@ def slurm_finding(cluster: ClusterSettings):
 def shared_folder(cluster: ClusterSettings, workspace: Path) -> Path:
     """The folder host and nodes share for this workspace's jobs, created if missing."""
     folder = cluster.shared_folder or workspace / "cluster"
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cluster.shared_folder: cannot create {folder} ({exc.strerror})") from None
     return folder
