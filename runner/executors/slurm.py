@@ -97,6 +97,7 @@ class SlurmExecutor:
             "array_parallelism": self.jobs,
             "cpus_per_task": self.cluster.cpus_per_task,
             "ntasks_per_node": 1,
+            "use_srun": False,  # one task per job: the batch step runs it, a job step more only costs time
         }
         if self.cluster.partition:
             parameters["partition"] = self.cluster.partition
