@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -112,13 +113,16 @@ def team(tmp_path: Path, demo) -> Path:
 
 def test_merge_keeps_every_source_row_once_with_annotator_and_time(team: Path, demo, tmp_path: Path, capsys) -> None:
     out = tmp_path / "deliverable.parquet"
-    workspaces = [str(team / f"part-{p}" / "dataset.nodefix") for p in (1, 2)]
+    moved = tmp_path / "back-from-box-b"  # part 2 went to another box and came back elsewhere
+    shutil.copytree(team / "part-2", moved)
+    shutil.rmtree(team / "part-2")
+    workspaces = [str(team / "part-1" / "dataset.nodefix"), str(moved / "dataset.parquet")]
     assert main(["merge", *workspaces, "--out", str(out)]) == 0
     assert "14 source rows" in capsys.readouterr().out
     merged = pq.read_table(out)
     assert merged.column("id").to_pylist() == load_dataset(demo.dataset).ids  # source order, each once
     rows = {r["id"]: r for r in merged.to_pylist()}
-    first, second = shard_ids(team, 1)[0], shard_ids(team, 2)[0]
+    first, second = shard_ids(team, 1)[0], pq.read_table(moved / "dataset.parquet").column("id")[0].as_py()
     assert (rows[first]["status"], rows[first]["annotator"], rows[first]["time_spent_seconds"]) == (
         "rejected",
         "alice",

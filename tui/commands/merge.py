@@ -11,7 +11,13 @@ ORDER = 71
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("workspaces", type=Path, nargs="+", metavar="WORKSPACE", help="the shards' workspace folders")
+    parser.add_argument(
+        "workspaces",
+        type=Path,
+        nargs="+",
+        metavar="WORKSPACE",
+        help="the shards' workspace folders, or the shard parquets (their workspaces beside them)",
+    )
     parser.add_argument("--out", type=Path, required=True, metavar="FILE", help="the deliverable parquet to write")
     parser.add_argument(
         "--source", type=Path, metavar="DATASET", help="the original dataset (default: the one the shards came from)"
