@@ -73,14 +73,15 @@ def main() -> None:
         print(f"  slurm / local time: {slurm_s / local_s:.2f}x; Slurm overhead {overhead:.2f} s per row")
         print(f"  local cost per row beyond its recorded exec_time ({short_exec:.2f} s): {run_cost:.2f} s")
         mean_recorded = sum(min(t, CLIENT_LIMIT) for t in recorded) / len(recorded)
-        print(f"\non paper: {PAPER_ROWS} rows, {args.slots} slots per node, per row exec_time + {run_cost + overhead:.1f} s")
+        per_row = run_cost + overhead
+        print(f"\non paper: {PAPER_ROWS} rows, {args.slots} slots per node, per row exec_time + {per_row:.1f} s")
         for label, mean in (
             (f"demo's recorded exec_time (mean {mean_recorded:.1f} s)", mean_recorded),
             (f"every row to the {CLIENT_LIMIT:.0f} s limit", CLIENT_LIMIT),
         ):
             print(f"  {label}:")
             for nodes in (int(k) for k in args.nodes.split(",")):
-                rate = nodes * args.slots * 3600 / (mean + run_cost + overhead)
+                rate = nodes * args.slots * 3600 / (mean + per_row)
                 print(f"    K={nodes:<3} {rate:9.0f} rows/hour  {PAPER_ROWS / rate:7.1f} hours")
 
 

@@ -38,6 +38,7 @@ from workspace.locate import safe_name
 
 POLL_SECONDS = 1.0
 RESULT_MAX_BYTES = 1_000_000  # the output tail is 64 KiB; anything much larger is not ours
+_OUTPUT_TAIL_CHARS = 64 * 1024  # what a local run keeps
 _WALL_MARGIN_SECONDS = 300  # Slurm time on top of the run's own limit: sandbox start, data, the result file
 _GONE_WAIT_SECONDS = 60.0  # for the batch's tasks to leave the queue after the last result or a scancel
 _SANDBOX_FAILED = "the sandbox failed: "
@@ -308,13 +309,14 @@ def result_from_node(facts: dict, task: Task, run_dir: Path) -> RunResult:
             raise ValueError(f"result field {key!r} is missing or not {' or '.join(k.__name__ for k in kinds)}")
     if not all(isinstance(word, str) for word in facts["command"]):
         raise ValueError("result field 'command' is not a list of strings")
+    output_tail = facts["output_tail"][-_OUTPUT_TAIL_CHARS:]
     verdict = classify(
         exit_code=facts["exit_code"],
         signal=facts["signal"],
         timed_out=facts["timed_out"],
         cancelled=False,
         submission_written=facts["submission_written"],
-        output=facts["output_tail"][-64 * 1024 :],
+        output=output_tail,
         code=task.code,
         environment_error=facts["environment_error"],
         recorded_output=task.recorded_output,
@@ -330,7 +332,7 @@ def result_from_node(facts: dict, task: Task, run_dir: Path) -> RunResult:
         timed_out=facts["timed_out"],
         cancelled=False,
         submission_written=facts["submission_written"],
-        output_tail=facts["output_tail"][-64 * 1024 :],
+        output_tail=output_tail,
         verdict=verdict,
     )
 

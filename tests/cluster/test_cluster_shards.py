@@ -165,7 +165,9 @@ def test_merge_names_the_rows_of_a_missing_shard(team: Path, tmp_path: Path, cap
     err = capsys.readouterr().err.splitlines()
     missing = shard_ids(team, 2)
     assert err[0] == f"merge refused: {len(missing)} problem(s)"
-    assert err[1:] == [f"row {i!r} (shard part-2): in none of the workspaces given; is a shard missing?" for i in missing]
+    assert err[1:] == [
+        f"row {i!r} (shard part-2): in none of the workspaces given; is a shard missing?" for i in missing
+    ]
     assert not out.exists()
 
 

@@ -9,7 +9,13 @@ _FLAGS = (  # flag, config key, type, metavar, help
     ("--executor", "executor", str, "E", "where runs execute: local or slurm (default: cluster.executor)"),
     ("--partition", "partition", str, "P", "Slurm partition (default: cluster.partition, else the cluster's default)"),
     ("--gres", "gres", str, "G", "Slurm generic resources per job, e.g. gpu:1 (default: cluster.gres)"),
-    ("--shared-folder", "shared_folder", Path, "DIR", "folder the host and the nodes share (default: cluster.shared_folder)"),
+    (
+        "--shared-folder",
+        "shared_folder",
+        Path,
+        "DIR",
+        "folder the host and the nodes share (default: cluster.shared_folder)",
+    ),
 )
 
 
