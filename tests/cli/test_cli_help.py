@@ -18,6 +18,8 @@ COMMANDS = [
     "replicate",
     "grade",
     "trace",
+    "split",
+    "merge",
     "doctor",
 ]
 

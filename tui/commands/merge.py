@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-HELP = "merge annotated shard workspaces into one deliverable parquet"
+HELP = "merge annotated shards into one deliverable parquet"
 ORDER = 71
 
 

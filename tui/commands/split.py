@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-HELP = "split a dataset into N shards for a team (balanced by competition and exec_time)"
+HELP = "split a dataset into N balanced shards for a team"
 ORDER = 70
 
 
