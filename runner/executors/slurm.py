@@ -44,8 +44,8 @@ _GONE_WAIT_SECONDS = 60.0  # for the batch's tasks to leave the queue after the 
 _SANDBOX_FAILED = "the sandbox failed: "
 
 
-class SlurmError(RuntimeError):
-    """Slurm refused a submission or cannot be asked (sbatch/squeue failed)."""
+class SlurmError(InputError):
+    """Slurm refused a submission (a bad partition, gres or time) or cannot be asked: one line, exit 2."""
 
 
 class SlurmExecutor:
@@ -147,18 +147,27 @@ class SlurmExecutor:
         stop: threading.Event,
     ) -> Iterator[tuple[str, RunResult]]:
         """Yield the runs whose result files appeared; requeue tasks that left Slurm without one."""
+        expected = {s.result_path.name for s in active.values()}
         deadline = time.monotonic() + POLL_SECONDS
-        while not stop.is_set() and time.monotonic() < deadline and not _any_result(active):
-            stop.wait(0.1)
+        while not stop.is_set() and time.monotonic() < deadline and not self._result_names() & expected:
+            stop.wait(0.2)
         queued = self.queued_job_ids()
+        arrived = self._result_names()  # after squeue: a task gone from the queue wrote its file before it left
         for job_id, submitted in list(active.items()):
-            if os.path.lexists(submitted.result_path) or job_id not in queued:
+            if submitted.result_path.name in arrived or job_id not in queued:
                 del active[job_id]
                 result = self._import(submitted)
                 if result is not None:
                     yield submitted.task.row_id, result
                     continue
                 self._lost(submitted, pending, attempts)
+
+    def _result_names(self) -> set[str]:
+        """The result files in this batch's folder: one listing, however many tasks are out."""
+        try:
+            return set(os.listdir(self.shared / "results" / self.batch))
+        except FileNotFoundError:
+            return set()
 
     def _import(self, submitted: _Submitted) -> RunResult | None:
         if not os.path.lexists(submitted.result_path):
@@ -217,10 +226,6 @@ class _Submitted:
     task: Task
     run_dir: Path
     result_path: Path
-
-
-def _any_result(active: dict[str, _Submitted]) -> bool:
-    return any(os.path.lexists(s.result_path) for s in active.values())
 
 
 # ---- the node side

@@ -147,3 +147,17 @@ def test_a_job_scancelled_on_the_node_is_reported_and_resubmitted(
     with open_workspace(tmp_path / "ws.nodefix") as ws:
         assert [run["verdict"]["kind"] for run in ws.runs(ws.dataset.ids[0])] == ["clean"]
     assert nodefix_jobs() == []
+
+
+def test_a_partition_slurm_refuses_is_one_line_and_exit_2(make_dataset, data_root: Path, tmp_path: Path, capsys):
+    from tui.cli import main
+
+    dataset = make_dataset(with_competition([ROWS[3]]))
+    (tmp_path / "nodefix.toml").write_text(f'[run]\ndata_root = "{data_root}"\n[cluster]\nexecutor = "slurm"\n')
+    assert main(["replicate", str(dataset), "--partition", "no-such-partition"]) == 2
+    err = capsys.readouterr().err
+    assert "sbatch refused the batch: " in err
+    assert "invalid partition" in err.lower()
+    with open_workspace(dataset) as ws:
+        assert ws.latest_replication(ws.dataset.ids[0]) is None
+    assert nodefix_jobs() == []
