@@ -68,14 +68,14 @@ class SlurmExecutor:
         pending = deque(tasks)
         attempts: dict[str, int] = {}
         active: dict[str, _Submitted] = {}  # Slurm job id ("123_4") -> what it runs
-        arrays: list[str] = []
+        arrays: set[str] = set()  # the array job ids, what a cancel scancels
         try:
             while (pending or active) and not stop.is_set():
                 if not active:
                     chunk = [pending.popleft() for _ in range(min(len(pending), self.cluster.max_jobs))]
                     for submitted in self._submit(executor, chunk, settings, attempts):
                         active[submitted.job_id] = submitted
-                        arrays.append(submitted.job_id.split("_")[0])
+                        arrays.add(submitted.job_id.split("_")[0])
                 yield from self._collect(active, pending, attempts, stop)
         except BaseException:
             stop.set()
