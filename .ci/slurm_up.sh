@@ -25,6 +25,13 @@ if [[ "$(id -u)" != 0 ]]; then
   exit 1
 fi
 
+# one starter at a time (parallel test workers may all call this); the next one finds it up
+exec 9>/run/nodefix-slurm-up.lock
+flock 9
+if command -v sinfo >/dev/null && node_idle; then
+  exit 0
+fi
+
 if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge >/dev/null
