@@ -56,11 +56,11 @@ def write_dataset(path: Path, n_rows: int) -> Path:
     return path
 
 
-def measure(dataset: Path, workspace: Path, config: Config, jobs: int) -> tuple[float, Counter]:
+def measure(dataset: Path, workspace: Path, config: Config, jobs: int, executor=None) -> tuple[float, Counter]:
     ws = open_workspace(dataset, workspace)
     try:
         started = time.perf_counter()
-        counts = replicate(ws, config, jobs)
+        counts = replicate(ws, config, jobs, executor=executor)
         return time.perf_counter() - started, counts
     finally:
         ws.close()

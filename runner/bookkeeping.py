@@ -50,15 +50,11 @@ def prepare_run(
     purpose: str,
     settings: RunSettings,
     fix: str | None = None,
-    *,
-    cpus: tuple[int, ...] | None = None,
-    gpus: tuple[int, ...] | None = None,
 ) -> PreparedRun:
     """Get one run of step k ready. For a fix run, ``fix`` (if given) is first saved as the step's fixed code.
 
     A run of the buggy code compares with the recorded output (step 0: the
-    source's ``_term_out``); a fix run with the step's current bug. ``cpus``
-    and ``gpus`` pin the run to a share of the machine (``replicate --jobs``).
+    source's ``_term_out``); a fix run with the step's current bug.
     """
     step = ws.step(row_id, k)
     if purpose == FIX:
@@ -76,8 +72,6 @@ def prepare_run(
         competition_id=ws.source(row_id).competition_id,
         settings=settings,
         run_dir=ws.run_dir(row_id, k),
-        cpus=cpus,
-        gpus=gpus,
     )
     return PreparedRun(row_id, k, purpose, spec, recorded, ws.source(row_id).term_out)
 

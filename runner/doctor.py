@@ -19,6 +19,7 @@ from runner.backends import Backend, all_backends, data_dir, get_backend
 from runner.cgroups import hierarchy
 from runner.devices import gpu_indices
 from runner.execute import execute
+from runner.executors.slurm import slurm_finding
 from runner.sandbox_user import drops_privileges
 from runner.spec import RunSpec
 from workspace.config import Config, RunSettings
@@ -66,6 +67,7 @@ def diagnose(config: Config, competition_ids: Iterable[str] = ()) -> list[Findin
     findings.append(_grade_finding(config))
     findings.append(_tracer_finding(config))
     findings.append(_descriptions_finding(config, competition_ids))
+    findings.append(slurm_finding(config.cluster))
     sources = ", ".join(str(p) for p in config.sources) or "none (built-in defaults)"
     findings.append(Finding("config", True, f"files read: {sources}"))
     return findings

@@ -2,25 +2,26 @@
 
 Rows that already have a finished replication are skipped, so a stopped
 batch resumes where it left off (rows whose sandbox failed are run again). Setting ``stop`` cancels the running runs
-(nothing is stored for them) and starts no new ones. Runs execute in worker
-threads; the workspace is only touched from the calling thread.
+(nothing is stored for them) and starts no new ones. Runs execute where the
+executor puts them (worker threads here, or Slurm jobs); the workspace is only
+touched from the calling thread.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import threading
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from runner import bookkeeping
-from runner.devices import gpu_indices
+from runner.executors import Executor
+from runner.executors.local import LocalExecutor
 from runner.limits import budget_for_jobs
 from runner.resources import run_starved
-from runner.run_env import budgets_threads, cpu_shares, gpu_shares
 from workspace.config import Config
 from workspace.errors import InputError
 
@@ -67,61 +68,40 @@ def replicate(
     progress: Callable[[Progress], None] | None = None,
     stop: threading.Event | None = None,
     retry_starved: bool = False,
+    executor: Executor | None = None,
 ) -> Counter:
     """Replicate every row not replicated yet (with ``retry_starved``: exactly the starved ones), ``jobs`` at a time.
 
-    With more than one job each run is pinned to its own share of the CPUs (and
-    thread budget), and gets ``run.gpus_per_job`` GPUs round robin. Returns the
-    verdict kinds of the runs stored.
+    The runs go to ``executor``, by default worker threads on this machine
+    (``runner.executors.local``: each run pinned to its share of the CPUs and
+    GPUs). Returns the verdict kinds of the runs stored.
     """
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, not {jobs}")
     stop = stop or threading.Event()
-    settings = budget_for_jobs(config.run, jobs)  # N runs side by side never hold more than the machine
     todo = starved_rows(ws) if retry_starved else pending_rows(ws)
     skipped = len(ws.dataset) - len(todo)
-    cpus = cpu_shares(jobs) if jobs > 1 and budgets_threads(config.run) else [None] * jobs
-    gpus = gpu_shares(jobs, gpu_indices(config.run) if config.run.gpu else [], config.run.gpus_per_job)
-    free_slots = list(range(jobs))
     report = progress or (lambda _: None)
     report(Progress(0, len(todo), skipped))
     counts: Counter = Counter()
-    queue = iter(todo)
-    running: dict[Future, tuple[bookkeeping.PreparedRun, int]] = {}  # the run, and its slot of CPUs and GPUs
-    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="replicate") as pool:
-        try:
-            while True:
-                while len(running) < jobs and not stop.is_set():
-                    row_id = next(queue, None)
-                    if row_id is None:
-                        break
-                    slot = free_slots.pop(0)
-                    prepared = bookkeeping.prepare_run(
-                        ws, row_id, 0, PURPOSE, settings, cpus=cpus[slot], gpus=gpus[slot]
-                    )
-                    running[pool.submit(bookkeeping.start, prepared, cancel=stop)] = prepared, slot
-                if not running:
-                    break
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    prepared, slot = running.pop(future)
-                    row_id = prepared.row_id
-                    free_slots.append(slot)
-                    result = future.result()
-                    if result.cancelled:
-                        shutil.rmtree(result.run_dir, ignore_errors=True)
-                        continue
-                    try:
-                        bookkeeping.record(ws, prepared, result)
-                    except InputError:  # the row was opened in another process meanwhile: its run is not stored
-                        counts["claimed"] += 1
-                        continue
-                    counts[result.verdict.kind] += 1
-                    report(Progress(sum(counts.values()), len(todo), skipped, row_id, result.verdict.kind))
-        except BaseException:
-            # a failure or Ctrl-C here: cancel the runs still going before the pool waits for them
-            stop.set()
-            raise
+    local = executor is None
+    # N runs side by side never hold more than this machine; a node sizes its own share
+    settings = budget_for_jobs(config.run, jobs) if local else config.run
+    executor = executor or LocalExecutor(jobs, settings)
+    prepared = (bookkeeping.prepare_run(ws, row_id, 0, PURPOSE, settings) for row_id in todo)
+    # closing: a failure here cancels the executor's runs still going
+    with contextlib.closing(executor.run(prepared, stop)) as results:
+        for run, result in results:
+            if result.cancelled:
+                shutil.rmtree(result.run_dir, ignore_errors=True)
+                continue
+            try:
+                bookkeeping.record(ws, run, result)
+            except InputError:  # the row was opened in another process meanwhile: its run is not stored
+                counts["claimed"] += 1
+                continue
+            counts[result.verdict.kind] += 1
+            report(Progress(sum(counts.values()), len(todo), skipped, run.row_id, result.verdict.kind))
     return counts
 
 

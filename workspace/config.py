@@ -76,11 +76,25 @@ class UISettings:
 
 
 @dataclass
+class ClusterSettings:
+    executor: str = "local"  # local | slurm
+    partition: str = ""  # "" = the cluster's default partition
+    gres: str = ""  # e.g. "gpu:1"
+    time_limit: float = 0.0  # Slurm wall time per job in seconds; 0 = the run's time limit plus a margin
+    shared_folder: Path | None = None  # seen by the host and every node; None = "cluster" in the workspace
+    data_root: Path | None = None  # the competitions' data on the nodes; None = run.data_root
+    max_jobs: int = 1000  # array tasks in the queue at once (Slurm's MaxArraySize caps one array)
+    retries: int = 1  # resubmissions of a job that ended without a result
+    cpus_per_task: int = 1
+
+
+@dataclass
 class Config:
     run: RunSettings = field(default_factory=RunSettings)
     grade: GradeSettings = field(default_factory=GradeSettings)
     trace: TraceSettings = field(default_factory=TraceSettings)
     ui: UISettings = field(default_factory=UISettings)
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
     sources: list[Path] = field(default_factory=list)  # the files that were read, in order
 
     def with_overrides(self, **sections: dict[str, Any]) -> Config:

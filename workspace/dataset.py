@@ -209,6 +209,11 @@ class Dataset:
             return [v or "" for v in values] if column.null_count else values
         return [_text(v) for _, batch in self.batches([name]) for v in batch.column(name).to_pylist()]
 
+    def exec_times(self) -> list[float]:
+        """Every row's recorded exec_time in seconds, a missing or negative one as 0."""
+        values = self._queue["exec_time"].cast(pa.float64()).fill_null(0.0).to_pylist()
+        return [max(0.0, v) for v in values]
+
     def matching_ids(self, text: str, columns: Sequence[str]) -> set[str]:
         """Ids of rows whose ``columns`` contain ``text`` (any case), read batch by batch."""
         found: set[str] = set()

@@ -115,6 +115,18 @@ def deliverable_tables(
 _UNTOUCHED = ("untouched", None, None)
 
 
+def deliverable_table(ws: Workspace) -> pa.Table:
+    """The whole deliverable as one table, for merging shards (each small enough to hold)."""
+    schema = _schema(ws.dataset.schema, ws.path)
+    tables = list(deliverable_tables(ws, schema, ws.statuses()))
+    return pa.concat_tables(tables) if tables else schema.empty_table()
+
+
+def write_atomically(table: pa.Table, out: Path) -> None:
+    with atomic_parquet(out, table.schema) as write:
+        write(table)
+
+
 def _deliverable_batch(
     batch: pa.RecordBatch, schema: pa.Schema, order: list[int], steps: list[Step], statuses: list[tuple]
 ) -> pa.Table:

@@ -20,6 +20,8 @@ COMMANDS = [
     "trace",
     "draft",
     "fix-paths",
+    "split",
+    "merge",
     "doctor",
 ]
 

@@ -8,6 +8,7 @@ import sys
 import threading
 from functools import partial
 
+from tui.commands._cluster import add_cluster_arguments, cluster_overrides, cluster_resume_words
 from tui.commands._target import add_target_arguments, add_time_limit_argument
 
 HELP = "run every row's original code, N at a time; a rerun resumes"
@@ -28,12 +29,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="re-run exactly the rows whose time_limit verdict was starved of CPU",
     )
+    add_cluster_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from runner.backends import get_backend
+    from runner.executors.choose import make_executor
     from runner.replicate import replicate
     from tui.commands._target import checked_time_limit, ctrl_c_sets, open_target
     from workspace.config import load_config
@@ -45,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     ws = open_target(args)
     try:
         config = load_config(ws.dataset.path).with_overrides(
-            run={"backend": args.backend, "time_limit": args.time_limit}
+            run={"backend": args.backend, "time_limit": args.time_limit}, cluster=cluster_overrides(args)
         )
         backend = get_backend(config.run)
         problem = backend.check(config.run)
@@ -55,9 +58,11 @@ def run(args: argparse.Namespace) -> int:
             print(notice, file=sys.stderr)
         console = Console(stderr=True)
         stop = threading.Event()
+        notice = partial(console.print, markup=False, highlight=False)
         announce = partial(console.print, "Stopping: cancelling the running rows (Ctrl-C again to abort)...")
+        executor = make_executor(config, args.jobs, ws.path, notice)
         with ctrl_c_sets(stop, announce), _ProgressBar(console) as bar:
-            replicate(ws, config, args.jobs, bar.update, stop, retry_starved=args.retry_starved)
+            replicate(ws, config, args.jobs, bar.update, stop, retry_starved=args.retry_starved, executor=executor)
         _print_table(ws, Console())
         if stop.is_set():
             # plain print: the command must not be wrapped, users copy it
@@ -145,4 +150,5 @@ def _resume_command(args: argparse.Namespace) -> str:
         words += ["--time-limit", f"{args.time_limit:g}"]
     if args.retry_starved:
         words.append("--retry-starved")
+    words += cluster_resume_words(args)
     return shlex.join(words)
