@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import App
 from textual.theme import Theme
 
@@ -11,6 +12,7 @@ from tui.screens.help import help_for
 from tui.screens.palette import ActionsProvider
 from tui.screens.queue import QueueScreen
 from tui.screens.task import UI_STATE_KEY, TaskScreen
+from tui.typing_order import handle_key_in_order
 from workspace.config import Config
 from workspace.errors import InputError
 from workspace.store import Workspace
@@ -99,6 +101,11 @@ class NodefixApp(App):
         self.theme = COLOUR_THEMES[self.theme_name].name
         self.set_keymap(keymap)
         self.queue = QueueScreen(workspace)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and await handle_key_in_order(self, event):
+            return
+        await super().on_event(event)
 
     def on_mount(self) -> None:
         self.push_screen(self.queue)

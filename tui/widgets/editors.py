@@ -58,9 +58,9 @@ class FieldEditor(TextArea):
         if event.key == "escape":
             event.stop()
             event.prevent_default()
-            self._leave()
+            self.leave()
 
-    def _leave(self) -> None:
+    def leave(self) -> None:
         """Focus the pane holding this editor (or nothing, outside a pane)."""
         for ancestor in self.ancestors:
             if isinstance(ancestor, Pane):
