@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import deque
+
 from textual import events
 from textual.app import App
 from textual.theme import Theme
@@ -62,6 +64,7 @@ COLOUR_THEMES = {
         dark=True,
     ),
 }
+MESSAGE_LOG = 200
 EDITOR_THEMES = {"dark": "vscode_dark", "light": "github_light", "high-contrast": "monokai"}
 
 
@@ -101,6 +104,11 @@ class NodefixApp(App):
         self.theme = COLOUR_THEMES[self.theme_name].name
         self.set_keymap(keymap)
         self.queue = QueueScreen(workspace)
+        self.messages: deque[str] = deque(maxlen=MESSAGE_LOG)  # every notification shown, newest last
+
+    def notify(self, message: str, **kwargs) -> None:
+        self.messages.append(message)
+        super().notify(message, **kwargs)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and await handle_key_in_order(self, event):

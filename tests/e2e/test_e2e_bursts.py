@@ -23,7 +23,7 @@ def burst(term: Terminal, *parts: tuple[str, ...]) -> None:
     term._tmux(*args)
 
 
-def test_bursts_lose_and_reorder_nothing(demo, env: dict[str, str], tmp_path: Path) -> None:
+def test_bursts_lose_and_reorder_nothing(demo, env: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
     dataset, workspace = demo.dataset, tmp_path / "workspace"
     db = Db(workspace / "nodefix.db")
     term = open_session("burst", dataset, workspace, env)

@@ -27,8 +27,8 @@ def screen_text(app) -> str:
 
 
 def notices(app) -> list[str]:
-    """Messages of the notifications on screen now."""
-    return [notification.message for notification in app._notifications]
+    """Messages of the notifications shown so far, newest last."""
+    return list(app.messages)
 
 
 def notified(app, text: str) -> bool:

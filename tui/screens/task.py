@@ -340,7 +340,7 @@ class TaskScreen(Screen):
             return
         text = event.text_area.text
         if field == "fixed_code":
-            self.code_pane.refresh_diff()
+            self.code_pane.diff_later()
         if field == "cwm_analysis":
             if self._verbatim_timer is not None:
                 self._verbatim_timer.stop()

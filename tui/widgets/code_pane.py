@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.timer import Timer
 from textual.widgets import Static
 
-from tui.widgets.diff_view import fix_diff, render_diff
+from tui.widgets.diff_view import FixDiff, fix_diff, render_diff
 from tui.widgets.editors import CodeEditor
 from tui.widgets.pane import Pane
+
+DIFF_DELAY = 0.15  # seconds of no typing before the diff is recounted
 
 
 class CodePane(Pane):
@@ -38,6 +42,7 @@ class CodePane(Pane):
         super().__init__()
         self.buggy = ""
         self.edit_path = ""
+        self._diff_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="code-header", markup=False)
@@ -57,8 +62,23 @@ class CodePane(Pane):
         editor.read_only = read_only
         self.refresh_diff()
 
+    def diff_later(self) -> None:
+        """Recount the fix's changed lines once typing pauses, off the UI loop (a diff per key is too slow)."""
+        if self._diff_timer is not None:
+            self._diff_timer.stop()
+        self._diff_timer = self.set_timer(DIFF_DELAY, lambda: self._diff_worker(self.buggy, self.editor.text))
+
+    @work(thread=True, exclusive=True, group="diff", exit_on_error=False, name="diff of the fix")
+    def _diff_worker(self, buggy: str, fixed: str) -> None:
+        diff = fix_diff(buggy, fixed)
+        self.app.call_from_thread(self._show_diff, buggy, fixed, diff)
+
     def refresh_diff(self) -> None:
-        diff = fix_diff(self.buggy, self.editor.text)
+        self._show_diff(self.buggy, self.editor.text, fix_diff(self.buggy, self.editor.text))
+
+    def _show_diff(self, buggy: str, fixed: str, diff: FixDiff) -> None:
+        if (buggy, fixed) != (self.buggy, self.editor.text):
+            return  # typed over (or another step loaded) since: a newer diff is on its way
         self.query_one("#code-header", Static).update(f"{diff.summary} · file: {self.edit_path}")
         if self.has_class("diff"):
             self.query_one("#code-diff-text", Static).update(
