@@ -103,10 +103,14 @@ TRACE_BROWSER_BINDINGS = [
     Binding("s", "next_source_line", "Next same line", id="trace.next_source_line"),
     Binding("n", "search_again(0)", "Next match", show=False, id="trace.search_next"),
     Binding("N", "search_again(1)", "Previous match", show=False, id="trace.search_previous"),
-    Binding("enter", "toggle_fold", "Fold call", id="trace.fold"),
+    Binding("enter", "show_frame", "Frame in full", id="trace.frame"),
+    Binding("c", "toggle_fold", "Fold call", id="trace.fold"),
+    Binding("R", "toggle_raw", "Raw lines", show=False, id="trace.raw"),
     Binding("Z", "unfold_all", "Unfold all", show=False, id="trace.unfold_all"),
     Binding("C", "clear_filter", "Clear filter", show=False, id="trace.clear_filter"),
 ]
+
+FRAME_BINDINGS = [Binding("escape,enter,q", "close", "Close", id="frame.close", key_display="esc")]
 
 ENTRY_PICKER_BINDINGS = [Binding("escape", "cancel", "Cancel", id="picker.cancel")]
 
@@ -119,6 +123,7 @@ ALL_BINDINGS = (
     + REJECT_BINDINGS
     + TRACE_PANE_BINDINGS
     + TRACE_BROWSER_BINDINGS
+    + FRAME_BINDINGS
     + ENTRY_PICKER_BINDINGS
     + HELP_BINDINGS
 )

@@ -90,6 +90,7 @@ class TaskScreen(Screen):
     TaskScreen #panes { height: 1fr; }
     TaskScreen .column { width: 1fr; height: 1fr; }
     TaskScreen.wide #right-column > Pane { height: 1fr; }
+    TaskScreen.wide.trace-left #left-column { width: 2fr; }  /* trace rows are long: two thirds of the width */
     """
 
     def __init__(
@@ -176,6 +177,7 @@ class TaskScreen(Screen):
         wide = self.size.width >= WIDE_COLUMNS
         single = not wide or self.zoomed
         self.set_class(wide and not self.zoomed, "wide")
+        self.set_class(self.left_pane == "trace", "trace-left")
         for name in PANES:
             if single:
                 shown = name == self.pane

@@ -1,5 +1,9 @@
 """A virtual view of a CWM trace: one screen row per raw trace line, read on demand.
 
+Each row shows its line compactly (event tag, line number, source, value,
+locals: ``trace_compact``); ``R`` switches to the raw text and Enter opens
+the cursor's frame in full.
+
 Built like toolong's ``LogLines``: ``render_line`` returns a ``Strip`` for one
 row, reading the line through the ``TraceIndex`` (``pread`` by offset), with an
 LRU cache of rendered strips. No widget per line and never every line in
@@ -35,6 +39,7 @@ from textual.strip import Strip
 from textual.worker import get_current_worker
 
 from tui.bindings import TRACE_BROWSER_BINDINGS
+from tui.widgets.trace_compact import Frame, compact_parts, parse_frame
 from tui.widgets.trace_queries import call_end, enclosing_call, line_locals, line_source, matching_lines
 
 if TYPE_CHECKING:
@@ -54,6 +59,17 @@ TOKEN_CLASS = {
     "<|call_sep|>": "trace-browser--call",
     "<|return_sep|>": "trace-browser--return",
     "<|exception_sep|>": "trace-browser--exception",
+}
+# Parts of a compact row (trace_compact.compact_parts) that are one colour; source and values are as above.
+COMPACT_CLASS = {
+    "call": "trace-browser--call",
+    "line": "trace-browser--token",
+    "return": "trace-browser--return",
+    "exception": "trace-browser--exception",
+    "arg": "trace-browser--token",
+    "end": "trace-browser--token",
+    "lineno": "trace-browser--lineno",
+    "muted": "trace-browser--token",
 }
 PYGMENTS_CLASS = (
     (Comment, "trace-browser--comment"),
@@ -92,6 +108,7 @@ class TraceBrowser(ScrollView, can_focus=True):
         "trace-browser--string",
         "trace-browser--number",
         "trace-browser--comment",
+        "trace-browser--lineno",
     }
 
     DEFAULT_CSS = """
@@ -113,6 +130,7 @@ class TraceBrowser(ScrollView, can_focus=True):
         & > .trace-browser--string { color: $text-success; }
         & > .trace-browser--number { color: $text-primary; }
         & > .trace-browser--comment { color: $text-muted; text-style: italic; }
+        & > .trace-browser--lineno { color: $text-muted; }
     }
     """
 
@@ -153,6 +171,7 @@ class TraceBrowser(ScrollView, can_focus=True):
         self.search_text = ""
         self.folds: dict[int, int] = {}  # call line -> its return line; lines between are hidden
         self.busy = ""  # what a worker is computing, for the status line
+        self.raw = False  # rows as the raw trace text instead of the compact form
         self._rows: np.ndarray | None = None  # visible row -> index line; None: all lines
         self._strips: LRUCache[int, Strip] = LRUCache(STRIP_CACHE_SIZE)
         self._max_width = 0
@@ -202,6 +221,28 @@ class TraceBrowser(ScrollView, can_focus=True):
         assert self.index is not None
         return self.index.line(line)
 
+    def frame(self, line: int) -> Frame:
+        """Index line ``line`` pulled apart (the next line holds a return's or an exception's value)."""
+        assert self.index is not None
+        following = self.index.line(line + 1) if line + 1 < len(self.index) else None
+        return parse_frame(self.raw_line(line), self.index.info(line), following)
+
+    def action_toggle_raw(self) -> None:
+        self.raw = not self.raw
+        self._strips.clear()
+        self._max_width = self.scrollable_content_region.width
+        self.scroll_to(x=0, animate=False)
+        self.refresh()
+        self.post_message(self.Changed(self))
+
+    def action_show_frame(self) -> None:
+        from tui.screens.frame import FrameScreen
+
+        line = self.cursor_line
+        if line is None or self.index is None:
+            return
+        self.app.push_screen(FrameScreen(self.frame(line), self.index.info(line).frame))
+
     # -- rendering ---------------------------------------------------------------
 
     def notify_style_update(self) -> None:
@@ -237,7 +278,7 @@ class TraceBrowser(ScrollView, can_focus=True):
     def _line_strip(self, line: int) -> Strip:
         strip = self._strips.get(line)
         if strip is None:
-            text = self._highlight(self.raw_line(line))
+            text = self._highlight(self.raw_line(line)) if self.raw else self._compact(line)
             if self.cut is not None and line == self.cut.line:
                 text.stylize(self.get_component_rich_style("trace-browser--cut"))
             strip = Strip(list(text.render(self.app.console, end="")), text.cell_len)
@@ -258,6 +299,16 @@ class TraceBrowser(ScrollView, can_focus=True):
             part = PART_AFTER.get(token.group(), "")
             position = token.end()
         self._append_part(text, raw[position:], part)
+        return text
+
+    def _compact(self, line: int) -> Text:
+        text = Text(no_wrap=True, end="")
+        for chunk, part in compact_parts(self.frame(line)):
+            name = COMPACT_CLASS.get(part)
+            if name is None:
+                self._append_part(text, chunk, part)
+            else:
+                text.append(chunk.expandtabs(4), self.get_component_rich_style(name))
         return text
 
     def _append_part(self, text: Text, chunk: str, part: str) -> None:
