@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import deque
 
 from textual import events
@@ -10,6 +11,7 @@ from textual.theme import Theme
 
 from themes import THEMES_DIR, available_themes
 from tui.bindings import APP_BINDINGS, binding_ids
+from tui.keys import key_for
 from tui.screens.help import help_for
 from tui.screens.palette import ActionsProvider
 from tui.screens.queue import QueueScreen
@@ -65,6 +67,7 @@ COLOUR_THEMES = {
     ),
 }
 MESSAGE_LOG = 200
+QUIT_AGAIN_SECONDS = 5.0
 EDITOR_THEMES = {"dark": "vscode_dark", "light": "github_light", "high-contrast": "monokai"}
 
 
@@ -105,6 +108,7 @@ class NodefixApp(App):
         self.set_keymap(keymap)
         self.queue = QueueScreen(workspace)
         self.messages: deque[str] = deque(maxlen=MESSAGE_LOG)  # every notification shown, newest last
+        self._quit_asked = float("-inf")  # when quit last asked to be pressed again (a run was going)
 
     def notify(self, message: str, **kwargs) -> None:
         self.messages.append(message)
@@ -140,6 +144,15 @@ class NodefixApp(App):
 
     async def action_quit(self) -> None:
         task = self.task
+        if task is not None and task.output_pane.running and time.monotonic() - self._quit_asked > QUIT_AGAIN_SECONDS:
+            self._quit_asked = time.monotonic()
+            self.notify(
+                f"A run is going: {key_for(task, 'app.quit')} again within {QUIT_AGAIN_SECONDS:.0f} s "
+                "cancels it and quits",
+                severity="warning",
+                timeout=QUIT_AGAIN_SECONDS,
+            )
+            return
         if task is not None:
             task.leave_row()
         self.exit()

@@ -35,6 +35,7 @@ TASK_BINDINGS = [
     Binding("d", "mark_done", "Done", id="row.done"),
     Binding("u,ctrl+z", "undo", "Undo", id="row.undo", key_display="u"),
     Binding("right_square_bracket", "move_row(1)", "Next row", id="row.next", key_display="]", show=False),
+    Binding("ctrl+n", "next_undecided", "Next undecided row", id="row.next_undecided", key_display="^n"),
     Binding("left_square_bracket", "move_row(-1)", "Previous row", id="row.previous", key_display="[", show=False),
     Binding("o", "run('original')", "Run", id="run.original", tooltip="Run the step's buggy code"),
     Binding("r", "run('fix')", "Run fix", id="run.fix"),

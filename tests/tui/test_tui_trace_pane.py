@@ -185,8 +185,14 @@ def test_prompts_find_filter_and_source_line(ws: Workspace, config: Config) -> N
             await pilot.press("slash", *"KeyError", "enter")
             assert browser.cursor_line == 16
             assert browser.has_focus
-            await pilot.press("S", "6", "enter")  # next frame of line 6 (new_d[key] += 1) after 16: none
-            assert browser.cursor_line == 16
+            await pilot.press("S", "6", "enter")  # no frame of line 6 (new_d[key] += 1) after 16: back to its first
+            assert browser.cursor_line == 7
+            assert notified(app, "No later frame of line 6: back to its first")
+            await pilot.press("S", "6", "enter")
+            assert browser.cursor_line == 11
+            await pilot.press("S", "4", "2", "enter")  # a line that never runs: says so and stays
+            assert browser.cursor_line == 11
+            assert notified(app, "Line 42 never runs in this trace"), notices(app)
             await pilot.press("home", "S", "6", "enter")
             assert browser.cursor_line == 7
             await pilot.press("S", "x", "enter")  # not a number: says so and stays

@@ -208,6 +208,15 @@ class QueueScreen(Screen):
         position = order.index(row_id) + delta
         return order[position] if 0 <= position < len(order) else None
 
+    def next_undecided(self, row_id: str) -> str | None:
+        """The first row after ``row_id`` (in the queue as filtered now) that is neither done nor rejected."""
+        order = self.shown_ids if row_id in self._position else self.ws.dataset.ids
+        decided = {"done", "rejected"}
+        for candidate in order[order.index(row_id) + 1 :]:
+            if self.ws.status(candidate)[0] not in decided:
+                return candidate
+        return None
+
     # ---- actions
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

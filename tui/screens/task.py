@@ -32,6 +32,7 @@ from runner.tracebacks import parse_error
 from runner.verdict import describe_match
 from tracer_adapter.trace_index import TRACE_TOKENS
 from tui.bindings import TASK_BINDINGS
+from tui.keys import key_for
 from tui.screens.queue import add_today
 from tui.screens.reject import RejectScreen
 from tui.widgets.annotation_pane import TEXT_FIELDS, AnnotationPane
@@ -232,6 +233,7 @@ class TaskScreen(Screen):
 
     def open_row(self, row_id: str, *, step: int | None = None, cursors: dict | None = None) -> None:
         self.row_id = row_id
+        self.app.clear_notifications()  # a toast about the last row does not belong over this one
         self.read_only = not self.ws.claim(row_id)
         self.claimed_by = self.ws.claimed_by(row_id) if self.read_only else None
         if self.read_only:
@@ -497,9 +499,9 @@ class TaskScreen(Screen):
             except InputError as exc:
                 self.notify(str(exc), severity="error", timeout=8)
                 return
-            self.notify(f"Rejected {self.row_id}: {reason.replace('_', ' ')} (u undoes)", timeout=3)
+            self.notify(f"Rejected {self.row_id}: {reason.replace('_', ' ')} ({key_for(self, 'row.undo')} undoes)")
             self._show_header()
-            self.action_move_row(1)
+            self._advance()
 
         self.app.push_screen(RejectScreen(self.row_id), chosen)
 
@@ -511,7 +513,7 @@ class TaskScreen(Screen):
         else:
             self.notify("Marked not fixable: say why in revised_analysis", timeout=3)
             self.show_pane("annotation")
-            self.annotation_pane.editor("revised_analysis").focus()
+            self.annotation_pane.focus_field("revised_analysis")
 
     def action_toggle_bug_confirmed(self) -> None:
         if self._writable():
@@ -527,14 +529,15 @@ class TaskScreen(Screen):
         except InputError as exc:
             self.notify(str(exc), title="Not done yet", severity="error", timeout=10)
             return
-        self.notify(f"{self.row_id} is done (u undoes)", timeout=3)
+        self.notify(f"{self.row_id} is done ({key_for(self, 'row.undo')} undoes)", timeout=3)
         self._show_header()
-        self.action_move_row(1)
+        self._advance()
 
     def action_undo(self) -> None:
         if not self._writable():
             return
         self.flush()
+        row_id = self.ws.last_decision_row()
         try:
             undone = self.ws.undo()
         except InputError as exc:
@@ -542,6 +545,14 @@ class TaskScreen(Screen):
             return
         if undone is None:
             self.notify("Nothing to undo", timeout=2)
+            return
+        if row_id is not None and row_id != self.row_id:
+            # The decision was on another row (the one auto-advance left): go back to it, so the undo is seen.
+            self.leave_row()
+            self.open_row(row_id)
+            self.app.queue.select(row_id)
+            position = self.ws.dataset.index_of(row_id) + 1
+            self.notify(f"Undone on row {position} ({row_id}), shown again: {undone}", timeout=6)
             return
         self.notify(f"Undone: {undone}", timeout=4)
         self._show_flags(self.ws.step(self.row_id, self.k))
@@ -557,6 +568,19 @@ class TaskScreen(Screen):
         self.leave_row()
         self.open_row(target)
         self.app.queue.select(target)
+
+    def _advance(self) -> None:
+        """After a row is decided: on to the next row still undecided."""
+        target = self.app.queue.next_undecided(self.row_id)
+        if target is None:
+            self.notify("Every row after this one is decided", timeout=4)
+            return
+        self.leave_row()
+        self.open_row(target)
+        self.app.queue.select(target)
+
+    def action_next_undecided(self) -> None:
+        self._advance()
 
     def action_move_step(self, delta: int) -> None:
         n = len(self.ws.steps(self.row_id))
@@ -723,6 +747,9 @@ class TaskScreen(Screen):
         pane.edit()
 
     def action_leave(self) -> None:
+        if self.code_pane.showing_diff:
+            self.code_pane.toggle_diff()  # escape closes the diff view first, and stays in the row
+            return
         if self.zoomed:
             self.action_toggle_zoom()
             return

@@ -77,6 +77,17 @@ class AnnotationPane(Pane):
         status.set_classes("verbatim-ok" if ok else "verbatim-problem")
         status.update(message)
 
+    def focus_field(self, field: str) -> None:
+        """Put the cursor in ``field`` and bring it into view once the pane is laid out."""
+        editor = self.editor(field)
+        editor.focus()
+        self.call_after_refresh(editor.scroll_visible, animate=False)
+
+    def on_descendant_focus(self, event) -> None:
+        # Tab between fields: the field taking the cursor is always the one in sight.
+        if isinstance(event.widget, FieldEditor):
+            self.call_after_refresh(event.widget.scroll_visible, animate=False)
+
     def editor(self, field: str) -> FieldEditor:
         return self.query_one(f"#{field}", FieldEditor)
 

@@ -60,6 +60,7 @@ class CodePane(Pane):
         editor = self.editor
         editor.load_text(fixed)
         editor.read_only = read_only
+        self.remove_class("diff")  # each step opens on its code, not on the last step's diff
         self.refresh_diff()
 
     def diff_later(self) -> None:
@@ -89,6 +90,10 @@ class CodePane(Pane):
                     self.get_component_rich_style("diff--hunk"),
                 )
             )
+
+    @property
+    def showing_diff(self) -> bool:
+        return self.has_class("diff")
 
     def toggle_diff(self) -> None:
         self.toggle_class("diff")

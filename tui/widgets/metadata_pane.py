@@ -19,10 +19,28 @@ _TRACEBACK_STARTS = ("Traceback (most recent call last)", "-----")
 
 
 def description_path(checkout: Path | None, competition_id: str) -> Path | None:
+    """Where the competition's description.md is in the mle-bench checkout (it may be missing); None without one."""
     if checkout is None:
         return None
-    path = checkout / "mlebench" / "competitions" / competition_id / "description.md"
-    return path if path.is_file() else None
+    return checkout / "mlebench" / "competitions" / competition_id / "description.md"
+
+
+def _names_line(line: str, lineno: int) -> bool:
+    """True for the traceback line that points at the script's failing line, in either shape."""
+    return (
+        re.search(rf'File "(?:[^"]*/)?runfile\.py", line {lineno}\b', line) is not None
+        or re.search(rf"Cell In\[\d+\], line {lineno}\b", line) is not None
+        or line.lstrip().startswith(f"----> {lineno} ")
+    )
+
+
+def description_text(path: Path | None) -> str:
+    """The description.md to show, or one line saying why there is none."""
+    if path is None:
+        return "*No competition description: set `ui.mlebench_checkout` in the config to show description.md.*"
+    if not path.is_file():
+        return f"*No description.md at `{path}`.*"
+    return path.read_text(encoding="utf-8", errors="replace")
 
 
 class MetadataPane(Pane):
@@ -80,9 +98,11 @@ class MetadataPane(Pane):
         self.query_one("#metadata-facts", Static).update(facts)
         self.query_one("#metadata-output", Static).update(self._output_text(output, error))
         markdown = self.query_one("#metadata-description", Markdown)
-        markdown.display = description is not None
-        if description is not None:
-            markdown.update(description.read_text(encoding="utf-8", errors="replace"))
+        markdown.update(description_text(description))
+
+    def on_focus(self) -> None:
+        # The scroll inside takes the arrows and page keys (it types nothing, so single-letter keys stay live).
+        self.query_one("#metadata-scroll").focus()
 
     def _output_text(self, output: str, error: ErrorInfo | None) -> Text:
         plain = strip_ansi(output)
@@ -103,11 +123,3 @@ class MetadataPane(Pane):
             text.append(line + "\n", style=style)
         return text
 
-
-def _names_line(line: str, lineno: int) -> bool:
-    """True for the traceback line that points at the script's failing line, in either shape."""
-    return (
-        f'"runfile.py", line {lineno},' in line
-        or re.search(rf"Cell In\[\d+\], line {lineno}\b", line) is not None
-        or line.lstrip().startswith(f"----> {lineno} ")
-    )

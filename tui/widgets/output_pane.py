@@ -16,9 +16,9 @@ from textual.app import ComposeResult
 from textual.widgets import Log, Static
 
 from runner.verdict import describe_match
+from tui.keys import key_for
 from tui.widgets.pane import Pane
 
-NO_RUN = "No run yet: o runs the original, r runs the fix."
 _FLUSH_SECONDS = 0.1
 _MAX_LOG_LINES = 5000
 _MAX_PENDING_CHARS = 32_000  # per flush: a screenful many times over; the full output is in the run's log file
@@ -51,7 +51,7 @@ class OutputPane(Pane):
         self._run_active = False
 
     def compose(self) -> ComposeResult:
-        yield Static(NO_RUN, id="run-banner", markup=False)
+        yield Static(id="run-banner", markup=False)
         yield Log(id="run-log", max_lines=_MAX_LOG_LINES)
         yield Static(id="run-history", markup=False)
 
@@ -79,7 +79,10 @@ class OutputPane(Pane):
             self._pending.clear()
             self._pending_chars = 0
         self.query_one("#run-log", Log).clear()
-        self._set_banner(NO_RUN, "")
+        self._set_banner(self._no_run(), "")
+
+    def _no_run(self) -> str:
+        return f"No run yet: {key_for(self, 'run.original')} runs the original, {key_for(self, 'run.fix')} the fix."
 
     def feed(self, chunk: str) -> None:
         """Called from the run's thread for every chunk it prints."""
@@ -123,6 +126,15 @@ class OutputPane(Pane):
             )
         history = self.query_one("#run-history", Static)
         history.update(text if runs else "No runs of this step yet.")
+        if runs and not self._run_active and self._banner_text == self._no_run():
+            last = runs[-1]
+            verdict = last.get("verdict") or {}
+            match = describe_match(verdict.get("match"))
+            self._set_banner(
+                f"last run #{last.get('id')} ({last.get('purpose', '')}): {verdict.get('kind', '?')}"
+                + (f" · {match}" if match else ""),
+                f"verdict-{verdict.get('kind', 'unknown')}",
+            )
 
     def _set_banner(self, message: str, kind_class: str) -> None:
         # Called ten times a second while a run goes: touch the widget only when something changed.

@@ -451,8 +451,17 @@ class TraceBrowser(ScrollView, can_focus=True):
         self._jump(next_same, "No later frame of this source line")
 
     def jump_to_source_line(self, lineno: int) -> None:
-        """Next frame (after the cursor) that runs source line ``lineno``."""
-        self._jump(lambda after: self.index.next_source_line(lineno, after + 1), f"No later frame of line {lineno}")
+        """Next frame (after the cursor) that runs source line ``lineno``; past the last, back to the first."""
+        if self.index is None or self.cursor_line is None:
+            return
+        first = self.index.next_source_line(lineno, 0)
+        if first is None:
+            self.notify(f"Line {lineno} never runs in this trace", severity="warning", timeout=4)
+        elif self.index.next_source_line(lineno, self.cursor_line + 1) is None:
+            self.notify(f"No later frame of line {lineno}: back to its first", timeout=3)
+            self.move_to_line(first)
+        else:
+            self._jump(lambda after: self.index.next_source_line(lineno, after + 1), f"No later frame of line {lineno}")
 
     def jump_to_change(self, variable: str) -> None:
         """Next line (after the cursor, same invocation) where ``variable`` holds another value."""
