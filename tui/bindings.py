@@ -25,6 +25,11 @@ QUEUE_BINDINGS = [
     Binding("v", "cycle_filter('verdict')", "Verdict", id="queue.filter_verdict"),
     Binding("c", "cycle_filter('competition')", "Competition", id="queue.filter_competition"),
     Binding("escape", "clear_filters", "Clear filters", id="queue.clear_filters", show=False),
+    Binding("j", "move_cursor(1)", "Down", id="queue.down", show=False),
+    Binding("k", "move_cursor(-1)", "Up", id="queue.up", show=False),
+    Binding("g", "edge(0)", "First row", id="queue.first", show=False),
+    Binding("G", "edge(1)", "Last row", id="queue.last", show=False),
+    Binding("u", "next_undecided", "Next undecided", id="queue.next_undecided", show=False),
 ]
 
 TASK_BINDINGS = [

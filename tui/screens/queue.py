@@ -219,6 +219,22 @@ class QueueScreen(Screen):
 
     # ---- actions
 
+    def action_move_cursor(self, delta: int) -> None:
+        self.table.move_cursor(row=self.table.cursor_row + delta, animate=False, scroll=True)
+
+    def action_edge(self, end: int) -> None:
+        self.table.move_cursor(row=self.table.row_count - 1 if end else 0, animate=False, scroll=True)
+
+    def action_next_undecided(self) -> None:
+        current = self.current_id()
+        if current is None:
+            return
+        found = self.next_undecided(current)
+        if found is None:
+            self.notify("No undecided row below this one", timeout=3)
+        else:
+            self.select(found)
+
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         self.action_open_row()
