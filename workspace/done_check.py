@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from workspace.line_difference import excerpt, where_they_differ
 from workspace.syntax import syntax_problem
 from workspace.vocabulary import PASSING_VERDICT
 
@@ -60,8 +61,15 @@ def _verification_problems(step: Step) -> list[str]:
 def _verbatim_problems(step: Step, traces: list[Path]) -> list[str]:
     from tracer_adapter.verbatim import check_analysis  # the one allowed upward import, kept lazy
 
-    return [
-        f"cwm_analysis line {p.line_no} is not a line of the trace: {p.line.strip()[:60]!r}"
-        + (f" (nearest: {p.nearest.strip()[:60]!r})" if p.nearest else "")
-        for p in check_analysis(step.cwm_analysis, traces)
-    ]
+    return [describe_verbatim_problem(p.line_no, p.line, p.nearest) for p in check_analysis(step.cwm_analysis, traces)]
+
+
+def describe_verbatim_problem(line_no: int, line: str, nearest: str | None) -> str:
+    """One line: the quoted line and its nearest trace line, shown around where they differ."""
+    if nearest is None:
+        return f"cwm_analysis line {line_no} is not a line of the trace: {excerpt(line.strip(), 0)!r}"
+    quoted, real, column = where_they_differ(line, nearest)
+    return (
+        f"cwm_analysis line {line_no} is not a line of the trace: it differs at column {column}: "
+        f"{quoted!r} (nearest trace line: {real!r})"
+    )

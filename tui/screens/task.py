@@ -45,6 +45,7 @@ from tui.widgets.pane import Pane
 from tui.widgets.trace_browser import TraceBrowser
 from tui.widgets.trace_pane import TracePane
 from workspace.config import Config
+from workspace.done_check import describe_verbatim_problem
 from workspace.errors import InputError
 from workspace.locate import safe_name
 from workspace.store import Step, Workspace
@@ -443,10 +444,9 @@ class TaskScreen(Screen):
             message, ok = "verbatim: every quoted trace line matches the trace", True
         else:
             first = problems[0]
-            nearest = f" (nearest: {first.nearest})" if first.nearest else ""
             message = (
                 f"verbatim: {len(problems)} line(s) not in any trace of this step; "
-                f"line {first.line_no}: {first.line}{nearest}"
+                + describe_verbatim_problem(first.line_no, first.line, first.nearest).removeprefix("cwm_analysis ")
             )
             ok = False
         self.app.call_from_thread(self.annotation_pane.show_verbatim, message, ok)
