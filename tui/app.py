@@ -68,6 +68,7 @@ COLOUR_THEMES = {
 }
 MESSAGE_LOG = 200
 QUIT_AGAIN_SECONDS = 5.0
+THEME_STATE_KEY = "theme"  # the theme last picked in the palette
 EDITOR_THEMES = {"dark": "vscode_dark", "light": "github_light", "high-contrast": "monokai"}
 
 
@@ -105,6 +106,9 @@ class NodefixApp(App):
         for colours in COLOUR_THEMES.values():
             self.register_theme(colours)
         self.theme = COLOUR_THEMES[self.theme_name].name
+        chosen = (workspace.ui_state(THEME_STATE_KEY) or {}).get("name")
+        if theme is None and chosen in self.available_themes:  # the palette's last choice, unless --theme says
+            self.theme = chosen
         self.set_keymap(keymap)
         self.queue = QueueScreen(workspace)
         self.messages: deque[str] = deque(maxlen=MESSAGE_LOG)  # every notification shown, newest last
@@ -120,6 +124,7 @@ class NodefixApp(App):
         await super().on_event(event)
 
     def on_mount(self) -> None:
+        self.theme_changed_signal.subscribe(self, self._keep_theme)
         self.push_screen(self.queue)
         self.title = f"nodefix · {self.ws.dataset.path.name}"
         last = self.ws.ui_state(UI_STATE_KEY)
@@ -128,6 +133,9 @@ class NodefixApp(App):
             self.open_row(
                 last["row"], pane=last.get("pane", "metadata"), step=last.get("step"), cursors=last.get("cursors")
             )
+
+    def _keep_theme(self, theme: Theme) -> None:
+        self.ws.set_ui_state(THEME_STATE_KEY, {"name": theme.name})
 
     def open_row(
         self, row_id: str, *, pane: str = "metadata", step: int | None = None, cursors: dict | None = None

@@ -91,3 +91,18 @@ def test_wide_layout_zoom_and_pane_keys(make_app) -> None:
             assert shown() == {"output"}
 
     asyncio.run(body())
+
+
+def test_the_theme_picked_in_the_palette_is_kept(make_app, workspace) -> None:
+    async def body() -> None:
+        app = make_app(theme=None)
+        async with app.run_test(size=SMALL) as pilot:
+            await pilot.pause()
+            app.theme = "nodefix-high-contrast"  # what the palette's theme command sets
+            await wait_until(pilot, lambda: (workspace.ui_state("theme") or {}).get("name") == "nodefix-high-contrast")
+        again = make_app(theme=None)
+        async with again.run_test(size=SMALL) as pilot:
+            await pilot.pause()
+            assert again.theme == "nodefix-high-contrast"
+
+    asyncio.run(body())
