@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from textual.dom import DOMNode
 
 from tui.bindings import ALL_BINDINGS
@@ -14,3 +16,11 @@ def key_for(node: DOMNode, binding_id: str) -> str:
             return node.app.get_key_display(active.binding)
     binding = next(b for b in ALL_BINDINGS if b.id == binding_id)
     return binding.key_display or binding.key.split(",")[0]
+
+
+BINDING_ID = re.compile(r"\{([a-z_]+\.[a-z_]+)\}")
+
+
+def with_keys(node: DOMNode, text: str) -> str:
+    """``text`` with each ``{binding.id}`` replaced by the key it has now (help texts name no fixed letter)."""
+    return BINDING_ID.sub(lambda found: key_for(node, found.group(1)), text)

@@ -96,10 +96,12 @@ class QueueScreen(Screen):
     BINDINGS = QUEUE_BINDINGS
     AUTO_FOCUS = "#queue-table"
     HELP = (
-        "The queue lists every row of the dataset. Up/down move, Enter opens the row. / searches "
-        "ids and text (plan, analysis, code) as you type; s, v and c cycle the status, verdict "
-        "and competition filters; escape clears them. The header counts rows done, rejected and "
-        "left, and the time you spent today."
+        "The queue lists every row of the dataset. Up/down or {queue.down} / {queue.up} move, "
+        "{queue.first} / {queue.last} go to the first / last row, {queue.next_undecided} to the next "
+        "undecided one, {queue.open} opens the row. {queue.search} searches ids and text (plan, analysis, "
+        "code) as you type; {queue.filter_status}, {queue.filter_verdict} and {queue.filter_competition} "
+        "cycle the status, verdict and competition filters; {queue.clear_filters} clears them. The header "
+        "counts rows done, rejected and left, and the time you spent today."
     )
 
     DEFAULT_CSS = """

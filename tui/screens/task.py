@@ -32,7 +32,7 @@ from runner.tracebacks import parse_error
 from runner.verdict import describe_match
 from tracer_adapter.trace_index import TRACE_TOKENS
 from tui.bindings import TASK_BINDINGS
-from tui.keys import key_for
+from tui.keys import key_for, with_keys
 from tui.screens.queue import add_today
 from tui.screens.reject import RejectScreen
 from tui.widgets.annotation_pane import TEXT_FIELDS, AnnotationPane
@@ -79,11 +79,14 @@ class TaskScreen(Screen):
     BINDINGS = TASK_BINDINGS
     AUTO_FOCUS = None
     HELP = (
-        "One row, pane by pane: 1-5 (or F2/F3) pick a pane, Enter puts the cursor in its first field, "
-        "escape leaves a field and, outside one, goes back to the queue. x rejects (then a reason key), "
-        "f / n mark the step fixable or not, b bug confirmed, d done, u or ctrl+z undoes the last "
-        "decision, ] and [ move between rows. o runs the original code, r the fix, k cancels, t traces, "
-        "g grades the latest fix run, a starts the next debug step from the fix. z zooms a pane."
+        "One row, pane by pane: {pane.metadata}-{pane.annotation} (or {pane.previous}/{pane.next}) pick a "
+        "pane, {pane.edit} puts the cursor in its first field, escape leaves a field and, outside one, goes "
+        "back to the queue. {row.reject} rejects (then a reason key), {row.fixable} / {row.not_fixable} mark "
+        "the step fixable or not, {row.bug_confirmed} bug confirmed, {row.done} done, {row.undo} undoes the "
+        "last decision, {row.next} and {row.previous} move between rows, {row.next_undecided} goes to the "
+        "next undecided row. {run.original} runs the original code, {run.fix} the fix, {run.cancel} cancels, "
+        "{trace.buggy} traces, {grade.fix} grades the latest fix run, {step.new} starts the next debug step "
+        "from the fix. {pane.zoom} zooms a pane."
     )
 
     DEFAULT_CSS = """
@@ -612,7 +615,7 @@ class TaskScreen(Screen):
         if not self._writable():
             return
         if self.output_pane.running:
-            self.notify("A run is going: k cancels it", severity="warning", timeout=3)
+            self.notify(with_keys(self, "A run is going: {run.cancel} cancels it"), severity="warning", timeout=3)
             return
         self.flush()
         step = self.ws.step(self.row_id, self.k)
@@ -673,7 +676,11 @@ class TaskScreen(Screen):
             return
         fix_runs = [run for run in self.ws.runs(self.row_id, self.k) if run["purpose"] == "fix"]
         if not fix_runs:
-            self.notify("Run the fix first (r): grading attaches to the latest fix run", severity="warning", timeout=4)
+            self.notify(
+                with_keys(self, "Run the fix first ({run.fix}): grading attaches to the latest fix run"),
+                severity="warning",
+                timeout=4,
+            )
             return
         run = fix_runs[-1]
         self.notify(f"Grading run #{run['id']}…", timeout=3)

@@ -19,11 +19,11 @@ class CodePane(Pane):
     PANE_ID = "code"
     TITLE = "code"
     HELP = (
-        "The step's code. Edit it to make the fix (Enter puts the cursor in the editor, "
+        "The step's code. Edit it to make the fix ({pane.edit} puts the cursor in the editor, "
         "escape leaves it); every keystroke is saved as the step's fixed code. "
-        "w shows the diff against the buggy code, e opens $EDITOR on the fix, and the file "
-        "named in the header can be edited from another terminal: changes show up here live. "
-        "l jumps to the recorded failing line."
+        "{code.diff} shows the diff against the buggy code ({pane.leave} closes it), {code.external_editor} "
+        "opens $EDITOR on the fix, and the file named in the header can be edited from another terminal: "
+        "changes show up here live. {code.failing_line} jumps to the recorded failing line."
     )
     COMPONENT_CLASSES = {"diff--added", "diff--removed", "diff--hunk"}
 

@@ -12,6 +12,7 @@ from textual.widgets import Markdown, Static
 
 from runner.spec import ErrorInfo
 from runner.tracebacks import strip_ansi
+from tui.keys import key_for
 from tui.widgets.pane import Pane
 
 _MAX_OUTPUT_CHARS = 30_000  # the tail of a huge recorded output is the part that matters
@@ -48,8 +49,8 @@ class MetadataPane(Pane):
     TITLE = "metadata"
     HELP = (
         "The row as the agent recorded it: competition, plan, its own analysis, exec_time and "
-        "the recorded output. The traceback is highlighted; press l to put the code editor on "
-        "the failing line."
+        "the recorded output. The traceback is highlighted; {code.failing_line} puts the code editor on "
+        "the failing line. Up, down and the page keys scroll."
     )
     COMPONENT_CLASSES = {"metadata--heading", "metadata--traceback", "metadata--failing-line"}
 
@@ -91,7 +92,7 @@ class MetadataPane(Pane):
             facts.append(f"{value.strip()}\n")
         failing = "none found" if error is None else f"{error.exc_type}: {error.message}"
         if error is not None and error.lineno:
-            failing += f" at line {error.lineno} (l: go there)"
+            failing += f" at line {error.lineno} ({key_for(self, 'code.failing_line')}: go there)"
         facts.append("error: ", style=heading)
         facts.append(failing + "\n")
         facts.append("recorded output:", style=heading)

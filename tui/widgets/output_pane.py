@@ -28,8 +28,8 @@ class OutputPane(Pane):
     PANE_ID = "output"
     TITLE = "output"
     HELP = (
-        "The live output of the current run (o runs the original code, r runs the fix, "
-        "k cancels), a timer against the time limit, the verdict when it ends, whether the "
+        "The live output of the current run ({run.original} runs the original code, {run.fix} runs the fix, "
+        "{run.cancel} cancels), a timer against the time limit, the verdict when it ends, whether the "
         "error is the same as the recorded one, and every run of this step."
     )
 

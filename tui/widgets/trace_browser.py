@@ -39,6 +39,7 @@ from textual.strip import Strip
 from textual.worker import get_current_worker
 
 from tui.bindings import TRACE_BROWSER_BINDINGS
+from tui.keys import with_keys
 from tui.widgets.trace_compact import Frame, compact_parts, parse_frame
 from tui.widgets.trace_queries import call_end, enclosing_call, line_locals, line_source, matching_lines
 
@@ -403,7 +404,7 @@ class TraceBrowser(ScrollView, can_focus=True):
 
     def action_insert_marked(self) -> None:
         if not self.marks:
-            self.notify("Mark lines with space first", severity="warning", timeout=3)
+            self.notify(with_keys(self, "Mark lines with {trace.mark} first"), severity="warning", timeout=3)
             return
         self.post_message(self.InsertLines(self.marked_lines()))
         self.marks.clear()
@@ -478,7 +479,7 @@ class TraceBrowser(ScrollView, can_focus=True):
 
     def action_search_again(self, backwards: int) -> None:
         if not self.search_text:
-            self.notify("Search with / first", timeout=3)
+            self.notify(with_keys(self, "Search with {trace.search} first"), timeout=3)
             return
         text = self.search_text
         if backwards:
