@@ -151,7 +151,7 @@ class Workspace:
         self.annotator = annotator
         self._conn = conn
         self._lock = threading.RLock()
-        self._me = Holder()
+        self._me = Holder(annotator=annotator)
         self._heartbeat: Heartbeat | None = None
         self._competitions: list[str] | None = None
 

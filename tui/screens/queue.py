@@ -87,7 +87,7 @@ class Filters:
             )
             if value
         ]
-        return " · filter: " + ", ".join(parts) + " (esc clears)" if parts else ""
+        return "filter: " + ", ".join(parts) + " (esc clears) · " if parts else ""
 
 
 class QueueScreen(Screen):
@@ -188,9 +188,10 @@ class QueueScreen(Screen):
         rejected = sum(s.status == "rejected" for s in self.summaries)
         left = len(self.summaries) - done - rejected
         today = today_seconds(self.ws)
-        shown = f" · showing {len(self.shown_ids)}" if len(self.shown_ids) != len(self.summaries) else ""
+        shown = f"showing {len(self.shown_ids)} · " if len(self.shown_ids) != len(self.summaries) else ""
+        # Active filters first: at 80 columns the end of the line is cut, and a hidden filter misleads.
         self.query_one("#queue-header", Static).update(
-            f"done {done} · rejected {rejected} · left {left} · today {duration(today)}{shown}{self.filters.describe()}"
+            f"{self.filters.describe()}{shown}done {done} · rejected {rejected} · left {left} · today {duration(today)}"
         )
 
     def current_id(self) -> str | None:

@@ -56,6 +56,7 @@ WIDE_COLUMNS = 160
 SAVE_DELAY = 0.5  # seconds from the first unsaved keystroke to the save
 VERBATIM_DELAY = 0.4
 TIME_EVERY = 15.0  # seconds between additions to the row's time spent
+CLAIM_EVERY = 3.0  # seconds between tries to take a row another process holds
 SAVED_FIELDS = ("fixed_code",) + tuple(name for name, _ in TEXT_FIELDS)
 UI_STATE_KEY = "last"
 DECISIONS = {
@@ -153,6 +154,7 @@ class TaskScreen(Screen):
         for n, name in enumerate(PANES, 1):
             self.pane_widget(name).border_title = f"{n} {name}"
         self.set_interval(TIME_EVERY, self._count_time)
+        self.set_interval(CLAIM_EVERY, self._claim_when_free)
         self.open_row(self.row_id, step=self._initial_step, cursors=self._initial_cursors)
         self.show_pane(self.pane)
 
@@ -288,6 +290,14 @@ class TaskScreen(Screen):
         self._show_header()
         self._check_verbatim()
         self.save_ui_state()
+
+    def _claim_when_free(self) -> None:
+        """A read-only row becomes editable here as soon as the other process lets go of it."""
+        if not (self._open and self.read_only) or not self.ws.claim(self.row_id):
+            return
+        self.read_only, self.claimed_by = False, None
+        self.load_step(self.k)
+        self.notify(f"{self.row_id} is free now: editable here", timeout=4)
 
     def _show_flags(self, step: Step) -> None:
         self.annotation_pane.show_flags(
