@@ -65,6 +65,14 @@ TASK_BINDINGS = [
     Binding("escape", "leave", "Back", id="pane.leave", key_display="esc"),
 ]
 
+# The code pane, also while its editor has the cursor (ctrl keys type nothing).
+CODE_PANE_BINDINGS = [
+    Binding("ctrl+f", "prompt('find')", "Find", id="code.find", key_display="^f"),
+    Binding("f8", "find_again", "Find next", id="code.find_next", show=False),
+    Binding("ctrl+g", "prompt('line')", "Go to line", id="code.go_to_line", key_display="^g"),
+    Binding("escape", "close_prompt", "Close prompt", id="code.close_prompt", show=False),
+]
+
 # Reject reasons as the store names them, each with the key that picks it in the reject prompt.
 REJECT_REASON_KEYS = {
     "incomplete": ("i", "incomplete code"),
@@ -126,6 +134,7 @@ ALL_BINDINGS = (
     APP_BINDINGS
     + QUEUE_BINDINGS
     + TASK_BINDINGS
+    + CODE_PANE_BINDINGS
     + REJECT_BINDINGS
     + TRACE_PANE_BINDINGS
     + TRACE_BROWSER_BINDINGS
