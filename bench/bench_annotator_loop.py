@@ -180,6 +180,13 @@ async def work_rows(demo_dir: Path) -> dict[str, Keys]:
     return results
 
 
+def send(app, char: str) -> None:
+    """A typed character as the terminal driver posts it."""
+    from textual import events
+
+    app.post_message(events.Key("space" if char == " " else char, char))
+
+
 async def typing_latency(tmp: Path) -> tuple[list[float], bool, int]:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -216,7 +223,7 @@ async def typing_latency(tmp: Path) -> tuple[list[float], bool, int]:
         latencies = []
         for n, char in enumerate(typed):  # one at a time: key to screen
             started = time.monotonic()
-            app.simulate_key(char if char != " " else "space")
+            send(app, char)
             tail = typed[max(0, n - 8) : n + 1]
             while tail not in screen_text(app):
                 if time.monotonic() - started > 10:
@@ -225,7 +232,7 @@ async def typing_latency(tmp: Path) -> tuple[list[float], bool, int]:
             latencies.append(time.monotonic() - started)
         await pilot.press("ctrl+end")
         for char in typed:  # the same again at 0 ms spacing: all queued before the app runs
-            app.simulate_key(char if char != " " else "space")
+            send(app, char)
         await until(lambda: editor.text == start_text + typed + typed, timeout=30)
         intact = editor.text == start_text + typed + typed
     ws.close()
