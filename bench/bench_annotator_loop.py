@@ -143,39 +143,37 @@ async def work_rows(demo_dir: Path) -> dict[str, Keys]:
         await until(lambda: ws.status(by_name["nlp-prose-plan"].id)[0] == "rejected")
         results["reject"] = keys
 
-        # A one-step fix.
-        row = by_name["spaceship-input-path"]
-        keys, task = await open_row(row.name)
-        await run(keys, task, "o", "original")
-        await trace_and_quote(keys, task)
-        await fix(keys, task, (("input", "data"), ("input", "data")))
-        await run(keys, task, "r", "fix")
-        await keys.press("b", "f")
-        await explain(keys, task, "reads ./input/ instead of ./data/")
-        await keys.press("d")
-        await until(lambda: ws.status(row.id)[0] == "done")
-        results["one-step fix"] = keys
+        async def debug_step(keys: Keys, task: TaskScreen, replacements: tuple, why: str) -> None:
+            """Replicate, trace and quote the exception, fix, run the fix, judge it and say why."""
+            await run(keys, task, "o", "original")
+            await trace_and_quote(keys, task)
+            await fix(keys, task, replacements)
+            await run(keys, task, "r", "fix")
+            await keys.press("b", "f")
+            await explain(keys, task, why)
 
-        # A two-step fix: the first fix exposes the second bug.
-        row = by_name["leaf-two-bugs"]
-        keys, task = await open_row(row.name)
-        await run(keys, task, "o", "original")
-        await trace_and_quote(keys, task)
-        await fix(keys, task, (('"Id"', '"id"'),))
-        await run(keys, task, "r", "fix")
-        await keys.press("b", "f")
-        await explain(keys, task, "the test id column is id, not Id")
-        await keys.press("a")  # the next debug step, from the fix
-        await until(lambda: task.k == 1)
-        await run(keys, task, "o", "original")
-        await trace_and_quote(keys, task)
-        await fix(keys, task, (("sample.columns)", "sample.columns[1:])"),))
-        await run(keys, task, "r", "fix")
-        await keys.press("b", "f")
-        await explain(keys, task, "the submission frame needs one column fewer")
-        await keys.press("d")
-        await until(lambda: ws.status(row.id)[0] == "done")
-        results["two-step fix"] = keys
+        async def fix_row(name: str, steps: list[tuple[tuple, str]]) -> Keys:
+            keys, task = await open_row(name)
+            for k, (replacements, why) in enumerate(steps):
+                if k:
+                    await keys.press("a")  # the next debug step, from the fix
+                    await until(lambda k=k: task.k == k)
+                await debug_step(keys, task, replacements, why)
+            await keys.press("d")
+            await until(lambda: ws.status(by_name[name].id)[0] == "done")
+            return keys
+
+        results["one-step fix"] = await fix_row(
+            "spaceship-input-path", [((("input", "data"), ("input", "data")), "reads ./input/ instead of ./data/")]
+        )
+        # The first fix exposes the second bug.
+        results["two-step fix"] = await fix_row(
+            "leaf-two-bugs",
+            [
+                ((('"Id"', '"id"'),), "the test id column is id, not Id"),
+                ((("sample.columns)", "sample.columns[1:])"),), "the submission frame needs one column fewer"),
+            ],
+        )
     ws.close()
     return results
 

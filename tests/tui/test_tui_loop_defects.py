@@ -6,18 +6,12 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from test_tui_decisions import open_task
 from tui_helpers import SMALL, notified, screen_text, wait_until
 
 from tui.screens.reject import RejectScreen
-from tui.screens.task import TaskScreen
 from tui.widgets.metadata_pane import _names_line
 from workspace.config import Config, UISettings
-
-
-async def open_task(app, pilot, row: int = 0) -> TaskScreen:
-    await pilot.pause()
-    await pilot.press(*["down"] * row, "enter")
-    return await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen) and app.screen, what="task view")
 
 
 def test_a_decision_advances_past_decided_rows_and_undo_goes_back(make_app, workspace) -> None:
