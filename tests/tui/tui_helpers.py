@@ -25,7 +25,8 @@ async def wait_until(pilot, predicate: Callable[[], object], timeout: float = 5.
 
 CELL = 12.2  # the width of one cell in Textual's SVG screenshots (rich's export_svg: 0.61 of its 20px font)
 SVG_TEXT = re.compile(
-    r'<text class="[^"]*" x="([\d.]+)" y="[\d.]+" textLength="[\d.]+" clip-path="url\(#[\w-]*?line-(\d+)\)">(.*?)</text>'
+    r'<text class="[^"]*" x="([\d.]+)" y="[\d.]+" textLength="[\d.]+" '
+    r'clip-path="url\(#[\w-]*?line-(\d+)\)">(.*?)</text>'
 )
 
 
