@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import time
+from collections import deque
+
+from textual import events
 from textual.app import App
 from textual.theme import Theme
 
 from themes import THEMES_DIR, available_themes
 from tui.bindings import APP_BINDINGS, binding_ids
+from tui.keys import key_for
 from tui.screens.help import help_for
 from tui.screens.palette import ActionsProvider
 from tui.screens.queue import QueueScreen
 from tui.screens.task import UI_STATE_KEY, TaskScreen
+from tui.typing_order import handle_key_in_order
 from workspace.config import Config
 from workspace.errors import InputError
 from workspace.store import Workspace
@@ -60,6 +66,9 @@ COLOUR_THEMES = {
         dark=True,
     ),
 }
+MESSAGE_LOG = 200
+QUIT_AGAIN_SECONDS = 5.0
+THEME_STATE_KEY = "theme"  # the theme last picked in the palette
 EDITOR_THEMES = {"dark": "vscode_dark", "light": "github_light", "high-contrast": "monokai"}
 
 
@@ -97,10 +106,25 @@ class NodefixApp(App):
         for colours in COLOUR_THEMES.values():
             self.register_theme(colours)
         self.theme = COLOUR_THEMES[self.theme_name].name
+        chosen = (workspace.ui_state(THEME_STATE_KEY) or {}).get("name")
+        if theme is None and chosen in self.available_themes:  # the palette's last choice, unless --theme says
+            self.theme = chosen
         self.set_keymap(keymap)
         self.queue = QueueScreen(workspace)
+        self.messages: deque[str] = deque(maxlen=MESSAGE_LOG)  # every notification shown, newest last
+        self._quit_asked = float("-inf")  # when quit last asked to be pressed again (a run was going)
+
+    def notify(self, message: str, **kwargs) -> None:
+        self.messages.append(message)
+        super().notify(message, **kwargs)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and await handle_key_in_order(self, event):
+            return
+        await super().on_event(event)
 
     def on_mount(self) -> None:
+        self.theme_changed_signal.subscribe(self, self._keep_theme)
         self.push_screen(self.queue)
         self.title = f"nodefix · {self.ws.dataset.path.name}"
         last = self.ws.ui_state(UI_STATE_KEY)
@@ -109,6 +133,9 @@ class NodefixApp(App):
             self.open_row(
                 last["row"], pane=last.get("pane", "metadata"), step=last.get("step"), cursors=last.get("cursors")
             )
+
+    def _keep_theme(self, theme: Theme) -> None:
+        self.ws.set_ui_state(THEME_STATE_KEY, {"name": theme.name})
 
     def open_row(
         self, row_id: str, *, pane: str = "metadata", step: int | None = None, cursors: dict | None = None
@@ -125,6 +152,15 @@ class NodefixApp(App):
 
     async def action_quit(self) -> None:
         task = self.task
+        if task is not None and task.output_pane.running and time.monotonic() - self._quit_asked > QUIT_AGAIN_SECONDS:
+            self._quit_asked = time.monotonic()
+            self.notify(
+                f"A run is going: {key_for(task, 'app.quit')} again within {QUIT_AGAIN_SECONDS:.0f} s "
+                "cancels it and quits",
+                severity="warning",
+                timeout=QUIT_AGAIN_SECONDS,
+            )
+            return
         if task is not None:
             task.leave_row()
         self.exit()

@@ -25,6 +25,11 @@ QUEUE_BINDINGS = [
     Binding("v", "cycle_filter('verdict')", "Verdict", id="queue.filter_verdict"),
     Binding("c", "cycle_filter('competition')", "Competition", id="queue.filter_competition"),
     Binding("escape", "clear_filters", "Clear filters", id="queue.clear_filters", show=False),
+    Binding("j", "move_cursor(1)", "Down", id="queue.down", show=False),
+    Binding("k", "move_cursor(-1)", "Up", id="queue.up", show=False),
+    Binding("g", "edge(0)", "First row", id="queue.first", show=False),
+    Binding("G", "edge(1)", "Last row", id="queue.last", show=False),
+    Binding("u", "next_undecided", "Next undecided", id="queue.next_undecided", show=False),
 ]
 
 TASK_BINDINGS = [
@@ -36,6 +41,7 @@ TASK_BINDINGS = [
     Binding("d", "mark_done", "Done", id="row.done"),
     Binding("u,ctrl+z", "undo", "Undo", id="row.undo", key_display="u"),
     Binding("right_square_bracket", "move_row(1)", "Next row", id="row.next", key_display="]", show=False),
+    Binding("ctrl+n", "next_undecided", "Next undecided row", id="row.next_undecided", key_display="^n"),
     Binding("left_square_bracket", "move_row(-1)", "Previous row", id="row.previous", key_display="[", show=False),
     Binding("o", "run('original')", "Run", id="run.original", tooltip="Run the step's buggy code"),
     Binding("r", "run('fix')", "Run fix", id="run.fix"),
@@ -59,6 +65,14 @@ TASK_BINDINGS = [
     Binding("z,f4", "toggle_zoom", "Zoom", id="pane.zoom", key_display="z"),
     Binding("enter", "edit_pane", "Edit", id="pane.edit", show=False),
     Binding("escape", "leave", "Back", id="pane.leave", key_display="esc"),
+]
+
+# The code pane, also while its editor has the cursor (ctrl keys type nothing).
+CODE_PANE_BINDINGS = [
+    Binding("ctrl+f", "prompt('find')", "Find", id="code.find", key_display="^f"),
+    Binding("f8", "find_again", "Find next", id="code.find_next", show=False),
+    Binding("ctrl+g", "prompt('line')", "Go to line", id="code.go_to_line", key_display="^g"),
+    Binding("escape", "close_prompt", "Close prompt", id="code.close_prompt", show=False),
 ]
 
 # Reject reasons as the store names them, each with the key that picks it in the reject prompt.
@@ -105,10 +119,14 @@ TRACE_BROWSER_BINDINGS = [
     Binding("s", "next_source_line", "Next same line", id="trace.next_source_line"),
     Binding("n", "search_again(0)", "Next match", show=False, id="trace.search_next"),
     Binding("N", "search_again(1)", "Previous match", show=False, id="trace.search_previous"),
-    Binding("enter", "toggle_fold", "Fold call", id="trace.fold"),
+    Binding("enter", "show_frame", "Frame in full", id="trace.frame"),
+    Binding("c", "toggle_fold", "Fold call", id="trace.fold"),
+    Binding("R", "toggle_raw", "Raw lines", show=False, id="trace.raw"),
     Binding("Z", "unfold_all", "Unfold all", show=False, id="trace.unfold_all"),
     Binding("C", "clear_filter", "Clear filter", show=False, id="trace.clear_filter"),
 ]
+
+FRAME_BINDINGS = [Binding("escape,enter,q", "close", "Close", id="frame.close", key_display="esc")]
 
 ENTRY_PICKER_BINDINGS = [Binding("escape", "cancel", "Cancel", id="picker.cancel")]
 
@@ -118,9 +136,11 @@ ALL_BINDINGS = (
     APP_BINDINGS
     + QUEUE_BINDINGS
     + TASK_BINDINGS
+    + CODE_PANE_BINDINGS
     + REJECT_BINDINGS
     + TRACE_PANE_BINDINGS
     + TRACE_BROWSER_BINDINGS
+    + FRAME_BINDINGS
     + ENTRY_PICKER_BINDINGS
     + HELP_BINDINGS
 )

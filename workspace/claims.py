@@ -31,9 +31,11 @@ class Holder:
     host: str = field(default_factory=socket.gethostname)
     pid: int = field(default_factory=os.getpid)
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    annotator: str = ""  # the person, as the config or $NODEFIX_ANNOTATOR names them
 
     def describe(self) -> str:
-        return f"{self.user}@{self.host} pid {self.pid}"
+        where = f"{self.user}@{self.host} pid {self.pid}"
+        return f"{self.annotator} · {where}" if self.annotator else where
 
 
 def is_live(claim: sqlite3.Row, me: Holder, now: float | None = None) -> bool:

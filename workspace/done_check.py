@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workspace.line_difference import excerpt, where_they_differ
 from workspace.placeholders import placeholder_problems
 from workspace.run_rules import code_sha256, fix_outcome_problem, fix_verdict, run_output
 from workspace.syntax import syntax_problem
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 # (analysis, trace files) -> the quoted lines that are not trace lines (each with line_no, line, nearest)
 QuoteChecker = Callable[[str, list[Path]], Sequence[Any]]
 
-__all__ = ["Problem", "QuoteChecker", "code_sha256", "done_blockers", "step_problems"]
+__all__ = ["Problem", "QuoteChecker", "code_sha256", "describe_verbatim_problem", "done_blockers", "step_problems"]
 
 
 @dataclass(frozen=True)
@@ -58,12 +59,7 @@ def step_problems(
             problems += _chain(step, following)
         if check_quotes is not None and trace_paths is not None and step.cwm_analysis.strip():
             problems += [
-                Problem(
-                    step.index,
-                    "cwm_analysis",
-                    f"cwm_analysis line {p.line_no} is not a line of the trace: {p.line.strip()[:60]!r}"
-                    + (f" (nearest: {p.nearest.strip()[:60]!r})" if p.nearest else ""),
-                )
+                Problem(step.index, "cwm_analysis", describe_verbatim_problem(p.line_no, p.line, p.nearest))
                 for p in check_quotes(step.cwm_analysis, trace_paths(step.index))
             ]
     return problems
@@ -140,3 +136,14 @@ def _chain(step: Step, following: Step) -> list[Problem]:
             Problem(k1, "_term_out", f"output is not what step {step.index}'s verifying run printed", done_only=True)
         )
     return problems
+
+
+def describe_verbatim_problem(line_no: int, line: str, nearest: str | None) -> str:
+    """One line: the quoted line and its nearest trace line, shown around where they differ."""
+    if nearest is None:
+        return f"cwm_analysis line {line_no} is not a line of the trace: {excerpt(line.strip(), 0)!r}"
+    quoted, real, column = where_they_differ(line, nearest)
+    return (
+        f"cwm_analysis line {line_no} is not a line of the trace: it differs at column {column}: "
+        f"{quoted!r} (nearest trace line: {real!r})"
+    )

@@ -8,12 +8,15 @@ from pathlib import Path
 COMPETITIONS = Path("mlebench") / "competitions"
 
 
+def description_location(checkout: Path | None, competition_id: str) -> Path | None:
+    """Where the competition's description.md belongs in the checkout (it may be missing); None without one."""
+    return None if checkout is None else checkout / COMPETITIONS / competition_id / "description.md"
+
+
 def description_path(checkout: Path | None, competition_id: str) -> Path | None:
     """The competition's description.md in the checkout, or None when there is none."""
-    if checkout is None:
-        return None
-    path = checkout / COMPETITIONS / competition_id / "description.md"
-    return path if path.is_file() else None
+    path = description_location(checkout, competition_id)
+    return path if path is not None and path.is_file() else None
 
 
 def checkout_problem(checkout: Path, competition_ids: Iterable[str] = ()) -> str | None:

@@ -209,7 +209,7 @@ class Workspace:
         self.annotator = annotator
         self._conn = conn
         self._lock = threading.RLock()
-        self._me = Holder()
+        self._me = Holder(annotator=annotator)
         self._heartbeat: Heartbeat | None = None
         self._competitions: list[str] | None = None
 
@@ -515,6 +515,11 @@ class Workspace:
             conn.execute(
                 "UPDATE steps SET time_spent = time_spent + ? WHERE row_id = ? AND k = ?", (float(seconds), row_id, k)
             )
+
+    def last_decision_row(self) -> str | None:
+        """The row the latest decision was made on (what undo() with no row reverses), None if none."""
+        found = self._read("SELECT row_id FROM decisions ORDER BY id DESC LIMIT 1")
+        return found[0][0] if found else None
 
     def undo(self, row_id: str | None = None) -> str | None:
         """Reverse the latest status or flag decision (of one row, or of any row); returns what it undid."""

@@ -179,7 +179,7 @@ def work_one_row(term: Terminal, db: Db) -> None:
     term.keys("t")  # trace the buggy code, from the whole script (the failing line is at module level)
     term.wait_for("the whole script", "the entry picker")
     term.keys("Enter")
-    term.wait_for("<|exception_sep|>", "the trace")
+    term.wait_for("exc     5  train = pd.read_csv", "the trace, compact")
     term.keys("/")  # a prompt opens and escape closes it, staying in the trace
     wait(lambda: "Mark" not in footer(term.screen()), "the find prompt to take the keys", term.screen)
     term.keys("Escape")

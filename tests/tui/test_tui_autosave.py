@@ -145,3 +145,25 @@ def test_a_row_held_by_another_process_is_read_only(make_app, workspace) -> None
         asyncio.run(body())
     finally:
         other.close()
+
+
+def test_read_only_names_the_annotator_and_ends_when_the_other_lets_go(make_app, workspace) -> None:
+    other = open_workspace(workspace.path, annotator="bob")
+    try:
+        assert other.claim("row-0")
+
+        async def body() -> None:
+            app = make_app()
+            async with app.run_test(size=SMALL) as pilot:
+                task = await open_task(app, pilot)
+                assert task.read_only
+                assert "READ-ONLY: open in bob · " in screen_text(app)
+                other.release("row-0")
+                await wait_until(pilot, lambda: not task.read_only, timeout=10, what="the row editable here")
+                assert "READ-ONLY" not in screen_text(app)
+                await pilot.press("f")
+                await wait_until(pilot, lambda: workspace.step("row-0").fixable is True, what="a decision taken")
+
+        asyncio.run(body())
+    finally:
+        other.close()

@@ -36,7 +36,8 @@ def test_reject_asks_a_reason_then_moves_on_and_undo_restores(make_app, workspac
                 lambda: workspace.status("row-0")[0] == "in_progress" or workspace.status("row-0")[0] == "untouched",
                 what="undo",
             )
-            assert notified(app, "Undone: row row-0: status untouched -> rejected (time_limit)")
+            assert notified(app, "Undone on row 1 (row-0), shown again: row row-0: status untouched -> rejected")
+            assert task.row_id == "row-0"
 
     asyncio.run(body())
 

@@ -91,3 +91,36 @@ def test_wide_layout_zoom_and_pane_keys(make_app) -> None:
             assert shown() == {"output"}
 
     asyncio.run(body())
+
+
+def test_the_theme_picked_in_the_palette_is_kept(make_app, workspace) -> None:
+    async def body() -> None:
+        app = make_app(theme=None)
+        async with app.run_test(size=SMALL) as pilot:
+            await pilot.pause()
+            app.theme = "nodefix-high-contrast"  # what the palette's theme command sets
+            await wait_until(pilot, lambda: (workspace.ui_state("theme") or {}).get("name") == "nodefix-high-contrast")
+        again = make_app(theme=None)
+        async with again.run_test(size=SMALL) as pilot:
+            await pilot.pause()
+            assert again.theme == "nodefix-high-contrast"
+
+    asyncio.run(body())
+
+
+def test_help_and_hints_name_the_remapped_keys(make_app) -> None:
+    from workspace.config import Config, UISettings
+
+    async def body() -> None:
+        app = make_app(cfg=Config(ui=UISettings(keys={"row.bug_confirmed": "B"})))
+        async with app.run_test(size=SMALL) as pilot:
+            await pilot.pause()
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen))
+            await pilot.press("5")
+            await wait_until(pilot, lambda: "bug confirmed: no (B) · fixable" in screen_text(app), what="the flags")
+            await pilot.press("f1")
+            help_screen = await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen) and app.screen)
+            assert "B toggles bug_confirmed" in help_screen.about
+
+    asyncio.run(body())

@@ -42,8 +42,9 @@ def test_marked_lines_go_in_as_a_fenced_block_and_are_checked(make_app, workspac
             await pilot.press("enter")
             task = await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen) and app.screen)
             await pilot.press("5", "enter", "tab", "tab", *"The key is missing:", "enter", "escape")
-            await pilot.press("4", "enter")
+            await pilot.press("4")
             await wait_until(pilot, lambda: task.trace_pane.index is not None, what="trace index loaded")
+            await wait_until(pilot, lambda: app.focused is task.trace_pane.browser, what="the browser focused")
             await pilot.press("space", "down", "space", "i")
             await wait_until(
                 pilot,

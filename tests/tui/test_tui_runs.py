@@ -140,3 +140,24 @@ def test_keys_stay_live_during_an_output_flood_and_k_or_leaving_cancels(make_app
             assert run_workspace.claimed_by("row-1") is None
 
     asyncio.run(body())
+
+
+def test_q_during_a_run_asks_again_then_cancels_and_quits(make_app, run_workspace, run_config) -> None:
+    async def body() -> None:
+        app = make_app(ws=run_workspace, cfg=run_config)
+        async with app.run_test(size=SMALL) as pilot:
+            task = await open_task(app, pilot, row=1)
+            app.simulate_key("o")
+            await wait_until(pilot, lambda: task.output_pane.running, timeout=10, what="the run going")
+            app.simulate_key("q")
+            await wait_until(pilot, lambda: notified(app, "A run is going: q again within 5 s cancels it and quits"))
+            assert app.is_running
+            assert task.output_pane.running
+            app.simulate_key("q")
+            await wait_until(pilot, lambda: not app.is_running, timeout=10, what="the app to quit")
+        await_cancelled = time.monotonic() + 15
+        while not run_workspace.runs("row-1", 0) and time.monotonic() < await_cancelled:
+            await asyncio.sleep(0.05)
+        assert run_workspace.runs("row-1", 0)[0]["verdict"]["kind"] == "cancelled"
+
+    asyncio.run(body())

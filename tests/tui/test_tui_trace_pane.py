@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Input, Static
+from tui_helpers import notices, notified
 
 from tracer_adapter.trace_index import index_path
 from tui.screens.entry_picker import ChoicePicker, EntryPicker
@@ -58,6 +59,11 @@ class PaneApp(App):
         super().__init__()
         self.ws, self.config, self.row_id = ws, config, row_id
         self.inserted: list[list[str]] = []
+        self.messages: list[str] = []  # what tui_helpers.notices reads, as NodefixApp keeps it
+
+    def notify(self, message: str, **kwargs) -> None:
+        self.messages.append(message)
+        super().notify(message, **kwargs)
 
     def compose(self) -> ComposeResult:
         yield TracePane(self.ws, self.config)
@@ -179,13 +185,19 @@ def test_prompts_find_filter_and_source_line(ws: Workspace, config: Config) -> N
             await pilot.press("slash", *"KeyError", "enter")
             assert browser.cursor_line == 16
             assert browser.has_focus
-            await pilot.press("S", "6", "enter")  # next frame of line 6 (new_d[key] += 1) after 16: none
-            assert browser.cursor_line == 16
+            await pilot.press("S", "6", "enter")  # no frame of line 6 (new_d[key] += 1) after 16: back to its first
+            assert browser.cursor_line == 7
+            assert notified(app, "No later frame of line 6: back to its first")
+            await pilot.press("S", "6", "enter")
+            assert browser.cursor_line == 11
+            await pilot.press("S", "4", "2", "enter")  # a line that never runs: says so and stays
+            assert browser.cursor_line == 11
+            assert notified(app, "Line 42 never runs in this trace"), notices(app)
             await pilot.press("home", "S", "6", "enter")
             assert browser.cursor_line == 7
             await pilot.press("S", "x", "enter")  # not a number: says so and stays
             assert browser.cursor_line == 7
-            assert any("Not a line number: 'x'" in n.message for n in app._notifications)
+            assert notified(app, "Not a line number: 'x'")
             await pilot.press("F", *"new_d[key] += 1", "enter")
             await until(pilot, lambda: browser.row_count == 5 and not browser.busy, "the text filter")
             assert "filter all 'new_d[key] += 1': 5 shown" in text_of(app, "#trace-status")
@@ -289,7 +301,7 @@ def test_tracing_can_be_cancelled(ws: Workspace, config: Config) -> None:
             )
             await pilot.press("k")
             await until(pilot, lambda: not pane.job, "the cancel")
-            assert any(n.message == "Tracing cancelled" for n in app._notifications)
+            assert "Tracing cancelled" in notices(app)
             assert pane.index is None  # whatever the tracer stored before the cancel is listed, not opened
 
     asyncio.run(body())

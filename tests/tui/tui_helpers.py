@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import time
 from collections.abc import Callable
 
@@ -21,14 +23,29 @@ async def wait_until(pilot, predicate: Callable[[], object], timeout: float = 5.
         await pilot.pause(0.02)
 
 
+CELL = 12.2  # the width of one cell in Textual's SVG screenshots (rich's export_svg: 0.61 of its 20px font)
+SVG_TEXT = re.compile(
+    r'<text class="[^"]*" x="([\d.]+)" y="[\d.]+" textLength="[\d.]+" '
+    r'clip-path="url\(#[\w-]*?line-(\d+)\)">(.*?)</text>'
+)
+
+
 def screen_text(app) -> str:
-    """What the terminal shows now, as plain text (the composited screen, modals included)."""
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+    """What the terminal shows now, as plain text (modals included), read from the app's SVG screenshot."""
+    width, height = app.size
+    rows = [[" "] * width for _ in range(height)]
+    for x, line, text in SVG_TEXT.findall(app.export_screenshot()):
+        row, column = rows[int(line)], round(float(x) / CELL)
+        for char in html.unescape(text).replace("\xa0", " "):
+            if column < width:
+                row[column] = char
+            column += 1
+    return "\n".join("".join(row).rstrip() for row in rows)
 
 
 def notices(app) -> list[str]:
-    """Messages of the notifications on screen now."""
-    return [notification.message for notification in app._notifications]
+    """Messages of the notifications shown so far, newest last."""
+    return list(app.messages)
 
 
 def notified(app, text: str) -> bool:

@@ -9,6 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui.bindings import HELP_BINDINGS, palette_name
+from tui.keys import with_keys
 
 
 class HelpScreen(ModalScreen[None]):
@@ -51,6 +52,7 @@ def help_for(screen) -> HelpScreen:
         if getattr(node, "HELP", "") and getattr(node, "PANE_ID", ""):
             about, title = node.HELP, f"{node.PANE_ID} pane"
             break
+    about = with_keys(screen, about)
     app = screen.app
     seen: set[str] = set()
     keys = []

@@ -99,7 +99,7 @@ class Filters:
             )
             if value
         ]
-        return " · filter: " + ", ".join(parts) + " (esc clears)" if parts else ""
+        return "filter: " + ", ".join(parts) + " (esc clears) · " if parts else ""
 
 
 class QueueScreen(Screen):
@@ -108,10 +108,12 @@ class QueueScreen(Screen):
     BINDINGS = QUEUE_BINDINGS
     AUTO_FOCUS = "#queue-table"
     HELP = (
-        "The queue lists every row of the dataset. Up/down move, Enter opens the row. / searches "
-        "ids and text (plan, analysis, code) as you type; s, v and c cycle the status, verdict "
-        "and competition filters; escape clears them. The header counts rows done, rejected and "
-        "left, and the time you spent today."
+        "The queue lists every row of the dataset. Up/down or {queue.down} / {queue.up} move, "
+        "{queue.first} / {queue.last} go to the first / last row, {queue.next_undecided} to the next "
+        "undecided one, {queue.open} opens the row. {queue.search} searches ids and text (plan, analysis, "
+        "code) as you type; {queue.filter_status}, {queue.filter_verdict} and {queue.filter_competition} "
+        "cycle the status, verdict and competition filters; {queue.clear_filters} clears them. The header "
+        "counts rows done, rejected and left, and the time you spent today."
     )
 
     DEFAULT_CSS = """
@@ -198,9 +200,10 @@ class QueueScreen(Screen):
         rejected = sum(s.status == "rejected" for s in self.summaries)
         left = len(self.summaries) - done - rejected
         today = today_seconds(self.ws)
-        shown = f" · showing {len(self.shown_ids)}" if len(self.shown_ids) != len(self.summaries) else ""
+        shown = f"showing {len(self.shown_ids)} · " if len(self.shown_ids) != len(self.summaries) else ""
+        # Active filters first: at 80 columns the end of the line is cut, and a hidden filter misleads.
         self.query_one("#queue-header", Static).update(
-            f"done {done} · rejected {rejected} · left {left} · today {duration(today)}{shown}{self.filters.describe()}"
+            f"{self.filters.describe()}{shown}done {done} · rejected {rejected} · left {left} · today {duration(today)}"
         )
 
     def current_id(self) -> str | None:
@@ -220,7 +223,32 @@ class QueueScreen(Screen):
         position = order.index(row_id) + delta
         return order[position] if 0 <= position < len(order) else None
 
+    def next_undecided(self, row_id: str) -> str | None:
+        """The first row after ``row_id`` (in the queue as filtered now) that is neither done nor rejected."""
+        order = self.shown_ids if row_id in self._position else self.ws.dataset.ids
+        decided = {"done", "rejected"}
+        for candidate in order[order.index(row_id) + 1 :]:
+            if self.ws.status(candidate)[0] not in decided:
+                return candidate
+        return None
+
     # ---- actions
+
+    def action_move_cursor(self, delta: int) -> None:
+        self.table.move_cursor(row=self.table.cursor_row + delta, animate=False, scroll=True)
+
+    def action_edge(self, end: int) -> None:
+        self.table.move_cursor(row=self.table.row_count - 1 if end else 0, animate=False, scroll=True)
+
+    def action_next_undecided(self) -> None:
+        current = self.current_id()
+        if current is None:
+            return
+        found = self.next_undecided(current)
+        if found is None:
+            self.notify("No undecided row below this one", timeout=3)
+        else:
+            self.select(found)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

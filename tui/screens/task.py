@@ -35,6 +35,7 @@ from tracer_adapter.cwm_tracer import TRACE_TOKENS
 from tracer_adapter.verbatim import check_analysis
 from tui.activity_clock import ActivityClock
 from tui.bindings import TASK_BINDINGS
+from tui.keys import key_for, with_keys
 from tui.screens.queue import add_today
 from tui.screens.reject import RejectScreen
 from tui.widgets.annotation_pane import TEXT_FIELDS, AnnotationPane
@@ -47,9 +48,10 @@ from tui.widgets.pane import Pane
 from tui.widgets.trace_browser import TraceBrowser
 from tui.widgets.trace_pane import TracePane
 from workspace.config import Config
+from workspace.done_check import describe_verbatim_problem
 from workspace.errors import InputError, StorageError
 from workspace.locate import safe_name
-from workspace.mlebench import description_path
+from workspace.mlebench import description_location
 from workspace.run_rules import describe_flag_sources
 from workspace.store import Step, Workspace
 
@@ -61,6 +63,7 @@ STORAGE_RETRY = 2.0  # seconds between tries to save while the disk is full or t
 STORAGE_BANNER_SECONDS = 24 * 3600  # the "not saved" notice stays until a save succeeds
 VERBATIM_DELAY = 0.4
 TIME_EVERY = 15.0  # seconds between additions to the row's time spent
+CLAIM_EVERY = 3.0  # seconds between tries to take a row another process holds
 SAVED_FIELDS = ("fixed_code",) + tuple(name for name, _ in TEXT_FIELDS)
 UI_STATE_KEY = "last"
 DECISIONS = {
@@ -86,11 +89,14 @@ class TaskScreen(Screen):
     BINDINGS = TASK_BINDINGS
     AUTO_FOCUS = None
     HELP = (
-        "One row, pane by pane: 1-5 (or F2/F3) pick a pane, Enter puts the cursor in its first field, "
-        "escape leaves a field and, outside one, goes back to the queue. x rejects (then a reason key), "
-        "f / n mark the step fixable or not, b bug confirmed, d done, u or ctrl+z undoes the last "
-        "decision, ] and [ move between rows. o runs the original code, r the fix, k cancels, t traces, "
-        "g grades the latest fix run, a starts the next debug step from the fix. z zooms a pane."
+        "One row, pane by pane: {pane.metadata}-{pane.annotation} (or {pane.previous}/{pane.next}) pick a "
+        "pane, {pane.edit} puts the cursor in its first field, escape leaves a field and, outside one, goes "
+        "back to the queue. {row.reject} rejects (then a reason key), {row.fixable} / {row.not_fixable} mark "
+        "the step fixable or not, {row.bug_confirmed} bug confirmed, {row.done} done, {row.undo} undoes the "
+        "last decision, {row.next} and {row.previous} move between rows, {row.next_undecided} goes to the "
+        "next undecided row. {run.original} runs the original code, {run.fix} the fix, {run.cancel} cancels, "
+        "{trace.buggy} traces, {grade.fix} grades the latest fix run, {step.new} starts the next debug step "
+        "from the fix. {pane.zoom} zooms a pane."
     )
 
     DEFAULT_CSS = """
@@ -99,6 +105,7 @@ class TaskScreen(Screen):
     TaskScreen #panes { height: 1fr; }
     TaskScreen .column { width: 1fr; height: 1fr; }
     TaskScreen.wide #right-column > Pane { height: 1fr; }
+    TaskScreen.wide.trace-left #left-column { width: 2fr; }  /* trace rows are long: two thirds of the width */
     """
 
     def __init__(
@@ -158,6 +165,7 @@ class TaskScreen(Screen):
         for n, name in enumerate(PANES, 1):
             self.pane_widget(name).border_title = f"{n} {name}"
         self.set_interval(TIME_EVERY, self._count_time)
+        self.set_interval(CLAIM_EVERY, self._claim_when_free)
         self.open_row(self.row_id, step=self._initial_step, cursors=self._initial_cursors)
         self.show_pane(self.pane)
 
@@ -187,6 +195,7 @@ class TaskScreen(Screen):
         wide = self.size.width >= WIDE_COLUMNS
         single = not wide or self.zoomed
         self.set_class(wide and not self.zoomed, "wide")
+        self.set_class(self.left_pane == "trace", "trace-left")
         for name in PANES:
             if single:
                 shown = name == self.pane
@@ -241,6 +250,7 @@ class TaskScreen(Screen):
 
     def open_row(self, row_id: str, *, step: int | None = None, cursors: dict | None = None) -> None:
         self.row_id = row_id
+        self.app.clear_notifications()  # a toast about the last row does not belong over this one
         self.read_only = not self.ws.claim(row_id)
         self.claimed_by = self.ws.claimed_by(row_id) if self.read_only else None
         if self.read_only:
@@ -269,7 +279,7 @@ class TaskScreen(Screen):
             analysis=source.analysis,
             output=step.observed_output,
             error=error,
-            description=description_path(self.config.ui.mlebench_checkout, source.competition_id),
+            description=description_location(self.config.ui.mlebench_checkout, source.competition_id),
         )
         fixed = step.fixed_code or step.code
         self._saved = {"fixed_code": fixed, **{name: getattr(step, name) for name, _ in TEXT_FIELDS}}
@@ -291,6 +301,14 @@ class TaskScreen(Screen):
         self._show_header()
         self._check_verbatim()
         self.save_ui_state()
+
+    def _claim_when_free(self) -> None:
+        """A read-only row becomes editable here as soon as the other process lets go of it."""
+        if not (self._open and self.read_only) or not self.ws.claim(self.row_id):
+            return
+        self.read_only, self.claimed_by = False, None
+        self.load_step(self.k)
+        self.notify(f"{self.row_id} is free now: editable here", timeout=4)
 
     def _show_flags(self, step: Step) -> None:
         self.annotation_pane.show_flags(
@@ -368,7 +386,7 @@ class TaskScreen(Screen):
         self._acted()  # typing: the text area takes the key events
         text = event.text_area.text
         if field == "fixed_code":
-            self.code_pane.refresh_diff()
+            self.code_pane.diff_later()
         if field == "cwm_analysis":
             if self._verbatim_timer is not None:
                 self._verbatim_timer.stop()
@@ -479,11 +497,9 @@ class TaskScreen(Screen):
             message, ok = "verbatim: every quoted trace line matches the trace", True
         else:
             first = problems[0]
-            nearest = f" (nearest: {first.nearest})" if first.nearest else ""
-            message = (
-                f"verbatim: {len(problems)} line(s) not in any trace of this step; "
-                f"line {first.line_no}: {first.line}{nearest}"
-            )
+            message = f"verbatim: {len(problems)} line(s) not in any trace of this step; " + describe_verbatim_problem(
+                first.line_no, first.line, first.nearest
+            ).removeprefix("cwm_analysis ")
             ok = False
         self.app.call_from_thread(self.annotation_pane.show_verbatim, message, ok)
 
@@ -535,9 +551,9 @@ class TaskScreen(Screen):
             except InputError as exc:
                 self.notify(str(exc), severity="error", timeout=8)
                 return
-            self.notify(f"Rejected {self.row_id}: {reason.replace('_', ' ')} (u undoes)", timeout=3)
+            self.notify(f"Rejected {self.row_id}: {reason.replace('_', ' ')} ({key_for(self, 'row.undo')} undoes)")
             self._show_header()
-            self.action_move_row(1)
+            self._advance()
 
         self.app.push_screen(RejectScreen(self.row_id), chosen)
 
@@ -549,7 +565,7 @@ class TaskScreen(Screen):
         else:
             self.notify("Marked not fixable: say why in revised_analysis", timeout=3)
             self.show_pane("annotation")
-            self.annotation_pane.editor("revised_analysis").focus()
+            self.annotation_pane.focus_field("revised_analysis")
 
     def action_toggle_bug_confirmed(self) -> None:
         if self._writable():
@@ -571,14 +587,15 @@ class TaskScreen(Screen):
         except InputError as exc:
             self.notify(str(exc), title="Not done yet", severity="error", timeout=10)
             return
-        self.notify(f"{self.row_id} is done (u undoes)", timeout=3)
+        self.notify(f"{self.row_id} is done ({key_for(self, 'row.undo')} undoes)", timeout=3)
         self._show_header()
-        self.action_move_row(1)
+        self._advance()
 
     def action_undo(self) -> None:
         if not self._writable():
             return
         self.flush()
+        row_id = self.ws.last_decision_row()
         try:
             undone = self.ws.undo()
         except InputError as exc:
@@ -586,6 +603,14 @@ class TaskScreen(Screen):
             return
         if undone is None:
             self.notify("Nothing to undo", timeout=2)
+            return
+        if row_id is not None and row_id != self.row_id:
+            # The decision was on another row (the one auto-advance left): go back to it, so the undo is seen.
+            self.leave_row()
+            self.open_row(row_id)
+            self.app.queue.select(row_id)
+            position = self.ws.dataset.index_of(row_id) + 1
+            self.notify(f"Undone on row {position} ({row_id}), shown again: {undone}", timeout=6)
             return
         self.notify(f"Undone: {undone}", timeout=4)
         self._show_flags(self.ws.step(self.row_id, self.k))
@@ -601,6 +626,19 @@ class TaskScreen(Screen):
         self.leave_row()
         self.open_row(target)
         self.app.queue.select(target)
+
+    def _advance(self) -> None:
+        """After a row is decided: on to the next row still undecided."""
+        target = self.app.queue.next_undecided(self.row_id)
+        if target is None:
+            self.notify("Every row after this one is decided", timeout=4)
+            return
+        self.leave_row()
+        self.open_row(target)
+        self.app.queue.select(target)
+
+    def action_next_undecided(self) -> None:
+        self._advance()
 
     def action_move_step(self, delta: int) -> None:
         n = len(self.ws.steps(self.row_id))
@@ -647,7 +685,7 @@ class TaskScreen(Screen):
         if not self._writable():
             return
         if self.output_pane.running:
-            self.notify("A run is going: k cancels it", severity="warning", timeout=3)
+            self.notify(with_keys(self, "A run is going: {run.cancel} cancels it"), severity="warning", timeout=3)
             return
         self.flush()
         try:
@@ -702,7 +740,11 @@ class TaskScreen(Screen):
         code = self.ws.step(self.row_id, self.k).fixed_code
         run = bookkeeping.run_of_code(self.ws, self.row_id, self.k, code) if code.strip() else None
         if run is None:
-            self.notify("Run the fix first (r): grading attaches to a run of this fix", severity="warning", timeout=4)
+            self.notify(
+                with_keys(self, "Run the fix first ({run.fix}): grading attaches to a run of this fix"),
+                severity="warning",
+                timeout=4,
+            )
             return
         self.notify(f"Grading run #{run['id']}…", timeout=3)
         self._grade_worker(self.row_id, self.k, code)
@@ -766,6 +808,9 @@ class TaskScreen(Screen):
         pane.edit()
 
     def action_leave(self) -> None:
+        if self.code_pane.showing_diff:
+            self.code_pane.toggle_diff()  # escape closes the diff view first, and stays in the row
+            return
         if self.zoomed:
             self.action_toggle_zoom()
             return

@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Label, Static
 
+from tui.keys import with_keys
 from tui.widgets.editors import FieldEditor
 from tui.widgets.pane import Pane
 
@@ -30,11 +31,12 @@ class AnnotationPane(Pane):
     PANE_ID = "annotation"
     TITLE = "annotation"
     HELP = (
-        "Your verdict on this step. b toggles bug_confirmed, f marks it fixable, n not fixable "
-        "(then write why in revised_analysis). Enter puts the cursor in the first field, tab "
-        "moves between fields, escape leaves them. Trace lines inserted from the trace pane land "
-        "at the cwm_analysis cursor; the verbatim check below says if any copied line no longer "
-        "matches the trace. < and > switch debug steps, a starts a new step from the fix."
+        "Your verdict on this step. {row.bug_confirmed} toggles bug_confirmed, {row.fixable} marks it "
+        "fixable, {row.not_fixable} not fixable (then write why in revised_analysis). {pane.edit} puts the "
+        "cursor in the first field, tab moves between fields, escape leaves them. Trace lines inserted "
+        "from the trace pane land at the cwm_analysis cursor; the verbatim check below says if any copied "
+        "line no longer matches the trace. {step.previous} and {step.next} switch debug steps, "
+        "{step.new} starts a new step from the fix."
     )
 
     DEFAULT_CSS = """
@@ -66,19 +68,37 @@ class AnnotationPane(Pane):
         self, *, bug_confirmed: bool | None, fixable: bool | None, bug_fixed: bool | None, sources: str = ""
     ) -> None:
         self.query_one("#annotation-flags", Static).update(
-            f"bug confirmed: {yes_no(bug_confirmed)} (b) · fixable: {yes_no(fixable)} (f/n) · "
-            f"bug fixed: {yes_no(bug_fixed)} (B)" + (f"\nset: {sources}" if sources else "")
+            with_keys(
+                self,
+                f"bug confirmed: {yes_no(bug_confirmed)} ({{row.bug_confirmed}}) · fixable: {yes_no(fixable)} "
+                f"({{row.fixable}}/{{row.not_fixable}}) · bug fixed: {yes_no(bug_fixed)} ({{row.bug_fixed}})",
+            )
+            + (f"\nset: {sources}" if sources else "")
         )
 
     def show_step(self, k: int, n_steps: int) -> None:
         self.query_one("#annotation-step", Static).update(
-            f"debug step {k} of {n_steps - 1} · < > switch · a: new step from the fix"
+            with_keys(
+                self,
+                f"debug step {k} of {n_steps - 1} · {{step.previous}} {{step.next}} switch · {{step.new}}: new step",
+            )
         )
 
     def show_verbatim(self, message: str, ok: bool) -> None:
         status = self.query_one("#verbatim-status", Static)
         status.set_classes("verbatim-ok" if ok else "verbatim-problem")
         status.update(message)
+
+    def focus_field(self, field: str) -> None:
+        """Put the cursor in ``field`` and bring it into view once the pane is laid out."""
+        editor = self.editor(field)
+        editor.focus()
+        self.call_after_refresh(editor.scroll_visible, animate=False)
+
+    def on_descendant_focus(self, event) -> None:
+        # Tab between fields: the field taking the cursor is always the one in sight.
+        if isinstance(event.widget, FieldEditor):
+            self.call_after_refresh(event.widget.scroll_visible, animate=False)
 
     def editor(self, field: str) -> FieldEditor:
         return self.query_one(f"#{field}", FieldEditor)

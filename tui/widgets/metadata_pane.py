@@ -12,10 +12,29 @@ from textual.widgets import Markdown, Static
 
 from runner.spec import ErrorInfo
 from runner.tracebacks import strip_ansi
+from tui.keys import key_for
 from tui.widgets.pane import Pane
 
 _MAX_OUTPUT_CHARS = 30_000  # the tail of a huge recorded output is the part that matters
 _TRACEBACK_STARTS = ("Traceback (most recent call last)", "-----")
+
+
+def _names_line(line: str, lineno: int) -> bool:
+    """True for the traceback line that points at the script's failing line, in either shape."""
+    return (
+        re.search(rf'File "(?:[^"]*/)?runfile\.py", line {lineno}\b', line) is not None
+        or re.search(rf"Cell In\[\d+\], line {lineno}\b", line) is not None
+        or line.lstrip().startswith(f"----> {lineno} ")
+    )
+
+
+def description_text(path: Path | None) -> str:
+    """The description.md to show, or one line saying why there is none."""
+    if path is None:
+        return "*No competition description: set `ui.mlebench_checkout` in the config to show description.md.*"
+    if not path.is_file():
+        return f"*No description.md at `{path}`.*"
+    return path.read_text(encoding="utf-8", errors="replace")
 
 
 class MetadataPane(Pane):
@@ -23,8 +42,8 @@ class MetadataPane(Pane):
     TITLE = "metadata"
     HELP = (
         "The row as the agent recorded it: competition, plan, its own analysis, exec_time and "
-        "the recorded output. The traceback is highlighted; press l to put the code editor on "
-        "the failing line."
+        "the recorded output. The traceback is highlighted; {code.failing_line} puts the code editor on "
+        "the failing line. Up, down and the page keys scroll."
     )
     COMPONENT_CLASSES = {"metadata--heading", "metadata--traceback", "metadata--failing-line"}
 
@@ -66,16 +85,18 @@ class MetadataPane(Pane):
             facts.append(f"{value.strip()}\n")
         failing = "none found" if error is None else f"{error.exc_type}: {error.message}"
         if error is not None and error.lineno:
-            failing += f" at line {error.lineno} (l: go there)"
+            failing += f" at line {error.lineno} ({key_for(self, 'code.failing_line')}: go there)"
         facts.append("error: ", style=heading)
         facts.append(failing + "\n")
         facts.append("recorded output:", style=heading)
         self.query_one("#metadata-facts", Static).update(facts)
         self.query_one("#metadata-output", Static).update(self._output_text(output, error))
         markdown = self.query_one("#metadata-description", Markdown)
-        markdown.display = description is not None
-        if description is not None:
-            markdown.update(description.read_text(encoding="utf-8", errors="replace"))
+        markdown.update(description_text(description))
+
+    def on_focus(self) -> None:
+        # The scroll inside takes the arrows and page keys (it types nothing, so single-letter keys stay live).
+        self.query_one("#metadata-scroll").focus()
 
     def _output_text(self, output: str, error: ErrorInfo | None) -> Text:
         plain = strip_ansi(output)
@@ -95,12 +116,3 @@ class MetadataPane(Pane):
                 style = failing_style
             text.append(line + "\n", style=style)
         return text
-
-
-def _names_line(line: str, lineno: int) -> bool:
-    """True for the traceback line that points at the script's failing line, in either shape."""
-    return (
-        f'"runfile.py", line {lineno},' in line
-        or re.search(rf"Cell In\[\d+\], line {lineno}\b", line) is not None
-        or line.lstrip().startswith(f"----> {lineno} ")
-    )

@@ -16,10 +16,10 @@ from textual.app import ComposeResult
 from textual.widgets import Log, Static
 
 from runner.verdict import describe_outcome
+from tui.keys import key_for
 from tui.widgets.pane import Pane
 from workspace.terminal_text import neutralise
 
-NO_RUN = "No run yet: o runs the original, r runs the fix."
 _FLUSH_SECONDS = 0.1
 _MAX_LOG_LINES = 5000
 _MAX_PENDING_CHARS = 32_000  # per flush: a screenful many times over; the full output is in the run's log file
@@ -29,8 +29,8 @@ class OutputPane(Pane):
     PANE_ID = "output"
     TITLE = "output"
     HELP = (
-        "The live output of the current run (o runs the original code, r runs the fix, "
-        "k cancels), a timer against the time limit, the verdict when it ends, whether the "
+        "The live output of the current run ({run.original} runs the original code, {run.fix} runs the fix, "
+        "{run.cancel} cancels), a timer against the time limit, the verdict when it ends, whether the "
         "error is the same as the recorded one, and every run of this step."
     )
 
@@ -52,7 +52,7 @@ class OutputPane(Pane):
         self._run_active = False
 
     def compose(self) -> ComposeResult:
-        yield Static(NO_RUN, id="run-banner", markup=False)
+        yield Static(id="run-banner", markup=False)
         yield Log(id="run-log", max_lines=_MAX_LOG_LINES)
         yield Static(id="run-history", markup=False)
 
@@ -80,7 +80,10 @@ class OutputPane(Pane):
             self._pending.clear()
             self._pending_chars = 0
         self.query_one("#run-log", Log).clear()
-        self._set_banner(NO_RUN, "")
+        self._set_banner(self._no_run(), "")
+
+    def _no_run(self) -> str:
+        return f"No run yet: {key_for(self, 'run.original')} runs the original, {key_for(self, 'run.fix')} the fix."
 
     def feed(self, chunk: str) -> None:
         """Called from the run's thread for every chunk it prints (neutralised there, off the UI loop)."""
@@ -125,6 +128,15 @@ class OutputPane(Pane):
             )
         history = self.query_one("#run-history", Static)
         history.update(text if runs else "No runs of this step yet.")
+        if runs and not self._run_active and self._banner_text == self._no_run():
+            last = runs[-1]
+            verdict = last.get("verdict") or {}
+            match = describe_outcome(last.get("purpose", ""), verdict)
+            self._set_banner(
+                f"last run #{last.get('id')} ({last.get('purpose', '')}): {verdict.get('kind', '?')}"
+                + (f" · {match}" if match else ""),
+                f"verdict-{verdict.get('kind', 'unknown')}",
+            )
 
     def _set_banner(self, message: str, kind_class: str) -> None:
         # Called ten times a second while a run goes: touch the widget only when something changed.

@@ -1,5 +1,9 @@
 """A virtual view of a CWM trace: one screen row per raw trace line, read on demand.
 
+Each row shows its line compactly (event tag, line number, source, value,
+locals: ``trace_compact``); ``R`` switches to the raw text and Enter opens
+the cursor's frame in full.
+
 Built like toolong's ``LogLines``: ``render_line`` returns a ``Strip`` for one
 row, reading the line through the ``TraceIndex`` (``pread`` by offset), with an
 LRU cache of rendered strips. No widget per line and never every line in
@@ -37,6 +41,8 @@ from textual.worker import get_current_worker
 from tracer_adapter.cwm_tracer import ACTION_SEP, ARG_SEP, CALL_SEP, EXCEPTION_SEP, LINE_SEP, RETURN_SEP
 from tracer_adapter.trace_lines import line_locals, line_source
 from tui.bindings import TRACE_BROWSER_BINDINGS
+from tui.keys import with_keys
+from tui.widgets.trace_compact import Frame, compact_parts, parse_frame
 from tui.widgets.trace_queries import call_end, enclosing_call, matching_lines
 
 if TYPE_CHECKING:
@@ -56,6 +62,17 @@ TOKEN_CLASS = {
     CALL_SEP: "trace-browser--call",
     RETURN_SEP: "trace-browser--return",
     EXCEPTION_SEP: "trace-browser--exception",
+}
+# Parts of a compact row (trace_compact.compact_parts) that are one colour; source and values are as above.
+COMPACT_CLASS = {
+    "call": "trace-browser--call",
+    "line": "trace-browser--token",
+    "return": "trace-browser--return",
+    "exception": "trace-browser--exception",
+    "arg": "trace-browser--token",
+    "end": "trace-browser--token",
+    "lineno": "trace-browser--lineno",
+    "muted": "trace-browser--token",
 }
 PYGMENTS_CLASS = (
     (Comment, "trace-browser--comment"),
@@ -94,6 +111,7 @@ class TraceBrowser(ScrollView, can_focus=True):
         "trace-browser--string",
         "trace-browser--number",
         "trace-browser--comment",
+        "trace-browser--lineno",
     }
 
     DEFAULT_CSS = """
@@ -115,6 +133,7 @@ class TraceBrowser(ScrollView, can_focus=True):
         & > .trace-browser--string { color: $text-success; }
         & > .trace-browser--number { color: $text-primary; }
         & > .trace-browser--comment { color: $text-muted; text-style: italic; }
+        & > .trace-browser--lineno { color: $text-muted; }
     }
     """
 
@@ -155,6 +174,7 @@ class TraceBrowser(ScrollView, can_focus=True):
         self.search_text = ""
         self.folds: dict[int, int] = {}  # call line -> its return line; lines between are hidden
         self.busy = ""  # what a worker is computing, for the status line
+        self.raw = False  # rows as the raw trace text instead of the compact form
         self._rows: np.ndarray | None = None  # visible row -> index line; None: all lines
         self._strips: LRUCache[int, Strip] = LRUCache(STRIP_CACHE_SIZE)
         self._max_width = 0
@@ -204,6 +224,28 @@ class TraceBrowser(ScrollView, can_focus=True):
         assert self.index is not None
         return self.index.line(line)
 
+    def frame(self, line: int) -> Frame:
+        """Index line ``line`` pulled apart (the next line holds a return's or an exception's value)."""
+        assert self.index is not None
+        following = self.index.line(line + 1) if line + 1 < len(self.index) else None
+        return parse_frame(self.raw_line(line), self.index.info(line), following)
+
+    def action_toggle_raw(self) -> None:
+        self.raw = not self.raw
+        self._strips.clear()
+        self._max_width = self.scrollable_content_region.width
+        self.scroll_to(x=0, animate=False)
+        self.refresh()
+        self.post_message(self.Changed(self))
+
+    def action_show_frame(self) -> None:
+        from tui.screens.frame import FrameScreen
+
+        line = self.cursor_line
+        if line is None or self.index is None:
+            return
+        self.app.push_screen(FrameScreen(self.frame(line), self.index.info(line).frame))
+
     # -- rendering ---------------------------------------------------------------
 
     def notify_style_update(self) -> None:
@@ -239,7 +281,7 @@ class TraceBrowser(ScrollView, can_focus=True):
     def _line_strip(self, line: int) -> Strip:
         strip = self._strips.get(line)
         if strip is None:
-            text = self._highlight(self.raw_line(line))
+            text = self._highlight(self.raw_line(line)) if self.raw else self._compact(line)
             if self.cut is not None and line == self.cut.line:
                 text.stylize(self.get_component_rich_style("trace-browser--cut"))
             strip = Strip(list(text.render(self.app.console, end="")), text.cell_len)
@@ -260,6 +302,16 @@ class TraceBrowser(ScrollView, can_focus=True):
             part = PART_AFTER.get(token.group(), "")
             position = token.end()
         self._append_part(text, raw[position:], part)
+        return text
+
+    def _compact(self, line: int) -> Text:
+        text = Text(no_wrap=True, end="")
+        for chunk, part in compact_parts(self.frame(line)):
+            name = COMPACT_CLASS.get(part)
+            if name is None:
+                self._append_part(text, chunk, part)
+            else:
+                text.append(chunk.expandtabs(4), self.get_component_rich_style(name))
         return text
 
     def _append_part(self, text: Text, chunk: str, part: str) -> None:
@@ -354,7 +406,7 @@ class TraceBrowser(ScrollView, can_focus=True):
 
     def action_insert_marked(self) -> None:
         if not self.marks:
-            self.notify("Mark lines with space first", severity="warning", timeout=3)
+            self.notify(with_keys(self, "Mark lines with {trace.mark} first"), severity="warning", timeout=3)
             return
         self.post_message(self.InsertLines(self.marked_lines()))
         self.marks.clear()
@@ -402,8 +454,17 @@ class TraceBrowser(ScrollView, can_focus=True):
         self._jump(next_same, "No later frame of this source line")
 
     def jump_to_source_line(self, lineno: int) -> None:
-        """Next frame (after the cursor) that runs source line ``lineno``."""
-        self._jump(lambda after: self.index.next_source_line(lineno, after + 1), f"No later frame of line {lineno}")
+        """Next frame (after the cursor) that runs source line ``lineno``; past the last, back to the first."""
+        if self.index is None or self.cursor_line is None:
+            return
+        first = self.index.next_source_line(lineno, 0)
+        if first is None:
+            self.notify(f"Line {lineno} never runs in this trace", severity="warning", timeout=4)
+        elif self.index.next_source_line(lineno, self.cursor_line + 1) is None:
+            self.notify(f"No later frame of line {lineno}: back to its first", timeout=3)
+            self.move_to_line(first)
+        else:
+            self._jump(lambda after: self.index.next_source_line(lineno, after + 1), f"No later frame of line {lineno}")
 
     def jump_to_change(self, variable: str) -> None:
         """Next line (after the cursor, same invocation) where ``variable`` holds another value."""
@@ -420,7 +481,7 @@ class TraceBrowser(ScrollView, can_focus=True):
 
     def action_search_again(self, backwards: int) -> None:
         if not self.search_text:
-            self.notify("Search with / first", timeout=3)
+            self.notify(with_keys(self, "Search with {trace.search} first"), timeout=3)
             return
         text = self.search_text
         if backwards:

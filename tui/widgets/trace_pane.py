@@ -103,12 +103,11 @@ class TracePane(Pane):
     PANE_ID = "trace"
     TITLE = "Trace"
     HELP = (
-        "The trace of this step, one raw line per row. space marks a line, i inserts the marked "
-        "lines into cwm_analysis, y yanks the cursor line. E first exception, s next frame of this "
-        "source line (S asks for a line number), v next change of a variable, / find (n, N), "
-        "F filter by text, K filter by event kind, C clears filters, enter folds the call, Z unfolds "
-        "all, left/right scroll long lines. t traces the buggy code, T the current fix, p picks "
-        "another trace of this step, k cancels tracing or indexing."
+        "The trace of this step, one raw trace line per row, shown compactly: the event (call, line, "
+        "ret, exc), the source line number and text, a return's or exception's value, then the locals. "
+        "Marking, yanking and inserting copy the raw lines exactly. The keys below open a frame in "
+        "full, show the raw text, mark, insert, jump, search, filter and fold; tracing and picking "
+        "another trace of this step are there too."
     )
 
     BINDINGS = TRACE_PANE_BINDINGS
