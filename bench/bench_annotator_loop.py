@@ -73,10 +73,10 @@ async def replace(keys: Keys, editor, old: str, new: str, again: bool) -> None:
 
 
 async def work_rows(demo_dir: Path) -> dict[str, Keys]:
+    from demo.catalogue import ROWS
     from tui.app import NodefixApp
     from tui.screens.task import TaskScreen
     from workspace.config import load_config
-    from workspace.demo.catalogue import ROWS
     from workspace.store import open_workspace
 
     dataset = demo_dir / "demo.parquet"
@@ -242,7 +242,7 @@ async def typing_latency(tmp: Path) -> tuple[list[float], bool, int]:
 
 
 def main() -> int:
-    from workspace.demo import build_demo
+    from demo import build_demo
 
     with tempfile.TemporaryDirectory(prefix="nodefix-bench-loop-") as tmp_name:
         tmp = Path(tmp_name)

@@ -29,9 +29,9 @@ import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 from bench_replicate import measure  # noqa: E402
 
+from demo import build_demo  # noqa: E402
 from runner.executors.slurm import SlurmExecutor  # noqa: E402
 from workspace.config import ClusterSettings, load_config  # noqa: E402
-from workspace.demo import build_demo  # noqa: E402
 
 PAPER_ROWS = 10_000
 CLIENT_LIMIT = 360.0

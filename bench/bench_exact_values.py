@@ -66,8 +66,8 @@ def main() -> None:
     parser.add_argument("--no-demo", action="store_true", help="only trace_bench/script.py")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from workspace.demo import build_demo
-    from workspace.demo.catalogue import ROWS, SCRIPTS
+    from demo import build_demo
+    from demo.catalogue import ROWS, SCRIPTS
 
     with tempfile.TemporaryDirectory(prefix="bench_exact_") as folder:
         work = Path(folder)

@@ -24,10 +24,10 @@ sys.path.insert(0, str(ROOT))
 import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
+from demo.data_maker import write_competition_data  # noqa: E402
 from runner.backends import get_backend  # noqa: E402
 from runner.replicate import replicate  # noqa: E402
 from workspace.config import Config, RunSettings  # noqa: E402
-from workspace.demo.data_maker import write_competition_data  # noqa: E402
 from workspace.store import open_workspace  # noqa: E402
 
 COMPETITION = "spaceship-titanic"

@@ -26,10 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from demo.builder import build_demo, demo_paths, is_built  # noqa: E402
+from demo.catalogue import ROWS  # noqa: E402
 from runner.replicate import replicate  # noqa: E402
 from workspace.config import load_config  # noqa: E402
-from workspace.demo.builder import build_demo, demo_paths, is_built  # noqa: E402
-from workspace.demo.catalogue import ROWS  # noqa: E402
 from workspace.store import open_workspace  # noqa: E402
 
 SETTINGS = {"budget off (before)": -1, "budget on (after)": 0}

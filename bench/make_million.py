@@ -51,7 +51,7 @@ def synthetic_pool(seed: int) -> pa.Table:
 
 def demo_pool(folder: Path) -> pa.Table:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from workspace.demo.builder import ensure_demo
+    from demo.builder import ensure_demo
 
     table = pq.read_table(ensure_demo(folder / "demo"))
     return table.drop_columns(["id"])

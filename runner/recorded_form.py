@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 
+from runner.aide_format import naturaldelta
 from runner.spec import SCRIPT_NAME
 from runner.tracebacks import strip_ansi
-from workspace.demo.aide_driver import naturaldelta
 
 # Any absolute path of the script: /sandbox/work/runfile.py, /work/runfile.py, a local run's scratch folder.
 _SANDBOX_SCRIPT = re.compile(r"/(?:[^\s\"':/]+/)*" + re.escape(SCRIPT_NAME) + r"\b")

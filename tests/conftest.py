@@ -74,7 +74,7 @@ def make_dataset(tmp_path: Path) -> Callable[..., Path]:
 def demo(tmp_path_factory: pytest.TempPathFactory):
     """The bundled demo, built once per test run (shared by the xdist workers); open workspaces on it
     under tmp_path, never beside it."""
-    from workspace.demo.builder import build_demo, demo_paths, is_built
+    from demo.builder import build_demo, demo_paths, is_built
 
     shared = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workspace.demo.catalogue import ROWS
+from demo.catalogue import ROWS
 
 # rows whose traced run raises from a line that runs (a SyntaxError never runs a line)
 CRASHING = [row for row in ROWS if row.rerun_verdict == "error" and row.rerun_exception != "SyntaxError"]

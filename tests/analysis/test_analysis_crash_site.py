@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from analysis_rows import CRASHING, TWO_STEPS
 
+from demo.catalogue import ROWS
 from tracer_adapter.crash_site import crash_site, guess_type, names_read, step_crash_site
 from tracer_adapter.trace_index import TraceIndex
 from tui.cli import main
-from workspace.demo.catalogue import ROWS
 from workspace.store import open_workspace
 
 

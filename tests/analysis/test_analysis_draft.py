@@ -131,7 +131,7 @@ def test_write_keeps_an_analysis_already_there(traced_demo, workspace_copy: Path
     ("name", "says"), [("nlp-not-buggy", "no trace of the step's code"), ("tps-cut-off", "no trace of the step's code")]
 )
 def test_a_step_without_a_crashing_trace_is_one_clear_line(traced_demo, capsys, name: str, says: str) -> None:
-    from workspace.demo.catalogue import ROWS
+    from demo.catalogue import ROWS
 
     row = next(r for r in ROWS if r.name == name)
     args = ["draft", str(traced_demo.dataset), "--workspace", str(traced_demo.workspace), "--id", row.id]

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from demo.catalogue import ROWS
 from runner.path_fixes import propose_path_fix
 from tui.cli import main
-from workspace.demo.catalogue import ROWS
 from workspace.store import open_workspace
 
 INPUT_ROW = next(row for row in ROWS if row.name == "spaceship-input-path")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-HEADLESS = ["workspace", "runner", "tracer_adapter"]
+HEADLESS = ["workspace", "runner", "tracer_adapter", "demo"]
 
 
 def _modules(package: str) -> list[str]:
@@ -42,12 +42,12 @@ def test_cli_help_does_not_import_textual() -> None:
 
 def test_the_workspace_imports_nothing_above_it() -> None:
     """Issue 11 item 2: the data layer calls no runner or tracer code (the quote check is passed in)."""
-    modules = ["workspace", *(m for m in _modules("workspace") if not m.startswith("workspace.demo"))]
+    modules = ["workspace", *_modules("workspace")]
     probe = (
         "import importlib, sys\n"
         f"for name in {modules!r}:\n"
         "    importlib.import_module(name)\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('runner', 'tracer_adapter', 'tui')))\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('runner', 'tracer_adapter', 'tui', 'demo')))\n"
     )
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr

@@ -10,13 +10,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from demo import DemoPaths, is_built
+from demo.builder import generation_spec
+from demo.catalogue import ROWS, FixStep, final_exception, row_by_name
+from demo.data_maker import COMPETITIONS, PUBLIC_FILES, competition_path, write_competition_data
 from runner.backends import get_backend
 from workspace.config import RunSettings, load_config
 from workspace.dataset import REQUIRED_COLUMNS, load_dataset
-from workspace.demo import DemoPaths, is_built
-from workspace.demo.builder import generation_spec
-from workspace.demo.catalogue import ROWS, FixStep, final_exception, row_by_name
-from workspace.demo.data_maker import COMPETITIONS, PUBLIC_FILES, competition_path, write_competition_data
 
 EXECUTION_TIME = re.compile(
     r"^Execution time: (a moment|a second|\d+ seconds|a minute) seconds \(time limit is (a minute|\d+ seconds)\)\.$"

@@ -12,10 +12,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from demo import DemoPaths, build_demo, ensure_demo
+from demo.catalogue import row_by_name
 from tui.cli import main
 from workspace.config import RunSettings
-from workspace.demo import DemoPaths, build_demo, ensure_demo
-from workspace.demo.catalogue import row_by_name
 from workspace.errors import InputError
 from workspace.store import open_workspace
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from workspace.demo.aide_driver import naturaldelta
-from workspace.demo.builder import DRIVER_FILE
+from demo.builder import DRIVER_FILE
+from runner.aide_format import naturaldelta
 
 
 @pytest.mark.parametrize(

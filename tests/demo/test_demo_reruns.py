@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from demo import DemoPaths
+from demo.catalogue import ROWS, DemoRow, FixStep
 from runner.execute import execute
 from runner.spec import RunResult, RunSpec
 from workspace.config import RunSettings, load_config
 from workspace.dataset import load_dataset
-from workspace.demo import DemoPaths
-from workspace.demo.catalogue import ROWS, DemoRow, FixStep
 
 TIME_LIMIT_RERUN = 3.0  # the demo's own limit is 30 s; the time-limit row only has to reach a limit
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from workspace.demo.catalogue import ROWS
+from demo.catalogue import ROWS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 

@@ -12,11 +12,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from demo import DemoPaths
+from demo.catalogue import row_by_name
 from runner import bookkeeping
 from tui.cli import main
 from workspace.config import GradeSettings, load_config
-from workspace.demo import DemoPaths
-from workspace.demo.catalogue import row_by_name
 from workspace.run_rules import run_output
 from workspace.store import open_workspace
 

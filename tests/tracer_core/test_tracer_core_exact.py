@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from conftest import run_traced
 
+from demo.catalogue import ROWS, SCRIPTS
 from tracer_adapter.cwm_tracer import FRAME_SEP
-from workspace.demo.catalogue import ROWS, SCRIPTS
 
 NAIVE = Path(__file__).resolve().with_name("naive_tracer.py")
 EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "trace_examples"

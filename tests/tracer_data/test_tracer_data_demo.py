@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from demo.catalogue import ROWS
 from tracer_adapter.adapter import trace_step
 from tracer_adapter.trace_index import TraceIndex
 from workspace.config import load_config
-from workspace.demo.catalogue import ROWS
 from workspace.store import open_workspace
 
 FAILING = [row for row in ROWS if row.rerun_verdict == "error"]

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from demo.builder import DRIVER_NAME, generation_spec
+from demo.catalogue import ROWS
 from runner.backends import BubblewrapBackend
 from runner.execute import execute
 from runner.spec import RunSpec
 from tracer_adapter.adapter import trace_step
 from workspace.config import Config, RunSettings, TraceSettings
-from workspace.demo.builder import DRIVER_NAME, generation_spec
-from workspace.demo.catalogue import ROWS
 from workspace.errors import InputError
 from workspace.store import open_workspace
 

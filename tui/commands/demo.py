@@ -25,8 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from demo import build_demo, default_demo_dir
     from workspace.config import load_config
-    from workspace.demo import build_demo, default_demo_dir
     from workspace.errors import InputError
 
     out_dir = (args.dir if args.dir is not None else default_demo_dir()).expanduser().resolve()
@@ -50,8 +50,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _reason_to_keep(out_dir: Path) -> str | None:
     """Why rebuilding in ``out_dir`` could harm work there, or None."""
+    from demo.builder import DATA_DIR_NAME, DATASET_NAME, demo_paths
     from workspace.config import PROJECT_FILE
-    from workspace.demo.builder import DATA_DIR_NAME, DATASET_NAME, demo_paths
     from workspace.locate import DB_NAME, default_workspace_dir
 
     if not out_dir.is_dir():

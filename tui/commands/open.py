@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
 
     dataset = args.dataset
     if dataset is None:
-        from workspace.demo import ensure_demo
+        from demo import ensure_demo
 
         dataset = ensure_demo(progress=lambda line: print(f"nodefix: demo: {line}", file=sys.stderr))
         print(f"nodefix: demo dataset {dataset}", file=sys.stderr)

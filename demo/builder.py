@@ -27,9 +27,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from platformdirs import user_data_path
 
+from demo.catalogue import ROWS, DemoRow, final_exception
+from demo.data_maker import COMPETITIONS, PUBLIC_FILES, competition_path, write_competition_data
+from runner import aide_format
 from workspace.config import PROJECT_FILE, RunSettings, load_config
-from workspace.demo.catalogue import ROWS, DemoRow, final_exception
-from workspace.demo.data_maker import COMPETITIONS, PUBLIC_FILES, competition_path, write_competition_data
 from workspace.errors import InputError
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ DATA_DIR_NAME = "data"
 DEMO_TIME_LIMIT = 30  # seconds; the client's rule is 360
 DRIVER_FILE = Path(__file__).resolve().parent / "aide_driver.py"
 DRIVER_NAME = DRIVER_FILE.name
+AIDE_FORMAT_FILE = Path(aide_format.__file__)  # the driver imports it, from beside itself in the sandbox
 RESULT_NAME = "aide_result.json"
 RESULT_MAX_BYTES = 64 * 1024 * 1024  # the driver writes the recorded output, already capped
 SANDBOX_GRACE = 15.0  # extra seconds the sandbox allows beyond the driver's own limit
@@ -204,7 +206,7 @@ def generation_spec(row: DemoRow, settings: RunSettings, data_root: Path, run_di
         settings=run_settings,
         run_dir=run_dir,
         python_args=[DRIVER_NAME, SCRIPT_NAME, "--timeout", str(row.time_limit), "--result", RESULT_NAME],
-        extra_files={DRIVER_NAME: DRIVER_FILE.read_bytes()},
+        extra_files={DRIVER_NAME: DRIVER_FILE.read_bytes(), AIDE_FORMAT_FILE.name: AIDE_FORMAT_FILE.read_bytes()},
         env=SINGLE_THREADED_MATH,
         keep_files=(RESULT_NAME,),
     )

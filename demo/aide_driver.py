@@ -2,7 +2,7 @@
 
     python aide_driver.py runfile.py --timeout SECONDS --result RESULT.json
 
-Stdlib only: this file is copied into the sandbox beside the script. It
+Stdlib only: this file (with ``runner/aide_format.py``) is copied into the sandbox beside the script. It
 mirrors ``aide/interpreter.py`` (WecoAI/aideml): the code is compiled as
 ``runfile.py`` and exec'd with ``__name__ == "__main__"``, warnings are muted,
 every write to stdout/stderr becomes one item of the output list, an exception
@@ -26,25 +26,9 @@ import time
 import traceback
 import warnings
 
+from aide_format import naturaldelta  # runner/aide_format.py, which the builder puts beside this file
+
 AGENT_FILE_NAME = "runfile.py"
-
-
-def naturaldelta(seconds: float) -> str:
-    """``humanize.naturaldelta`` for durations under a day, word for word."""
-    whole = int(seconds)  # humanize truncates to whole seconds
-    if whole == 0:
-        return "a moment"
-    if whole == 1:
-        return "a second"
-    if whole < 60:
-        return f"{whole} seconds"
-    if whole < 120:
-        return "a minute"
-    if whole < 3600:
-        return f"{whole // 60} minutes"
-    if whole < 7200:
-        return "an hour"
-    return f"{whole // 3600} hours"
 
 
 class OutputRecorder:
