@@ -415,23 +415,30 @@ class ContentKey:
     ``(parts, kept)``: ``parts`` are compared; ``kept`` holds the objects whose
     ids are in ``parts`` so that no id is reused while the key lives.
 
-    Numbers are keyed by the CRC-32 of their bytes (every change within 4
-    bytes is detected; any other change is missed with odd 2**-32); the items
-    of object arrays by their ids, exactly.
+    Numbers are keyed by their bytes (the first ``COPY_BYTES`` of an object)
+    or the CRC-32 of their bytes (beyond: every change within 4 bytes is
+    detected, any other is missed with odds 2**-32); the items of object
+    arrays by their ids, exactly.
     """
 
     # the repr of a large array is a cheap summary: hashing more than this costs more than it saves
     ARRAY_BYTES = 1 << 20
     FRAME_BYTES = 64 << 20  # a DataFrame's repr costs about 10 ms, as much as a CRC of 64 MiB
+    COPY_BYTES = 1 << 20  # of an object's numbers, kept as they are (memory) rather than as a CRC
     OBJECT_ITEMS = 100000
     _ITEMS = frozenset((str, int, float, complex, bool, bytes, type(None)))  # immutable: an id fixes the repr
 
     def __init__(self) -> None:
         self._methods: dict = {}  # exact type -> (method making its parts, bytes it may hash), or None
         self._items = self._ITEMS
-        self._budget = 0
+        self._budget = self._copy_left = 0
+        self.event: int | None = None
+        self._display_event: int | None = None
+        self._display: tuple | None = None  # the pandas settings read at _display_event
 
-    def of(self, value: object) -> tuple | None:
+    def of(self, value: object, event: int | None = None) -> tuple | None:
+        """The key of ``value`` now, or None; ``event`` (the tracer's stamp) lets values of one event share
+        the reading of global settings."""
         kind = type(value)
         found = self._methods.get(kind, _NoKey)
         if found is _NoKey:
@@ -439,6 +446,8 @@ class ContentKey:
         if found is None:
             return None
         method, self._budget = found
+        self._copy_left = self.COPY_BYTES
+        self.event = event
         parts: list = []
         kept: list = []
         try:
@@ -480,10 +489,16 @@ class ContentKey:
             return
         if dtype.kind not in "biufcmMSU" or dtype.fields is not None:
             raise _NoKey  # structured, void, and new-style dtypes (numpy 2's StringDType)
-        self._budget -= array.nbytes
+        size = array.nbytes
+        self._budget -= size
         if self._budget < 0:
             raise _NoKey
-        parts.append(zlib.crc32(flat.view(sys.modules["numpy"].uint8)))
+        data = flat.view(sys.modules["numpy"].uint8)
+        if size <= self._copy_left:  # a copy compares about 4 times faster than a CRC, and exactly
+            self._copy_left -= size
+            parts.append(data.tobytes())
+        else:
+            parts.append(zlib.crc32(data))
 
     # -- pandas -----------------------------------------------------------------------------
 
@@ -539,19 +554,30 @@ class ContentKey:
         parts.append(repr(name))  # exact where == is not: 0.0 == -0.0, 1 == True
 
     def _pandas_display(self, parts: list) -> None:
-        """What else a pandas repr depends on: every option, and the terminal's size (pandas asks for it)."""
-        config = sys.modules["pandas._config.config"]._global_config
-        values: list = []
-        sections = [config]
-        while sections:
-            for value in sections.pop().values():
-                if type(value) is dict:
-                    sections.append(value)
-                else:
-                    values.append(value)
-        self._atoms(values, parts)
-        parts.append(tuple(shutil.get_terminal_size()))
-        parts.append(hasattr(sys.modules.get("__main__"), "__file__"))  # pandas' test for a console
+        """What else a pandas repr depends on: every option, and the terminal's size (pandas asks for it).
+
+        Read once per event: nothing runs between the values of one event but their reprs.
+        """
+        if self._display_event != self.event or self.event is None:
+            self._display_event = self.event
+            self._display = None
+            config = sys.modules["pandas._config.config"]._global_config
+            values: list = []
+            sections = [config]
+            while sections:
+                for value in sections.pop().values():
+                    if type(value) is dict:
+                        sections.append(value)
+                    else:
+                        values.append(value)
+            found: list = []
+            self._atoms(values, found)
+            found.append(tuple(shutil.get_terminal_size()))
+            found.append(hasattr(sys.modules.get("__main__"), "__file__"))  # pandas' test for a console
+            self._display = tuple(found)
+        if self._display is None:
+            raise _NoKey
+        parts.append(self._display)
 
     def _atoms(self, values, parts: list) -> None:
         values = tuple(values)
@@ -920,7 +946,7 @@ class Tracer:
                         continue
                     # something may have changed it: reuse the text if its content key is the same
                     if entry[4] is not None:
-                        now = self.content_key.of(value)
+                        now = self.content_key.of(value, stamp)
                         if now is not None and now[0] == entry[4][0]:
                             cache[name] = (value, entry[1], stamp, _WATCHED, entry[4])
                             append(entry[1])
@@ -951,7 +977,7 @@ class Tracer:
                 else:
                     mode = _WATCHED
                     self.watching = True
-                    content = self.content_key.of(value) if self.content_key is not None else None
+                    content = self.content_key.of(value, stamp) if self.content_key is not None else None
                 text = self.renderer.render(value)
             key = self.name_json.get(name)
             if key is None:
