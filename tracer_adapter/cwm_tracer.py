@@ -46,7 +46,10 @@ Values and budgets
   that ran an instruction able to change an object in place from C (see
   ``ChangingLines``) makes them rendered again, so every value is what
   ``repr`` returns at that event (an object changed by another thread
-  excepted). Builtin containers are walked again at every event; a cut list
+  excepted). A stale rendering of a numpy array, DataFrame or Series is
+  reused while its content key (its data, shape, dtypes, index, names and the
+  print/display options; see ``ContentKey``) is what it was when it was
+  rendered. Builtin containers are walked again at every event; a cut list
   or tuple of numbers reuses its shown text while its shown first items are
   the very same objects (numbers are immutable, so this is exact).
 * ``--max-frames`` / ``--max-bytes``: the first half of either budget is
@@ -432,13 +435,14 @@ class ContentKey:
         self._methods: dict = {}  # exact type -> (method making its parts, bytes it may hash), or None
         self._items = self._ITEMS
         self._budget = self._copy_left = 0
-        self.event: int | None = None
-        self._display_event: int | None = None
-        self._display: tuple | None = None  # the pandas settings read at _display_event
+        self._display: object = _NoKey  # the pandas settings as read since forget(): parts, None, or unread
 
-    def of(self, value: object, event: int | None = None) -> tuple | None:
-        """The key of ``value`` now, or None; ``event`` (the tracer's stamp) lets values of one event share
-        the reading of global settings."""
+    def forget(self) -> None:
+        """Code may have run (a new event, a ``__repr__``): read global settings again."""
+        self._display = _NoKey
+
+    def of(self, value: object) -> tuple | None:
+        """The key of ``value`` now, or None."""
         kind = type(value)
         found = self._methods.get(kind, _NoKey)
         if found is _NoKey:
@@ -447,7 +451,6 @@ class ContentKey:
             return None
         method, self._budget = found
         self._copy_left = self.COPY_BYTES
-        self.event = event
         parts: list = []
         kept: list = []
         try:
@@ -477,10 +480,10 @@ class ContentKey:
     def _array(self, array, parts: list, kept: list) -> None:
         dtype = array.dtype
         parts.append((array.shape, dtype.str, dtype.type))  # the type: int64 and longlong share '<i8'
-        flat = array.ravel()  # logical order; a copy if not contiguous
         if dtype.kind == "O":
             if array.size > self.OBJECT_ITEMS:
                 raise _NoKey
+            flat = array.ravel()  # logical order; a copy if not contiguous
             items = flat.tolist()
             if not set(map(type, items)) <= self._items:
                 raise _NoKey
@@ -493,7 +496,7 @@ class ContentKey:
         self._budget -= size
         if self._budget < 0:
             raise _NoKey
-        data = flat.view(sys.modules["numpy"].uint8)
+        data = array.ravel().view(sys.modules["numpy"].uint8)
         if size <= self._copy_left:  # a copy compares about 4 times faster than a CRC, and exactly
             self._copy_left -= size
             parts.append(data.tobytes())
@@ -554,12 +557,8 @@ class ContentKey:
         parts.append(repr(name))  # exact where == is not: 0.0 == -0.0, 1 == True
 
     def _pandas_display(self, parts: list) -> None:
-        """What else a pandas repr depends on: every option, and the terminal's size (pandas asks for it).
-
-        Read once per event: nothing runs between the values of one event but their reprs.
-        """
-        if self._display_event != self.event or self.event is None:
-            self._display_event = self.event
+        """What else a pandas repr depends on: every option, and the terminal's size (pandas asks for it)."""
+        if self._display is _NoKey:
             self._display = None
             config = sys.modules["pandas._config.config"]._global_config
             values: list = []
@@ -927,6 +926,9 @@ class Tracer:
 
     def _locals(self, state: FrameState, frame) -> str:
         self.stamp = stamp = self.stamp + 1
+        content_key = self.content_key
+        if content_key is not None:
+            content_key.forget()
         cache = state.cache
         parts = []
         append = parts.append
@@ -946,7 +948,7 @@ class Tracer:
                         continue
                     # something may have changed it: reuse the text if its content key is the same
                     if entry[4] is not None:
-                        now = self.content_key.of(value, stamp)
+                        now = content_key.of(value)
                         if now is not None and now[0] == entry[4][0]:
                             cache[name] = (value, entry[1], stamp, _WATCHED, entry[4])
                             append(entry[1])
@@ -977,8 +979,10 @@ class Tracer:
                 else:
                     mode = _WATCHED
                     self.watching = True
-                    content = self.content_key.of(value, stamp) if self.content_key is not None else None
+                    content = content_key.of(value) if content_key is not None else None
                 text = self.renderer.render(value)
+                if content_key is not None and mode is not _ATOM:
+                    content_key.forget()  # a __repr__ may have run anything
             key = self.name_json.get(name)
             if key is None:
                 key = self.name_json[name] = json_string(name) + ": "
