@@ -15,7 +15,6 @@ from itertools import zip_longest
 from pathlib import Path
 
 import pytest
-from conftest import run_traced
 
 from tracer_adapter.cwm_tracer import FRAME_SEP
 from workspace.demo.catalogue import ROWS, SCRIPTS
@@ -253,7 +252,7 @@ SMALL = {
 }
 
 
-def _same_as_naive(script: Path, frames: int = 0) -> None:
+def _same_as_naive(script: Path, run_traced, frames: int = 0) -> None:
     """The built-in tracer's trace (its first ``frames`` frames, if given) is the naive tracer's."""
     naive_out = script.parent / "naive.trace"
     argv = [sys.executable, str(NAIVE), script.name, str(naive_out), str(frames)]
@@ -276,28 +275,28 @@ def _same_as_naive(script: Path, frames: int = 0) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(SMALL))
-def test_objects_changed_behind_the_tracer_are_shown_as_repr_shows_them(name: str, tmp_path: Path) -> None:
+def test_objects_changed_behind_the_tracer_are_shown_as_repr_shows_them(name: str, tmp_path: Path, traced) -> None:
     script = tmp_path / f"{name}.py"
     script.write_text(textwrap.dedent(SMALL[name]).lstrip("\n"))
-    _same_as_naive(script)
+    _same_as_naive(script, traced)
 
 
 @pytest.mark.parametrize("name", ["ex1", "ex2"])
-def test_the_client_examples(name: str, tmp_path: Path) -> None:
+def test_the_client_examples(name: str, tmp_path: Path, traced) -> None:
     script = tmp_path / f"{name}.py"
     script.write_bytes((EXAMPLES / f"{name}.py").read_bytes())
-    _same_as_naive(script)
+    _same_as_naive(script, traced)
 
 
 DEMO_SCRIPTS = sorted({row.script: row for row in ROWS if row.rerun_exception != "SyntaxError"}.values(), key=str)
 
 
 @pytest.mark.parametrize("row", DEMO_SCRIPTS, ids=[row.script for row in DEMO_SCRIPTS])
-def test_the_demo_scripts(row, demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_demo_scripts(row, demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, traced) -> None:
     if row.rerun_verdict == "time_limit":
         pytest.skip("runs until its time limit by design")
     script = tmp_path / row.script
     script.write_bytes((SCRIPTS / row.script).read_bytes())
     (tmp_path / "data").symlink_to(demo.data_root / row.competition_id / "prepared" / "public")
     monkeypatch.setenv("PYTHONHASHSEED", "0")  # sets of strings print in the same order in both runs
-    _same_as_naive(script, DEMO_FRAMES)
+    _same_as_naive(script, traced, DEMO_FRAMES)
