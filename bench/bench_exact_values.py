@@ -4,7 +4,8 @@
         [--base f4cc159] [--no-demo | --demo SCRIPT ...]
 
 Programs (no time cap, so every tracer traces the whole run): ``trace_bench/script.py`` and the demo scripts (against a demo built
-in a temporary folder). Tracers, each in its own subprocess with the default
+in a temporary folder), plus ``leaf_two_steps.py`` with its first bug fixed, a
+pandas/numpy training loop of 200 steps. Tracers, each in its own subprocess with the default
 budgets, side by side in one run:
 - exact: ``tracer_adapter/cwm_tracer.py`` as it is: a stale rendering of an
   array, DataFrame or Series is reused while its content key is the same;
@@ -28,6 +29,8 @@ from pathlib import Path
 from bench_tracer import DEFAULT_BENCH, ROOT, TRACER, Timing, best
 
 PREVIOUS = "f4cc159"  # the tracer whose cache of objects with their own __repr__ was not exact
+# a pandas/numpy training loop: the demo script once its first bug is fixed (test.csv's column is "id")
+TRAINING = ("leaf_two_steps.py", 'test.pop("Id")', 'test.pop("id")')
 NO_KEYS = """import functools, sys
 sys.path.insert(0, {folder!r})
 import cwm_tracer
@@ -99,6 +102,10 @@ def main() -> None:
             (folder_of_row / "data").symlink_to(demo.data_root / row.competition_id / "prepared" / "public")
             # most demo scripts end raising (that is what they are for): timed all the same
             compare(f"demo {script_name}", folder_of_row / script_name, tracers, args.repeat, check=False)
+            if script_name == TRAINING[0]:
+                fixed = folder_of_row / f"fixed_{script_name}"
+                fixed.write_text((SCRIPTS / script_name).read_text().replace(*TRAINING[1:]))
+                compare(f"demo {script_name}, first bug fixed (trains)", fixed, tracers, args.repeat, check=False)
 
 
 if __name__ == "__main__":
