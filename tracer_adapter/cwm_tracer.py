@@ -935,6 +935,7 @@ class Tracer:
         values = frame.f_locals
         for name, value in values.items():
             entry = cache.get(name)
+            now = None  # the content key of a watched value, when it was needed to test its rendering
             if entry is not None and entry[0] is value:
                 mode = entry[3]
                 if mode is _ATOM:
@@ -979,7 +980,7 @@ class Tracer:
                 else:
                     mode = _WATCHED
                     self.watching = True
-                    content = content_key.of(value) if content_key is not None else None
+                    content = now if now is not None or content_key is None else content_key.of(value)
                 text = self.renderer.render(value)
                 if content_key is not None and mode is not _ATOM:
                     content_key.forget()  # a __repr__ may have run anything
