@@ -1,15 +1,19 @@
-"""Tracer overhead with exact values vs the previous cache vs no cache, as ratios to a plain run, side by side.
+"""Tracer overhead with exact values, with and without content keys, vs the previous cache, as ratios to a plain run.
 
     .venv/bin/python bench/bench_exact_values.py [--bench-dir /work/shared/bench/trace_bench] [--repeat 1]
-        [--base main]
+        [--base f4cc159] [--no-demo | --demo SCRIPT ...]
 
 Programs (no time cap, so every tracer traces the whole run): ``trace_bench/script.py`` and the demo scripts (against a demo built
-in a temporary folder). Tracers, each in its own subprocess with the default
-budgets:
-- exact: ``tracer_adapter/cwm_tracer.py`` as it is;
-- previous: the same file at ``--base`` (git), whose cache could show stale values;
-- no cache: the exact tracer with the reuse of renderings of objects with their own
-  ``__repr__`` switched off (a patched copy), so those are rendered at every event.
+in a temporary folder), plus ``leaf_two_steps.py`` with its first bug fixed, a
+pandas/numpy training loop of 200 steps. Tracers, each in its own subprocess with the default
+budgets, side by side in one run:
+- exact: ``tracer_adapter/cwm_tracer.py`` as it is: a stale rendering of an
+  array, DataFrame or Series is reused while its content key is the same;
+- no keys: the same file with ``Tracer(content_keys=False)`` (run through a
+  small wrapper), so every object with its own ``__repr__`` is rendered again
+  after any call or changing line;
+- previous: the file at ``--base`` (git; default: the last tracer before exact
+  values), whose cache could show stale values.
 CPU time (user+sys of the child) is the steadier figure on a shared machine.
 """
 
@@ -24,7 +28,15 @@ from pathlib import Path
 
 from bench_tracer import DEFAULT_BENCH, ROOT, TRACER, Timing, best
 
-REUSE = "if mode is _WATCHED and entry[2] >= self.changed:"
+PREVIOUS = "f4cc159"  # the tracer whose cache of objects with their own __repr__ was not exact
+# a pandas/numpy training loop: the demo script once its first bug is fixed (test.csv's column is "id")
+TRAINING = ("leaf_two_steps.py", 'test.pop("Id")', 'test.pop("id")')
+NO_KEYS = """import functools, sys
+sys.path.insert(0, {folder!r})
+import cwm_tracer
+cwm_tracer.Tracer = functools.partial(cwm_tracer.Tracer, content_keys=False)
+sys.exit(cwm_tracer.main(sys.argv[1:]))
+"""
 
 
 def tracer_copies(folder: Path, base: str) -> dict[str, Path]:
@@ -33,12 +45,9 @@ def tracer_copies(folder: Path, base: str) -> dict[str, Path]:
         ["git", "show", f"{base}:tracer_adapter/cwm_tracer.py"], cwd=ROOT, capture_output=True, text=True, check=True
     )
     previous.write_text(shown.stdout)
-    source = TRACER.read_text()
-    if REUSE not in source:
-        raise SystemExit("bench_exact_values: the exact tracer's reuse test changed; update REUSE")
-    no_cache = folder / "cwm_tracer_no_cache.py"
-    no_cache.write_text(source.replace(REUSE, "if False:"))
-    return {"exact": TRACER, "previous": previous, "no cache": no_cache}
+    no_keys = folder / "cwm_tracer_no_keys.py"
+    no_keys.write_text(NO_KEYS.format(folder=str(TRACER.parent)))
+    return {"exact": TRACER, "no keys": no_keys, "previous": previous}
 
 
 def compare(label: str, script: Path, tracers: dict[str, Path], repeat: int, check: bool = True) -> None:
@@ -62,8 +71,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--bench-dir", type=Path, default=DEFAULT_BENCH)
     parser.add_argument("--repeat", type=int, default=1, help="runs per program; the lowest CPU time counts")
-    parser.add_argument("--base", default="main", help="git revision of the previous tracer (default: main)")
+    parser.add_argument("--base", default=PREVIOUS, help=f"git revision of the previous tracer (default: {PREVIOUS})")
     parser.add_argument("--no-demo", action="store_true", help="only trace_bench/script.py")
+    parser.add_argument("--demo", action="append", default=[], help="only this demo script (repeatable)")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from demo import build_demo
@@ -84,7 +94,7 @@ def main() -> None:
         demo = build_demo(work / "demo")
         runnable = {row.script: row for row in ROWS if row.rerun_verdict in ("clean", "error", "no_submission")}
         for script_name, row in sorted(runnable.items()):
-            if row.rerun_exception == "SyntaxError":
+            if row.rerun_exception == "SyntaxError" or (args.demo and script_name not in args.demo):
                 continue
             folder_of_row = work / row.name
             folder_of_row.mkdir()
@@ -92,6 +102,10 @@ def main() -> None:
             (folder_of_row / "data").symlink_to(demo.data_root / row.competition_id / "prepared" / "public")
             # most demo scripts end raising (that is what they are for): timed all the same
             compare(f"demo {script_name}", folder_of_row / script_name, tracers, args.repeat, check=False)
+            if script_name == TRAINING[0]:
+                fixed = folder_of_row / f"fixed_{script_name}"
+                fixed.write_text((SCRIPTS / script_name).read_text().replace(*TRAINING[1:]))
+                compare(f"demo {script_name}, first bug fixed (trains)", fixed, tracers, args.repeat, check=False)
 
 
 if __name__ == "__main__":

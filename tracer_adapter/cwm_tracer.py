@@ -46,7 +46,10 @@ Values and budgets
   that ran an instruction able to change an object in place from C (see
   ``ChangingLines``) makes them rendered again, so every value is what
   ``repr`` returns at that event (an object changed by another thread
-  excepted). Builtin containers are walked again at every event; a cut list
+  excepted). A stale rendering of a numpy array, DataFrame or Series is
+  reused while its content key (its data, shape, dtypes, index, names and the
+  print/display options; see ``ContentKey``) is what it was when it was
+  rendered. Builtin containers are walked again at every event; a cut list
   or tuple of numbers reuses its shown text while its shown first items are
   the very same objects (numbers are immutable, so this is exact).
 * ``--max-frames`` / ``--max-bytes``: the first half of either budget is
@@ -82,12 +85,14 @@ import importlib.machinery
 import json
 import os
 import select
+import shutil
 import signal
 import sys
 import threading
 import time
 import tokenize
 import types
+import zlib
 from collections import defaultdict, deque
 from itertools import islice
 from json.encoder import encode_basestring_ascii as json_string  # C-accelerated where available
@@ -395,6 +400,194 @@ def _size_of(value: object) -> str:
         return kind.__name__
 
 
+class _NoKey(Exception):
+    """The value is not one whose repr a content key determines."""
+
+
+class ContentKey:
+    """A cheap fingerprint of an object's content that determines its repr exactly, for a few known types.
+
+    Exact ``numpy.ndarray``, ``pandas.DataFrame`` and ``pandas.Series`` (found by
+    their exact type, never imported here): while ``of(value)`` is the same as
+    when the value was last rendered, ``repr`` returns the same text, so a
+    rendering made stale by a call or a changing line can be reused without
+    calling ``repr``. ``of`` returns None (render again) for anything else:
+    subclasses, structured or object arrays holding mutable items, extension
+    arrays other than strings, MultiIndex and DatetimeIndex, option values
+    that are callables, and data too large to be worth hashing. A key is
+    ``(parts, kept)``: ``parts`` are compared; ``kept`` holds the objects whose
+    ids are in ``parts`` so that no id is reused while the key lives.
+
+    Numbers are keyed by their bytes (the first ``COPY_BYTES`` of an object)
+    or the CRC-32 of their bytes (beyond: every change within 4 bytes is
+    detected, any other is missed with odds 2**-32); the items of object
+    arrays by their ids, exactly.
+    """
+
+    # the repr of a large array is a cheap summary: hashing more than this costs more than it saves
+    ARRAY_BYTES = 1 << 20
+    FRAME_BYTES = 64 << 20  # a DataFrame's repr costs about 10 ms, as much as a CRC of 64 MiB
+    COPY_BYTES = 1 << 20  # of an object's numbers, kept as they are (memory) rather than as a CRC
+    OBJECT_ITEMS = 100000
+    _ITEMS = frozenset((str, int, float, complex, bool, bytes, type(None)))  # immutable: an id fixes the repr
+
+    def __init__(self) -> None:
+        self._methods: dict = {}  # exact type -> (method making its parts, bytes it may hash), or None
+        self._items = self._ITEMS
+        self._budget = self._copy_left = 0
+        self._display: object = _NoKey  # the pandas settings as read since forget(): parts, None, or unread
+
+    def forget(self) -> None:
+        """Code may have run (a new event, a ``__repr__``): read global settings again."""
+        self._display = _NoKey
+
+    def of(self, value: object) -> tuple | None:
+        """The key of ``value`` now, or None."""
+        kind = type(value)
+        found = self._methods.get(kind, _NoKey)
+        if found is _NoKey:
+            found = self._methods[kind] = self._method_for(kind)
+        if found is None:
+            return None
+        method, self._budget = found
+        self._copy_left = self.COPY_BYTES
+        parts: list = []
+        kept: list = []
+        try:
+            method(value, parts, kept)
+        except Exception:  # _NoKey, or any surprise from a library version: render again
+            return None
+        return tuple(parts), kept
+
+    def _method_for(self, kind: type):
+        numpy = sys.modules.get("numpy")
+        if numpy is not None and kind is getattr(numpy, "ndarray", None):
+            return self._bare_array, self.ARRAY_BYTES
+        pandas = sys.modules.get("pandas")
+        if pandas is not None and kind in (getattr(pandas, "DataFrame", None), getattr(pandas, "Series", None)):
+            self._items = self._ITEMS | {type(pandas.NA), type(pandas.NaT)}
+            return (self._frame if kind is pandas.DataFrame else self._series), self.FRAME_BYTES
+        return None
+
+    # -- numpy ------------------------------------------------------------------------------
+
+    def _bare_array(self, array, parts: list, kept: list) -> None:
+        numpy = sys.modules["numpy"]
+        options = numpy.get_printoptions()  # precision, threshold, ... and formatter, which must be None
+        self._atoms(options.values(), parts)
+        self._array(array, parts, kept)
+
+    def _array(self, array, parts: list, kept: list) -> None:
+        dtype = array.dtype
+        parts.append((array.shape, dtype.str, dtype.type))  # the type: int64 and longlong share '<i8'
+        if dtype.kind == "O":
+            if array.size > self.OBJECT_ITEMS:
+                raise _NoKey
+            flat = array.ravel()  # logical order; a copy if not contiguous
+            items = flat.tolist()
+            if not set(map(type, items)) <= self._items:
+                raise _NoKey
+            kept.append(items)
+            parts.append(bytes(memoryview(flat).cast("B")))  # the items' addresses
+            return
+        if dtype.kind not in "biufcmMSU" or dtype.fields is not None:
+            raise _NoKey  # structured, void, and new-style dtypes (numpy 2's StringDType)
+        size = array.nbytes
+        self._budget -= size
+        if self._budget < 0:
+            raise _NoKey
+        data = array.ravel().view(sys.modules["numpy"].uint8)
+        if size <= self._copy_left:  # a copy compares about 4 times faster than a CRC, and exactly
+            self._copy_left -= size
+            parts.append(data.tobytes())
+        else:
+            parts.append(zlib.crc32(data))
+
+    # -- pandas -----------------------------------------------------------------------------
+
+    def _frame(self, frame, parts: list, kept: list) -> None:
+        self._pandas_display(parts)
+        self._index(frame.columns, parts, kept)
+        self._index(frame.index, parts, kept)
+        manager = frame._mgr
+        if type(manager).__name__ != "BlockManager":
+            raise _NoKey
+        for block in manager.blocks:
+            where = block.mgr_locs.indexer  # which columns the block holds: a slice or an array
+            parts.append(where if type(where) is slice else where.tobytes())
+            self._values(block.values, parts, kept)
+
+    def _series(self, series, parts: list, kept: list) -> None:
+        self._pandas_display(parts)
+        self._index(series.index, parts, kept)
+        self._name(series.name, parts)
+        self._values(series._values, parts, kept)
+
+    def _index(self, index, parts: list, kept: list) -> None:
+        pandas = sys.modules["pandas"]
+        kind = type(index)
+        parts.append(kind)
+        self._name(index.name, parts)
+        if kind is pandas.RangeIndex:
+            parts.append((index.start, index.stop, index.step))
+        elif kind is pandas.Index:
+            self._values(index._values, parts, kept)
+        else:
+            raise _NoKey  # MultiIndex, DatetimeIndex (its freq is shown), CategoricalIndex, ...
+
+    def _values(self, values, parts: list, kept: list) -> None:
+        """A column's or an index's values: a numpy array, or a pandas array of strings."""
+        kind = type(values)
+        if kind is sys.modules["numpy"].ndarray:
+            self._array(values, parts, kept)
+            return
+        if not kind.__module__.startswith("pandas.") or kind.__name__ not in _STRING_ARRAYS:
+            raise _NoKey
+        parts.append((kind, values.dtype))  # StringDtype: its storage and missing value
+        arrow = getattr(values, "_pa_array", None)
+        if arrow is not None:  # a pyarrow ChunkedArray: immutable, pandas replaces it to change values
+            parts.append(id(arrow))
+            kept.append(arrow)
+        else:
+            self._array(values._ndarray, parts, kept)  # str and missing values in an object array
+
+    def _name(self, name, parts: list) -> None:
+        if type(name) not in self._items:
+            raise _NoKey
+        parts.append(repr(name))  # exact where == is not: 0.0 == -0.0, 1 == True
+
+    def _pandas_display(self, parts: list) -> None:
+        """What else a pandas repr depends on: every option, and the terminal's size (pandas asks for it)."""
+        if self._display is _NoKey:
+            self._display = None
+            config = sys.modules["pandas._config.config"]._global_config
+            values: list = []
+            sections = [config]
+            while sections:
+                for value in sections.pop().values():
+                    if type(value) is dict:
+                        sections.append(value)
+                    else:
+                        values.append(value)
+            found: list = []
+            self._atoms(values, found)
+            found.append(tuple(shutil.get_terminal_size()))
+            found.append(hasattr(sys.modules.get("__main__"), "__file__"))  # pandas' test for a console
+            self._display = tuple(found)
+        if self._display is None:
+            raise _NoKey
+        parts.append(self._display)
+
+    def _atoms(self, values, parts: list) -> None:
+        values = tuple(values)
+        if not set(map(type, values)) <= self._ITEMS:
+            raise _NoKey  # a formatter function: what it prints may change without the key
+        parts.append(repr(values))
+
+
+_STRING_ARRAYS = frozenset(("ArrowStringArray", "ArrowStringArrayNumpySemantics", "StringArray"))
+
+
 # -- source ---------------------------------------------------------------------------------
 
 
@@ -645,7 +838,14 @@ class FrameState:
 
 class Tracer:
     def __init__(
-        self, filename: str, lines: list, entry: tuple, writer: TraceWriter, max_value_chars: int, max_seconds: float
+        self,
+        filename: str,
+        lines: list,
+        entry: tuple,
+        writer: TraceWriter,
+        max_value_chars: int,
+        max_seconds: float,
+        content_keys: bool = True,
     ) -> None:
         self.filename = filename
         self.lines = lines
@@ -655,6 +855,7 @@ class Tracer:
         self.renderer = ValueRenderer(max_value_chars)
         self.max_seconds = max_seconds
         self.changing_lines = ChangingLines()
+        self.content_key = ContentKey() if content_keys else None  # None: watched objects are rendered again
         self.active = True
         self.started = False
         self.entry_frame = None
@@ -725,12 +926,16 @@ class Tracer:
 
     def _locals(self, state: FrameState, frame) -> str:
         self.stamp = stamp = self.stamp + 1
+        content_key = self.content_key
+        if content_key is not None:
+            content_key.forget()
         cache = state.cache
         parts = []
         append = parts.append
         values = frame.f_locals
         for name, value in values.items():
             entry = cache.get(name)
+            now = None  # the content key of a watched value, when it was needed to test its rendering
             if entry is not None and entry[0] is value:
                 mode = entry[3]
                 if mode is _ATOM:
@@ -738,9 +943,17 @@ class Tracer:
                     continue
                 if mode is _SKIP:
                     continue
-                if mode is _WATCHED and entry[2] >= self.changed:
-                    append(entry[1])
-                    continue
+                if mode is _WATCHED:
+                    if entry[2] >= self.changed:
+                        append(entry[1])
+                        continue
+                    # something may have changed it: reuse the text if its content key is the same
+                    if entry[4] is not None:
+                        now = content_key.of(value)
+                        if now is not None and now[0] == entry[4][0]:
+                            cache[name] = (value, entry[1], stamp, _WATCHED, entry[4])
+                            append(entry[1])
+                            continue
                 if mode is _NUMBERS_CUT:
                     count = entry[4]
                     if len(value) >= count and all(map(is_, value[:count], entry[5])):
@@ -767,7 +980,10 @@ class Tracer:
                 else:
                     mode = _WATCHED
                     self.watching = True
+                    content = now if now is not None or content_key is None else content_key.of(value)
                 text = self.renderer.render(value)
+                if content_key is not None and mode is not _ATOM:
+                    content_key.forget()  # a __repr__ may have run anything
             key = self.name_json.get(name)
             if key is None:
                 key = self.name_json[name] = json_string(name) + ": "
@@ -783,6 +999,8 @@ class Tracer:
                     tuple(value[: run[0]]),
                     key + json_string(run[1])[:-1],
                 )
+            elif mode is _WATCHED:
+                cache[name] = (value, pair, stamp, mode, content)
             else:
                 cache[name] = (value, pair, stamp, mode)
             append(pair)

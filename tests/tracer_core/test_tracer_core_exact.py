@@ -15,7 +15,6 @@ from itertools import zip_longest
 from pathlib import Path
 
 import pytest
-from conftest import run_traced
 
 from demo.catalogue import ROWS, SCRIPTS
 from tracer_adapter.cwm_tracer import FRAME_SEP
@@ -86,6 +85,135 @@ SMALL = {
 
         main()
     """,
+    "numpy_content": """
+        import numpy as np
+
+
+        def bump(holder):
+            holder["a"][0] += 1
+
+
+        def fill(target, value):
+            target[...] = value
+
+
+        def main():  # << START_OF_TRACE
+            a = np.arange(6.0)
+            b = a[::2]
+            b[0] = 5
+            holder = {"a": a}
+            bump(holder)
+            np.add(a, 1, out=a)
+            np.random.seed(0)
+            np.random.shuffle(a)
+            c = a / 3
+            np.set_printoptions(precision=2)
+            n = len(c)
+            np.set_printoptions(precision=8)
+            n = len(c)
+            big = np.arange(2000.0)
+            tail = big[1000:]
+            fill(tail[-1:], -1.0)
+            np.set_printoptions(threshold=10, edgeitems=2)
+            n = len(big)
+            np.set_printoptions(threshold=1000, edgeitems=3)
+            every_third = big[::3]
+            fill(big[:4], 9.0)
+            m = np.zeros((3, 4), order="F")
+            fill(m[1:2, 2:3], 7.0)
+            t = m.T
+            fill(m[0:1, 0:1], 1.5)
+            huge = np.zeros(300000)
+            fill(huge[-1:], 2.0)
+            dates = np.array(["2020-01-01", "2021-06-30"], dtype="M8[D]")
+            fill(dates[:1], np.datetime64("1999-12-31"))
+            words = np.array(["x", "yy"])
+            fill(words[1:], "zzz")
+            items = np.array(["x", 1, None], dtype=object)
+            items[0] = 1.0
+            fill(items[1:2], True)
+            lists = np.empty(2, dtype=object)
+            lists[0] = [1]
+            lists[1] = [2]
+            lists[0].append(3)
+            bump({"a": lists[1]})
+            grid = np.arange(6.0)
+            grid.shape = (2, 3)
+            grid.shape = (3, 2)
+            records = np.zeros(2, dtype=[("x", "i4"), ("y", "f8")])
+            records.dtype.names = ("p", "q")
+            flags = np.array([True, False])
+            np.logical_not(flags, out=flags)
+            return a.sum() + big.sum() + m.sum()
+
+
+        main()
+    """,
+    "pandas_content": """
+        import pandas as pd
+
+
+        def set_b(h):
+            h["d"]["b"] = [4.0, 5.0, 6.0]
+
+
+        def set_first(h, value):
+            h["d"].iloc[0, 0] = value
+
+
+        def add(items, value):
+            items.append(value)
+
+
+        def main():  # << START_OF_TRACE
+            df = pd.DataFrame({"a": [1, 2, 3]})
+            holder = {"d": df}
+            set_b(holder)
+            df.loc[0, "a"] = 10
+            df.iloc[1, 1] = None
+            set_first(holder, 11)
+            df.fillna(-1, inplace=True)
+            df["s"] = ["x", "y", "z"]
+            df.loc[2, "s"] = "w"
+            set_first({"d": df[["s"]]}, "copy")
+            s = df["a"]
+            s.iloc[0] = 12
+            s.name = "renamed"
+            df.index.name = "row"
+            df.columns = ["A", "B", "S"]
+            df.rename(columns={"A": "a"}, inplace=True)
+            pd.set_option("display.max_rows", 3)
+            n = len(df)
+            long = pd.DataFrame({"x": range(10)})
+            n = len(long)
+            pd.set_option("display.max_rows", 60)
+            n = len(long)
+            pd.set_option("display.precision", 2)
+            f = pd.Series([1.23456, 2.5])
+            pd.reset_option("display.precision")
+            n = len(f)
+            pd.options.display.float_format = "{:.1f}".format
+            n = len(f)
+            pd.options.display.float_format = None
+            n = len(f)
+            objects = pd.DataFrame({"l": [[1], [2]], "m": [1, "one"]})
+            add(objects.loc[0, "l"], 3)
+            objects.loc[1, "m"] = 1.0
+            set_first({"d": objects}, [0])
+            dated = pd.Series([1, 2], index=pd.date_range("2020-01-01", periods=2, name="day"))
+            dated.iloc[0] = 5
+            multi = pd.DataFrame({"v": [1, 2]}, index=pd.MultiIndex.from_tuples([(0, "a"), (1, "b")]))
+            set_first({"d": multi}, 3)
+            big = pd.DataFrame({"x": [0.0] * 200000, "y": range(200000)})
+            big.iloc[199999, 0] = 1.0
+            set_first({"d": big}, 2.0)
+            cats = pd.Series(["u", "v"], dtype="category")
+            cats.cat.rename_categories(["p", "q"])
+            return len(df) + len(objects)
+
+
+        main()
+    """,
     "classes": """
         class Box:
             size = 2
@@ -124,7 +252,7 @@ SMALL = {
 }
 
 
-def _same_as_naive(script: Path, frames: int = 0) -> None:
+def _same_as_naive(script: Path, run_traced, frames: int = 0) -> None:
     """The built-in tracer's trace (its first ``frames`` frames, if given) is the naive tracer's."""
     naive_out = script.parent / "naive.trace"
     argv = [sys.executable, str(NAIVE), script.name, str(naive_out), str(frames)]
@@ -147,28 +275,28 @@ def _same_as_naive(script: Path, frames: int = 0) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(SMALL))
-def test_objects_changed_behind_the_tracer_are_shown_as_repr_shows_them(name: str, tmp_path: Path) -> None:
+def test_objects_changed_behind_the_tracer_are_shown_as_repr_shows_them(name: str, tmp_path: Path, traced) -> None:
     script = tmp_path / f"{name}.py"
     script.write_text(textwrap.dedent(SMALL[name]).lstrip("\n"))
-    _same_as_naive(script)
+    _same_as_naive(script, traced)
 
 
 @pytest.mark.parametrize("name", ["ex1", "ex2"])
-def test_the_client_examples(name: str, tmp_path: Path) -> None:
+def test_the_client_examples(name: str, tmp_path: Path, traced) -> None:
     script = tmp_path / f"{name}.py"
     script.write_bytes((EXAMPLES / f"{name}.py").read_bytes())
-    _same_as_naive(script)
+    _same_as_naive(script, traced)
 
 
 DEMO_SCRIPTS = sorted({row.script: row for row in ROWS if row.rerun_exception != "SyntaxError"}.values(), key=str)
 
 
 @pytest.mark.parametrize("row", DEMO_SCRIPTS, ids=[row.script for row in DEMO_SCRIPTS])
-def test_the_demo_scripts(row, demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_demo_scripts(row, demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, traced) -> None:
     if row.rerun_verdict == "time_limit":
         pytest.skip("runs until its time limit by design")
     script = tmp_path / row.script
     script.write_bytes((SCRIPTS / row.script).read_bytes())
     (tmp_path / "data").symlink_to(demo.data_root / row.competition_id / "prepared" / "public")
     monkeypatch.setenv("PYTHONHASHSEED", "0")  # sets of strings print in the same order in both runs
-    _same_as_naive(script, DEMO_FRAMES)
+    _same_as_naive(script, traced, DEMO_FRAMES)
