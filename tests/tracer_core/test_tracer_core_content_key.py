@@ -26,7 +26,8 @@ def test_a_key_changes_with_the_content_and_only_then() -> None:
         (series, lambda: setattr(series, "index", pd.Index([7, 8]))),
     ):
         before = parts(value)
-        assert before is not None and parts(value) == before
+        assert before is not None
+        assert parts(value) == before
         change()
         assert parts(value) != before
 
@@ -68,4 +69,5 @@ def test_no_key_where_the_content_does_not_fix_the_repr(value) -> None:
 def test_object_items_are_kept_alive_so_their_ids_stay_theirs() -> None:
     items = np.array(["a" * 50, "b" * 50], dtype=object)
     key = ContentKey().of(items)
-    assert key is not None and set(map(id, key[1][0])) == set(map(id, items))
+    assert key is not None
+    assert set(map(id, key[1][0])) == set(map(id, items))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from demo.builder import DRIVER_FILE
+from demo.builder import AIDE_FORMAT_FILE, DRIVER_FILE
 from runner.aide_format import naturaldelta
 
 
@@ -35,9 +35,12 @@ def test_naturaldelta_matches_humanize(seconds: float, words: str) -> None:
 
 
 def _drive(tmp_path: Path, code: str, timeout: float) -> dict:
+    """Run the driver as the demo's sandbox does: copied beside the script with the format it imports."""
     (tmp_path / "runfile.py").write_text(code)
+    for source in (DRIVER_FILE, AIDE_FORMAT_FILE):
+        (tmp_path / source.name).write_bytes(source.read_bytes())
     subprocess.run(
-        [sys.executable, str(DRIVER_FILE), "runfile.py", "--timeout", str(timeout), "--result", "r.json"],
+        [sys.executable, DRIVER_FILE.name, "runfile.py", "--timeout", str(timeout), "--result", "r.json"],
         cwd=tmp_path,
         capture_output=True,
         timeout=30,
