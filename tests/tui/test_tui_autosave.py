@@ -131,6 +131,10 @@ def test_a_row_held_by_another_process_is_read_only(make_app, workspace) -> None
                 assert task.read_only
                 assert "READ-ONLY" in screen_text(app)
                 assert notified(app, "is being edited by")
+                await pilot.press("4", "t")  # the trace pane's own key asks too
+                await wait_until(pilot, lambda: notified(app, "Read-only: row-0 is open in"), what="refused")
+                assert app.screen is task  # no entry picker opened
+                assert workspace.traces("row-0", 0) == []
                 await pilot.press("x", "f", "5", "enter", *"mine")
                 await pilot.pause(0.6)
                 assert workspace.status("row-0")[0] == "untouched"

@@ -153,7 +153,7 @@ class TaskScreen(Screen):
             with Vertical(id="left-column", classes="column"):
                 yield MetadataPane()
                 yield CodePane()
-                yield TracePane(self.ws, self.config)
+                yield TracePane(self.ws, self.config, writable=self._writable)
             with Vertical(id="right-column", classes="column"):
                 yield OutputPane()
                 yield AnnotationPane()
@@ -771,9 +771,8 @@ class TaskScreen(Screen):
     # ---- panes and moving around
 
     def action_trace(self) -> None:
-        if self._writable():
-            self.show_pane("trace")
-            self.trace_pane.action_trace("buggy")
+        self.show_pane("trace")
+        self.trace_pane.action_trace("buggy")  # it asks whether the row is writable
 
     def action_jump_to_failing_line(self) -> None:
         if self._error_line is None:

@@ -123,10 +123,11 @@ class TracePane(Pane):
     TracePane > #trace-status { height: 1; color: $text-muted; background: $boost; }
     """
 
-    def __init__(self, ws: Workspace, config: Config, **kwargs) -> None:
+    def __init__(self, ws: Workspace, config: Config, writable: Callable[[], bool] = lambda: True, **kwargs) -> None:
         super().__init__(**kwargs)
         self.ws = ws
         self.config = config
+        self.writable = writable  # the screen's read-only check (it says why when it refuses)
         self.row_id: str | None = None
         self.k = 0
         self.records: list[dict] = []
@@ -255,7 +256,7 @@ class TracePane(Pane):
 
     def action_trace(self, which: str) -> None:
         """Trace the step's buggy code (``which="buggy"``) or its current fix, after choosing the entry."""
-        if self.row_id is None:
+        if self.row_id is None or not self.writable():
             return
         if "tracing" in self.jobs:
             self.notify("Wait for the trace to end, or press k", severity="warning", timeout=3)
