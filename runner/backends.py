@@ -359,8 +359,8 @@ class ApptainerBackend:
         argv += ["--bind", f"{data}:{APPTAINER_WORKDIR}/{DATA_NAME}:ro"]
         for host, inside in link_binds(data, f"{APPTAINER_WORKDIR}/{DATA_NAME}"):
             argv += ["--bind", f"{host}:{inside}:ro"]
-        for name, host in spec.read_only_binds.items():
-            argv += ["--bind", f"{host}:{APPTAINER_WORKDIR}/{name}:ro"]
+        for name, folder in spec.read_only_binds.items():
+            argv += ["--bind", f"{folder}:{APPTAINER_WORKDIR}/{name}:ro"]
         argv += ["--pwd", APPTAINER_WORKDIR]
         python = sandbox_python(settings, self.name)
         for key, value in sandbox_env(spec, APPTAINER_WORKDIR, python).items():
@@ -372,7 +372,11 @@ class ApptainerBackend:
         return dict(os.environ)
 
 
-_BY_NAME = {"local": LocalBackend, "bubblewrap": BubblewrapBackend, "apptainer": ApptainerBackend}
+_BY_NAME: dict[str, type[Backend]] = {
+    "local": LocalBackend,
+    "bubblewrap": BubblewrapBackend,
+    "apptainer": ApptainerBackend,
+}
 
 
 def get_backend(settings: RunSettings) -> Backend:

@@ -11,6 +11,7 @@ import codecs
 import contextlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 TAIL_BYTES = 64 * 1024
 LOG_HEAD = 16 * 1024 * 1024
@@ -19,7 +20,7 @@ LOG_TAIL = 16 * 1024 * 1024
 
 class OutputCapture:
     def __init__(self, log_path: Path, on_output: Callable[[str], None] | None = None) -> None:
-        self._log = open(log_path, "wb")  # noqa: SIM115 - held open across feed() calls, closed by close()
+        self._log: BinaryIO | None = open(log_path, "wb")  # noqa: SIM115 - held open across feed() calls, closed by close()
         self._on_output = on_output
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._tail = bytearray()
@@ -63,8 +64,9 @@ class OutputCapture:
 
     def _close_log(self) -> None:
         log, self._log = self._log, None
-        with contextlib.suppress(OSError):
-            log.close()
+        if log is not None:
+            with contextlib.suppress(OSError):
+                log.close()
 
     def close(self) -> None:
         if self._on_output is not None:

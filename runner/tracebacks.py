@@ -93,7 +93,7 @@ def parse_error(output: str, code: str | None = None) -> ErrorInfo | None:
         if line.strip():
             after_header = _HEADER in line
             chained = chained or line.startswith(_CHAINED)
-            if message_follows and block is None and not after_header:
+            if message_follows and found is not None and block is None and not after_header:
                 found.message, message_follows = line.strip(), False
         if block is None:
             continue

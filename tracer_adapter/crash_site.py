@@ -25,6 +25,7 @@ HEADING = "crash site"
 _EXCEPTION_TRIPLE = re.compile(r"\(<class '(?P<type>[^']+)'>, (?P<value>.*), <traceback object at 0x\w+>\)", re.S)
 _DEF_NAME = re.compile(r"\s*(?:async\s+)?def\s+(\w+)")
 _SHOWN_VALUE_CHARS = 120
+_TYPE_BY_PREFIX: tuple[tuple[str, str], ...]
 _TYPE_BY_PREFIX = (("array(", "ndarray"), ("tensor(", "Tensor"), ("[", "list"), ("(", "tuple"), ("b'", "bytes"))
 _TYPE_BY_PREFIX += (('b"', "bytes"), ("'", "str"), ('"', "str"), ("<class ", "type"), ("<function ", "function"))
 _TYPE_BY_PREFIX += (("<module ", "module"), ("<generator ", "generator"), ("<bound method ", "method"))

@@ -98,6 +98,12 @@ from itertools import islice
 from json.encoder import encode_basestring_ascii as json_string  # C-accelerated where available
 from operator import is_
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # not imported at run time: the traced script starts as it would untraced
+    from typing import Any, Callable
+
+    _Walker = Callable[["ValueRenderer", Any], None]
+
 MARKER = "# << START_OF_TRACE"
 FRAME_SEP = "<|frame_sep|>"
 CALL_SEP = "<|call_sep|>"
@@ -163,7 +169,7 @@ class ValueRenderer:
         # the shown text, that text), so an unchanged run of items can be reused
         self.cut_run: tuple | None = None
 
-    def render(self, value: object) -> str:
+    def render(self, value: Any) -> str:
         self.cut_run = None
         if not self.max_chars:
             return _safe_repr(value)
@@ -221,7 +227,7 @@ class ValueRenderer:
         if self._left < 0:
             raise _Full
 
-    def _walk(self, value: object) -> None:
+    def _walk(self, value: Any) -> None:
         kind = type(value)
         if kind is str or kind is bytes:
             if len(value) > self._left:
@@ -311,7 +317,7 @@ class ValueRenderer:
         self._emit(")")
 
 
-_WALKERS = {
+_WALKERS: dict[type, _Walker] = {
     list: ValueRenderer._list,
     tuple: ValueRenderer._tuple,
     dict: ValueRenderer._dict,
@@ -320,7 +326,7 @@ _WALKERS = {
     deque: ValueRenderer._deque,
     defaultdict: ValueRenderer._defaultdict,
 }
-_RECURSION_TEXT = {
+_RECURSION_TEXT: dict[_Walker, str] = {
     ValueRenderer._list: "[...]",
     ValueRenderer._tuple: "(...)",
     ValueRenderer._dict: "{...}",
@@ -371,7 +377,7 @@ def _flat_prefix(value, walker, left: int, hints: dict) -> tuple | None:
         count = enough
 
 
-_BASE_REPRS = {
+_BASE_REPRS: dict[object, type] = {
     list.__repr__: list,
     tuple.__repr__: tuple,
     dict.__repr__: dict,
@@ -380,7 +386,7 @@ _BASE_REPRS = {
 }
 
 
-def _walker_for_subclass(kind: type):
+def _walker_for_subclass(kind: type) -> _Walker | None:
     """The walker of a builtin container subclass that keeps its base's ``__repr__``."""
     base = _BASE_REPRS.get(getattr(kind, "__repr__", None))
     # set and frozenset subclasses print their own type name, so only list/tuple/dict qualify
@@ -389,7 +395,7 @@ def _walker_for_subclass(kind: type):
     return None
 
 
-def _size_of(value: object) -> str:
+def _size_of(value: Any) -> str:
     kind = type(value)
     if kind is int:
         return "int of %d bits" % value.bit_length()
@@ -683,7 +689,7 @@ class TraceWriter:
     """Frames to a file: the first half of the budgets as they come, then a ring of the last."""
 
     def __init__(self, path: str, max_frames: int, max_bytes: int) -> None:
-        self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        self.fd: int | None = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         self.pid = os.getpid()
         self.max_frames = max_frames
         self.max_bytes = max_bytes
@@ -930,7 +936,7 @@ class Tracer:
         if content_key is not None:
             content_key.forget()
         cache = state.cache
-        parts = []
+        parts: list[str] = []
         append = parts.append
         values = frame.f_locals
         for name, value in values.items():
@@ -948,7 +954,7 @@ class Tracer:
                         append(entry[1])
                         continue
                     # something may have changed it: reuse the text if its content key is the same
-                    if entry[4] is not None:
+                    if entry[4] is not None and content_key is not None:
                         now = content_key.of(value)
                         if now is not None and now[0] == entry[4][0]:
                             cache[name] = (value, entry[1], stamp, _WATCHED, entry[4])
@@ -1042,7 +1048,7 @@ class Tracer:
         self.active = False
         self.entry_frame = None  # let the script's frames and values go
         sys.settrace(None)
-        frame = sys._getframe()
+        frame: types.FrameType | None = sys._getframe()
         while frame is not None:
             frame.f_trace = None
             frame = frame.f_back
@@ -1092,7 +1098,8 @@ class Watchman:
         self.done = True
         if os.getpid() == self.writer.pid:
             os.write(self.write_fd, b"\0")  # wake the thread now rather than at its next tick
-            self.thread.join(5)
+            if self.thread is not None:
+                self.thread.join(5)
 
     def _watch(self) -> None:
         while not self.done:

@@ -20,9 +20,9 @@ WRAPPER_NAME = "_nodefix_script"
 _Def = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
-def _functions(tree: ast.AST) -> list[tuple[str, ast.AST]]:
+def _functions(tree: ast.AST) -> list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
     """(qualified name, node) of every def in source order; ``Class.method``, ``outer.inner``."""
-    found: list[tuple[str, ast.AST]] = []
+    found: list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]] = []
 
     def visit(node: ast.AST, scope: str) -> None:
         for child in ast.iter_child_nodes(node):

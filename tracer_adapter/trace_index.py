@@ -403,7 +403,7 @@ def _save(path: Path, arrays: dict[str, np.ndarray]) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as out:
-            np.savez(out, **arrays)
+            np.savez(out, **arrays)  # type: ignore[arg-type]  # the stub checks **arrays against allow_pickle
         os.replace(tmp, path)
     except OSError:
         tmp.unlink(missing_ok=True)
@@ -534,6 +534,7 @@ def _scan_lines(
 ) -> None:
     n = len(starts) - 1
     stack: list[_Frame] = []
+    frame: _Frame | None
     texts: dict[bytes, tuple[int, tuple[int, ...]]] = {}  # source text -> (its id, its lines in the code)
     frame_no = -1
     depth = 0

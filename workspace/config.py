@@ -194,7 +194,7 @@ def _check_range(section: Any, key: str, value: Any, source: str) -> None:
         raise InputError(f"{source}: {name} {problem}, not {value!r}")
 
 
-def _coerce_value(key: str, value: Any, current: Any, annotation: str, source: str, base: Path) -> Any:
+def _coerce_value(key: str, value: Any, current: Any, annotation: object, source: str, base: Path) -> Any:
     if "Path" in str(annotation):
         if value in ("", None):
             return None

@@ -57,7 +57,7 @@ class RowIds(Sequence):
     def __len__(self) -> int:
         return len(self._ids)
 
-    def __getitem__(self, i):  # type: ignore[override]
+    def __getitem__(self, i):
         if isinstance(i, slice):
             return self._ids[i].to_pylist()
         return self._ids[i].as_py()

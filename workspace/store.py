@@ -208,6 +208,7 @@ class Workspace:
         self.dataset = dataset
         self.annotator = annotator
         self._conn = conn
+        self._closed = False
         self._lock = threading.RLock()
         self._me = Holder(annotator=annotator)
         self._heartbeat: Heartbeat | None = None
@@ -605,7 +606,8 @@ class Workspace:
                     record.get("code_sha256"),
                 ),
             )
-            run_id = int(cursor.lastrowid)
+            run_id = cursor.lastrowid
+            assert run_id is not None  # set by the INSERT
             step = conn.execute(
                 "SELECT code, fixed_code, flag_sources FROM steps WHERE row_id = ? AND k = ?", (row_id, k)
             ).fetchone()
@@ -731,7 +733,9 @@ class Workspace:
                     time.time(),
                 ),
             )
-            return int(cursor.lastrowid)
+            trace_id = cursor.lastrowid
+            assert trace_id is not None  # set by the INSERT
+            return trace_id
 
     def traces(self, row_id: str, k: int) -> list[dict]:
         found = self._read(
@@ -805,7 +809,7 @@ class Workspace:
         if heartbeat is not None:
             heartbeat.stop()  # outside the lock: a beat in progress may be waiting for it
         with self._lock:
-            if self._conn is None:
+            if self._closed:
                 return
             try:
                 with self._write() as conn:
@@ -813,7 +817,7 @@ class Workspace:
             except StorageError:
                 pass  # a read-only or full workspace: the claim ages out once the heartbeat stops
             self._conn.close()
-            self._conn = None
+            self._closed = True
 
 
 def _checked_field(name: str, value: Any) -> Any:

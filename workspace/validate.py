@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -207,7 +208,7 @@ def check_step_numbers(d: Deliverable) -> Iterator[Violation]:
 
 def check_status(d: Deliverable) -> Iterator[Violation]:
     """A known status, the same on every step of a row; a reject reason exactly on rejected rows."""
-    first: dict[str, str | None] = {}
+    first: dict[str | None, str | None] = {}
     for row, row_id, step, v in d.rows("status", "reject_reason"):
         status, reason = v["status"], v["reject_reason"]
         if status not in STATUSES:
@@ -225,7 +226,7 @@ def check_verification_column(d: Deliverable) -> Iterator[Violation]:
     """The verification is a run record, and verification_verdict is its verdict."""
     for row, row_id, step, v in d.rows("verification", "verification_verdict"):
         record = _verification(v["verification"])
-        if record is _UNREADABLE:
+        if isinstance(record, _Unreadable):
             yield Violation(row, row_id, step, "verification", "is not a JSON run record")
         elif v["verification_verdict"] != kind_of(record):
             yield Violation(
@@ -250,7 +251,7 @@ def check_rows(d: Deliverable) -> Iterator[Violation]:
         if row_id is None or step is None:
             continue
         record = _verification(v["verification"])
-        fields = {
+        fields: dict[str, Any] = {
             attr: _text(v[name]) if name in ("code", "_term_out") else v[name] for name, attr in _STEP_FIELDS.items()
         }
         fields["fixed_code"] = fields["fixed_code"] or ""
@@ -259,7 +260,7 @@ def check_rows(d: Deliverable) -> Iterator[Violation]:
         built = Step(
             row_id=row_id,
             index=step,
-            verification=None if record is _UNREADABLE else record,
+            verification=None if isinstance(record, _Unreadable) else record,
             annotator="",
             time_spent=0.0,
             created_at=None,
@@ -279,10 +280,14 @@ def check_rows(d: Deliverable) -> Iterator[Violation]:
                 yield Violation(rows[problem.step], row_id, problem.step, problem.column, problem.message)
 
 
-_UNREADABLE = object()
+class _Unreadable:
+    """A verification cell that is not a JSON run record."""
 
 
-def _verification(value: str | None) -> dict | None | object:
+_UNREADABLE = _Unreadable()
+
+
+def _verification(value: str | None) -> dict | None | _Unreadable:
     if value is None:
         return None
     try:
@@ -292,7 +297,7 @@ def _verification(value: str | None) -> dict | None | object:
     return record if isinstance(record, dict) else _UNREADABLE
 
 
-def _text(value: object) -> str:
+def _text(value: str | bytes | list | None) -> str:
     """A code or _term_out cell as text (AIDE keeps _term_out as a list of strings; binary columns hold bytes)."""
     if isinstance(value, list):
         return "".join(_text(v) for v in value)
@@ -320,7 +325,11 @@ def check_trace_quotes(d: Deliverable) -> Iterator[Violation]:
                 "quotes trace lines, but no workspace holds the traces (give --workspace)",
             )
             continue
-        traces = d.workspace.trace_paths(row_id, step) if row_id in d.workspace.dataset else []
+        traces = (
+            d.workspace.trace_paths(row_id, step)
+            if row_id is not None and step is not None and row_id in d.workspace.dataset
+            else []
+        )
         for problem in d.check_quotes(analysis, traces):
             yield Violation(
                 row,

@@ -10,7 +10,7 @@ more for it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from typing import Protocol
 
 from runner.bookkeeping import PreparedRun
@@ -20,6 +20,8 @@ from runner.spec import RunResult
 class Executor(Protocol):
     name: str
 
-    def run(self, runs: Iterable[PreparedRun], stop: threading.Event) -> Iterator[tuple[PreparedRun, RunResult]]:
+    def run(
+        self, runs: Iterable[PreparedRun], stop: threading.Event
+    ) -> Generator[tuple[PreparedRun, RunResult], None, None]:
         """Run every prepared run; yield each finished one (cancelled ones included, with ``cancelled`` set)."""
         ...

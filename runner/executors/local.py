@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from runner import bookkeeping
@@ -27,7 +27,9 @@ class LocalExecutor:
         self._cpus = cpu_shares(jobs) if jobs > 1 and budgets_threads(settings) else [None] * jobs
         self._gpus = gpu_shares(jobs, gpu_indices(settings) if settings.gpu else [], settings.gpus_per_job)
 
-    def run(self, runs: Iterable[PreparedRun], stop: threading.Event) -> Iterator[tuple[PreparedRun, RunResult]]:
+    def run(
+        self, runs: Iterable[PreparedRun], stop: threading.Event
+    ) -> Generator[tuple[PreparedRun, RunResult], None, None]:
         queue = iter(runs)
         running: dict[Future, tuple[PreparedRun, int]] = {}  # the run, and its slot
         free_slots = list(range(self.jobs))

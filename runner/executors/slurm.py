@@ -24,7 +24,7 @@ import subprocess
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from itertools import islice
 from pathlib import Path
 
@@ -66,7 +66,9 @@ class SlurmExecutor:
         self.batch = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
         self.job_name = f"nodefix-{self.batch}"
 
-    def run(self, runs: Iterable[PreparedRun], stop: threading.Event) -> Iterator[tuple[PreparedRun, RunResult]]:
+    def run(
+        self, runs: Iterable[PreparedRun], stop: threading.Event
+    ) -> Generator[tuple[PreparedRun, RunResult], None, None]:
         fresh = iter(runs)
         pending: deque[PreparedRun] = deque()  # runs to submit again: their job ended without a result
         attempts: dict[str, int] = {}
