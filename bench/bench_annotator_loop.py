@@ -137,8 +137,11 @@ async def work_rows(demo_dir: Path) -> dict[str, Keys]:
             await keys.press("escape")
 
         async def explain(keys: Keys, task: TaskScreen, why: str) -> None:
+            """revised_analysis, then Tab to revised_plan: done wants both."""
             await keys.press("5", "enter")
             await keys.write(why)
+            await keys.press("tab")
+            await keys.write("Change the failing line as the analysis says.")
             await keys.press("escape")
 
         # A reject: a row whose code is prose.
@@ -152,8 +155,8 @@ async def work_rows(demo_dir: Path) -> dict[str, Keys]:
             await run(keys, task, "o", "original")
             await trace_and_quote(keys, task)
             await fix(keys, task, replacements)
-            await run(keys, task, "r", "fix")
-            await keys.press("b", "f")
+            await run(keys, task, "r", "fix")  # the runs set bug confirmed and bug fixed
+            await keys.press("f")
             await explain(keys, task, why)
 
         async def fix_row(name: str, steps: list[tuple[tuple, str]]) -> Keys:

@@ -95,7 +95,8 @@ def test_palette(snap_compare, snapshot_workspace, size) -> None:  # noqa: F811
         await settle(pilot)
         # the palette searches in the background: on a busy machine its matches come a little later
         for _ in range(100):
-            if pilot.app.screen.query(OptionList) and pilot.app.screen.query_one(OptionList).option_count:
+            results = pilot.app.screen.query(OptionList)
+            if results and results.first().option_count and results.first().highlighted is not None:
                 break
             await pilot.pause(0.05)
         await pilot.pause(0.3)  # and the last of them
