@@ -55,10 +55,12 @@ def test_code_edits_become_fixed_code_with_a_diff_count(make_app, workspace) -> 
             await pilot.press("2", "enter", "down", "end", *"  # was ./input")
             await wait_until(pilot, lambda: "# was ./input" in workspace.step("row-0").fixed_code, timeout=1.0)
             assert workspace.step("row-0").code == workspace.source("row-0").code
-            assert "fix: +1 -1 lines" in screen_text(app)
+            # the diff is counted off the UI loop, a moment after the save
+            await wait_until(pilot, lambda: "fix: +1 -1 lines" in screen_text(app), what="the diff count")
             assert "in_progress" in screen_text(app)
             await pilot.press("escape", "w")
-            assert "+train = pd.read_csv('./input/train.csv')  # was ./input" in screen_text(app)
+            added = "+train = pd.read_csv('./input/train.csv')  # was ./input"
+            await wait_until(pilot, lambda: added in screen_text(app), what="the diff view")
             assert task.code_pane.has_class("diff")
 
     asyncio.run(body())
