@@ -57,6 +57,7 @@ def prepare_run(
     source's ``_term_out``); a fix run with the step's current bug.
     """
     step = ws.step(row_id, k)
+    source = ws.source(row_id)
     if purpose == FIX:
         if fix is not None and fix != step.fixed_code:
             step = ws.update_step(row_id, k, fixed_code=fix)
@@ -66,14 +67,14 @@ def prepare_run(
         recorded = step.observed_output
     else:
         code = step.code
-        recorded = ws.source(row_id).term_out if k == 0 else step.observed_output
+        recorded = source.term_out if k == 0 else step.observed_output
     spec = RunSpec(
         code=code,
-        competition_id=ws.source(row_id).competition_id,
+        competition_id=source.competition_id,
         settings=settings,
         run_dir=ws.run_dir(row_id, k),
     )
-    return PreparedRun(row_id, k, purpose, spec, recorded, ws.source(row_id).term_out)
+    return PreparedRun(row_id, k, purpose, spec, recorded, source.term_out)
 
 
 def start(

@@ -78,12 +78,16 @@ def split_dataset(source: Path, parts: int, out: Path) -> list[Shard]:
                 rows = batch.filter(pc.equal(batch_parts, part))
                 if rows.num_rows:
                     write(pa.Table.from_batches([rows]))
+    rows_in = [0] * (parts + 1)
+    seconds_in = [0.0] * (parts + 1)
+    for part, seconds in zip(assignment, exec_times, strict=True):
+        rows_in[part] += 1
+        seconds_in[part] += seconds
     shards = []
     for part, folder in enumerate(folders, start=1):
-        indices = [i for i, p in enumerate(assignment) if p == part]
         if config_text is not None:
             (folder / PROJECT_FILE).write_text(config_text, encoding="utf-8")
-        shards.append(Shard(part, folder / SHARD_FILE, len(indices), sum(exec_times[i] for i in indices)))
+        shards.append(Shard(part, folder / SHARD_FILE, rows_in[part], seconds_in[part]))
     return shards
 
 
