@@ -21,18 +21,23 @@ def _modules(package: str) -> list[str]:
     return [m.name for m in found if not m.name.startswith(SANDBOX_ONLY)]
 
 
-@pytest.mark.parametrize("package", HEADLESS)
-def test_headless_packages_do_not_import_textual(package: str) -> None:
+def _loaded_after_importing(package: str, tops: tuple[str, ...]) -> str:
+    """Import every module of ``package`` in a fresh interpreter; the loaded modules under ``tops``, printed."""
     modules = [package, *_modules(package)]
     probe = (
         "import importlib, sys\n"
         f"for name in {modules!r}:\n"
         "    importlib.import_module(name)\n"
-        "print(sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.')))\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {tops!r}))\n"
     )
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "[]"
+    return out.stdout.strip()
+
+
+@pytest.mark.parametrize("package", HEADLESS)
+def test_headless_packages_do_not_import_textual(package: str) -> None:
+    assert _loaded_after_importing(package, ("textual",)) == "[]"
 
 
 def test_cli_help_does_not_import_textual() -> None:
@@ -46,13 +51,4 @@ def test_cli_help_does_not_import_textual() -> None:
 
 def test_the_workspace_imports_nothing_above_it() -> None:
     """Issue 11 item 2: the data layer calls no runner or tracer code (the quote check is passed in)."""
-    modules = ["workspace", *_modules("workspace")]
-    probe = (
-        "import importlib, sys\n"
-        f"for name in {modules!r}:\n"
-        "    importlib.import_module(name)\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('runner', 'tracer_adapter', 'tui', 'demo')))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "[]"
+    assert _loaded_after_importing("workspace", ("runner", "tracer_adapter", "tui", "demo")) == "[]"
