@@ -127,7 +127,8 @@ def test_ctrl_c_cancels_the_jobs_and_a_rerun_resumes(make_dataset, data_root: Pa
 def test_a_job_scancelled_on_the_node_is_reported_and_resubmitted(
     make_dataset, data_root: Path, tmp_path: Path, wait_until
 ) -> None:
-    slow_clean = "import shutil, time\ntime.sleep(3)\nshutil.copy('./data/train.csv', 'submission.csv')\n"
+    # long enough that the scancel lands while it runs, even on a loaded machine
+    slow_clean = "import shutil, time\ntime.sleep(8)\nshutil.copy('./data/train.csv', 'submission.csv')\n"
     dataset = make_dataset(with_competition([{"code": slow_clean}]))
     notices: list[str] = []
     executor = SlurmExecutor(ClusterSettings(executor="slurm"), 1, tmp_path / "shared", notices.append)
@@ -135,7 +136,7 @@ def test_a_job_scancelled_on_the_node_is_reported_and_resubmitted(
 
     def batch() -> None:
         with open_workspace(dataset, tmp_path / "ws.nodefix") as ws:
-            outcome["counts"] = replicate(ws, config(data_root), 1, executor=executor)
+            outcome["counts"] = replicate(ws, config(data_root, time_limit=60.0), 1, executor=executor)
 
     worker = threading.Thread(target=batch)
     worker.start()
