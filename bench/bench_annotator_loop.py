@@ -105,7 +105,7 @@ async def work_rows(demo_dir: Path) -> dict[str, Keys]:
             await keys.press(key)
             await until(
                 lambda: (
-                    len([r for r in ws.runs(task.row_id, task.k) if r["purpose"] == purpose]) > 0
+                    len([r for r in ws.runs(task.row_id, task.k) if r.purpose == purpose]) > 0
                     and len(ws.runs(task.row_id, task.k)) > before
                 )
             )
@@ -209,7 +209,7 @@ async def typing_latency(tmp: Path) -> tuple[list[float], bool, int]:
     config = Config(run=RunSettings(data_root=tmp / "data"), trace=TraceSettings(max_frames=0))
     ws = open_workspace(dataset, tmp / "loop-ws")
     record = trace_step(ws, config, "loop", 0, entry=None)
-    frames = record["meta"]["frames"]
+    frames = record.meta.frames
     app = NodefixApp(ws, config, theme="dark", cursor_blink=False)
     typed = "the loop adds every i to total and then raises on purpose " * 4
     typed = typed[:200]

@@ -91,10 +91,10 @@ def _replicate_beside_a_hog(dataset: Path, config, workspace: Path, threads: int
     finally:
         hog.kill()
         hog.wait()
-    kinds = {row_id: run["verdict"]["kind"] for row_id, run in runs.items()}
+    kinds = {row_id: run.kind for row_id, run in runs.items()}
     wrong = {row_id: kind for row_id, kind in kinds.items() if kind != expected(row_id)}
     rows = {
-        row_id[:8]: [run["verdict"]["kind"], run["resources"]["wall_seconds"], run["resources"]["cpu_seconds"]]
+        row_id[:8]: [run.kind, run.resources["wall_seconds"], run.resources["cpu_seconds"]]
         for row_id, run in runs.items()
     }
     return {
@@ -104,7 +104,7 @@ def _replicate_beside_a_hog(dataset: Path, config, workspace: Path, threads: int
         "verdicts_right": len(runs) - len(wrong),
         "rows": len(runs),
         "wrong": wrong,
-        "starved": sum(1 for run in runs.values() if run["verdict"]["starved"]),
+        "starved": sum(1 for run in runs.values() if run.verdict.starved),
         "row_kind_wall_cpu": rows,
     }
 

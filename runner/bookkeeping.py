@@ -23,6 +23,7 @@ from runner.grading import DEFAULT_TIMEOUT, grade
 from runner.spec import RunResult, RunSpec
 from workspace.config import GradeSettings, RunSettings
 from workspace.errors import InputError
+from workspace.records import RunRecord
 from workspace.run_rules import code_sha256
 
 if TYPE_CHECKING:
@@ -93,10 +94,9 @@ def start(
     )
 
 
-def record(ws: Workspace, prepared: PreparedRun, result: RunResult) -> tuple[int, dict]:
-    """Store the finished run (its record carries the host's hash of the code it started); (run id, record)."""
-    stored = result.to_record()
-    return ws.add_run(prepared.row_id, prepared.k, prepared.purpose, stored), stored
+def record(ws: Workspace, prepared: PreparedRun, result: RunResult) -> RunRecord:
+    """Store the finished run (its record carries the host's hash of the code it started) and return it."""
+    return ws.run(ws.add_run(prepared.row_id, prepared.k, prepared.purpose, result.to_record()))
 
 
 def run_and_record(
@@ -109,17 +109,16 @@ def run_and_record(
     *,
     on_output: Callable[[str], None] | None = None,
     cancel: threading.Event | None = None,
-) -> tuple[int, dict, RunResult]:
+) -> tuple[RunRecord, RunResult]:
     prepared = prepare_run(ws, row_id, k, purpose, settings, fix)
     result = start(prepared, on_output=on_output, cancel=cancel)
-    run_id, stored = record(ws, prepared, result)
-    return run_id, stored, result
+    return record(ws, prepared, result), result
 
 
-def run_of_code(ws: Workspace, row_id: str, k: int, code: str) -> dict | None:
+def run_of_code(ws: Workspace, row_id: str, k: int, code: str) -> RunRecord | None:
     """The newest run of step k that started exactly ``code`` (by its host-side hash), or None."""
     sha = code_sha256(code)
-    return next((run for run in reversed(ws.runs(row_id, k)) if run.get("code_sha256") == sha), None)
+    return next((run for run in reversed(ws.runs(row_id, k)) if run.code_sha256 == sha), None)
 
 
 def grade_code(
@@ -139,7 +138,7 @@ def grade_code(
             f"row {row_id!r} step {k}: this code was never run, so there is no run "
             f"to attach the grade to; run it first (r, or nodefix run --code)"
         )
-    out_dir = Path(tempfile.mkdtemp(prefix="grade-", dir=Path(run["run_dir"])))  # beside scratch, not in it
+    out_dir = Path(tempfile.mkdtemp(prefix="grade-", dir=Path(run.run_dir)))  # beside scratch, not in it
     code_path = out_dir / "code.py"
     code_path.write_text(code, encoding="utf-8")
     result = grade(
@@ -151,5 +150,5 @@ def grade_code(
         cancel=cancel,
     )
     result["code_sha256"] = code_sha256(code)
-    ws.add_grade(run["id"], result)
-    return run["id"], result
+    ws.add_grade(run.id, result)
+    return run.id, result

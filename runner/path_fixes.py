@@ -104,10 +104,11 @@ def step_path_fix(ws: Workspace, row_id: str, k: int) -> PathFix | None:
     already made is kept), else from its code.
     """
     step = ws.step(row_id, k)
-    own_runs = [r for r in ws.runs(row_id, k) if r["purpose"] != "fix"]
+    own_runs = [r for r in ws.runs(row_id, k) if r.purpose != "fix"]
     latest = own_runs[-1] if own_runs else None
-    verdict = (latest or {}).get("verdict") or {}
-    error_text = "\n".join([step.observed_output, (latest or {}).get("output_tail", ""), verdict.get("detail", "")])
-    kind = verdict.get("kind")
+    if latest is None:
+        error_text, kind = step.observed_output, None
+    else:
+        error_text, kind = "\n".join([step.observed_output, latest.output_tail, latest.verdict.detail]), latest.kind
     base = step.fixed_code if step.fixed_code.strip() else step.code
     return propose_path_fix(base, error_text, kind)

@@ -24,6 +24,7 @@ from runner.limits import budget_for_jobs
 from runner.resources import run_starved
 from workspace.config import Config
 from workspace.errors import InputError
+from workspace.records import RunRecord
 
 if TYPE_CHECKING:
     from workspace.store import Workspace
@@ -57,8 +58,8 @@ def starved_rows(ws: Workspace) -> list[str]:
     return [row_id for row_id in ws.dataset.ids if run_starved(ws.latest_replication(row_id))]
 
 
-def _replicated(run: dict | None) -> bool:
-    return run is not None and (run.get("verdict") or {}).get("kind") not in UNFINISHED
+def _replicated(run: RunRecord | None) -> bool:
+    return run is not None and run.kind not in UNFINISHED
 
 
 def replicate(
@@ -114,8 +115,7 @@ def replication_table(ws: Workspace) -> tuple[Counter, Counter]:
         if run is None:
             kinds["not replicated"] += 1
             continue
-        verdict = run.get("verdict") or {}
-        kinds[verdict.get("kind")] += 1
-        if verdict.get("match"):
-            matches[verdict["match"]] += 1
+        kinds[run.kind] += 1
+        if run.match:
+            matches[run.match] += 1
     return kinds, matches

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import psutil
 
+from workspace.records import RunRecord
+
 STARVED_SHARE = 0.5  # a time-limited run that got less CPU than this share of its wall time was starved
 
 
@@ -87,6 +89,6 @@ def starved_note(kind: str, resources: dict | None) -> str | None:
     return f"starved: cpu {cpu:.1f} s of wall {wall:.1f} s"
 
 
-def run_starved(run: dict | None) -> str | None:
-    """The starved note of a stored run record, if it has one."""
-    return ((run or {}).get("verdict") or {}).get("starved")
+def run_starved(run: RunRecord | None) -> str | None:
+    """The starved note of a stored run, if it has one."""
+    return run.verdict.starved if run is not None else None

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from workspace.config import RunSettings
+from workspace.records import Verdict
 
 SCRIPT_NAME = "runfile.py"  # the name AIDE gives the script, so tracebacks read like the recorded ones
 LOG_NAME = "output.log"
@@ -40,30 +41,6 @@ class RunSpec:
     @property
     def log_path(self) -> Path:
         return self.run_dir / LOG_NAME
-
-
-@dataclass
-class ErrorInfo:
-    """An exception read from a traceback, in AIDE's plain shape or IPython's cell shape."""
-
-    exc_type: str  # "KeyError"
-    message: str  # "'target'"
-    lineno: int | None = None  # line of the script where it failed (innermost frame of the script)
-    line_text: str | None = None  # that line's source, stripped
-    function: str | None = None  # innermost function of the script in the traceback ("<module>" at top level)
-    frames: list[tuple[str, int, str]] = field(default_factory=list)  # (file, line, function), outermost first
-    cause: str | None = None  # "ValueError: ..." of a traceback quoted in the message (the error inside)
-
-
-@dataclass
-class Verdict:
-    """How a run ended, in the terms the annotation task uses."""
-
-    kind: str  # error | clean | no_submission | time_limit | killed | environment | cancelled
-    detail: str  # one line for people: "KeyError: 'target' at line 12"
-    error: ErrorInfo | None = None
-    match: str | None = None  # same | different | time_limit | no_recorded: against the row's recorded _term_out
-    starved: str | None = None  # "starved: cpu X s of wall Y s" for a time_limit that got little CPU
 
 
 VERDICT_KINDS = ("error", "clean", "no_submission", "time_limit", "killed", "environment", "cancelled")

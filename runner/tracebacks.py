@@ -23,7 +23,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from runner.spec import SCRIPT_NAME, ErrorInfo
+from runner.spec import SCRIPT_NAME
+from workspace.records import ErrorInfo
 
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 

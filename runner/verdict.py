@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import signal as signals
 
-from runner.spec import ErrorInfo, Verdict
 from runner.tracebacks import parse_error, strip_ansi
+from workspace.records import ErrorInfo, Verdict
 
 _MAX_DETAIL = 200
 
@@ -101,15 +101,15 @@ FIX_OUTCOMES = {
 }
 
 
-def describe_outcome(purpose: str, verdict: dict) -> str:
+def describe_outcome(purpose: str, verdict: Verdict) -> str:
     """What a run's verdict says for its purpose: a fix run reads as a fix ("fix ran clean"), others as a match."""
     if purpose != "fix":
-        return describe_match(verdict.get("match"))
-    kind = verdict.get("kind")
+        return describe_match(verdict.match)
+    kind = verdict.kind
     if kind in FIX_OUTCOMES:
         return FIX_OUTCOMES[kind]
     if kind in ("error", "no_submission", "killed"):
-        return FIX_OUTCOMES["same" if verdict.get("match") == "same" else "different"]
+        return FIX_OUTCOMES["same" if verdict.match == "same" else "different"]
     return ""
 
 

@@ -36,6 +36,7 @@ from tracer_adapter.trace_index import TraceIndex, code_path, index_path
 from workspace.config import Config
 from workspace.done_check import code_sha256
 from workspace.errors import InputError
+from workspace.records import TraceRecord
 from workspace.sizes import parse_memory_limit
 
 if TYPE_CHECKING:
@@ -71,15 +72,14 @@ def trace_step(
     entry: str | None = "auto",
     on_output: Callable[[str], None] | None = None,
     cancel: threading.Event | None = None,
-) -> dict:
+) -> TraceRecord:
     """Trace step ``k`` of a row (its buggy code, or ``code``) and store the trace; return the stored record.
 
     ``entry``: "auto" starts at the innermost function of the script in the
     recorded traceback (the whole script when there is none), None traces the
-    whole script, a name starts at that function. The record is
-    ``Workspace.traces()``'s, plus ``verdict`` (the traced run's, with
-    ``match`` against the step's recorded output when the step's own code was
-    traced) and ``run_dir``.
+    whole script, a name starts at that function. The record's metadata holds
+    the traced run's verdict (with ``match`` against the step's recorded output
+    when the step's own code was traced) and its run folder.
     """
     if config.trace.tracer not in TRACERS:
         raise InputError(f"trace.tracer: unknown tracer {config.trace.tracer!r} (one of {', '.join(TRACERS)})")
@@ -224,7 +224,7 @@ def _execute(
     return result
 
 
-def _store(ws: Workspace, row_id: str, k: int, code: str, entry: str | None, done: _Traced) -> dict:
+def _store(ws: Workspace, row_id: str, k: int, code: str, entry: str | None, done: _Traced) -> TraceRecord:
     sha = code_sha256(code)
     folder = ws.trace_dir(row_id, k)
     stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{sha[:8]}"
@@ -267,20 +267,19 @@ def _store(ws: Workspace, row_id: str, k: int, code: str, entry: str | None, don
         index_path=index_path(trace_path),
         meta=meta,
     )
-    record = next(t for t in ws.traces(row_id, k) if t["id"] == trace_id)
-    return {**record, "verdict": verdict, "run_dir": str(done.result.run_dir)}
+    return next(t for t in ws.traces(row_id, k) if t.id == trace_id)
 
 
-def summary_line(record: dict) -> str:
+def summary_line(record: TraceRecord) -> str:
     """One line for people: size, whether it was cut, and how the traced run ended."""
-    meta = record["meta"]
+    meta = record.meta
     cut = {True: "cut (see the metadata)", False: "complete", None: "cut or not: the client's tool does not say"}
-    verdict = record["verdict"]
-    match = f", {describe_match(verdict['match'])}" if verdict.get("match") in ("same", "different") else ""
-    state = f"incomplete: {meta['incomplete']}" if meta.get("incomplete") else cut[meta["cut"]]
+    verdict = meta.run_verdict
+    match = f", {describe_match(verdict.match)}" if verdict.match in ("same", "different") else ""
+    state = f"incomplete: {meta.incomplete}" if meta.incomplete else cut[meta.cut]
     return (
-        f"{meta['frames']:,} frames, {meta['lines']:,} lines, {meta['bytes']:,} bytes, {state}; "
-        f"traced run: {verdict['detail']}{match}"
+        f"{meta.frames or 0:,} frames, {meta.lines or 0:,} lines, {meta.bytes or 0:,} bytes, {state}; "
+        f"traced run: {verdict.detail}{match}"
     )
 
 

@@ -23,12 +23,9 @@ def step_traces(ws: Workspace, step: Step) -> StepTraces:
     traces = ws.traces(step.row_id, step.index)
     bug_sha = code_sha256(step.code)
     fix_sha = code_sha256(step.fixed_code) if step.fixed_code.strip() else None
-    bug = [t for t in traces if t["code_sha256"] == bug_sha]
-    fix = [t for t in traces if fix_sha is not None and t["code_sha256"] == fix_sha]
-    return StepTraces(
-        Path(bug[-1]["trace_path"]) if bug else None,
-        Path(fix[-1]["trace_path"]) if fix else None,
-    )
+    bug = [t.trace_path for t in traces if t.code_sha256 == bug_sha]
+    fix = [t.trace_path for t in traces if fix_sha is not None and t.code_sha256 == fix_sha]
+    return StepTraces(bug[-1] if bug else None, fix[-1] if fix else None)
 
 
 def bug_trace(ws: Workspace, step: Step) -> Path:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from workspace.line_difference import excerpt, where_they_differ
 from workspace.placeholders import placeholder_problems
-from workspace.run_rules import code_sha256, fix_outcome_problem, fix_verdict, run_output
+from workspace.run_rules import code_sha256, fix_outcome_problem, fix_verdict
 from workspace.syntax import syntax_problem
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ def _one_step(step: Step, following: Step | None, syntax: Callable[[str], str | 
         problems.append(
             Problem(k, "verification", "the fixed code was never run to verify it (r)", done_only=not step.bug_fixed)
         )
-    elif verification.get("code_sha256") != code_sha256(step.fixed_code):
+    elif verification.code_sha256 != code_sha256(step.fixed_code):
         problems.append(
             Problem(
                 k,
@@ -108,7 +108,7 @@ def _one_step(step: Step, following: Step | None, syntax: Callable[[str], str | 
         outcome = fix_outcome_problem(verification, following is not None)
         if outcome:
             problems.append(Problem(k, "verification", outcome, done_only=True))
-    proven = verification is not None and verification.get("code_sha256") == code_sha256(step.fixed_code)
+    proven = verification is not None and verification.code_sha256 == code_sha256(step.fixed_code)
     expected = proven and fix_verdict(verification, following is not None)
     if step.bug_fixed != expected:
         says = "shows the bug gone" if expected else "does not show the bug gone"
@@ -131,7 +131,7 @@ def _chain(step: Step, following: Step) -> list[Problem]:
         problems.append(Problem(k1, "debug_step", f"step {k1} follows step {step.index}"))
     if following.code != step.fixed_code:
         problems.append(Problem(k1, "code", f"code is not step {step.index}'s fixed_code"))
-    if step.verification is not None and following.observed_output != run_output(step.verification):
+    if step.verification is not None and following.observed_output != step.verification.output:
         problems.append(
             Problem(k1, "_term_out", f"output is not what step {step.index}'s verifying run printed", done_only=True)
         )

@@ -193,8 +193,8 @@ def _added_values(steps: list[Step], statuses: list[tuple]) -> dict[str, list]:
             "reject_note": note,
             "fixable": step.fixable,
             "fixed_code": step.fixed_code,
-            "verification_verdict": (verification.get("verdict") or {}).get("kind") if verification else None,
-            "verification": json.dumps(verification) if verification else None,
+            "verification_verdict": verification.kind if verification else None,
+            "verification": json.dumps(verification.to_json()) if verification else None,
             "annotator": step.annotator,
             "time_spent_seconds": float(step.time_spent),
         }

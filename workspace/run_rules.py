@@ -1,13 +1,15 @@
 """What a stored run proves about its step: the flag rules that the store applies and the checks re-read.
 
-Pure functions over run records (the dicts ``runner.spec.RunResult.to_record``
-makes, plus ``code_sha256``), so the store, the done check and ``validate``
-share one meaning of "replicated" and "fixed".
+Pure functions over run records (``workspace.records.RunRecord``), so the
+store, the done check and ``validate`` share one meaning of "replicated" and
+"fixed".
 """
 
 from __future__ import annotations
 
 import hashlib
+
+from workspace.records import RunRecord
 
 FIXED_KINDS = ("clean", "time_limit")  # no error within the limit: the step's last bug is gone
 BUG_KINDS = ("error", "no_submission", "killed")  # the script showed a bug
@@ -18,22 +20,9 @@ def code_sha256(code: str) -> str:
     return hashlib.sha256(code.encode("utf-8")).hexdigest()
 
 
-def kind_of(record: dict | None) -> str | None:
-    return ((record or {}).get("verdict") or {}).get("kind")
-
-
-def match_of(record: dict | None) -> str | None:
-    return ((record or {}).get("verdict") or {}).get("match")
-
-
-def run_output(record: dict) -> str:
-    """The output a run printed, in the recorded form when the runner made one."""
-    return record.get("output_as_recorded") or record.get("output_tail") or ""
-
-
-def replication_confirms(record: dict) -> bool | None:
+def replication_confirms(record: RunRecord) -> bool | None:
     """What a run of a step's buggy code says of ``bug_confirmed``: True, False, or None (nothing)."""
-    kind = kind_of(record)
+    kind = record.kind
     if kind in BUG_KINDS:
         return True
     if kind in FIXED_KINDS:
@@ -41,12 +30,12 @@ def replication_confirms(record: dict) -> bool | None:
     return None
 
 
-def replication_is_new_bug(record: dict) -> bool:
+def replication_is_new_bug(record: RunRecord) -> bool:
     """The run failed with another error than the step's recorded one: its output becomes the bug to fix."""
-    return kind_of(record) in BUG_KINDS and match_of(record) in ("different", "no_recorded")
+    return record.kind in BUG_KINDS and record.match in ("different", "no_recorded")
 
 
-def fix_verdict(verification: dict | None, followed: bool) -> bool:
+def fix_verdict(verification: RunRecord | None, followed: bool) -> bool:
     """Whether a verifying run shows the step's bug gone.
 
     ``followed``: a debug step k+1 comes after this step, so the run must end
@@ -56,15 +45,15 @@ def fix_verdict(verification: dict | None, followed: bool) -> bool:
     if verification is None:
         return False
     if followed:
-        return kind_of(verification) in BUG_KINDS and match_of(verification) in ("different", "no_recorded")
-    return kind_of(verification) in FIXED_KINDS
+        return replication_is_new_bug(verification)
+    return verification.kind in FIXED_KINDS
 
 
-def fix_outcome_problem(verification: dict, followed: bool) -> str | None:
+def fix_outcome_problem(verification: RunRecord, followed: bool) -> str | None:
     """One line on why a verifying run does not prove the fix, or None when it does."""
     if fix_verdict(verification, followed):
         return None
-    kind = kind_of(verification)
+    kind = verification.kind
     if followed:
         if kind in BUG_KINDS:
             return "its verifying run still fails with the step's own error"
@@ -72,20 +61,20 @@ def fix_outcome_problem(verification: dict, followed: bool) -> str | None:
     return f"its verifying run ended {kind!r}, not clean or at the time limit"
 
 
-def new_step_refusal(verification: dict | None, fixed_code: str) -> str | None:
+def new_step_refusal(verification: RunRecord | None, fixed_code: str) -> str | None:
     """Why step k+1 cannot start from step k's fix, or None: it needs a run of that fix ending in a new error."""
     if not fixed_code.strip():
         return "it has no fixed code"
     if verification is None:
         return "its fix was never run (r, or nodefix run --code)"
-    if verification.get("code_sha256") != code_sha256(fixed_code):
+    if verification.code_sha256 != code_sha256(fixed_code):
         return "its fix changed after the latest run of it; run the fix again"
-    kind = kind_of(verification)
+    kind = verification.kind
     if kind in FIXED_KINDS:
         return f"its fix ran {kind.replace('_', ' ')}: there is no new error to start a step from"
     if kind not in BUG_KINDS:
         return f"the latest run of its fix ended {kind!r}, which shows no new error"
-    if match_of(verification) == "same":
+    if verification.match == "same":
         return "the latest run of its fix still fails with the step's own error"
     return None
 

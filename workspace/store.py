@@ -7,6 +7,7 @@ The source parquet is only ever read.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 import threading
@@ -26,13 +27,13 @@ from workspace.done_check import QuoteChecker, done_blockers
 from workspace.errors import InputError, StorageError
 from workspace.leftovers import mark_owner, sweep_export_temporaries, sweep_orphan_runs
 from workspace.locate import DB_NAME, default_workspace_dir, safe_name
+from workspace.records import RunRecord, TraceMeta, TraceRecord, verification_from_json
 from workspace.run_rules import (
     code_sha256,
     fix_verdict,
     new_step_refusal,
     replication_confirms,
     replication_is_new_bug,
-    run_output,
 )
 from workspace.vocabulary import FLAG_FIELDS, REJECT_REASONS, RUN_PURPOSES, STATUSES, TEXT_FIELDS, flag_word
 
@@ -72,7 +73,7 @@ class Step:
     revised_plan: str
     cwm_analysis: str
     fixed_code: str
-    verification: dict | None  # the verifying run's record (+ "id", "code_sha256", "grade")
+    verification: RunRecord | None  # the verifying run, with its grade if graded
     annotator: str
     time_spent: float
     created_at: float | None  # None for a step 0 that was never saved
@@ -463,13 +464,13 @@ class Workspace:
                 (row_id,),
             ).fetchone()
             k = last["k"]
-            record = json.loads(last["verification"]) if last["verification"] else None
+            record = _verification_from_db(last["verification"], k)
             refusal = new_step_refusal(record, last["fixed_code"])
             if refusal:
                 raise InputError(f"row {row_id!r}: cannot start step {k + 1} from step {k}: {refusal}")
             assert record is not None
             now = time.time()
-            sources = {**json.loads(last["flag_sources"]), "bug_fixed": {"run": record["id"]}}
+            sources = {**json.loads(last["flag_sources"]), "bug_fixed": {"run": record.id}}
             conn.execute(
                 "UPDATE steps SET bug_fixed = 1, flag_sources = ?, updated_at = ? WHERE row_id = ? AND k = ?",
                 (json.dumps(sources), now, row_id, k),
@@ -481,8 +482,8 @@ class Workspace:
                     row_id,
                     k + 1,
                     last["fixed_code"],
-                    run_output(record),
-                    json.dumps({"bug_confirmed": {"run": record["id"]}}),
+                    record.output,
+                    json.dumps({"bug_confirmed": {"run": record.id}}),
                     self.annotator,
                     now,
                     now,
@@ -589,6 +590,7 @@ class Workspace:
         if purpose not in RUN_PURPOSES:
             raise ValueError(f"run purpose must be one of {RUN_PURPOSES}, not {purpose!r}")
         verdict = record.get("verdict") or {}
+        now = time.time()
         with self._write() as conn:
             self._refuse_if_claimed(row_id)
             self._ensure_step(row_id, k)
@@ -602,7 +604,7 @@ class Workspace:
                     verdict.get("kind"),
                     verdict.get("match"),
                     json.dumps(record),
-                    time.time(),
+                    now,
                     record.get("code_sha256"),
                 ),
             )
@@ -611,26 +613,26 @@ class Workspace:
             step = conn.execute(
                 "SELECT code, fixed_code, flag_sources FROM steps WHERE row_id = ? AND k = ?", (row_id, k)
             ).fetchone()
-            if purpose in REPLICATION_PURPOSES and record.get("code_sha256") == code_sha256(step["code"]):
-                self._apply_replication(row_id, k, run_id, record, json.loads(step["flag_sources"]))
-            elif purpose == "fix" and record.get("code_sha256") == code_sha256(step["fixed_code"]):
-                verification = {**record, "id": run_id}
+            run = RunRecord.from_json(record, id=run_id, step=k, purpose=purpose, created_at=now)
+            if purpose in REPLICATION_PURPOSES and run.code_sha256 == code_sha256(step["code"]):
+                self._apply_replication(row_id, k, run, json.loads(step["flag_sources"]))
+            elif purpose == "fix" and run.code_sha256 == code_sha256(step["fixed_code"]):
                 conn.execute(
                     "UPDATE steps SET verification = ? WHERE row_id = ? AND k = ?",
-                    (json.dumps(verification), row_id, k),
+                    (json.dumps(run.to_json()), row_id, k),
                 )
                 self._apply_fix_rule(row_id, k)
                 self._mark_in_progress(row_id)
         return run_id
 
-    def _apply_replication(self, row_id: str, k: int, run_id: int, record: dict, sources: dict) -> None:
-        confirmed = replication_confirms(record)
+    def _apply_replication(self, row_id: str, k: int, run: RunRecord, sources: dict) -> None:
+        confirmed = replication_confirms(run)
         if confirmed is None:
             return
-        sources["bug_confirmed"] = {"run": run_id}
+        sources["bug_confirmed"] = {"run": run.id}
         assignments = {"bug_confirmed": int(confirmed), "flag_sources": json.dumps(sources)}
-        if replication_is_new_bug(record):
-            assignments["observed_output"] = run_output(record)  # the new error is the bug to fix (step 2)
+        if replication_is_new_bug(run):
+            assignments["observed_output"] = run.output  # the new error is the bug to fix (step 2)
         sql = ", ".join(f"{name} = ?" for name in assignments)
         self._conn.execute(
             f"UPDATE steps SET {sql}, updated_at = ? WHERE row_id = ? AND k = ?",
@@ -642,19 +644,19 @@ class Workspace:
         step = self._conn.execute(
             "SELECT fixed_code, verification, flag_sources FROM steps WHERE row_id = ? AND k = ?", (row_id, k)
         ).fetchone()
-        record = json.loads(step["verification"]) if step["verification"] else None
-        if record is None or record.get("code_sha256") != code_sha256(step["fixed_code"]):
+        record = _verification_from_db(step["verification"], k)
+        if record is None or record.code_sha256 != code_sha256(step["fixed_code"]):
             return
         followed = self._conn.execute("SELECT 1 FROM steps WHERE row_id = ? AND k = ?", (row_id, k + 1)).fetchone()
-        sources = {**json.loads(step["flag_sources"]), "bug_fixed": {"run": record["id"]}}
+        sources = {**json.loads(step["flag_sources"]), "bug_fixed": {"run": record.id}}
         self._conn.execute(
             "UPDATE steps SET bug_fixed = ?, flag_sources = ? WHERE row_id = ? AND k = ?",
             (int(fix_verdict(record, followed is not None)), json.dumps(sources), row_id, k),
         )
 
-    def runs(self, row_id: str, k: int | None = None) -> list[dict]:
-        """Run records of a row (or of one step), oldest first, each with its latest grade or None."""
-        sql = "SELECT id, k, purpose, record, created_at, dropped FROM runs WHERE row_id = ?"
+    def runs(self, row_id: str, k: int | None = None) -> list[RunRecord]:
+        """The runs of a row (or of one step), oldest first, each with its latest grade or None."""
+        sql = f"SELECT {_RUN_COLUMNS} FROM runs WHERE row_id = ?"
         params: tuple = (row_id,)
         if k is not None:  # a dropped step's runs belong to the row's history, not to a later step k
             sql, params = sql + " AND k = ? AND NOT dropped", (row_id, k)
@@ -667,26 +669,26 @@ class Workspace:
                     (row_id,),
                 )
             }
-        return [
-            {
-                **json.loads(r["record"]),
-                "id": r["id"],
-                "step": r["k"],
-                "purpose": r["purpose"],
-                "created_at": r["created_at"],
-                "dropped": bool(r["dropped"]),
-                "grade": grades.get(r["id"]),
-            }
-            for r in found
-        ]
+        return [_run_from_db(r, grades.get(r["id"])) for r in found]
+
+    def run(self, run_id: int) -> RunRecord:
+        """One stored run, with its latest grade; InputError if there is none with that id."""
+        with self._lock:
+            found = self._conn.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
+            grade = self._conn.execute(
+                "SELECT result FROM grades WHERE run_id = ? ORDER BY id DESC LIMIT 1", (run_id,)
+            ).fetchone()
+        if found is None:
+            raise InputError(f"{self.path}: no run with id {run_id}")
+        return _run_from_db(found, json.loads(grade[0]) if grade else None)
 
     def run_code_hashes(self) -> dict[int, str | None]:
         """Run id -> the SHA-256 of the code it started, for every stored run."""
         return {r[0]: r[1] for r in self._read("SELECT id, code_sha256 FROM runs")}
 
-    def latest_replication(self, row_id: str) -> dict | None:
+    def latest_replication(self, row_id: str) -> RunRecord | None:
         """The newest run of a row's recorded code (purpose "original" or "replicate"), or None."""
-        replications = [run for run in self.runs(row_id, 0) if run["purpose"] in REPLICATION_PURPOSES]
+        replications = [run for run in self.runs(row_id, 0) if run.purpose in REPLICATION_PURPOSES]
         return replications[-1] if replications else None
 
     def add_grade(self, run_id: int, result: dict) -> None:
@@ -700,11 +702,11 @@ class Workspace:
                 (run_id, json.dumps(result), time.time()),
             )
             stored = conn.execute("SELECT verification FROM steps WHERE row_id = ? AND k = ?", tuple(run)).fetchone()[0]
-            verification = json.loads(stored) if stored else None
-            if verification is not None and verification.get("id") == run_id:
-                verification["grade"] = result
+            verification = _verification_from_db(stored, run["k"])
+            if verification is not None and verification.id == run_id:
+                graded = dataclasses.replace(verification, grade=result)
                 conn.execute(
-                    "UPDATE steps SET verification = ? WHERE row_id = ? AND k = ?", (json.dumps(verification), *run)
+                    "UPDATE steps SET verification = ? WHERE row_id = ? AND k = ?", (json.dumps(graded.to_json()), *run)
                 )
 
     def trace_dir(self, row_id: str, k: int) -> Path:
@@ -737,24 +739,29 @@ class Workspace:
             assert trace_id is not None  # set by the INSERT
             return trace_id
 
-    def traces(self, row_id: str, k: int) -> list[dict]:
+    def traces(self, row_id: str, k: int) -> list[TraceRecord]:
+        """The traces stored for a row's step k, oldest first."""
         found = self._read(
             "SELECT id, code_sha256, trace_path, meta_path, index_path, meta, created_at "
             "FROM traces WHERE row_id = ? AND k = ? ORDER BY id",
             (row_id, k),
         )
         return [
-            {
-                **dict(r),
-                "meta": json.loads(r["meta"]),
-                **{key: str(self.path / r[key]) for key in ("trace_path", "meta_path", "index_path")},
-            }
+            TraceRecord(
+                id=r["id"],
+                code_sha256=r["code_sha256"],
+                trace_path=self.path / r["trace_path"],
+                meta_path=self.path / r["meta_path"],
+                index_path=self.path / r["index_path"],
+                meta=TraceMeta.from_json(json.loads(r["meta"])),
+                created_at=r["created_at"],
+            )
             for r in found
         ]
 
     def trace_paths(self, row_id: str, k: int) -> list[Path]:
         """The trace files stored for a row's step k, oldest first."""
-        return [Path(t["trace_path"]) for t in self.traces(row_id, k)]
+        return [t.trace_path for t in self.traces(row_id, k)]
 
     def _stored(self, path: Path) -> str:
         """Paths inside the workspace are stored relative to it, so a moved workspace keeps its traces."""
@@ -848,10 +855,29 @@ def _step_from_db(row_id: str, r: sqlite3.Row) -> Step:
         revised_plan=r["revised_plan"],
         cwm_analysis=r["cwm_analysis"],
         fixed_code=r["fixed_code"],
-        verification=json.loads(r["verification"]) if r["verification"] else None,
+        verification=_verification_from_db(r["verification"], r["k"]),
         annotator=r["annotator"],
         time_spent=r["time_spent"],
         created_at=r["created_at"],
         updated_at=r["updated_at"],
         flag_sources=json.loads(r["flag_sources"]),
     )
+
+
+_RUN_COLUMNS = "id, k, purpose, record, created_at, dropped"
+
+
+def _run_from_db(r: sqlite3.Row, grade: dict | None) -> RunRecord:
+    return RunRecord.from_json(
+        json.loads(r["record"]),
+        id=r["id"],
+        step=r["k"],
+        purpose=r["purpose"],
+        created_at=r["created_at"],
+        dropped=bool(r["dropped"]),
+        grade=grade,
+    )
+
+
+def _verification_from_db(stored: str | None, k: int) -> RunRecord | None:
+    return verification_from_json(stored, k) if stored else None

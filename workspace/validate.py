@@ -8,7 +8,6 @@ they need is missing or mistyped (that is reported once, by the column check).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,7 @@ from workspace.dataset import REQUIRED_COLUMNS, Dataset, is_text_type, load_data
 from workspace.done_check import QuoteChecker, step_problems
 from workspace.errors import InputError
 from workspace.export import ADDED_COLUMNS, WORKSPACE_KEY
-from workspace.run_rules import kind_of
+from workspace.records import RunRecord, verification_from_json
 from workspace.store import Step, Workspace, open_workspace
 from workspace.syntax import syntax_problems
 from workspace.vocabulary import REJECT_REASONS, STATUSES
@@ -225,16 +224,16 @@ def check_status(d: Deliverable) -> Iterator[Violation]:
 def check_verification_column(d: Deliverable) -> Iterator[Violation]:
     """The verification is a run record, and verification_verdict is its verdict."""
     for row, row_id, step, v in d.rows("verification", "verification_verdict"):
-        record = _verification(v["verification"])
+        record = _verification(v["verification"], step or 0)
         if isinstance(record, _Unreadable):
             yield Violation(row, row_id, step, "verification", "is not a JSON run record")
-        elif v["verification_verdict"] != kind_of(record):
+        elif v["verification_verdict"] != (kind := record.kind if record else None):
             yield Violation(
                 row,
                 row_id,
                 step,
                 "verification_verdict",
-                f"is {v['verification_verdict']!r}, but the verification's verdict is {kind_of(record)!r}",
+                f"is {v['verification_verdict']!r}, but the verification's verdict is {kind!r}",
             )
 
 
@@ -250,7 +249,7 @@ def check_rows(d: Deliverable) -> Iterator[Violation]:
     for row, row_id, step, v in d.rows("status", "verification", *_STEP_FIELDS):
         if row_id is None or step is None:
             continue
-        record = _verification(v["verification"])
+        record = _verification(v["verification"], step)
         fields: dict[str, Any] = {
             attr: _text(v[name]) if name in ("code", "_term_out") else v[name] for name, attr in _STEP_FIELDS.items()
         }
@@ -287,14 +286,13 @@ class _Unreadable:
 _UNREADABLE = _Unreadable()
 
 
-def _verification(value: str | None) -> dict | None | _Unreadable:
+def _verification(value: str | None, step: int) -> RunRecord | None | _Unreadable:
     if value is None:
         return None
     try:
-        record = json.loads(value)
-    except ValueError:
+        return verification_from_json(value, step)
+    except (ValueError, TypeError):
         return _UNREADABLE
-    return record if isinstance(record, dict) else _UNREADABLE
 
 
 def _text(value: str | bytes | list | None) -> str:
@@ -366,10 +364,10 @@ def check_against_workspace(d: Deliverable) -> Iterator[Violation]:
         status = statuses.get(row_id, ("untouched",))[0]
         if v["status"] != status:
             yield Violation(row, row_id, step, "status", f"is {v['status']!r}, the workspace says {status!r}")
-        record = _verification(v["verification"])
-        if isinstance(record, dict):
-            run_id = record.get("id")
-            if run_id not in hashes or hashes[run_id] != record.get("code_sha256"):
+        record = _verification(v["verification"], step or 0)
+        if isinstance(record, RunRecord):
+            run_id = record.id
+            if run_id not in hashes or hashes[run_id] != record.code_sha256:
                 yield Violation(
                     row, row_id, step, "verification", f"run {run_id} with that code is not in the workspace {ws.path}"
                 )

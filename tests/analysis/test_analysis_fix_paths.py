@@ -77,7 +77,7 @@ def test_the_command_shows_the_diff_and_saves_only_with_apply(demo, tmp_path: Pa
     assert written.read_text() == INPUT_ROW.fixed_code(1)
     assert main(["run", *target, "--code", str(written), "--backend", "bubblewrap", "--quiet"]) == 0
     with open_workspace(demo.dataset, tmp_path / "ws") as ws:
-        assert ws.runs(INPUT_ROW.id, 0)[-1]["verdict"]["kind"] == "clean"
+        assert ws.runs(INPUT_ROW.id, 0)[-1].kind == "clean"
 
 
 def test_a_no_submission_run_gets_the_submission_rewrite(demo, tmp_path: Path, capsys) -> None:

@@ -52,7 +52,7 @@ def with_competition(rows: list[dict]) -> list[dict]:
 def facts(ws) -> list[tuple]:
     found = []
     for row_id in ws.dataset.ids:
-        verdict = ws.latest_replication(row_id)["verdict"]
+        verdict = ws.latest_replication(row_id).verdict
         found.append((row_id, verdict["kind"], verdict["match"], (verdict.get("error") or {}).get("lineno")))
     return found
 
@@ -105,7 +105,7 @@ def test_ctrl_c_cancels_the_jobs_and_a_rerun_resumes(make_dataset, data_root: Pa
     assert resume[resume.index("--executor") + 1] == "slurm"
     with open_workspace(workspace) as ws:
         stored = {row_id: ws.latest_replication(row_id) for row_id in ws.dataset.ids}
-    assert [run["verdict"]["kind"] if run else None for run in stored.values()] == [
+    assert [run.kind if run else None for run in stored.values()] == [
         "no_submission",
         "clean",
         None,
@@ -120,7 +120,7 @@ def test_ctrl_c_cancels_the_jobs_and_a_rerun_resumes(make_dataset, data_root: Pa
         replicate(ws, config(data_root, time_limit=2.0), 2, seen.append, executor=executor)
         assert seen[0] == Progress(0, 3, 2)
         assert [len(ws.runs(row_id)) for row_id in ws.dataset.ids] == [1, 1, 1, 1, 1]
-        assert [ws.latest_replication(row_id)["verdict"]["kind"] for row_id in ws.dataset.ids[2:]] == ["time_limit"] * 3
+        assert [ws.latest_replication(row_id).kind for row_id in ws.dataset.ids[2:]] == ["time_limit"] * 3
     assert nodefix_jobs() == []
 
 
@@ -152,7 +152,7 @@ def test_a_job_scancelled_on_the_node_is_reported_and_resubmitted(
     assert f"job {first} ended without a result" in notices[0]
     assert notices[0].endswith("; resubmitted")
     with open_workspace(tmp_path / "ws.nodefix") as ws:
-        assert [run["verdict"]["kind"] for run in ws.runs(ws.dataset.ids[0])] == ["clean"]
+        assert [run.kind for run in ws.runs(ws.dataset.ids[0])] == ["clean"]
     assert nodefix_jobs() == []
 
 

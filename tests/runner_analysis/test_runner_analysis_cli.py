@@ -94,8 +94,8 @@ def run_fix(dataset: Path, code: str) -> int:
     """Save ``code`` as row-0's fix and run it, as the app's fix-and-verify does; the run's id."""
     ws = open_workspace(dataset)
     try:
-        run_id, _, _ = bookkeeping.run_and_record(ws, "row-0", 0, "fix", load_config(dataset).run, code)
-        return run_id
+        record, _ = bookkeeping.run_and_record(ws, "row-0", 0, "fix", load_config(dataset).run, code)
+        return record.id
     finally:
         ws.close()
 
@@ -108,10 +108,10 @@ def test_grade_attaches_the_result_to_the_latest_run_of_the_fixed_code(make_data
     assert out.startswith(f"run {run_id}: graded: ran cleanly in ")
     assert out.rstrip().endswith("valid solution, test fitness 0.75")
     ws = open_workspace(dataset)
-    grade_result = ws.runs("row-0", 0)[-1]["grade"]
+    grade_result = ws.runs("row-0", 0)[-1].grade
     assert grade_result["success"] is True
     assert grade_result["stdout"] == ["saved\n"]
-    assert ws.step("row-0", 0).verification["grade"] == grade_result
+    assert ws.step("row-0", 0).verification.grade == grade_result
     ws.close()
 
 
@@ -136,7 +136,7 @@ def test_grade_that_fails_exits_1_and_is_still_stored(make_dataset, project, cap
     assert main(["grade", str(dataset), "--id", "row-0"]) == 1
     assert "grading failed: Task 'unknown-competition' not found" in capsys.readouterr().out
     ws = open_workspace(dataset)
-    assert ws.runs("row-0", 0)[-1]["grade"]["error"] == "Task 'unknown-competition' not found"
+    assert ws.runs("row-0", 0)[-1].grade["error"] == "Task 'unknown-competition' not found"
     ws.close()
 
 

@@ -17,7 +17,6 @@ from demo.catalogue import row_by_name
 from runner import bookkeeping
 from tui.cli import main
 from workspace.config import GradeSettings, load_config
-from workspace.run_rules import run_output
 from workspace.store import open_workspace
 
 
@@ -72,7 +71,7 @@ def test_one_step_round_trip_and_three_tamperings(dataset: Path, tmp_path: Path,
         step = ws.step(row.id)
         assert step.fixed_code == row.fixed_code(1)  # defect 4: run --code stores the fix
         assert step.bug_fixed is True  # defect 1
-        assert step.flag_sources["bug_fixed"] == {"run": step.verification["id"]}
+        assert step.flag_sources["bug_fixed"] == {"run": step.verification.id}
     _ok(["trace", *target], capsys)
     with open_workspace(dataset) as ws:
         [trace] = ws.trace_paths(row.id, 0)
@@ -138,7 +137,7 @@ def test_two_step_round_trip_checks_the_chain(dataset: Path, tmp_path: Path, cap
         first, second = ws.steps(row.id)
         assert (first.bug_fixed, second.bug_fixed, second.bug_confirmed) == (True, True, True)
         assert second.code == first.fixed_code
-        assert second.observed_output == run_output(first.verification)  # in the recorded form
+        assert second.observed_output == first.verification.output  # in the recorded form
     deliverable = tmp_path / "deliverable.parquet"
     _ok(["export", str(dataset), "--out", str(deliverable)], capsys)
     assert _violations(deliverable, dataset, capsys) == []
@@ -169,9 +168,9 @@ def test_grading_grades_the_host_copy_not_what_the_script_left_in_scratch(datase
         command=f"{sys.executable} {grader} {{code}} {{competition_id}} {{out}}/results.jsonl", checkout=tmp_path
     )
     with open_workspace(dataset) as ws:
-        run_id, record, _ = bookkeeping.run_and_record(ws, row.id, 0, "fix", load_config(dataset).run, fix)
-        assert "not the fix" in (Path(record["run_dir"]) / "scratch" / "runfile.py").read_text()
+        record, _ = bookkeeping.run_and_record(ws, row.id, 0, "fix", load_config(dataset).run, fix)
+        assert "not the fix" in (Path(record.run_dir) / "scratch" / "runfile.py").read_text()
         graded_run, result = bookkeeping.grade_code(ws, row.id, 0, ws.step(row.id).fixed_code, settings)
-        assert graded_run == run_id
+        assert graded_run == record.id
         assert result["graded_code"] == fix
-        assert json.loads(json.dumps(ws.step(row.id).verification))["grade"]["graded_code"] == fix
+        assert json.loads(json.dumps(ws.step(row.id).verification.to_json()))["grade"]["graded_code"] == fix

@@ -49,13 +49,11 @@ def test_every_row_gets_a_stored_verdict(make_dataset, config):
     seen: list[Progress] = []
     counts = replicate(ws, config, jobs=3, progress=seen.append)
     assert counts == {"error": 2, "clean": 1, "no_submission": 2, "time_limit": 1}
-    verdicts = [ws.latest_replication(row_id)["verdict"] for row_id in ws.dataset.ids]
+    verdicts = [ws.latest_replication(row_id).verdict for row_id in ws.dataset.ids]
     assert [v["kind"] for v in verdicts] == ["error", "error", "clean", "no_submission", "no_submission", "time_limit"]
     assert [v["match"] for v in verdicts[:2]] == ["different", "same"]
     assert verdicts[1]["error"]["lineno"] == 2
-    assert all(
-        run["purpose"] == "replicate" and run["step"] == 0 for row_id in ws.dataset.ids for run in ws.runs(row_id)
-    )
+    assert all(run.purpose == "replicate" and run.step == 0 for row_id in ws.dataset.ids for run in ws.runs(row_id))
     assert seen[0] == Progress(0, 6, 0)
     assert [p.done for p in seen[1:]] == [1, 2, 3, 4, 5, 6]
     assert {p.row_id for p in seen[1:]} == set(ws.dataset.ids)
@@ -110,7 +108,7 @@ def test_rows_whose_sandbox_failed_are_run_again(make_dataset, config, data_root
     ]
     ws = open_workspace(make_dataset(rows))
     assert replicate(ws, config, jobs=2) == {"no_submission": 1, "environment": 1}
-    assert "no prepared data for 'not-prepared-yet'" in ws.latest_replication("row-1")["verdict"]["detail"]
+    assert "no prepared data for 'not-prepared-yet'" in ws.latest_replication("row-1").verdict.detail
     assert pending_rows(ws) == ["row-1"]
     (data_root / "not-prepared-yet" / "prepared" / "public").mkdir(parents=True)
     assert replicate(ws, config, jobs=2) == {"no_submission": 1}

@@ -43,14 +43,14 @@ def test_starved_time_limits_are_flagged_everywhere_and_retried_alone(make_datas
     with open_workspace(dataset) as ws:
         slow, quick = ws.dataset.ids
         record = ws.latest_replication(slow)
-        resources = record["resources"]
+        resources = record.resources
         assert set(resources) == {"wall_seconds", "cpu_seconds", "load_start", "load_end", "cpus", "threads"}
         assert resources["wall_seconds"] >= 3
         assert resources["cpu_seconds"] < 1
-        assert record["verdict"]["match"] == "time_limit"  # never "same error as recorded"
-        note = record["verdict"]["starved"]
+        assert record.match == "time_limit"  # never "same error as recorded"
+        note = record.verdict.starved
         assert note.startswith("starved: cpu 0.")
-        assert ws.latest_replication(quick)["verdict"]["starved"] is None
+        assert ws.latest_replication(quick).verdict.starved is None
         assert [s.starved for s in ws.summaries()] == [note, None]
     assert f"{slow}: time_limit, {note}" in out
     assert "1 starved rows: re-run them with --retry-starved" in out
@@ -106,8 +106,8 @@ def test_a_threaded_fit_beside_a_cpu_hog_under_two_jobs_is_right_and_not_starved
     with open_workspace(dataset) as ws:
         runs = [ws.latest_replication(row_id) for row_id in ws.dataset.ids]
     for run in runs:
-        assert run["verdict"]["kind"] == "clean", run["output_tail"]
-        assert run["verdict"]["starved"] is None
-        assert run["resources"]["threads"] == run["resources"]["cpus"] == max(1, len(os.sched_getaffinity(0)) // 2)
-        assert f"threads {run['resources']['threads']} cpus {run['resources']['cpus']}" in run["output_tail"]
-        assert "physical cores" not in run["output_tail"]  # loky found the CPU view
+        assert run.kind == "clean", run.output_tail
+        assert run.verdict.starved is None
+        assert run.resources["threads"] == run.resources["cpus"] == max(1, len(os.sched_getaffinity(0)) // 2)
+        assert f"threads {run.resources['threads']} cpus {run.resources['cpus']}" in run.output_tail
+        assert "physical cores" not in run.output_tail  # loky found the CPU view

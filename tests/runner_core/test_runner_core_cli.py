@@ -44,9 +44,7 @@ def test_run_streams_the_output_stores_the_run_and_matches_the_recorded_error(da
     assert "nodefix: workspace" in err
     with open_workspace(dataset) as ws:
         runs = ws.runs("row-0", 0)
-    assert [(r["purpose"], r["verdict"]["kind"], r["verdict"]["match"]) for r in runs] == [
-        ("original", "error", "same")
-    ]
+    assert [(r.purpose, r.kind, r.match) for r in runs] == [("original", "error", "same")]
 
 
 def test_run_a_fix_from_a_file_as_json(dataset, tmp_path, capsys):
@@ -60,7 +58,7 @@ def test_run_a_fix_from_a_file_as_json(dataset, tmp_path, capsys):
     assert record["submission_written"] is True
     assert "saved" in err
     with open_workspace(dataset) as ws:
-        assert ws.step("row-0", 0).verification["verdict"]["kind"] == "clean"
+        assert ws.step("row-0", 0).verification.kind == "clean"
 
 
 def test_quiet_does_not_stream(dataset, capsys):
@@ -152,7 +150,7 @@ def test_ctrl_c_cancels_the_run_and_stores_it(dataset, tmp_path, wait_until):
                 process.kill()
     assert "(fix) run 1: cancelled" in out_path.read_text()
     with open_workspace(dataset) as ws:
-        assert [r["verdict"]["kind"] for r in ws.runs("row-0", 0)] == ["cancelled"]
+        assert [r.kind for r in ws.runs("row-0", 0)] == ["cancelled"]
 
 
 HOSTILE_OUTPUT = (
@@ -189,7 +187,7 @@ def test_run_without_step_runs_the_last_step_and_takes_an_id_prefix(dataset, tmp
     out, _ = capsys.readouterr()
     assert "row-0 step 1 (original) run 2: error: LookupError" in out  # step 1 starts from step 0's fix
     with open_workspace(dataset) as ws:
-        assert [r["step"] for r in ws.runs("row-0")] == [0, 1]
+        assert [r.step for r in ws.runs("row-0")] == [0, 1]
 
 
 def test_doctor_exits_1_for_a_broken_part_and_names_a_wrong_mlebench_checkout(dataset, data_root, tmp_path, capsys):

@@ -181,4 +181,4 @@ def test_a_script_that_rewrites_its_own_runfile_cannot_change_the_verified_hash(
         result = bookkeeping.start(prepared)
         assert (prepared.spec.scratch / "runfile.py").read_text() != fix  # the script did rewrite it
         bookkeeping.record(ws, prepared, result)
-        assert ws.step("row-0").verification["code_sha256"] == code_sha256(fix)
+        assert ws.step("row-0").verification.code_sha256 == code_sha256(fix)

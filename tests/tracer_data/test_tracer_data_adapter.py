@@ -95,23 +95,23 @@ def test_builtin_trace_in_bubblewrap_matches_the_plain_run(setup) -> None:
     )
     record = trace_step(ws, config, "row-0", 0)
 
-    assert record["verdict"]["kind"] == plain.verdict.kind == "error"
-    assert record["verdict"]["match"] == plain.verdict.match == "same"
-    assert record["verdict"]["error"]["exc_type"] == plain.verdict.error.exc_type == "KeyError"
-    trace = Path(record["trace_path"])
+    assert record.meta.run_verdict.kind == plain.verdict.kind == "error"
+    assert record.meta.run_verdict.match == plain.verdict.match == "same"
+    assert record.meta.run_verdict.error.exc_type == plain.verdict.error.exc_type == "KeyError"
+    trace = Path(record.trace_path)
     assert trace.parent == ws.trace_dir("row-0", 0)
-    assert record["code_sha256"] == code_sha256(BUGGY)
+    assert record.code_sha256 == code_sha256(BUGGY)
     assert code_path(trace).read_text(encoding="utf-8") == BUGGY
-    meta = json.loads(Path(record["meta_path"]).read_text(encoding="utf-8"))
+    meta = json.loads(Path(record.meta_path).read_text(encoding="utf-8"))
     assert meta["tracer"] == "builtin"
     assert meta["entry"] == "total"
     assert meta["cut"] is False
     assert meta["tracer_meta"]["exception"] == "KeyError: 'missing'"
     assert meta["budgets"]["max_frames"] == config.trace.max_frames
-    assert [t["id"] for t in ws.traces("row-0", 0)] == [record["id"]]
+    assert [t.id for t in ws.traces("row-0", 0)] == [record.id]
 
     with TraceIndex.open(trace) as index:
-        assert Path(record["index_path"]).is_file()
+        assert record.index_path.is_file()
         first = index.line(0)
         assert first.startswith("<|frame_sep|><|call_sep|>{\"rows\": \"[{'id': '1', 'value': '10'}")
         assert first.endswith("<|action_sep|>def total(rows):")
@@ -130,16 +130,16 @@ def test_builtin_trace_in_bubblewrap_matches_the_plain_run(setup) -> None:
 def test_whole_script_and_a_fix(setup) -> None:
     ws, config, _ = setup
     whole = trace_step(ws, config, "row-0", 0, entry=None)
-    with TraceIndex.open(Path(whole["trace_path"])) as index:
+    with TraceIndex.open(Path(whole.trace_path)) as index:
         assert index.info(0).kind == "call"
         assert index.line(0).startswith("<|frame_sep|><|call_sep|>{}")
         assert index.line(1) == "<|frame_sep|><|line_sep|>{}<|action_sep|>import csv"
         assert index.info(1).source_lineno == 1
         assert index.find("\"rows\": \"[{'id': '1'") is not None  # the data at ./data was read
     fixed = trace_step(ws, config, "row-0", 0, code=FIXED, entry="total")
-    assert fixed["code_sha256"] == code_sha256(FIXED)
-    assert fixed["verdict"]["kind"] != "error"
-    assert fixed["verdict"]["match"] is None
+    assert fixed.code_sha256 == code_sha256(FIXED)
+    assert fixed.meta.run_verdict.kind != "error"
+    assert fixed.meta.run_verdict.match is None
     assert len(ws.traces("row-0", 0)) == 2
 
 
@@ -168,18 +168,17 @@ def test_client_tool(setup) -> None:
     record = trace_step(ws, client, "row-0", 0, entry="total")
     builtin = trace_step(ws, config, "row-0", 0, entry="total")
 
-    stored = Path(record["trace_path"]).read_text(encoding="utf-8")
+    stored = Path(record.trace_path).read_text(encoding="utf-8")
     assert "\r" not in stored
     assert "INFO" not in stored
     assert stored.startswith("<|frame_sep|><|call_sep|>")
-    assert _normalise(stored) == _normalise(Path(builtin["trace_path"]).read_text(encoding="utf-8"))
-    meta = record["meta"]
-    assert meta["tracer"] == "client"
+    assert _normalise(stored) == _normalise(Path(builtin.trace_path).read_text(encoding="utf-8"))
+    assert (record.meta.tracer, record.meta.cut) == ("client", None)
+    meta = json.loads(record.meta_path.read_text(encoding="utf-8"))
     assert meta["client_path"] == str(tool)
     assert "own" in meta["budgets"]
-    assert meta["cut"] is None
     assert meta["log_bytes_dropped_before"] > len("INFO client tracer 0.1: starting")
-    assert code_path(Path(record["trace_path"])).read_text(encoding="utf-8").count("# << START_OF_TRACE") == 1
+    assert code_path(Path(record.trace_path)).read_text(encoding="utf-8").count("# << START_OF_TRACE") == 1
     assert (tool / "code_to_trace.py").read_text(encoding="utf-8") == "# replaced by the code to trace\n"
 
 
@@ -216,8 +215,8 @@ def test_client_tool_whole_script_keeps_the_script_line_numbers(setup) -> None:
     tool = _client_tool(tmp_path / "client")
     client = dataclasses.replace(config, trace=TraceSettings(tracer="client", client_path=tool))
     record = trace_step(ws, client, "row-0", 0, entry=None)
-    assert code_path(Path(record["trace_path"])).read_text(encoding="utf-8") == BUGGY
-    with TraceIndex.open(Path(record["trace_path"])) as index:
+    assert code_path(Path(record.trace_path)).read_text(encoding="utf-8") == BUGGY
+    with TraceIndex.open(Path(record.trace_path)) as index:
         first_line = index.find("<|action_sep|>import csv")
         assert first_line is not None
         assert index.info(first_line).source_lineno == 1

@@ -22,15 +22,15 @@ def test_traced_demo_row_raises_as_its_plain_run(row, demo, tmp_path: Path, monk
     config = load_config(demo.dataset).with_overrides(run={"backend": "bubblewrap"})
     with open_workspace(demo.dataset, tmp_path / "ws") as ws:
         record = trace_step(ws, config, row.id, 0)
-    verdict = record["verdict"]
-    assert verdict["kind"] == "error"
-    assert verdict["error"]["exc_type"].split(".")[-1] == row.rerun_exception.split(".")[-1]
-    assert verdict["match"] == ("same" if row.recorded_exception == row.rerun_exception else "different")
-    with TraceIndex.open(Path(record["trace_path"])) as index:
+    verdict = record.meta.run_verdict
+    assert verdict.kind == "error"
+    assert verdict.error.exc_type.split(".")[-1] == row.rerun_exception.split(".")[-1]
+    assert verdict.match == ("same" if row.recorded_exception == row.rerun_exception else "different")
+    with TraceIndex.open(Path(record.trace_path)) as index:
         if row.rerun_exception == "SyntaxError":
             assert index.frame_count == 0  # nothing runs, so nothing is traced
         else:
             exception = index.first_exception()
             assert exception is not None
             assert index.info(exception).source_lineno is not None
-            assert record["meta"]["tracer_meta"]["exception"].startswith(row.rerun_exception.split(".")[-1])
+            assert record.meta.tracer_meta["exception"].startswith(row.rerun_exception.split(".")[-1])

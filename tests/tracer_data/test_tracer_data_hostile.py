@@ -73,7 +73,7 @@ def test_a_relative_interpreter_with_dotdot_works_for_runs_traces_and_the_demo(s
     assert "hello" in run.output_tail
     assert run.command[-2:] == [os.path.abspath(sys.executable), "runfile.py"]
     traced = trace_step(ws, dataclasses.replace(config, run=settings), "row-0", 0, entry=None)
-    assert traced["verdict"]["kind"] == "error"
+    assert traced.meta.run_verdict.kind == "error"
     demo = generation_spec(ROWS[0], settings, tmp_path / "mle", tmp_path / "demo-run")
     argv = BubblewrapBackend().command(demo)
     assert argv[argv.index(os.path.abspath(sys.executable)) + 1] == DRIVER_NAME

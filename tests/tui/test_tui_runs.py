@@ -65,9 +65,9 @@ def test_run_original_then_the_fix_then_grade(make_app, run_workspace, run_confi
             await wait_until(pilot, lambda: len(run_workspace.runs("row-0", 0)) == 1, timeout=20, what="run stored")
             await wait_until(pilot, lambda: "same error as recorded" in screen_text(app), what="verdict banner")
             run = run_workspace.runs("row-0", 0)[0]
-            assert run["purpose"] == "original"
-            assert run["verdict"]["kind"] == "error"
-            assert run["verdict"]["match"] == "same"
+            assert run.purpose == "original"
+            assert run.kind == "error"
+            assert run.match == "same"
             assert "loading" in "\n".join(task.query_one(Log).lines)
             assert "ERROR" in screen_text(app)
             assert "KeyError" in screen_text(app)
@@ -78,9 +78,9 @@ def test_run_original_then_the_fix_then_grade(make_app, run_workspace, run_confi
             await pilot.press("2", "enter", "f7", "ctrl+v", "escape", "r")
             await wait_until(pilot, lambda: len(run_workspace.runs("row-0", 0)) == 2, timeout=20, what="fix run")
             fix = run_workspace.runs("row-0", 0)[1]
-            assert fix["purpose"] == "fix"
-            assert fix["verdict"]["kind"] == "clean"
-            assert run_workspace.step("row-0").verification["id"] == fix["id"]
+            assert fix.purpose == "fix"
+            assert fix.kind == "clean"
+            assert run_workspace.step("row-0").verification.id == fix.id
             await wait_until(pilot, lambda: "CLEAN" in screen_text(app), what="clean banner")
             assert "original  error" in screen_text(app)
             assert "fix       clean" in screen_text(app)
@@ -95,9 +95,9 @@ def test_run_original_then_the_fix_then_grade(make_app, run_workspace, run_confi
             )
             run_config.grade = GradeSettings(command=f"{sys.executable} {grader} {{out}}", checkout=tmp_path)
             await pilot.press("g")
-            await wait_until(pilot, lambda: run_workspace.runs("row-0", 0)[1]["grade"], timeout=10, what="grade")
-            assert run_workspace.runs("row-0", 0)[1]["grade"]["test_fitness"] == 0.5
-            assert run_workspace.step("row-0").verification["grade"]["success"] is True
+            await wait_until(pilot, lambda: run_workspace.runs("row-0", 0)[1].grade, timeout=10, what="grade")
+            assert run_workspace.runs("row-0", 0)[1].grade["test_fitness"] == 0.5
+            assert run_workspace.step("row-0").verification.grade["success"] is True
             await wait_until(pilot, lambda: "clean" in screen_text(app) and "graded" in screen_text(app))
 
     asyncio.run(body())
@@ -126,7 +126,7 @@ def test_keys_stay_live_during_an_output_flood_and_k_or_leaving_cancels(make_app
             assert slowest < 0.5, f"slowest key took {slowest:.2f} s during the flood"
             app.simulate_key("k")
             await wait_until(pilot, lambda: run_workspace.runs("row-1", 0), timeout=15, what="cancelled run stored")
-            assert run_workspace.runs("row-1", 0)[0]["verdict"]["kind"] == "cancelled"
+            assert run_workspace.runs("row-1", 0)[0].kind == "cancelled"
             assert log.line_count <= 5000
 
             app.simulate_key("o")  # again, then leave the row while it runs: leaving cancels it
@@ -135,7 +135,7 @@ def test_keys_stay_live_during_an_output_flood_and_k_or_leaving_cancels(make_app
             await wait_until(
                 pilot, lambda: len(run_workspace.runs("row-1", 0)) == 2, timeout=15, what="run cancelled by leaving"
             )
-            assert run_workspace.runs("row-1", 0)[1]["verdict"]["kind"] == "cancelled"
+            assert run_workspace.runs("row-1", 0)[1].kind == "cancelled"
             assert app.screen is app.queue
             assert run_workspace.claimed_by("row-1") is None
 
@@ -158,6 +158,6 @@ def test_q_during_a_run_asks_again_then_cancels_and_quits(make_app, run_workspac
         await_cancelled = time.monotonic() + 15
         while not run_workspace.runs("row-1", 0) and time.monotonic() < await_cancelled:
             await asyncio.sleep(0.05)
-        assert run_workspace.runs("row-1", 0)[0]["verdict"]["kind"] == "cancelled"
+        assert run_workspace.runs("row-1", 0)[0].kind == "cancelled"
 
     asyncio.run(body())

@@ -9,6 +9,8 @@ from test_tui_snapshots import app_for, settle, snapshot_workspace  # noqa: F401
 from textual.widgets import OptionList
 from tui_helpers import SMALL, WIDE, wait_until
 
+from workspace.records import RunRecord, Verdict
+
 SIZES = pytest.mark.parametrize("size", [SMALL, WIDE], ids=["80x24", "160x48"])
 LONG_TRACEBACK = (
     "loading\nTraceback (most recent call last):\n"
@@ -61,7 +63,8 @@ def test_output_pane_after_a_long_traceback(snap_compare, snapshot_workspace, si
         output = task.output_pane
         output.begin("original", 360)
         output.feed(LONG_TRACEBACK)
-        output.end({"verdict": {"kind": "error", "detail": "KeyError: 'target_x' at line 4"}, "duration": 2.0})
+        verdict = Verdict("error", "KeyError: 'target_x' at line 4")
+        output.end(RunRecord(id=1, step=0, purpose="original", verdict=verdict, duration=2.0))
         await settle(pilot)
 
     assert snap_compare(app_for(snapshot_workspace), terminal_size=size, run_before=run_before)

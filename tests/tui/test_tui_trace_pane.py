@@ -21,6 +21,7 @@ from tui.widgets.trace_browser import TraceBrowser
 from tui.widgets.trace_pane import TracePane, cut_banner
 from workspace.config import Config, RunSettings, TraceSettings
 from workspace.done_check import code_sha256
+from workspace.records import TraceMeta
 from workspace.store import Workspace, open_workspace
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "trace_examples"
@@ -140,14 +141,14 @@ def test_opens_the_newest_trace_and_picks_another(ws: Workspace, config: Config)
         async with app.run_test(size=SIZE) as pilot:
             pane = app.query_one(TracePane)
             await until(pilot, lambda: pane.index is not None, "the index")
-            assert pane.record["id"] == newer
+            assert pane.record.id == newer
             assert "buggy code" in text_of(app, "#trace-header")
             assert "2 traces" in text_of(app, "#trace-header")
             await pilot.press("p")
             assert isinstance(app.screen, ChoicePicker)
             await pilot.press("2")
             await until(
-                pilot, lambda: pane.record["id"] == older and pane.index is not None and not pane.job, "the older trace"
+                pilot, lambda: pane.record.id == older and pane.index is not None and not pane.job, "the older trace"
             )
             assert len(pane.index) == 20
             assert not app.query_one("#trace-cut").display
@@ -370,8 +371,9 @@ def test_cut_banner_for_a_trace_stopped_by_time_and_for_an_uncut_one() -> None:
             "stopped_by_time": True,
         }
     }
-    assert cut_banner(stopped) == (
+    assert cut_banner(TraceMeta.from_json(stopped)) == (
         "cut: max_seconds after frame 1,234: tracing stopped there and the script ran on untraced"
     )
-    assert cut_banner({"tracer_meta": {"frames_total": 19, "frames_dropped": 0, "caps_fired": []}}) is None
-    assert cut_banner({"tracer": "client"}) is None
+    uncut = {"tracer_meta": {"frames_total": 19, "frames_dropped": 0, "caps_fired": []}}
+    assert cut_banner(TraceMeta.from_json(uncut)) is None
+    assert cut_banner(TraceMeta.from_json({"tracer": "client"})) is None

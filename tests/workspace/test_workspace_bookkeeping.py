@@ -61,7 +61,7 @@ def test_a_clean_run_of_the_fix_sets_bug_fixed_and_a_run_of_other_code_does_not(
     step = ws.step("row-0")
     assert step.bug_fixed is True
     assert step.flag_sources["bug_fixed"] == {"run": run_id}
-    assert step.verification["id"] == run_id
+    assert step.verification.id == run_id
 
 
 def test_done_refuses_a_fixable_row_without_a_verified_fix_or_without_text(open_ws, run_record) -> None:
@@ -163,8 +163,8 @@ def test_the_last_step_can_be_dropped_and_its_runs_stay_in_the_history(open_ws, 
     assert ws.drop_step("row-0") == 1
     assert [s.index for s in ws.steps("row-0")] == [0]
     assert ws.step("row-0", 0).bug_fixed is False  # now the last step, and its fix still ends in an error
-    history = {run["id"]: run for run in ws.runs("row-0")}
-    assert history[mistaken]["dropped"] is True
+    history = {run.id: run for run in ws.runs("row-0")}
+    assert history[mistaken].dropped is True
     ws.new_step("row-0")
     assert ws.runs("row-0", 1) == []  # the new step 1 does not inherit the dropped one's runs
 
@@ -202,7 +202,7 @@ def test_every_write_to_a_row_claimed_elsewhere_is_refused(open_ws, child, run_r
         with pytest.raises(InputError, match="being edited by"):
             write()
         assert name
-    assert [r["id"] for r in ws.runs("row-1")] == [run_id]
+    assert [r.id for r in ws.runs("row-1")] == [run_id]
     assert ws.step("row-1").time_spent == 0
     holder.send("quit")
     assert holder.proc.wait(timeout=20) == 0
@@ -263,5 +263,5 @@ def test_a_version_1_workspace_keeps_its_runs_and_grades_after_the_upgrade(make_
     conn.close()
     with open_workspace(make_dataset(), folder) as ws:
         [run] = ws.runs("row-0")
-        assert (run["id"], run["purpose"], run["dropped"], run["grade"]) == (1, "fix", False, {"success": True})
+        assert (run.id, run.purpose, run.dropped, run.grade) == (1, "fix", False, {"success": True})
         assert ws.step("row-0").flag_sources == {}

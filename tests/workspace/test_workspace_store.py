@@ -181,16 +181,16 @@ def test_runs_grades_and_verification(open_ws, run_record) -> None:
     fix = ws.add_run("row-0", 0, "fix", run_record("clean", code=FIX))
     ws.add_grade(fix, {"success": True, "valid_solution": True})
     runs = ws.runs("row-0")
-    assert [(r["id"], r["purpose"], r["step"]) for r in runs] == [(first, "replicate", 0), (fix, "fix", 0)]
-    assert runs[1]["grade"] == {"success": True, "valid_solution": True}
-    assert runs[0]["grade"] is None
-    assert runs[0]["output_tail"] == "KeyError"
+    assert [(r.id, r.purpose, r.step) for r in runs] == [(first, "replicate", 0), (fix, "fix", 0)]
+    assert runs[1].grade == {"success": True, "valid_solution": True}
+    assert runs[0].grade is None
+    assert runs[0].output_tail == "KeyError"
     assert runs[0]["created_at"] > 0
-    assert ws.latest_replication("row-0")["id"] == first
+    assert ws.latest_replication("row-0").id == first
     assert ws.latest_replication("row-1") is None
     verification = ws.step("row-0").verification
-    assert verification["id"] == fix
-    assert verification["grade"]["success"] is True
+    assert verification.id == fix
+    assert verification.grade["success"] is True
     summary = ws.summaries()[0]
     assert (summary.verdict, summary.match, summary.fix_verdict) == ("error", "same", "clean")
     with pytest.raises(InputError, match="no run with id 999"):
@@ -216,10 +216,10 @@ def test_run_dirs_are_fresh_and_traces_are_listed(open_ws) -> None:
         meta={"frames": 3},
     )
     [trace] = ws.traces("../odd id/x", 0)
-    assert trace["id"] == trace_id
-    assert trace["meta"] == {"frames": 3}
-    assert trace["trace_path"] == str(folder / "t.trace")
-    assert trace["code_sha256"] == "ab" * 32
+    assert trace.id == trace_id
+    assert trace.meta.frames == 3
+    assert trace.trace_path == folder / "t.trace"
+    assert trace.code_sha256 == "ab" * 32
 
 
 def test_time_and_ui_state_persist(open_ws) -> None:

@@ -6,8 +6,13 @@ import argparse
 import json
 import sys
 import threading
+from typing import TYPE_CHECKING
 
 from tui.commands._target import add_step_arguments, add_target_arguments, add_time_limit_argument, chosen_step
+
+if TYPE_CHECKING:
+    from workspace.records import RunRecord
+    from workspace.store import Step
 
 HELP = "run a row's code, or a fix from a file, and print the verdict"
 ORDER = 50
@@ -44,34 +49,36 @@ def run(args: argparse.Namespace) -> int:
         on_output = None if args.quiet else _writer(stream)
         cancel = threading.Event()
         with ctrl_c_sets(cancel):
-            run_id, record, result = bookkeeping.run_and_record(
+            record, result = bookkeeping.run_and_record(
                 ws, args.row_id, args.step, purpose, config.run, fix, on_output=on_output, cancel=cancel
             )
         if on_output is not None and result.output_tail and not result.output_tail.endswith("\n"):
             print(file=stream)
         if args.json:
-            print(json.dumps({"id": run_id, "purpose": purpose, **record}, indent=2))
+            print(json.dumps(record.to_json(), indent=2))
         else:
-            print(_verdict_line(args.row_id, args.step, purpose, run_id, record, ws.step(args.row_id, args.step)))
+            print(_verdict_line(record, ws.step(args.row_id, args.step)))
         return 1 if result.verdict.kind == "environment" else 0
     finally:
         ws.close()
 
 
-def _verdict_line(row_id: str, k: int, purpose: str, run_id: int, record: dict, step) -> str:
+def _verdict_line(record: RunRecord, step: Step) -> str:
     from runner.verdict import describe_outcome
     from workspace.terminal_text import one_line
     from workspace.vocabulary import flag_word
 
-    verdict = record["verdict"]
-    line = one_line(f"{row_id} step {k} ({purpose}) run {run_id}: {verdict['kind']}: {verdict['detail']}")
-    outcome = describe_outcome(purpose, verdict)
+    verdict = record.verdict
+    line = one_line(
+        f"{step.row_id} step {step.index} ({record.purpose}) run {record.id}: {verdict.kind}: {verdict.detail}"
+    )
+    outcome = describe_outcome(record.purpose, verdict)
     if outcome:
         line += f" [{outcome}]"
-    if verdict.get("starved"):
-        line += f" ({verdict['starved']})"
+    if verdict.starved:
+        line += f" ({verdict.starved})"
     flags = f"bug_confirmed {flag_word(step.bug_confirmed)}, bug_fixed {flag_word(step.bug_fixed)}"
-    return f"{line} · {flags}\n  {record['duration']:.1f} s, log {record['log_path']}"
+    return f"{line} · {flags}\n  {record.duration:.1f} s, log {record.log_path}"
 
 
 def _writer(stream):

@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
                     "note": note,
                     "claimed_by": claimed_by,
                     "steps": [asdict(s) for s in steps],
-                    "runs": runs,
+                    "runs": [run.to_json() for run in runs],
                     "crash_sites": {k: asdict(c) for k, c in crash_sites.items() if c is not None},
                 },
                 indent=1,
@@ -63,10 +63,8 @@ def run(args: argparse.Namespace) -> int:
             f"bug_confirmed: {flag_word(step.bug_confirmed)}  fixable: {flag_word(step.fixable)}  "
             f"bug_fixed: {flag_word(step.bug_fixed)}"
         )
-        verdict = (step.verification or {}).get("verdict") or {}
-        print(
-            f"verification: {verdict.get('kind', '-')}" + (f" ({verdict['detail']})" if verdict.get("detail") else "")
-        )
+        verdict = step.verification.verdict if step.verification else None
+        print(f"verification: {verdict.kind} ({verdict.detail})" if verdict else "verification: -")
         print(f"annotator: {step.annotator or '-'}  time spent: {step.time_spent:.0f}s")
         if crash_sites[step.index] is not None:
             print("\n".join(crash_sites[step.index].lines()))
@@ -75,13 +73,9 @@ def run(args: argparse.Namespace) -> int:
     if runs:
         print("\n===== runs =====")
     for run in runs:
-        verdict = run.get("verdict") or {}
-        grade = " graded" if run["grade"] is not None else ""
-        starved = f" ({verdict['starved']})" if verdict.get("starved") else ""
-        print(
-            f"#{run['id']} step {run['step']} {run['purpose']}: {verdict.get('kind')} - {verdict.get('detail', '')}"
-            f"{starved}{grade}"
-        )
+        grade = " graded" if run.grade is not None else ""
+        starved = f" ({run.verdict.starved})" if run.verdict.starved else ""
+        print(f"#{run.id} step {run.step} {run.purpose}: {run.kind} - {run.verdict.detail}{starved}{grade}")
     return 0
 
 

@@ -46,11 +46,11 @@ def run(args: argparse.Namespace) -> int:
             record = trace_step(
                 ws, config, args.row_id, args.step, code=code, entry=entry, on_output=_echo_to_stderr, cancel=cancel
             )
-    print(f"trace: {record['trace_path']}")
-    print(f"metadata: {record['meta_path']}")
+    print(f"trace: {record.trace_path}")
+    print(f"metadata: {record.meta_path}")
     if args.out is not None:
         try:
-            shutil.copyfile(record["trace_path"], args.out)
+            shutil.copyfile(record.trace_path, args.out)
         except OSError as exc:
             raise InputError(f"{args.out}: cannot write the trace copy ({exc.strerror})") from None
         print(f"copied to: {args.out}")

@@ -52,6 +52,7 @@ from workspace.done_check import describe_verbatim_problem
 from workspace.errors import InputError, StorageError
 from workspace.locate import safe_name
 from workspace.mlebench import description_location
+from workspace.records import RunRecord
 from workspace.run_rules import describe_flag_sources
 from workspace.store import Step, Workspace
 
@@ -483,7 +484,7 @@ class TaskScreen(Screen):
     def _check_verbatim(self) -> None:
         self._verbatim_timer = None
         text = self.annotation_pane.editor("cwm_analysis").text
-        paths = [Path(t["trace_path"]) for t in self.ws.traces(self.row_id, self.k)]
+        paths = self.ws.trace_paths(self.row_id, self.k)
         self._verbatim_worker(text, paths)
 
     @work(thread=True, exclusive=True, group="verbatim", exit_on_error=False, name="verbatim check")
@@ -714,18 +715,17 @@ class TaskScreen(Screen):
     def _run_worker(self, prepared: bookkeeping.PreparedRun, cancel: threading.Event) -> None:
         try:
             result = bookkeeping.start(prepared, on_output=self.output_pane.feed, cancel=cancel)
-            run_id, record = bookkeeping.record(self.ws, prepared, result)
+            record = bookkeeping.record(self.ws, prepared, result)
         except BaseException as exc:
             self.app.call_from_thread(self.output_pane.fail, str(exc))
             raise
-        self.app.call_from_thread(self._run_finished, prepared.row_id, prepared.k, prepared.purpose, run_id, record)
+        self.app.call_from_thread(self._run_finished, prepared.row_id, prepared.k, record)
 
-    def _run_finished(self, row_id: str, k: int, purpose: str, run_id: int, record: dict) -> None:
+    def _run_finished(self, row_id: str, k: int, record: RunRecord) -> None:
         self._run_cancel = None
         self._clock.run_ended()
-        verdict = record.get("verdict") or {}
-        match = describe_outcome(purpose, verdict)
-        self.notify(f"Run #{run_id} ({purpose}): {verdict.get('kind')}" + (f" · {match}" if match else ""), timeout=5)
+        match = describe_outcome(record.purpose, record.verdict)
+        self.notify(f"Run #{record.id} ({record.purpose}): {record.kind}" + (f" · {match}" if match else ""), timeout=5)
         if (row_id, k) != (self.row_id, self.k):
             return
         self.output_pane.end(record)
@@ -746,7 +746,7 @@ class TaskScreen(Screen):
                 timeout=4,
             )
             return
-        self.notify(f"Grading run #{run['id']}…", timeout=3)
+        self.notify(f"Grading run #{run.id}…", timeout=3)
         self._grade_worker(self.row_id, self.k, code)
 
     @work(thread=True, exclusive=True, group="grade", exit_on_error=False, name="grade")

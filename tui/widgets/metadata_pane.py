@@ -10,10 +10,10 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Markdown, Static
 
-from runner.spec import ErrorInfo
 from runner.tracebacks import strip_ansi
 from tui.keys import key_for
 from tui.widgets.pane import Pane
+from workspace.records import ErrorInfo
 
 _MAX_OUTPUT_CHARS = 30_000  # the tail of a huge recorded output is the part that matters
 _TRACEBACK_STARTS = ("Traceback (most recent call last)", "-----")

@@ -18,6 +18,7 @@ from textual.widgets import Log, Static
 from runner.verdict import describe_outcome
 from tui.keys import key_for
 from tui.widgets.pane import Pane
+from workspace.records import RunRecord
 from workspace.terminal_text import neutralise
 
 _FLUSH_SECONDS = 0.1
@@ -96,15 +97,12 @@ class OutputPane(Pane):
                 self._pending[:] = [tail]
                 self._pending_chars = len(tail)
 
-    def end(self, record: dict) -> None:
+    def end(self, record: RunRecord) -> None:
         self._flush()
         self._run_active = False
-        verdict = record.get("verdict") or {}
-        kind = verdict.get("kind", "unknown")
-        lines = [
-            (f"{self._purpose}: {kind.upper()} after {record.get('duration', 0):.1f} s · {verdict.get('detail', '')}")
-        ]
-        match = describe_outcome(self._purpose, verdict)
+        kind = record.kind
+        lines = [f"{self._purpose}: {kind.upper()} after {record.duration:.1f} s · {record.verdict.detail}"]
+        match = describe_outcome(self._purpose, record.verdict)
         if match:
             lines.append(match)
         self._set_banner("\n".join(lines), f"verdict-{kind}")
@@ -114,28 +112,23 @@ class OutputPane(Pane):
         self._run_active = False
         self._set_banner(f"{self._purpose}: could not run · {message}", "verdict-environment")
 
-    def show_history(self, runs: list[dict]) -> None:
+    def show_history(self, runs: list[RunRecord]) -> None:
         text = Text()
         for run in runs[-5:]:
-            verdict = run.get("verdict") or {}
-            when = datetime.fromtimestamp(run.get("created_at") or run.get("started_at") or 0)
-            grade = run.get("grade")
-            graded = "" if grade is None else (" graded" if grade.get("success") else " grade failed")
+            when = datetime.fromtimestamp(run.created_at or run.started_at)
+            graded = "" if run.grade is None else (" graded" if run.grade.get("success") else " grade failed")
             text.append(
-                f"#{run.get('id')} {when:%H:%M} {run.get('purpose', ''):<9} "
-                f"{verdict.get('kind', '?'):<13} {verdict.get('match') or '':<11} "
-                f"{run.get('duration', 0):.1f}s{graded}\n"
+                f"#{run.id} {when:%H:%M} {run.purpose:<9} {run.kind:<13} {run.match or '':<11} "
+                f"{run.duration:.1f}s{graded}\n"
             )
         history = self.query_one("#run-history", Static)
         history.update(text if runs else "No runs of this step yet.")
         if runs and not self._run_active and self._banner_text == self._no_run():
             last = runs[-1]
-            verdict = last.get("verdict") or {}
-            match = describe_outcome(last.get("purpose", ""), verdict)
+            match = describe_outcome(last.purpose, last.verdict)
             self._set_banner(
-                f"last run #{last.get('id')} ({last.get('purpose', '')}): {verdict.get('kind', '?')}"
-                + (f" · {match}" if match else ""),
-                f"verdict-{verdict.get('kind', 'unknown')}",
+                f"last run #{last.id} ({last.purpose}): {last.kind}" + (f" · {match}" if match else ""),
+                f"verdict-{last.kind}",
             )
 
     def _set_banner(self, message: str, kind_class: str) -> None:

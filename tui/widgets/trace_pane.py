@@ -12,7 +12,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -31,6 +30,7 @@ from tui.widgets.trace_browser import CutPoint, TraceBrowser
 from tui.widgets.trace_queries import KINDS
 from workspace.done_check import code_sha256
 from workspace.errors import InputError
+from workspace.records import TraceMeta, TraceRecord
 
 if TYPE_CHECKING:
     from workspace.config import Config
@@ -49,11 +49,11 @@ PROMPTS = {"search": "find", "filter": "filter text", "source": "source line num
 CUT_NOTE = NOTE_PREFIX  # how the built-in tracer's notes (frames cut, tracing stopped) begin
 
 
-def cut_banner(meta: dict) -> str | None:
+def cut_banner(meta: TraceMeta) -> str | None:
     """'cut: <caps> after frame N, M frames dropped' from a stored trace's metadata; None if nothing was cut."""
-    if meta.get("incomplete"):
-        return f"incomplete: {meta['incomplete']}"
-    tracer = meta.get("tracer_meta") or {}
+    if meta.incomplete:
+        return f"incomplete: {meta.incomplete}"
+    tracer = meta.tracer_meta
     caps = ", ".join(tracer.get("caps_fired") or []) or "a budget"
     dropped = tracer.get("frames_dropped") or 0
     if dropped:
@@ -69,7 +69,7 @@ def cut_banner(meta: dict) -> str | None:
     return None
 
 
-def cut_point(index: TraceIndex, meta: dict) -> CutPoint | None:
+def cut_point(index: TraceIndex, meta: TraceMeta) -> CutPoint | None:
     """Where and why a trace was cut: the tracer's note line, or the last line if the note is missing."""
     banner = cut_banner(meta)
     if banner is None:
@@ -78,20 +78,20 @@ def cut_point(index: TraceIndex, meta: dict) -> CutPoint | None:
     return CutPoint(len(index) - 1 if line is None else line, banner)
 
 
-def describe_trace(record: dict, buggy_sha: str, fix_sha: str | None) -> str:
+def describe_trace(record: TraceRecord, buggy_sha: str, fix_sha: str | None) -> str:
     """'buggy code · entry f · 1,234 frames' for one stored trace."""
-    if record["code_sha256"] == buggy_sha:
+    if record.code_sha256 == buggy_sha:
         what = "buggy code"
-    elif fix_sha is not None and record["code_sha256"] == fix_sha:
+    elif fix_sha is not None and record.code_sha256 == fix_sha:
         what = "current fix"
     else:
         what = "an earlier fix"
-    meta = record.get("meta") or {}
-    parts = [f"#{record['id']} {what}"]
-    if meta.get("entry"):
-        parts.append(f"from {meta['entry']}")
-    if meta.get("frames") is not None:
-        parts.append(f"{meta['frames']:,} frames")
+    meta = record.meta
+    parts = [f"#{record.id} {what}"]
+    if meta.entry:
+        parts.append(f"from {meta.entry}")
+    if meta.frames is not None:
+        parts.append(f"{meta.frames:,} frames")
     if cut_banner(meta):
         parts.append("cut")
     return " · ".join(parts)
@@ -130,8 +130,8 @@ class TracePane(Pane):
         self.writable = writable  # the screen's read-only check (it says why when it refuses)
         self.row_id: str | None = None
         self.k = 0
-        self.records: list[dict] = []
-        self.record: dict | None = None  # the trace shown
+        self.records: list[TraceRecord] = []
+        self.record: TraceRecord | None = None  # the trace shown
         self.index: TraceIndex | None = None
         self.jobs: dict[str, threading.Event] = {}  # "tracing", "indexing" -> its cancel event, while running
         self._prompt_kind = ""
@@ -172,8 +172,8 @@ class TracePane(Pane):
             self._cancel("indexing")
         self.row_id, self.k = row_id, k
         self._list_traces()
-        shown = self.record["id"] if self.record is not None and not changed else None
-        ids = [r["id"] for r in self.records]
+        shown = self.record.id if self.record is not None and not changed else None
+        ids = [r.id for r in self.records]
         if shown in ids:
             self._update_header()
         elif self.records:
@@ -182,7 +182,7 @@ class TracePane(Pane):
             self._show_index(None, None)
 
     def _list_traces(self) -> None:
-        self.records = sorted(self.ws.traces(self.row_id, self.k), key=lambda r: r["id"], reverse=True)
+        self.records = sorted(self.ws.traces(self.row_id, self.k), key=lambda r: r.id, reverse=True)
 
     def _code_shas(self) -> tuple[str, str | None]:
         step = self.ws.step(self.row_id, self.k)
@@ -205,8 +205,8 @@ class TracePane(Pane):
             return
         buggy, fix = self._code_shas()
         labels = [describe_trace(r, buggy, fix) for r in self.records]
-        shown = self.record["id"] if self.record is not None else None
-        current = next((n for n, r in enumerate(self.records) if r["id"] == shown), 0)
+        shown = self.record.id if self.record is not None else None
+        current = next((n for n, r in enumerate(self.records) if r.id == shown), 0)
 
         def chosen(position: int | None) -> None:
             if position is not None:
@@ -216,18 +216,16 @@ class TracePane(Pane):
 
     # -- opening a trace: load or build its index in a worker ------------------------
 
-    def open_trace(self, record: dict) -> None:
+    def open_trace(self, record: TraceRecord) -> None:
         """Show ``record``'s trace once its index is loaded (or built, for a fresh trace)."""
         if "indexing" in self.jobs:
             self._cancel("indexing")
-        self._load_index(record, self._start_job("indexing", f"opening trace #{record['id']}…"))
+        self._load_index(record, self._start_job("indexing", f"opening trace #{record.id}…"))
 
     @work(thread=True, exclusive=True, group="trace-index", exit_on_error=False)
-    def _load_index(self, record: dict, cancel: threading.Event) -> None:
+    def _load_index(self, record: TraceRecord, cancel: threading.Event) -> None:
         try:
-            index = TraceIndex.open(
-                Path(record["trace_path"]), progress=self._throttled(self._show_progress), cancel=cancel
-            )
+            index = TraceIndex.open(record.trace_path, progress=self._throttled(self._show_progress), cancel=cancel)
         except IndexCancelled:
             return
         if cancel.is_set() or get_current_worker().is_cancelled:
@@ -235,12 +233,11 @@ class TracePane(Pane):
             return
         self.app.call_from_thread(self._show_index, index, record)
 
-    def _show_index(self, index: TraceIndex | None, record: dict | None) -> None:
+    def _show_index(self, index: TraceIndex | None, record: TraceRecord | None) -> None:
         previous, self.index = self.index, index
         self.record = record
         self._end_job("indexing")
-        meta = (record or {}).get("meta") or {}
-        self.browser.set_index(index, cut_point(index, meta) if index is not None else None)
+        self.browser.set_index(index, cut_point(index, record.meta) if index is not None and record else None)
         if previous is not None and previous is not index:
             previous.close()
         self._update_header()
@@ -278,8 +275,8 @@ class TracePane(Pane):
         self.app.push_screen(picker, chosen)
 
     def _latest_fix_output(self) -> str | None:
-        runs = [r for r in self.ws.runs(self.row_id, self.k) if r.get("purpose") == "fix"]
-        return runs[-1].get("output_tail") if runs else None
+        runs = [r for r in self.ws.runs(self.row_id, self.k) if r.purpose == "fix"]
+        return runs[-1].output_tail if runs else None
 
     def trace_code(self, code: str, entry: str | None) -> None:
         """Trace ``code`` of the shown step from ``entry`` (None: the whole script), then open the trace."""
@@ -302,7 +299,7 @@ class TracePane(Pane):
             record = None
         self.app.call_from_thread(self._traced, row_id, k, record, cancel.is_set())
 
-    def _traced(self, row_id: str, k: int, record: dict | None, cancelled: bool) -> None:
+    def _traced(self, row_id: str, k: int, record: TraceRecord | None, cancelled: bool) -> None:
         """Open the new trace; after a cancel only list what the tracer managed to store."""
         self._end_job("tracing")
         if (row_id, k) != (self.row_id, self.k):
@@ -313,7 +310,7 @@ class TracePane(Pane):
         if cancelled:
             self.notify("Tracing cancelled", timeout=3)
         elif record is not None:
-            self.open_trace(next((r for r in self.records if r["id"] == record["id"]), record))
+            self.open_trace(next((r for r in self.records if r.id == record.id), record))
 
     def _tick(self) -> None:
         if "tracing" in self.jobs:
