@@ -70,9 +70,9 @@ def test_slurm_verdicts_equal_a_local_replicate(make_dataset, data_root: Path, t
         counts = replicate(ws, settings, 2, seen.append, executor=executor)
         assert facts(ws) == expected
         run = ws.latest_replication(ws.dataset.ids[2])
-        assert run["spec_backend"].startswith("slurm:")
-        assert Path(run["run_dir"]).is_relative_to(tmp_path / "shared" / "runs")
-        assert (Path(run["run_dir"]) / "scratch" / "submission.csv").is_file()
+        assert run.spec_backend.startswith("slurm:")
+        assert Path(run.run_dir).is_relative_to(tmp_path / "shared" / "runs")
+        assert (Path(run.run_dir) / "scratch" / "submission.csv").is_file()
     assert counts == {"error": 2, "clean": 1, "no_submission": 1, "killed": 1}
     assert [p.done for p in seen] == [0, 1, 2, 3, 4, 5]
     assert notices == []

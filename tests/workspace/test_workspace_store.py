@@ -185,7 +185,7 @@ def test_runs_grades_and_verification(open_ws, run_record) -> None:
     assert runs[1].grade == {"success": True, "valid_solution": True}
     assert runs[0].grade is None
     assert runs[0].output_tail == "KeyError"
-    assert runs[0]["created_at"] > 0
+    assert runs[0].created_at > 0
     assert ws.latest_replication("row-0").id == first
     assert ws.latest_replication("row-1") is None
     verification = ws.step("row-0").verification
