@@ -53,7 +53,7 @@ def facts(ws) -> list[tuple]:
     found = []
     for row_id in ws.dataset.ids:
         verdict = ws.latest_replication(row_id).verdict
-        found.append((row_id, verdict["kind"], verdict["match"], (verdict.get("error") or {}).get("lineno")))
+        found.append((row_id, verdict.kind, verdict.match, verdict.error.lineno if verdict.error else None))
     return found
 
 

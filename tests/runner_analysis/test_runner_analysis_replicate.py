@@ -50,9 +50,9 @@ def test_every_row_gets_a_stored_verdict(make_dataset, config):
     counts = replicate(ws, config, jobs=3, progress=seen.append)
     assert counts == {"error": 2, "clean": 1, "no_submission": 2, "time_limit": 1}
     verdicts = [ws.latest_replication(row_id).verdict for row_id in ws.dataset.ids]
-    assert [v["kind"] for v in verdicts] == ["error", "error", "clean", "no_submission", "no_submission", "time_limit"]
-    assert [v["match"] for v in verdicts[:2]] == ["different", "same"]
-    assert verdicts[1]["error"]["lineno"] == 2
+    assert [v.kind for v in verdicts] == ["error", "error", "clean", "no_submission", "no_submission", "time_limit"]
+    assert [v.match for v in verdicts[:2]] == ["different", "same"]
+    assert verdicts[1].error.lineno == 2
     assert all(run.purpose == "replicate" and run.step == 0 for row_id in ws.dataset.ids for run in ws.runs(row_id))
     assert seen[0] == Progress(0, 6, 0)
     assert [p.done for p in seen[1:]] == [1, 2, 3, 4, 5, 6]
