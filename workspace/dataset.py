@@ -17,10 +17,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from workspace.arrow_numbers import arrow_texts, numpy_rows
 from workspace.errors import InputError
 
 REQUIRED_COLUMNS = ("id", "plan", "competition_id", "analysis", "code", "_term_out", "exec_time")
@@ -199,34 +201,48 @@ class Dataset:
                 yield start, batch
                 start += batch.num_rows
 
+    def text_column(self, name: str) -> pa.ChunkedArray:
+        """A column read on open (id, competition_id) as arrow strings, nulls as ""."""
+        column = self._queue[name]
+        if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+            column = pc.cast(column, pa.string())  # binary, checked to be UTF-8 on open
+        return pc.fill_null(column, _text_scalar("", column.type)) if column.null_count else column
+
     def column_values(self, name: str) -> list[str]:
         """A text column as Python strings, nulls as ""."""
         if name in self._queue:
-            column = self._queue[name]
-            if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
-                column = pc.cast(column, pa.string())  # binary, checked to be UTF-8 on open
-            values = column.to_pylist()  # a million strings: no per-value call unless there are nulls
-            return [v or "" for v in values] if column.null_count else values
+            return self.text_column(name).to_pylist()  # a million strings: no per-value call
         return [_text(v) for _, batch in self.batches([name]) for v in batch.column(name).to_pylist()]
+
+    def row_numbers(self, row_ids: Sequence[str]) -> list[int | None]:
+        """Each id's row, None for an id the file does not have: one hash lookup in C for all of them."""
+        if not row_ids:
+            return []
+        return pc.index_in(arrow_texts(row_ids, self._id_array.type), value_set=self._id_array).to_pylist()
+
+    def rows_equal(self, name: str, value: str) -> np.ndarray:
+        """The rows (ascending) whose ``name`` column (one read on open) is ``value``."""
+        column = self.text_column(name)
+        return numpy_rows(pc.indices_nonzero(pc.equal(column, _text_scalar(value, column.type))))
 
     def exec_times(self) -> list[float]:
         """Every row's recorded exec_time in seconds, a missing or negative one as 0."""
         values = self._queue["exec_time"].cast(pa.float64()).fill_null(0.0).to_pylist()
         return [max(0.0, v) for v in values]
 
-    def matching_ids(self, text: str, columns: Sequence[str]) -> set[str]:
-        """Ids of rows whose ``columns`` contain ``text`` (any case), read batch by batch."""
-        found: set[str] = set()
-        for _, batch in self.batches(list(dict.fromkeys(["id", *columns]))):
+    def matching_rows(self, text: str, columns: Sequence[str]) -> np.ndarray:
+        """The rows (ascending) whose ``columns`` contain ``text`` (any case), read batch by batch."""
+        found = [np.zeros(0, dtype=np.int64)]
+        for start, batch in self.batches(list(columns)):
             mask = None
             for name in columns:
                 column = batch.column(name)
                 if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
                     column = pc.cast(column, pa.string())
-                hits = pc.fill_null(pc.match_substring(column, text, ignore_case=True), False)
-                mask = hits if mask is None else pc.or_(mask, hits)
-            found.update(pc.filter(batch.column("id"), mask).to_pylist())
-        return found
+                hits = pc.match_substring(column, text, ignore_case=True)  # null for a null cell
+                mask = hits if mask is None else pc.or_kleene(mask, hits)
+            found.append(numpy_rows(pc.indices_nonzero(mask)) + start)  # a null counts as no hit
+        return np.concatenate(found)
 
     def fingerprint(self) -> str:
         return file_fingerprint(self.path)
@@ -402,10 +418,7 @@ def _check_ids(path: Path, ids: pa.ChunkedArray) -> None:
 
 def _text_scalar(text: str, kind: pa.DataType) -> pa.Scalar:
     """An arrow string scalar built from buffers: ``pa.scalar(text)`` would import pandas (seconds, on a busy box)."""
-    data = text.encode("utf-8")
-    width = 8 if pa.types.is_large_string(kind) else 4
-    offsets = (0).to_bytes(width, "little") + len(data).to_bytes(width, "little")
-    return pa.Array.from_buffers(kind, 1, [None, pa.py_buffer(offsets), pa.py_buffer(data)])[0]
+    return arrow_texts([text], kind)[0]
 
 
 def _where(ids: pa.ChunkedArray, row: int) -> str:
