@@ -1,9 +1,9 @@
 """The client's input parquet: checked on open, then served row by row, reading only what is asked for.
 
-Opening reads the columns the queue needs (id, competition_id, exec_time); a
-row's text (plan, analysis, code, _term_out) is read on demand, one batch of
-rows of one row group at a time, so a million-row file opens in a second and
-stays small in memory. Text cells are checked (UTF-8, size) when their batch
+Opening reads the ids alone; the other columns the queue shows (competition_id,
+exec_time) are read whole when first asked for, and a row's fields are read on
+demand, one batch of rows of one row group at a time, so a million-row file
+opens in a fraction of a second and stays small in memory. Text cells are checked (UTF-8, size) when their batch
 is first read; a small file is checked whole on open, as before.
 The export streams every source column back unchanged (:meth:`Dataset.batches`).
 """
@@ -26,8 +26,9 @@ from workspace.arrow_numbers import arrow_texts, numpy_rows
 from workspace.errors import InputError
 
 REQUIRED_COLUMNS = ("id", "plan", "competition_id", "analysis", "code", "_term_out", "exec_time")
-QUEUE_COLUMNS = ("id", "competition_id", "exec_time")  # read on open
+QUEUE_COLUMNS = ("id", "competition_id", "exec_time")  # read whole: the ids on open, the others when asked for
 TEXT_COLUMNS = ("plan", "analysis", "code", "_term_out")  # read on demand
+ROW_COLUMNS = TEXT_COLUMNS + ("competition_id", "exec_time")  # read with a row's batch
 MAX_CELL_BYTES = 16 * 1024 * 1024
 _FINGERPRINT_CHUNK = 1 << 20
 BATCH_ROWS = 1024  # rows read together when a row's text is needed
@@ -98,7 +99,7 @@ class Dataset:
         self._file = file
         self._id_array = queue.column("id")  # chunked, one chunk per row group: combining would copy
         self.ids = RowIds(self._id_array)
-        self._queue = {name: queue.column(name) for name in QUEUE_COLUMNS}
+        self._queue = {name: queue.column(name) for name in queue.column_names}  # the others: see _column
         self._found: dict[str, int] = {}  # ids looked up so far; all of them once lookups are many
         self._scans = 0
         sizes = [file.metadata.row_group(g).num_rows for g in range(file.metadata.num_row_groups)]
@@ -154,12 +155,12 @@ class Dataset:
     def row(self, row_id: str) -> SourceRow:
         i = self.index_of(row_id)
         text = self._text_at(i)
-        exec_time = self._queue["exec_time"][i].as_py()
+        exec_time = text["exec_time"]
         return SourceRow(
             index=i,
             id=row_id,
             plan=_text(text["plan"]),
-            competition_id=_text(self._queue["competition_id"][i].as_py()),
+            competition_id=_text(text["competition_id"]),
             analysis=_text(text["analysis"]),
             code=_text(text["code"]),
             term_out=_joined(text["_term_out"]),
@@ -171,13 +172,13 @@ class Dataset:
             if self._batch is None or not self._batch[0] <= i < self._batch[0] + self._batch[1].num_rows:
                 self._batch = self._read_batch_of(i)
             first, batch = self._batch
-            return {name: batch.column(name)[i - first].as_py() for name in TEXT_COLUMNS}
+            return {name: batch.column(name)[i - first].as_py() for name in ROW_COLUMNS}
 
     def _read_batch_of(self, i: int) -> tuple[int, pa.RecordBatch]:
         group = bisect.bisect_right(self._group_starts, i) - 1
         first = self._group_starts[group]
         wanted = (i - first) // BATCH_ROWS
-        for n, batch in enumerate(self._iter(group, TEXT_COLUMNS)):
+        for n, batch in enumerate(self._iter(group, ROW_COLUMNS)):
             if n == wanted:
                 start = first + n * BATCH_ROWS
                 check_text(self, batch, start)
@@ -201,24 +202,35 @@ class Dataset:
                 yield start, batch
                 start += batch.num_rows
 
+    def _column(self, name: str) -> pa.ChunkedArray:
+        """One of QUEUE_COLUMNS, whole: read the first time it is asked for (``nodefix show`` needs none)."""
+        with self._lock:
+            if name not in self._queue:
+                try:
+                    self._queue[name] = self._file.read(columns=[name], use_threads=False).column(name)
+                except (pa.ArrowException, OSError) as exc:
+                    raise InputError(f"{self.path}: column {name!r} is not readable ({_first_line(exc)})") from None
+            return self._queue[name]
+
     def text_column(self, name: str) -> pa.ChunkedArray:
-        """A column read on open (id, competition_id) as arrow strings, nulls as ""."""
-        column = self._queue[name]
+        """A text column of QUEUE_COLUMNS (id, competition_id) as arrow strings, nulls as ""."""
+        column = self._column(name)
         if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
             column = pc.cast(column, pa.string())  # binary, checked to be UTF-8 on open
         return pc.fill_null(column, _text_scalar("", column.type)) if column.null_count else column
 
     def column_values(self, name: str) -> list[str]:
         """A text column as Python strings, nulls as ""."""
-        if name in self._queue:
+        if name in QUEUE_COLUMNS:
             return self.text_column(name).to_pylist()  # a million strings: no per-value call
         return [_text(v) for _, batch in self.batches([name]) for v in batch.column(name).to_pylist()]
 
-    def row_numbers(self, row_ids: Sequence[str]) -> list[int | None]:
-        """Each id's row, None for an id the file does not have: one hash lookup in C for all of them."""
+    def row_numbers(self, row_ids: Sequence[str]) -> dict[str, int]:
+        """The row of each of ``row_ids`` that the file has: one pass over the ids in C, hashing only these."""
         if not row_ids:
-            return []
-        return pc.index_in(arrow_texts(row_ids, self._id_array.type), value_set=self._id_array).to_pylist()
+            return {}
+        rows = pc.indices_nonzero(pc.is_in(self._id_array, value_set=arrow_texts(row_ids, self._id_array.type)))
+        return dict(zip(self._id_array.take(rows).to_pylist(), rows.to_pylist(), strict=True))
 
     def rows_equal(self, name: str, value: str) -> np.ndarray:
         """The rows (ascending) whose ``name`` column (one read on open) is ``value``."""
@@ -227,7 +239,7 @@ class Dataset:
 
     def exec_times(self) -> list[float]:
         """Every row's recorded exec_time in seconds, a missing or negative one as 0."""
-        values = self._queue["exec_time"].cast(pa.float64()).fill_null(0.0).to_pylist()
+        values = self._column("exec_time").cast(pa.float64()).fill_null(0.0).to_pylist()
         return [max(0.0, v) for v in values]
 
     def matching_rows(self, text: str, columns: Sequence[str]) -> np.ndarray:
@@ -283,7 +295,7 @@ def load_dataset(path: Path, check_on_open_bytes: int = CHECK_ON_OPEN_BYTES, *, 
     try:
         file = pq.ParquetFile(path)  # unlike read_table, no pyarrow.dataset (and pandas) import
         _check_schema(path, file.schema_arrow)
-        queue = file.read(columns=list(QUEUE_COLUMNS), use_threads=False)
+        queue = file.read(columns=["id"] if checked else ["id", "competition_id"], use_threads=False)
     except (pa.ArrowException, OSError) as exc:
         raise InputError(f"{path}: not a readable parquet file ({_first_line(exc)})") from None
     ids = queue.column("id")

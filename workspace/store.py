@@ -300,8 +300,7 @@ class Workspace:
             c["row_id"]: c["holder"] for c in claims if c["token"] != self._me.token and is_live(c, self._me, now)
         }
         known = list(rows.keys() | steps.keys() | replications.keys() | fixes.keys() | holders.keys())
-        numbers = self.dataset.row_numbers(known)
-        in_file = [(row_id, row) for row_id, row in zip(known, numbers, strict=True) if row is not None]
+        in_file = list(self.dataset.row_numbers(known).items())
         competitions = self._competitions.take(arrow_rows(np.array([row for _, row in in_file], dtype=np.int64)))
         saved = {}
         for (row_id, row), competition in zip(in_file, competitions.to_pylist(), strict=True):
