@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -154,7 +155,7 @@ class Dataset:
 
     def row(self, row_id: str) -> SourceRow:
         i = self.index_of(row_id)
-        text = self._text_at(i)
+        text = self._fields_at(i)
         exec_time = text["exec_time"]
         return SourceRow(
             index=i,
@@ -167,7 +168,7 @@ class Dataset:
             exec_time=None if exec_time is None else float(exec_time),
         )
 
-    def _text_at(self, i: int) -> dict[str, object]:
+    def _fields_at(self, i: int) -> dict[str, Any]:
         with self._lock:
             if self._batch is None or not self._batch[0] <= i < self._batch[0] + self._batch[1].num_rows:
                 self._batch = self._read_batch_of(i)
