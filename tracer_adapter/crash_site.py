@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tracer_adapter.step_traces import step_traces
-from tracer_adapter.trace_index import TraceIndex
 from tracer_adapter.trace_lines import carried_value, line_locals, line_source
 
 if TYPE_CHECKING:
+    from tracer_adapter.trace_index import TraceIndex
     from workspace.store import Step, Workspace
 
 HEADING = "crash site"
@@ -184,5 +184,7 @@ def step_crash_site(ws: Workspace, step: Step) -> CrashSite | None:
     path = step_traces(ws, step).bug
     if path is None or not path.is_file():
         return None
+    from tracer_adapter.trace_index import TraceIndex  # only for a step with a trace: ``nodefix show`` starts faster
+
     with TraceIndex.open(path) as index:
         return crash_site(index)

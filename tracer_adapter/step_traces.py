@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from workspace.done_check import code_sha256
 from workspace.errors import InputError
+from workspace.run_rules import code_sha256
 
 if TYPE_CHECKING:
     from workspace.store import Step, Workspace

@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="A terminal workbench for annotating LLM-generated buggy code. "
         "With no command, opens the bundled demo.",
     )
-    parser.add_argument("--version", action="version", version=f"nodefix {_version()}")
+    parser.add_argument("--version", action=_PrintVersion)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for module in _command_modules():
         name = module.__name__.rsplit(".", 1)[1].replace("_", "-")
@@ -52,6 +52,17 @@ def build_parser() -> argparse.ArgumentParser:
         module.add_arguments(command)
         command.set_defaults(handler=module.run)
     return parser
+
+
+class _PrintVersion(argparse.Action):
+    """--version, looking the version up only when asked for: importlib.metadata takes a tenth of a second."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        print(f"nodefix {_version()}")
+        parser.exit()
 
 
 def _version() -> str:

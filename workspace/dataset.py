@@ -1,9 +1,9 @@
 """The client's input parquet: checked on open, then served row by row, reading only what is asked for.
 
-Opening reads the columns the queue needs (id, competition_id, exec_time); a
-row's text (plan, analysis, code, _term_out) is read on demand, one batch of
-rows of one row group at a time, so a million-row file opens in a second and
-stays small in memory. Text cells are checked (UTF-8, size) when their batch
+Opening reads the ids alone; the other columns the queue shows (competition_id,
+exec_time) are read whole when first asked for, and a row's fields are read on
+demand, one batch of rows of one row group at a time, so a million-row file
+opens in a fraction of a second and stays small in memory. Text cells are checked (UTF-8, size) when their batch
 is first read; a small file is checked whole on open, as before.
 The export streams every source column back unchanged (:meth:`Dataset.batches`).
 """
@@ -16,16 +16,20 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from workspace.arrow_numbers import arrow_texts, numpy_rows
 from workspace.errors import InputError
 
 REQUIRED_COLUMNS = ("id", "plan", "competition_id", "analysis", "code", "_term_out", "exec_time")
-QUEUE_COLUMNS = ("id", "competition_id", "exec_time")  # read on open
+QUEUE_COLUMNS = ("id", "competition_id", "exec_time")  # read whole: the ids on open, the others when asked for
 TEXT_COLUMNS = ("plan", "analysis", "code", "_term_out")  # read on demand
+ROW_COLUMNS = TEXT_COLUMNS + ("competition_id", "exec_time")  # read with a row's batch
 MAX_CELL_BYTES = 16 * 1024 * 1024
 _FINGERPRINT_CHUNK = 1 << 20
 BATCH_ROWS = 1024  # rows read together when a row's text is needed
@@ -96,7 +100,7 @@ class Dataset:
         self._file = file
         self._id_array = queue.column("id")  # chunked, one chunk per row group: combining would copy
         self.ids = RowIds(self._id_array)
-        self._queue = {name: queue.column(name) for name in QUEUE_COLUMNS}
+        self._queue = {name: queue.column(name) for name in queue.column_names}  # the others: see _column
         self._found: dict[str, int] = {}  # ids looked up so far; all of them once lookups are many
         self._scans = 0
         sizes = [file.metadata.row_group(g).num_rows for g in range(file.metadata.num_row_groups)]
@@ -151,31 +155,31 @@ class Dataset:
 
     def row(self, row_id: str) -> SourceRow:
         i = self.index_of(row_id)
-        text = self._text_at(i)
-        exec_time = self._queue["exec_time"][i].as_py()
+        text = self._fields_at(i)
+        exec_time = text["exec_time"]
         return SourceRow(
             index=i,
             id=row_id,
             plan=_text(text["plan"]),
-            competition_id=_text(self._queue["competition_id"][i].as_py()),
+            competition_id=_text(text["competition_id"]),
             analysis=_text(text["analysis"]),
             code=_text(text["code"]),
             term_out=_joined(text["_term_out"]),
             exec_time=None if exec_time is None else float(exec_time),
         )
 
-    def _text_at(self, i: int) -> dict[str, object]:
+    def _fields_at(self, i: int) -> dict[str, Any]:
         with self._lock:
             if self._batch is None or not self._batch[0] <= i < self._batch[0] + self._batch[1].num_rows:
                 self._batch = self._read_batch_of(i)
             first, batch = self._batch
-            return {name: batch.column(name)[i - first].as_py() for name in TEXT_COLUMNS}
+            return {name: batch.column(name)[i - first].as_py() for name in ROW_COLUMNS}
 
     def _read_batch_of(self, i: int) -> tuple[int, pa.RecordBatch]:
         group = bisect.bisect_right(self._group_starts, i) - 1
         first = self._group_starts[group]
         wanted = (i - first) // BATCH_ROWS
-        for n, batch in enumerate(self._iter(group, TEXT_COLUMNS)):
+        for n, batch in enumerate(self._iter(group, ROW_COLUMNS)):
             if n == wanted:
                 start = first + n * BATCH_ROWS
                 check_text(self, batch, start)
@@ -199,34 +203,59 @@ class Dataset:
                 yield start, batch
                 start += batch.num_rows
 
+    def _column(self, name: str) -> pa.ChunkedArray:
+        """One of QUEUE_COLUMNS, whole: read the first time it is asked for (``nodefix show`` needs none)."""
+        with self._lock:
+            if name not in self._queue:
+                try:
+                    self._queue[name] = self._file.read(columns=[name], use_threads=False).column(name)
+                except (pa.ArrowException, OSError) as exc:
+                    raise InputError(f"{self.path}: column {name!r} is not readable ({_first_line(exc)})") from None
+            return self._queue[name]
+
+    def text_column(self, name: str) -> pa.ChunkedArray:
+        """A text column of QUEUE_COLUMNS (id, competition_id) as arrow strings, nulls as ""."""
+        column = self._column(name)
+        if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+            column = pc.cast(column, pa.string())  # binary, checked to be UTF-8 on open
+        return pc.fill_null(column, _text_scalar("", column.type)) if column.null_count else column
+
     def column_values(self, name: str) -> list[str]:
         """A text column as Python strings, nulls as ""."""
-        if name in self._queue:
-            column = self._queue[name]
-            if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
-                column = pc.cast(column, pa.string())  # binary, checked to be UTF-8 on open
-            values = column.to_pylist()  # a million strings: no per-value call unless there are nulls
-            return [v or "" for v in values] if column.null_count else values
+        if name in QUEUE_COLUMNS:
+            return self.text_column(name).to_pylist()  # a million strings: no per-value call
         return [_text(v) for _, batch in self.batches([name]) for v in batch.column(name).to_pylist()]
+
+    def row_numbers(self, row_ids: Sequence[str]) -> dict[str, int]:
+        """The row of each of ``row_ids`` that the file has: one pass over the ids in C, hashing only these."""
+        if not row_ids:
+            return {}
+        rows = pc.indices_nonzero(pc.is_in(self._id_array, value_set=arrow_texts(row_ids, self._id_array.type)))
+        return dict(zip(self._id_array.take(rows).to_pylist(), rows.to_pylist(), strict=True))
+
+    def rows_equal(self, name: str, value: str) -> np.ndarray:
+        """The rows (ascending) whose ``name`` column (one read on open) is ``value``."""
+        column = self.text_column(name)
+        return numpy_rows(pc.indices_nonzero(pc.equal(column, _text_scalar(value, column.type))))
 
     def exec_times(self) -> list[float]:
         """Every row's recorded exec_time in seconds, a missing or negative one as 0."""
-        values = self._queue["exec_time"].cast(pa.float64()).fill_null(0.0).to_pylist()
+        values = self._column("exec_time").cast(pa.float64()).fill_null(0.0).to_pylist()
         return [max(0.0, v) for v in values]
 
-    def matching_ids(self, text: str, columns: Sequence[str]) -> set[str]:
-        """Ids of rows whose ``columns`` contain ``text`` (any case), read batch by batch."""
-        found: set[str] = set()
-        for _, batch in self.batches(list(dict.fromkeys(["id", *columns]))):
+    def matching_rows(self, text: str, columns: Sequence[str]) -> np.ndarray:
+        """The rows (ascending) whose ``columns`` contain ``text`` (any case), read batch by batch."""
+        found = [np.zeros(0, dtype=np.int64)]
+        for start, batch in self.batches(list(columns)):
             mask = None
             for name in columns:
                 column = batch.column(name)
                 if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
                     column = pc.cast(column, pa.string())
-                hits = pc.fill_null(pc.match_substring(column, text, ignore_case=True), False)
-                mask = hits if mask is None else pc.or_(mask, hits)
-            found.update(pc.filter(batch.column("id"), mask).to_pylist())
-        return found
+                hits = pc.match_substring(column, text, ignore_case=True)  # null for a null cell
+                mask = hits if mask is None else pc.or_kleene(mask, hits)
+            found.append(numpy_rows(pc.indices_nonzero(mask)) + start)  # a null counts as no hit
+        return np.concatenate(found)
 
     def fingerprint(self) -> str:
         return file_fingerprint(self.path)
@@ -267,7 +296,7 @@ def load_dataset(path: Path, check_on_open_bytes: int = CHECK_ON_OPEN_BYTES, *, 
     try:
         file = pq.ParquetFile(path)  # unlike read_table, no pyarrow.dataset (and pandas) import
         _check_schema(path, file.schema_arrow)
-        queue = file.read(columns=list(QUEUE_COLUMNS), use_threads=False)
+        queue = file.read(columns=["id"] if checked else ["id", "competition_id"], use_threads=False)
     except (pa.ArrowException, OSError) as exc:
         raise InputError(f"{path}: not a readable parquet file ({_first_line(exc)})") from None
     ids = queue.column("id")
@@ -402,10 +431,7 @@ def _check_ids(path: Path, ids: pa.ChunkedArray) -> None:
 
 def _text_scalar(text: str, kind: pa.DataType) -> pa.Scalar:
     """An arrow string scalar built from buffers: ``pa.scalar(text)`` would import pandas (seconds, on a busy box)."""
-    data = text.encode("utf-8")
-    width = 8 if pa.types.is_large_string(kind) else 4
-    offsets = (0).to_bytes(width, "little") + len(data).to_bytes(width, "little")
-    return pa.Array.from_buffers(kind, 1, [None, pa.py_buffer(offsets), pa.py_buffer(data)])[0]
+    return arrow_texts([text], kind)[0]
 
 
 def _where(ids: pa.ChunkedArray, row: int) -> str:

@@ -18,7 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+
 from workspace import schema
+from workspace.arrow_numbers import arrow_rows
 from workspace.claims import Heartbeat, Holder, is_live
 from workspace.config import default_annotator
 from workspace.dataset import Dataset, SourceRow, file_fingerprint, file_stat_key, load_dataset
@@ -35,6 +39,7 @@ from workspace.run_rules import (
     replication_confirms,
     replication_is_new_bug,
 )
+from workspace.summaries import RowSummary, Summaries
 from workspace.vocabulary import FLAG_FIELDS, REJECT_REASONS, RUN_PURPOSES, STATUSES, TEXT_FIELDS, flag_word
 
 EDITABLE_FIELDS = TEXT_FIELDS + FLAG_FIELDS  # the verification is only ever set by storing a run
@@ -42,22 +47,6 @@ _STEP_COLUMNS = (
     ("k",) + EDITABLE_FIELDS + ("verification", "flag_sources", "annotator", "time_spent", "created_at", "updated_at")
 )
 REPLICATION_PURPOSES = ("original", "replicate")
-
-
-@dataclass(slots=True)  # a million of them for a million-row queue
-class RowSummary:
-    id: str
-    competition_id: str
-    status: str
-    reject_reason: str | None
-    n_steps: int
-    time_spent: float
-    verdict: str | None  # verdict kind of the row's latest replication (a run of the recorded code)
-    match: str | None  # that run's match against the recorded output
-    claimed_by: str | None  # "user@host pid N" when another live process holds the row
-    error_type: str | None = None  # the replication's exception type ("KeyError"), else its verdict kind
-    fix_verdict: str | None = None  # verdict kind of the latest run of a fix
-    starved: str | None = None  # "starved: cpu X s of wall Y s" when the replication's time_limit was starved
 
 
 @dataclass
@@ -213,7 +202,7 @@ class Workspace:
         self._lock = threading.RLock()
         self._me = Holder(annotator=annotator)
         self._heartbeat: Heartbeat | None = None
-        self._competitions: list[str] | None = None
+        self._competitions: pa.ChunkedArray | None = None  # read once: the dataset does not change
 
     def __enter__(self) -> Workspace:
         return self
@@ -280,9 +269,10 @@ class Workspace:
 
     # ---- rows
 
-    def summaries(self) -> list[RowSummary]:
+    def summaries(self) -> Summaries:
+        """Every row's summary: read from the store for the rows it knows, the others untouched."""
         if self._competitions is None:
-            self._competitions = self.dataset.column_values("competition_id")
+            self._competitions = self.dataset.text_column("competition_id")
         with self._lock:
             rows = {r[0]: (r[1], r[2]) for r in self._conn.execute("SELECT row_id, status, reject_reason FROM rows")}
             steps = {
@@ -310,28 +300,33 @@ class Workspace:
         holders = {
             c["row_id"]: c["holder"] for c in claims if c["token"] != self._me.token and is_live(c, self._me, now)
         }
-        out = []
-        for row_id, competition in zip(self.dataset.ids, self._competitions, strict=False):
+        known = list(rows.keys() | steps.keys() | replications.keys() | fixes.keys() | holders.keys())
+        in_file = list(self.dataset.row_numbers(known).items())
+        competitions = self._competitions.take(arrow_rows(np.array([row for _, row in in_file], dtype=np.int64)))
+        saved = {}
+        for (row_id, row), competition in zip(in_file, competitions.to_pylist(), strict=True):
             status, reason = rows.get(row_id, ("untouched", None))
             n_steps, spent = steps.get(row_id, (1, 0.0))
             verdict, match, error_type, starved = replications.get(row_id, (None, None, None, None))
-            out.append(
-                RowSummary(
-                    row_id,
-                    competition,
-                    status,
-                    reason,
-                    n_steps,
-                    spent,
-                    verdict,
-                    match,
-                    holders.get(row_id),
-                    error_type,
-                    fixes.get(row_id),
-                    starved,
-                )
+            saved[row] = RowSummary(
+                row_id,
+                competition,
+                status,
+                reason,
+                n_steps,
+                spent,
+                verdict,
+                match,
+                holders.get(row_id),
+                error_type,
+                fixes.get(row_id),
+                starved,
             )
-        return out
+        return Summaries(self.dataset, self._competitions, saved)
+
+    def status_counts(self) -> dict[str, int]:
+        """How many rows have each saved status (a row with none is untouched, and not counted)."""
+        return {r[0]: r[1] for r in self._read("SELECT status, COUNT(*) FROM rows GROUP BY status")}
 
     def source(self, row_id: str) -> SourceRow:
         return self.dataset.row(row_id)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 
 _PARALLEL_FROM = 2000  # below this many sources, starting worker processes costs more than it saves
 _CHUNK = 200
@@ -31,5 +30,7 @@ def syntax_problems(codes: list[str]) -> dict[str, str | None]:
     workers = min(os.cpu_count() or 1, 8)
     if len(distinct) < _PARALLEL_FROM or workers < 2:
         return {code: syntax_problem(code) for code in distinct}
+    from concurrent.futures import ProcessPoolExecutor  # imported only here: a tenth of a second
+
     with ProcessPoolExecutor(max_workers=workers) as pool:
         return dict(zip(distinct, pool.map(syntax_problem, distinct, chunksize=_CHUNK), strict=True))

@@ -93,8 +93,8 @@ def test_enter_opens_the_row_under_the_cursor(make_app) -> None:
 
 
 def test_search_matches_text_columns(workspace) -> None:
-    assert workspace.dataset.matching_ids("keyerror", SEARCH_COLUMNS) == {"row-1"}
-    assert workspace.dataset.matching_ids("read_csv", SEARCH_COLUMNS) == {"row-0", "row-1", "row-2"}
+    assert workspace.dataset.matching_rows("keyerror", SEARCH_COLUMNS).tolist() == [1]  # row-1
+    assert workspace.dataset.matching_rows("read_csv", SEARCH_COLUMNS).tolist() == [0, 1, 2]
 
 
 def test_unknown_theme_is_an_input_error(make_app) -> None:

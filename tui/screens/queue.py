@@ -1,10 +1,17 @@
-"""The queue: every row of the dataset in one DataTable, with progress, filters and search."""
+"""The queue: every row of the dataset in one DataTable, with progress, filters and search.
+
+The table holds at most ``WINDOW_ROWS`` of the rows that pass the filters: a longer queue (a
+million rows) is shown through a window of them that moves with the cursor, so that neither the
+table nor the summaries hold an object per row.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.screen import Screen
@@ -13,7 +20,8 @@ from textual.widgets import DataTable, Input, Static
 
 from tui.bindings import QUEUE_BINDINGS
 from tui.widgets.key_bar import KeyBar
-from workspace.store import STATUSES, RowSummary, Workspace
+from workspace.store import STATUSES, Workspace
+from workspace.summaries import RowSelection, RowSummary, Summaries
 from workspace.terminal_text import one_line
 
 # Content widths: with one space between columns and a scrollbar they fit 80 columns.
@@ -34,6 +42,9 @@ SEARCH_COLUMNS = ("id", "competition_id", "plan", "analysis", "code")
 FIRST_ROWS = 100  # rows shown before the first paint
 CHUNK_ROWS = 1000  # rows added per chunk after it
 CHUNK_DELAY = 0.02  # seconds between chunks
+WINDOW_ROWS = 10_000  # rows the table holds at most; a longer queue is shown through a window of them
+ROWS_ABOVE = 1_000  # rows kept above the cursor when the window moves (so that few are added at once)
+EDGE_ROWS = 50  # the window moves when the cursor comes this close to one of its ends
 _SEARCH_DELAY = 0.2  # seconds after the last keystroke in the search field
 
 
@@ -78,14 +89,12 @@ class Filters:
     verdict: str = ""
     competition: str = ""
     search: str = ""
-    search_hits: set[str] | None = field(default=None, repr=False)  # ids matching `search`; None: no search
+    search_hits: np.ndarray | None = field(default=None, repr=False)  # rows matching `search`; None: no search
 
-    def keeps(self, summary: RowSummary) -> bool:
-        return (
-            (not self.status or summary.status == self.status)
-            and (not self.verdict or (summary.verdict or "none") == self.verdict)
-            and (not self.competition or summary.competition_id == self.competition)
-            and (self.search_hits is None or summary.id in self.search_hits)
+    def selection(self, summaries: Summaries) -> RowSelection:
+        """The rows that pass every filter, in file order."""
+        return summaries.select(
+            status=self.status, verdict=self.verdict, competition=self.competition, among=self.search_hits
         )
 
     def describe(self) -> str:
@@ -126,10 +135,9 @@ class QueueScreen(Screen):
     def __init__(self, ws: Workspace) -> None:
         super().__init__()
         self.ws = ws
-        self.summaries: list[RowSummary] = []
-        self.by_id: dict[str, RowSummary] = {}
-        self.shown_ids: list[str] = []  # ids in table order
-        self._position: dict[str, int] = {}  # id -> row in the table (and in shown_ids)
+        self.summaries: Summaries | None = None
+        self.shown_ids = RowSelection(ws.dataset, np.zeros(0, dtype=np.int64))  # the rows passing the filters
+        self._window = (0, 0)  # the positions in shown_ids the table holds (or will, once filled)
         self._generation = 0  # bumped by each fill, so chunks of an older one stop
         self.filters = Filters()
         self._search_timer: Timer | None = None
@@ -164,72 +172,111 @@ class QueueScreen(Screen):
 
     def reload(self) -> None:
         """Read the summaries again and show them, keeping the cursor on the same row."""
-        current = self.current_id() if self.summaries else self._wanted
+        current = self.current_id() if self.summaries is not None else self._wanted
         self.summaries = self.ws.summaries()
-        self.by_id = {s.id: s for s in self.summaries}
         self._fill(keep=current)
 
     def _fill(self, keep: str | None = None) -> None:
-        """Show the rows that pass the filters: a first screenful now, the rest in chunks after it is painted.
+        """Show the rows that pass the filters, with the cursor on ``keep`` if it is one of them."""
+        assert self.summaries is not None
+        self.shown_ids = self.filters.selection(self.summaries)
+        self._show_window(self.shown_ids.position(keep) if keep is not None else None)
+        self._show_header()
+
+    def _show_window(self, cursor: int | None) -> None:
+        """Fill the table with shown rows around position ``cursor`` (None: from the first row, cursor
+        left at the top): a first screenful now, the rest in chunks after it is painted.
 
         The table measures every cell it is given, so 10,000 rows in one go would hold the
         first paint (and every key) for most of a second.
         """
         table = self.table
-        self.shown_ids = [s.id for s in self.summaries if self.filters.keeps(s)]
-        self._position = {row_id: n for n, row_id in enumerate(self.shown_ids)}
+        target = cursor or 0
+        start = 0 if len(self.shown_ids) <= WINDOW_ROWS else max(0, target - ROWS_ABOVE)
+        self._window = (start, min(len(self.shown_ids), start + WINDOW_ROWS))
         self._generation += 1
         table.clear()
-        target = self._position.get(keep) if keep is not None else None
-        first = max(FIRST_ROWS, (target or 0) + FIRST_ROWS)
-        self._add_rows(self._generation, 0, first)
-        if target is not None:
-            table.move_cursor(row=target, animate=False, scroll=True)
-        self._show_header()
+        self._add_rows(self._generation, start, target + FIRST_ROWS)
+        if cursor is not None:
+            table.move_cursor(row=cursor - start, animate=False, scroll=True)
 
     def _add_rows(self, generation: int, start: int, stop: int) -> None:
         if generation != self._generation:
             return  # the filters changed meanwhile: a newer fill owns the table
-        self.table.add_rows(row_cells(self.by_id[row_id]) for row_id in self.shown_ids[start:stop])
-        if stop < len(self.shown_ids):
+        assert self.summaries is not None
+        stop = min(stop, self._window[1])
+        rows = self.shown_ids.rows[start:stop]
+        self.table.add_rows(row_cells(summary) for summary in self.summaries.of_rows(rows))
+        if stop < self._window[1]:
             # A pause between chunks lets the table paint and keys through while the rest arrives.
             self.set_timer(CHUNK_DELAY, lambda: self._add_rows(generation, stop, stop + CHUNK_ROWS))
 
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Move the window when the cursor comes near an end of it that is not the queue's."""
+        start, stop = self._window
+        row = self.table.cursor_row  # now, not when the message was sent: the window may have moved since
+        near_top = start > 0 and row < EDGE_ROWS
+        filled = self.table.row_count == stop - start
+        near_bottom = stop < len(self.shown_ids) and filled and row >= self.table.row_count - EDGE_ROWS
+        if near_top or near_bottom:
+            self._show_window(start + row)
+
     def _show_header(self) -> None:
-        done = sum(s.status == "done" for s in self.summaries)
-        rejected = sum(s.status == "rejected" for s in self.summaries)
-        left = len(self.summaries) - done - rejected
+        counts = self.ws.status_counts()
+        done, rejected = counts.get("done", 0), counts.get("rejected", 0)
+        left = len(self.ws.dataset) - done - rejected
         today = today_seconds(self.ws)
-        shown = f"showing {len(self.shown_ids)} · " if len(self.shown_ids) != len(self.summaries) else ""
+        everything = len(self.shown_ids) == len(self.ws.dataset)
+        shown = "" if everything else f"showing {len(self.shown_ids)} · "
         # Active filters first: at 80 columns the end of the line is cut, and a hidden filter misleads.
         self.query_one("#queue-header", Static).update(
             f"{self.filters.describe()}{shown}done {done} · rejected {rejected} · left {left} · today {duration(today)}"
         )
 
     def current_id(self) -> str | None:
-        row = self.table.cursor_row if self.shown_ids else None
-        return self.shown_ids[row] if row is not None and 0 <= row < len(self.shown_ids) else None
+        row = self.table.cursor_row if len(self.shown_ids) else None
+        if row is None or not 0 <= row < self.table.row_count:
+            return None
+        return self.shown_ids[self._window[0] + row]
 
     def select(self, row_id: str) -> None:
         """Put the cursor on ``row_id`` (once the table is filled, if it is not yet)."""
         self._wanted = row_id
-        position = self._position.get(row_id)
-        if position is not None and position < self.table.row_count:
-            self.table.move_cursor(row=position, animate=False, scroll=True)
+        position = self.shown_ids.position(row_id)
+        if position is not None:
+            self._go_to(position)
+
+    def _go_to(self, position: int) -> None:
+        """Put the cursor on the shown row at ``position``, moving the window if it is not in the table."""
+        row = position - self._window[0]
+        if 0 <= row < self.table.row_count:
+            self.table.move_cursor(row=row, animate=False, scroll=True)
+        else:
+            self._show_window(position)
 
     def neighbour(self, row_id: str, delta: int) -> str | None:
         """The row ``delta`` places from ``row_id`` in the queue as filtered now."""
-        order = self.shown_ids if row_id in self._position else self.ws.dataset.ids
-        position = order.index(row_id) + delta
+        position = self.shown_ids.position(row_id)
+        if position is None:
+            order: Sequence[str] = self.ws.dataset.ids
+            position = self.ws.dataset.index_of(row_id)
+        else:
+            order = self.shown_ids
+        position += delta
         return order[position] if 0 <= position < len(order) else None
 
     def next_undecided(self, row_id: str) -> str | None:
         """The first row after ``row_id`` (in the queue as filtered now) that is neither done nor rejected."""
-        order = self.shown_ids if row_id in self._position else self.ws.dataset.ids
-        decided = {"done", "rejected"}
-        for candidate in order[order.index(row_id) + 1 :]:
-            if self.ws.status(candidate)[0] not in decided:
-                return candidate
+        position = self.shown_ids.position(row_id)
+        if position is None:
+            order: Sequence[str] = self.ws.dataset.ids
+            position = self.ws.dataset.index_of(row_id)
+        else:
+            order = self.shown_ids
+        decided = {row for row, (status, _, _) in self.ws.statuses().items() if status in ("done", "rejected")}
+        for later in range(position + 1, len(order)):
+            if order[later] not in decided:
+                return order[later]
         return None
 
     # ---- actions
@@ -238,7 +285,8 @@ class QueueScreen(Screen):
         self.table.move_cursor(row=self.table.cursor_row + delta, animate=False, scroll=True)
 
     def action_edge(self, end: int) -> None:
-        self.table.move_cursor(row=self.table.row_count - 1 if end else 0, animate=False, scroll=True)
+        if len(self.shown_ids):
+            self._go_to(len(self.shown_ids) - 1 if end else 0)
 
     def action_next_undecided(self) -> None:
         current = self.current_id()
@@ -264,12 +312,13 @@ class QueueScreen(Screen):
         self.query_one("#queue-search", Input).focus()
 
     def action_cycle_filter(self, kind: str) -> None:
+        assert self.summaries is not None
         if kind == "status":
             choices = list(STATUSES)
         elif kind == "verdict":
-            choices = sorted({s.verdict or "none" for s in self.summaries})
+            choices = self.summaries.verdict_words()
         else:
-            choices = sorted({s.competition_id for s in self.summaries})
+            choices = self.summaries.competition_ids()
         current = getattr(self.filters, kind)
         cycle = ["", *choices]
         setattr(self.filters, kind, cycle[(cycle.index(current) + 1) % len(cycle)] if current in cycle else "")
@@ -297,7 +346,7 @@ class QueueScreen(Screen):
     def _apply_search(self) -> None:
         text = self.query_one("#queue-search", Input).value.strip()
         self.filters.search = text
-        self.filters.search_hits = self.ws.dataset.matching_ids(text, SEARCH_COLUMNS) if text else None
+        self.filters.search_hits = self.ws.dataset.matching_rows(text, SEARCH_COLUMNS) if text else None
         self._fill(keep=self.current_id())
 
 
