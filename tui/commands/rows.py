@@ -26,12 +26,8 @@ def run(args: argparse.Namespace) -> int:
     from tui.commands._target import open_target
 
     with open_target(args) as ws:
-        rows = [
-            r
-            for r in ws.summaries()
-            if (args.status is None or r.status == args.status)
-            and (args.competition is None or r.competition_id == args.competition)
-        ]
+        summaries = ws.summaries()
+        rows = list(summaries.of_rows(summaries.select(status=args.status, competition=args.competition).rows))
     if args.json:
         print(json.dumps([asdict(r) for r in rows], indent=1))
         return 0

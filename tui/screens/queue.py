@@ -254,25 +254,22 @@ class QueueScreen(Screen):
         else:
             self._show_window(position)
 
-    def neighbour(self, row_id: str, delta: int) -> str | None:
-        """The row ``delta`` places from ``row_id`` in the queue as filtered now."""
+    def _order_around(self, row_id: str) -> tuple[Sequence[str], int]:
+        """The queue as filtered now and where ``row_id`` is in it; every row, when the filters hide it."""
         position = self.shown_ids.position(row_id)
         if position is None:
-            order: Sequence[str] = self.ws.dataset.ids
-            position = self.ws.dataset.index_of(row_id)
-        else:
-            order = self.shown_ids
+            return self.ws.dataset.ids, self.ws.dataset.index_of(row_id)
+        return self.shown_ids, position
+
+    def neighbour(self, row_id: str, delta: int) -> str | None:
+        """The row ``delta`` places from ``row_id`` in the queue as filtered now."""
+        order, position = self._order_around(row_id)
         position += delta
         return order[position] if 0 <= position < len(order) else None
 
     def next_undecided(self, row_id: str) -> str | None:
         """The first row after ``row_id`` (in the queue as filtered now) that is neither done nor rejected."""
-        position = self.shown_ids.position(row_id)
-        if position is None:
-            order: Sequence[str] = self.ws.dataset.ids
-            position = self.ws.dataset.index_of(row_id)
-        else:
-            order = self.shown_ids
+        order, position = self._order_around(row_id)
         decided = {row for row, (status, _, _) in self.ws.statuses().items() if status in ("done", "rejected")}
         for later in range(position + 1, len(order)):
             if order[later] not in decided:
