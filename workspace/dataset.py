@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from workspace.arrow_numbers import arrow_texts, numpy_rows
 from workspace.errors import InputError
+from workspace.id_cache import IdCache
 
 REQUIRED_COLUMNS = ("id", "plan", "competition_id", "analysis", "code", "_term_out", "exec_time")
 QUEUE_COLUMNS = ("id", "competition_id", "exec_time")  # read whole: the ids on open, the others when asked for
@@ -281,12 +282,19 @@ def file_stat_key(path: Path) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
 
 
-def load_dataset(path: Path, check_on_open_bytes: int = CHECK_ON_OPEN_BYTES, *, checked: bool = False) -> Dataset:
+def load_dataset(
+    path: Path,
+    check_on_open_bytes: int = CHECK_ON_OPEN_BYTES,
+    *,
+    checked: bool = False,
+    id_cache: IdCache | None = None,
+) -> Dataset:
     """Open and check a source parquet; every problem is an InputError naming file, row and column.
 
     Text cells are checked now when the file is small (``CHECK_ON_OPEN_ROWS``, ``check_on_open_bytes``),
     else batch by batch as they are read. ``checked``: the caller knows this very file passed the
-    whole-file checks before (a workspace made from it), so the ids are not counted again.
+    whole-file checks before (a workspace made from it), so the ids are not counted again, and are
+    taken from ``id_cache`` when it holds them (the ids read are kept there for the next open).
     """
     path = Path(path).expanduser()
     if not path.exists():
@@ -296,7 +304,12 @@ def load_dataset(path: Path, check_on_open_bytes: int = CHECK_ON_OPEN_BYTES, *, 
     try:
         file = pq.ParquetFile(path)  # unlike read_table, no pyarrow.dataset (and pandas) import
         _check_schema(path, file.schema_arrow)
-        queue = file.read(columns=["id"] if checked else ["id", "competition_id"], use_threads=False)
+        id_cache = id_cache if checked else None  # only a file the workspace was made from has its ids there
+        cached = id_cache.read(file.metadata.num_rows) if id_cache is not None else None
+        if cached is not None:
+            queue = pa.table({"id": cached})
+        else:
+            queue = file.read(columns=["id"] if checked else ["id", "competition_id"], use_threads=False)
     except (pa.ArrowException, OSError) as exc:
         raise InputError(f"{path}: not a readable parquet file ({_first_line(exc)})") from None
     ids = queue.column("id")
@@ -310,6 +323,8 @@ def load_dataset(path: Path, check_on_open_bytes: int = CHECK_ON_OPEN_BYTES, *, 
     if not checked and len(dataset) <= CHECK_ON_OPEN_ROWS and _text_bytes(file) <= check_on_open_bytes:
         for _ in dataset.batches(TEXT_COLUMNS):
             pass
+    if id_cache is not None and cached is None:
+        id_cache.write(ids)
     pa.default_memory_pool().release_unused()  # hand back the parquet reader's decompression buffers
     return dataset
 

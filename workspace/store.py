@@ -29,6 +29,8 @@ from workspace.dataset import Dataset, SourceRow, file_fingerprint, file_stat_ke
 from workspace.db_health import is_read_only, rollback_if_open, storage_errors
 from workspace.done_check import QuoteChecker, done_blockers
 from workspace.errors import InputError, StorageError
+from workspace.id_cache import FILE_NAME as ID_CACHE
+from workspace.id_cache import IdCache
 from workspace.leftovers import mark_owner, sweep_export_temporaries, sweep_orphan_runs
 from workspace.locate import DB_NAME, default_workspace_dir, safe_name
 from workspace.records import RunRecord, TraceMeta, TraceRecord, verification_from_json
@@ -89,7 +91,11 @@ def open_workspace(target: Path, workspace_dir: Path | None = None, *, annotator
             dataset = _stored_dataset(conn, folder)
     else:
         chosen = Path(workspace_dir).expanduser().resolve() if workspace_dir else None
-        dataset = load_dataset(target, checked=_made_from(chosen or default_workspace_dir(target.resolve()), target))
+        expected = chosen or default_workspace_dir(target.resolve())
+        fingerprint = _made_from(expected, target)
+        dataset = load_dataset(
+            target, checked=fingerprint is not None, id_cache=IdCache(expected / ID_CACHE, fingerprint or "")
+        )
         folder = chosen or default_workspace_dir(dataset.path)
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -136,14 +142,16 @@ def _stored_dataset(conn: sqlite3.Connection, folder: Path) -> Dataset:
                 f"restore the original file or start a new workspace"
             )
         _remember_stat(conn, stored)
-    return load_dataset(stored, checked=True)  # the file the workspace was made from, checked then
+    # the file the workspace was made from, checked then
+    return load_dataset(stored, checked=True, id_cache=IdCache(folder / ID_CACHE, meta["dataset_fingerprint"]))
 
 
-def _made_from(folder: Path, dataset: Path) -> bool:
-    """Whether the workspace in ``folder`` was made from this very file (so it was checked whole then)."""
+def _made_from(folder: Path, dataset: Path) -> str | None:
+    """The fingerprint of this very file when the workspace in ``folder`` was made from it (so it was checked
+    whole then); None otherwise."""
     db_path = folder / DB_NAME
     if not db_path.is_file() or not dataset.is_file():
-        return False
+        return None
     try:
         conn = sqlite3.connect(f"{db_path.as_uri()}?mode=ro", uri=True)
         try:
@@ -151,11 +159,12 @@ def _made_from(folder: Path, dataset: Path) -> bool:
         finally:
             conn.close()
     except sqlite3.Error:
-        return False  # the real open reports what is wrong with the database
-    if meta.get("dataset_path") != str(dataset.resolve()):
-        return False
+        return None  # the real open reports what is wrong with the database
+    stored = meta.get("dataset_fingerprint")
+    if stored is None or meta.get("dataset_path") != str(dataset.resolve()):
+        return None
     unchanged = meta.get("dataset_stat") == file_stat_key(dataset)
-    return unchanged or meta.get("dataset_fingerprint") == file_fingerprint(dataset)
+    return stored if unchanged or stored == file_fingerprint(dataset) else None
 
 
 def _remember_stat(conn: sqlite3.Connection, path: Path) -> None:

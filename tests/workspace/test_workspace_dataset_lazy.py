@@ -11,6 +11,8 @@ import pytest
 from workspace.dataset import BATCH_ROWS, load_dataset
 from workspace.errors import InputError
 from workspace.export import export_deliverable
+from workspace.id_cache import FILE_NAME as ID_CACHE
+from workspace.id_cache import IdCache
 from workspace.store import open_workspace
 
 ROWS = 2 * BATCH_ROWS + 500
@@ -91,3 +93,59 @@ def test_the_export_streams_every_row_and_reading_batches_checks_every_cell(tmp_
     with pytest.raises(InputError, match=f"row {ROWS - 2} .*column 'code': text is not valid UTF-8"):
         for _ in ds.batches():
             pass
+
+
+def test_a_workspace_keeps_the_ids_and_reopens_from_them(tmp_path: Path) -> None:
+    """Issue 16: once the workspace knows the file, its ids come from the memory-mapped copy beside the database."""
+    source = _many_groups(tmp_path / "d.parquet")
+    folder = tmp_path / "ws"
+    open_workspace(source, folder).close()  # made: the file is checked whole, its fingerprint taken
+    open_workspace(source, folder).close()  # known: the ids read from the parquet are kept
+    copy = folder / ID_CACHE
+    assert copy.is_file()
+    for target in (source, folder):
+        with open_workspace(target, folder if target == source else None) as ws:
+            assert list(ws.dataset.ids) == [f"node-{i:05d}" for i in range(ROWS)]
+            assert ws.dataset.index_of("node-01400") == 1400
+            assert ws.dataset.row("node-01400").code == "print(1400)\n"
+            with pytest.raises(InputError, match=r"'node-0140' is ambiguous, it starts node-01400, .* \(10 in all\)"):
+                ws.dataset.resolve_id("node-0140")
+
+
+@pytest.mark.parametrize("damage", ["another dataset", "truncated", "too few ids", "a symlink", "not arrow"])
+def test_a_copy_of_the_ids_that_does_not_fit_is_ignored_and_made_again(tmp_path: Path, damage: str) -> None:
+    source = _many_groups(tmp_path / "d.parquet")
+    folder = tmp_path / "ws"
+    open_workspace(source, folder).close()
+    open_workspace(source, folder).close()
+    copy = folder / ID_CACHE
+    if damage == "another dataset":
+        other = _many_groups(tmp_path / "other.parquet", rows=ROWS + 1)
+        IdCache(copy, "sha256:" + "0" * 64).write(pq.read_table(other, columns=["id"]).column("id").slice(0, ROWS))
+    elif damage == "truncated":
+        copy.write_bytes(copy.read_bytes()[: copy.stat().st_size // 2])
+    elif damage == "too few ids":
+        fingerprint = open_workspace(folder).dataset.fingerprint()
+        IdCache(copy, fingerprint).write(pq.read_table(source, columns=["id"]).column("id").slice(0, 10))
+    elif damage == "a symlink":
+        elsewhere = tmp_path / "elsewhere.arrow"
+        copy.rename(elsewhere)
+        copy.symlink_to(elsewhere)
+    else:
+        copy.write_text("not an arrow file\n")
+    with open_workspace(source, folder) as ws:
+        assert len(ws.dataset) == ROWS
+        assert ws.dataset.index_of(f"node-{ROWS - 1:05d}") == ROWS - 1
+    assert not copy.is_symlink()  # replaced by a good copy, not written through
+    assert IdCache(copy, open_workspace(folder).dataset.fingerprint()).read(ROWS) is not None
+
+
+def test_a_workspace_folder_that_cannot_be_written_opens_without_the_copy(tmp_path: Path) -> None:
+    source = _many_groups(tmp_path / "d.parquet")
+    folder = tmp_path / "ws"
+    open_workspace(source, folder).close()
+    (folder / ID_CACHE).mkdir()  # in the way: the copy cannot be written, whoever runs the test
+    with open_workspace(source, folder) as ws:
+        assert ws.dataset.index_of("node-00007") == 7
+    assert (folder / ID_CACHE).is_dir()
+    assert not [p for p in folder.iterdir() if p.name.endswith(".partial")]
