@@ -261,6 +261,10 @@ class Dataset:
     def fingerprint(self) -> str:
         return file_fingerprint(self.path)
 
+    def keep_ids(self, cache: IdCache) -> None:
+        """Write the ids to ``cache``, for the next open of a workspace made from this file."""
+        cache.write(self._id_array)
+
 
 def file_fingerprint(path: Path) -> str:
     """The SHA-256 of the whole file: any edit, even one of the same size in the middle, changes it.
@@ -324,7 +328,7 @@ def load_dataset(
         for _ in dataset.batches(TEXT_COLUMNS):
             pass
     if id_cache is not None and cached is None:
-        id_cache.write(ids)
+        dataset.keep_ids(id_cache)
     pa.default_memory_pool().release_unused()  # hand back the parquet reader's decompression buffers
     return dataset
 

@@ -103,7 +103,9 @@ def open_workspace(target: Path, workspace_dir: Path | None = None, *, annotator
             raise InputError(f"{folder}: cannot create the workspace folder ({exc.strerror})") from None
         conn = _open_db(folder)
         with _closed_on_error(conn):
-            _link_dataset(conn, folder, dataset)
+            linked = _link_dataset(conn, folder, dataset)
+        if fingerprint is None:  # new here: the ids just read are kept for the next open
+            dataset.keep_ids(IdCache(folder / ID_CACHE, linked))
     ws = Workspace(folder, dataset, conn, annotator or default_annotator())
     ws.sweep_leftovers()
     return ws
@@ -172,15 +174,16 @@ def _remember_stat(conn: sqlite3.Connection, path: Path) -> None:
     conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('dataset_stat', ?)", (file_stat_key(path),))
 
 
-def _link_dataset(conn: sqlite3.Connection, folder: Path, dataset: Dataset) -> None:
-    """Record the dataset in a new workspace; accept a moved copy of the same file; refuse another file."""
+def _link_dataset(conn: sqlite3.Connection, folder: Path, dataset: Dataset) -> str:
+    """Record the dataset in a new workspace; accept a moved copy of the same file; refuse another file.
+    Returns the dataset's fingerprint."""
     meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
     if meta.get("dataset_path") == str(dataset.path) and meta.get("dataset_stat") == file_stat_key(dataset.path):
-        return  # hashed before, untouched since
+        return meta["dataset_fingerprint"]  # hashed before, untouched since
     fingerprint = dataset.fingerprint()
     meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
     if meta.get("dataset_fingerprint") == fingerprint and meta.get("dataset_path") == str(dataset.path):
-        return  # already linked: nothing to write (the workspace may be read-only)
+        return fingerprint  # already linked: nothing to write (the workspace may be read-only)
     conn.execute("BEGIN IMMEDIATE")
     try:
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
@@ -197,6 +200,7 @@ def _link_dataset(conn: sqlite3.Connection, folder: Path, dataset: Dataset) -> N
     except BaseException:
         rollback_if_open(conn)
         raise
+    return fingerprint
 
 
 class Workspace:
