@@ -114,16 +114,17 @@ async def work_rows(demo_dir: Path) -> dict[str, Keys]:
         async def trace_and_quote(keys: Keys, task: TaskScreen) -> None:
             traced = len(ws.traces(task.row_id, task.k))
             await keys.press("t")
-            await until(lambda: app.screen is not task)  # the entry picker
-            await keys.press("enter")
+            # the entry picker, when the code has functions to start from; else it traces at once
+            await until(lambda: app.screen is not task or len(ws.traces(task.row_id, task.k)) > traced)
+            if app.screen is not task:
+                await keys.press("enter")
             await until(lambda: len(ws.traces(task.row_id, task.k)) > traced)
             await until(lambda: app.screen is task and task.trace_pane.index is not None)
             await until(lambda: app.focused is task.trace_pane.browser)
             before = ws.step(task.row_id, task.k).cwm_analysis
-            await keys.press("E")
-            if app.messages[-1] == "No exception in this trace":
-                await keys.press("end")  # quote the last line the trace has instead
-            await keys.press("space", "i")
+            if task.trace_pane.index.crash_line() is None:
+                await keys.press("end")  # no crash to open at: quote the last line the trace has instead
+            await keys.press("i")  # a fresh trace opens at its crash; i inserts the cursor line
             await until(lambda: ws.step(task.row_id, task.k).cwm_analysis != before, timeout=20)
 
         async def fix(keys: Keys, task: TaskScreen, replacements: tuple) -> None:
@@ -155,8 +156,7 @@ async def work_rows(demo_dir: Path) -> dict[str, Keys]:
             await run(keys, task, "o", "original")
             await trace_and_quote(keys, task)
             await fix(keys, task, replacements)
-            await run(keys, task, "r", "fix")  # the runs set bug confirmed and bug fixed
-            await keys.press("f")
+            await run(keys, task, "r", "fix")  # the runs set bug confirmed, bug fixed and fixable
             await explain(keys, task, why)
 
         async def fix_row(name: str, steps: list[tuple[tuple, str]]) -> Keys:

@@ -113,7 +113,7 @@ TRACE_BROWSER_BINDINGS = [
     Binding("left", "pan(-8)", "Left", show=False, id="trace.left"),
     Binding("right", "pan(8)", "Right", show=False, id="trace.right"),
     Binding("space", "toggle_mark", "Mark", id="trace.mark"),
-    Binding("i", "insert_marked", "Insert marked", id="trace.insert"),
+    Binding("i", "insert_marked", "Insert", id="trace.insert", tooltip="Insert the marked lines (or the cursor line)"),
     Binding("y", "yank", "Yank line", id="trace.yank"),
     Binding("E", "first_exception", "1st exception", id="trace.first_exception"),
     Binding("s", "next_source_line", "Next same line", id="trace.next_source_line"),

@@ -468,7 +468,8 @@ class Workspace:
             self._refuse_if_claimed(row_id)
             self._ensure_step(row_id, 0)
             last = conn.execute(
-                "SELECT k, fixed_code, verification, flag_sources FROM steps WHERE row_id = ? ORDER BY k DESC LIMIT 1",
+                "SELECT k, fixed_code, verification, fixable, flag_sources FROM steps "
+                "WHERE row_id = ? ORDER BY k DESC LIMIT 1",
                 (row_id,),
             ).fetchone()
             k = last["k"]
@@ -479,9 +480,11 @@ class Workspace:
             assert record is not None
             now = time.time()
             sources = {**json.loads(last["flag_sources"]), "bug_fixed": {"run": record.id}}
+            fixable = _fixable_from_run(last["fixable"], sources, record.id)
             conn.execute(
-                "UPDATE steps SET bug_fixed = 1, flag_sources = ?, updated_at = ? WHERE row_id = ? AND k = ?",
-                (json.dumps(sources), now, row_id, k),
+                "UPDATE steps SET bug_fixed = 1, fixable = ?, flag_sources = ?, updated_at = ? "
+                "WHERE row_id = ? AND k = ?",
+                (fixable, json.dumps(sources), now, row_id, k),
             )
             conn.execute(
                 "INSERT INTO steps(row_id, k, code, observed_output, bug_confirmed, flag_sources, annotator, "
@@ -650,16 +653,18 @@ class Workspace:
     def _apply_fix_rule(self, row_id: str, k: int) -> None:
         """Set step k's bug_fixed from its verification, if that is a run of its current fixed code."""
         step = self._conn.execute(
-            "SELECT fixed_code, verification, flag_sources FROM steps WHERE row_id = ? AND k = ?", (row_id, k)
+            "SELECT fixed_code, verification, fixable, flag_sources FROM steps WHERE row_id = ? AND k = ?", (row_id, k)
         ).fetchone()
         record = _verification_from_db(step["verification"], k)
         if record is None or record.code_sha256 != code_sha256(step["fixed_code"]):
             return
         followed = self._conn.execute("SELECT 1 FROM steps WHERE row_id = ? AND k = ?", (row_id, k + 1)).fetchone()
         sources = {**json.loads(step["flag_sources"]), "bug_fixed": {"run": record.id}}
+        fixed = fix_verdict(record, followed is not None)
+        fixable = _fixable_from_run(step["fixable"], sources, record.id) if fixed else step["fixable"]
         self._conn.execute(
-            "UPDATE steps SET bug_fixed = ?, flag_sources = ? WHERE row_id = ? AND k = ?",
-            (int(fix_verdict(record, followed is not None)), json.dumps(sources), row_id, k),
+            "UPDATE steps SET bug_fixed = ?, fixable = ?, flag_sources = ? WHERE row_id = ? AND k = ?",
+            (int(fixed), fixable, json.dumps(sources), row_id, k),
         )
 
     def runs(self, row_id: str, k: int | None = None) -> list[RunRecord]:
@@ -885,6 +890,15 @@ def _run_from_db(r: sqlite3.Row, grade: dict | None) -> RunRecord:
         dropped=bool(r["dropped"]),
         grade=grade,
     )
+
+
+def _fixable_from_run(fixable: int | None, sources: dict, run_id: int) -> int | None:
+    """A run that proves a step's bug fixed proves it fixable: an undecided ``fixable`` becomes 1, by that run
+    (noted in ``sources``); one decided by hand stays as it is."""
+    if fixable is not None:
+        return fixable
+    sources["fixable"] = {"run": run_id}
+    return 1
 
 
 def _verification_from_db(stored: str | None, k: int) -> RunRecord | None:

@@ -83,13 +83,14 @@ def test_marked_lines_are_inserted_raw_in_trace_order(ex2: Path) -> None:
     asyncio.run(body())
 
 
-def test_insert_without_marks_posts_nothing(ex2: Path) -> None:
+def test_insert_without_marks_inserts_the_cursor_line_raw(ex2: Path) -> None:
     async def body() -> None:
         app = BrowserApp(ex2)
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("i")
+            await pilot.press("E", "i")  # the first exception, line 15
             await pilot.pause()
-            assert app.inserted == []
+            assert app.inserted == [[raw_lines(ex2)[15]]]
+            assert app.query_one(TraceBrowser).marks == set()
 
     asyncio.run(body())
 

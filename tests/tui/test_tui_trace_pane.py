@@ -279,8 +279,34 @@ def test_trace_key_traces_the_buggy_code_and_opens_it(ws: Workspace, config: Con
             assert re.sub(r"0x[0-9a-f]+", "0xADDR", shown) == EX2_TRACE  # the client's golden trace
             assert len(ws.traces("row-0", 0)) == 1
             assert "buggy code" in text_of(app, "#trace-header")
+            crash = pane.index.crash_line()
+            assert crash is not None
+            assert "<|exception_sep|>" in pane.browser.raw_line(crash)
+            assert pane.browser.cursor_line == crash  # a fresh trace opens at the crash it explains
 
     asyncio.run(body())
+
+
+def test_code_without_functions_is_traced_at_once_and_opens_at_its_crash(make_dataset, tmp_path, config) -> None:
+    code = "rows = [1, 2]\ntotal = 0\nfor r in rows:\n    total += r\nprint(rows[total])\n"
+    workspace = open_workspace(make_dataset([{"code": code}], name="flat.parquet"), tmp_path / "flat-ws")
+
+    async def body() -> None:
+        app = PaneApp(workspace, config)
+        async with app.run_test(size=SIZE) as pilot:
+            pane = app.query_one(TracePane)
+            await pilot.press("t")  # nothing to choose: no picker
+            assert not isinstance(app.screen, EntryPicker)
+            await until(pilot, lambda: not pane.job and pane.index is not None, "the trace to open")
+            line = pane.browser.raw_line(pane.browser.cursor_line)
+            assert line.startswith("<|frame_sep|><|exception_sep|>")
+            assert "print(rows[total])" in line
+            assert workspace.traces("row-0", 0)[0].meta.entry is None  # the whole script
+
+    try:
+        asyncio.run(body())
+    finally:
+        workspace.close()
 
 
 def test_tracing_can_be_cancelled(ws: Workspace, config: Config) -> None:

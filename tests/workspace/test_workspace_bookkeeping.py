@@ -64,6 +64,33 @@ def test_a_clean_run_of_the_fix_sets_bug_fixed_and_a_run_of_other_code_does_not(
     assert step.verification.id == run_id
 
 
+def test_a_run_that_proves_the_fix_makes_an_undecided_step_fixable_by_that_run(open_ws, run_record) -> None:
+    ws = open_ws()
+    ws.update_step("row-0", 0, fixed_code=FIX)
+    ws.add_run("row-0", 0, "fix", run_record("error", code=FIX, match="same"))
+    assert ws.step("row-0").fixable is None  # the bug is still there: nothing is proven
+    ws.add_run("row-0", 0, "fix", run_record("error", code=FIX, match="different"))
+    assert ws.step("row-0").fixable is None  # a new error proves the fix only once step 1 takes it up
+    ws.new_step("row-0")
+    step = ws.step("row-0", 0)
+    assert step.fixable is True
+    assert step.flag_sources["fixable"] == step.flag_sources["bug_fixed"]
+    ws.update_step("row-0", 1, fixed_code=OTHER)
+    run_id = ws.add_run("row-0", 1, "fix", run_record("clean", code=OTHER))
+    step = ws.step("row-0", 1)
+    assert step.fixable is True
+    assert step.flag_sources["fixable"] == {"run": run_id}
+
+
+def test_a_fixable_decided_by_hand_is_kept_by_the_fix_run(open_ws, run_record) -> None:
+    ws = open_ws()
+    ws.update_step("row-0", 0, fixed_code=FIX, fixable=False)
+    ws.add_run("row-0", 0, "fix", run_record("clean", code=FIX))
+    step = ws.step("row-0")
+    assert step.fixable is False
+    assert "run" not in step.flag_sources.get("fixable", {})
+
+
 def test_done_refuses_a_fixable_row_without_a_verified_fix_or_without_text(open_ws, run_record) -> None:
     """Defect 2."""
     ws = open_ws()

@@ -405,8 +405,11 @@ class TraceBrowser(ScrollView, can_focus=True):
         return [self.raw_line(line) for line in sorted(self.marks)]
 
     def action_insert_marked(self) -> None:
+        """Insert the marked lines, or the cursor line when none is marked."""
         if not self.marks:
-            self.notify(with_keys(self, "Mark lines with {trace.mark} first"), severity="warning", timeout=3)
+            line = self.cursor_line
+            if line is not None:
+                self.post_message(self.InsertLines([self.raw_line(line)]))
             return
         self.post_message(self.InsertLines(self.marked_lines()))
         self.marks.clear()

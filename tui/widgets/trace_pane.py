@@ -216,14 +216,15 @@ class TracePane(Pane):
 
     # -- opening a trace: load or build its index in a worker ------------------------
 
-    def open_trace(self, record: TraceRecord) -> None:
-        """Show ``record``'s trace once its index is loaded (or built, for a fresh trace)."""
+    def open_trace(self, record: TraceRecord, at_crash: bool = False) -> None:
+        """Show ``record``'s trace once its index is loaded (or built, for a fresh trace), from its first
+        line, or ``at_crash`` from the exception that ends it (the crash a fresh trace is made to explain)."""
         if "indexing" in self.jobs:
             self._cancel("indexing")
-        self._load_index(record, self._start_job("indexing", f"opening trace #{record.id}…"))
+        self._load_index(record, at_crash, self._start_job("indexing", f"opening trace #{record.id}…"))
 
     @work(thread=True, exclusive=True, group="trace-index", exit_on_error=False)
-    def _load_index(self, record: TraceRecord, cancel: threading.Event) -> None:
+    def _load_index(self, record: TraceRecord, at_crash: bool, cancel: threading.Event) -> None:
         try:
             index = TraceIndex.open(record.trace_path, progress=self._throttled(self._show_progress), cancel=cancel)
         except IndexCancelled:
@@ -231,13 +232,17 @@ class TracePane(Pane):
         if cancel.is_set() or get_current_worker().is_cancelled:
             index.close()
             return
-        self.app.call_from_thread(self._show_index, index, record)
+        start = index.crash_line() if at_crash else None
+        self.app.call_from_thread(self._show_index, index, record, start)
 
-    def _show_index(self, index: TraceIndex | None, record: TraceRecord | None) -> None:
+    def _show_index(self, index: TraceIndex | None, record: TraceRecord | None, start: int | None = None) -> None:
+        """Show ``index`` with the cursor on its first line, or on line ``start``."""
         previous, self.index = self.index, index
         self.record = record
         self._end_job("indexing")
         self.browser.set_index(index, cut_point(index, record.meta) if index is not None and record else None)
+        if start is not None:
+            self.browser.move_to_line(start)
         if previous is not None and previous is not index:
             previous.close()
         self._update_header()
@@ -267,6 +272,9 @@ class TracePane(Pane):
         else:
             code, output, what = step.code, step.observed_output, "buggy code"
         picker = EntryPicker(code, output, what)
+        if len(picker.choices) == 1:  # no function to start from: the whole script, without asking
+            self.trace_code(code, picker.choices[0][1])
+            return
 
         def chosen(position: int | None) -> None:
             if position is not None:
@@ -310,7 +318,7 @@ class TracePane(Pane):
         if cancelled:
             self.notify("Tracing cancelled", timeout=3)
         elif record is not None:
-            self.open_trace(next((r for r in self.records if r.id == record.id), record))
+            self.open_trace(next((r for r in self.records if r.id == record.id), record), at_crash=True)
 
     def _tick(self) -> None:
         if "tracing" in self.jobs:
