@@ -483,7 +483,7 @@ class ContentKey:
 
     # -- scikit-learn -----------------------------------------------------------------------
 
-    def _estimator_method(self, kind: type):
+    def _estimator_method(self, kind: Any):  # a class whose attributes are looked up by name
         base = getattr(sys.modules.get("sklearn.base"), "BaseEstimator", None)
         settings = getattr(sys.modules.get("sklearn._config"), "get_config", None)
         if base is None or settings is None or not issubclass(kind, base):
