@@ -13,7 +13,10 @@ budgets, side by side in one run:
   small wrapper), so every object with its own ``__repr__`` is rendered again
   after any call or changing line;
 - previous: the file at ``--base`` (git; default: the last tracer before exact
-  values), whose cache could show stale values.
+  values), whose cache could show stale values;
+- floor: a settrace function that records nothing (a call event for every Python
+  call anywhere, line events in the script's frames): what any settrace tracer
+  costs on Python 3.11 before it renders a value.
 CPU time (user+sys of the child) is the steadier figure on a shared machine.
 """
 
@@ -31,6 +34,17 @@ from bench_tracer import DEFAULT_BENCH, ROOT, TRACER, Timing, best
 PREVIOUS = "f4cc159"  # the tracer whose cache of objects with their own __repr__ was not exact
 # a pandas/numpy training loop: the demo script once its first bug is fixed (test.csv's column is "id")
 TRAINING = ("leaf_two_steps.py", 'test.pop("Id")', 'test.pop("id")')
+# the least a settrace tracer costs: a call event per Python call anywhere, line events in the script's frames
+FLOOR = """import os, runpy, sys
+script = os.path.abspath(sys.argv[1])
+def local(frame, event, arg):
+    return local
+def global_trace(frame, event, arg):
+    return local if frame.f_code.co_filename == script else None
+sys.argv = [sys.argv[1]]
+sys.settrace(global_trace)
+runpy.run_path(script, run_name="__main__")
+"""
 NO_KEYS = """import functools, sys
 sys.path.insert(0, {folder!r})
 import cwm_tracer
@@ -47,7 +61,9 @@ def tracer_copies(folder: Path, base: str) -> dict[str, Path]:
     previous.write_text(shown.stdout)
     no_keys = folder / "cwm_tracer_no_keys.py"
     no_keys.write_text(NO_KEYS.format(folder=str(TRACER.parent)))
-    return {"exact": TRACER, "no keys": no_keys, "previous": previous}
+    floor = folder / "settrace_floor.py"
+    floor.write_text(FLOOR)
+    return {"exact": TRACER, "no keys": no_keys, "previous": previous, "floor": floor}
 
 
 def compare(label: str, script: Path, tracers: dict[str, Path], repeat: int, check: bool = True) -> None:
@@ -59,11 +75,17 @@ def compare(label: str, script: Path, tracers: dict[str, Path], repeat: int, che
         out, meta = work / f"{script.stem}.{name}.trace", work / f"{script.stem}.{name}.meta.json"
         # no time cap: on a loaded machine it would stop tracing early and make the runs incomparable
         argv = [python, str(tracer), script.name, "--out", str(out), "--meta", str(meta), "--max-seconds", "0"]
-        timing: Timing = best(argv, work, repeat, check=check)
+        timing: Timing = best(
+            argv if name != "floor" else [python, str(tracer), script.name], work, repeat, check=check
+        )
+        written = (
+            f"trace {out.stat().st_size / 1e6:.1f} MB, {json.loads(meta.read_text()).get('frames_total', '?')} frames"
+            if name != "floor"
+            else "no trace"
+        )
         print(
             f"  {name:<9} wall {timing.wall:7.2f} s ({timing.wall / plain.wall:5.2f}x)   "
-            f"cpu {timing.cpu:7.2f} s ({timing.cpu / plain.cpu:5.2f}x)   trace {out.stat().st_size / 1e6:.1f} MB, "
-            f"{json.loads(meta.read_text()).get('frames_total', '?')} frames"
+            f"cpu {timing.cpu:7.2f} s ({timing.cpu / plain.cpu:5.2f}x)   {written}"
         )
 
 

@@ -424,6 +424,11 @@ class ContentKey:
     ``(parts, kept)``: ``parts`` are compared; ``kept`` holds the objects whose
     ids are in ``parts`` so that no id is reused while the key lives.
 
+    A scikit-learn estimator whose class keeps ``BaseEstimator``'s ``__repr__``
+    and parameter lookup is keyed by the identities of its parameters (which must
+    be immutable atoms), of its class's ``__init__`` and its defaults, and by
+    scikit-learn's settings: those are all its repr reads, and fitting it changes none.
+
     Numbers are keyed by their bytes (the first ``COPY_BYTES`` of an object)
     or the CRC-32 of their bytes (beyond: every change within 4 bytes is
     detected, any other is missed with odds 2**-32); the items of object
@@ -442,6 +447,7 @@ class ContentKey:
         self._items = self._ITEMS
         self._budget = self._copy_left = 0
         self._display: object = _NoKey  # the pandas settings as read since forget(): parts, None, or unread
+        self._options: tuple = ((), None)  # the pandas option values last turned into parts, and those parts
 
     def forget(self) -> None:
         """Code may have run (a new event, a ``__repr__``): read global settings again."""
@@ -473,7 +479,48 @@ class ContentKey:
         if pandas is not None and kind in (getattr(pandas, "DataFrame", None), getattr(pandas, "Series", None)):
             self._items = self._ITEMS | {type(pandas.NA), type(pandas.NaT)}
             return (self._frame if kind is pandas.DataFrame else self._series), self.FRAME_BYTES
-        return None
+        return self._estimator_method(kind)
+
+    # -- scikit-learn -----------------------------------------------------------------------
+
+    def _estimator_method(self, kind: Any):  # a class whose attributes are looked up by name
+        base = getattr(sys.modules.get("sklearn.base"), "BaseEstimator", None)
+        settings = getattr(sys.modules.get("sklearn._config"), "get_config", None)
+        if base is None or settings is None or not issubclass(kind, base):
+            return None
+        init = kind.__init__
+        if (
+            kind.__repr__ is not base.__repr__
+            or kind.get_params is not base.get_params
+            or getattr(kind._get_param_names, "__func__", None) is not base._get_param_names.__func__
+            or not isinstance(init, types.FunctionType)
+            or kind.__getattribute__ is not object.__getattribute__
+        ):
+            return None  # a repr or parameter lookup of its own: what it reads is unknown
+        try:
+            names = tuple(kind._get_param_names())
+        except Exception:
+            return None
+        if any(hasattr(type(getattr(kind, name, None)), "__get__") for name in names):
+            return None  # a parameter behind a property: reading it runs code
+
+        def estimator(value, parts: list, kept: list) -> None:
+            if type(value).__init__ is not init:
+                raise _NoKey  # the class was changed since
+            fields = value.__dict__
+            params = [fields[name] for name in names]  # a KeyError (a property, a missing one): no key
+            defaults = init.__defaults__ or ()
+            keyword_defaults = init.__kwdefaults__ or {}
+            keyword_values = list(keyword_defaults.values())
+            config = tuple(settings().values())
+            for values in (params, defaults, keyword_values, config):
+                if not set(map(type, values)) <= self._ITEMS:
+                    raise _NoKey  # a mutable parameter, default or setting could change unseen
+            parts.append((kind, init, tuple(map(id, params)), id(defaults), tuple(keyword_defaults)))
+            parts.append((tuple(map(id, keyword_values)), repr(config)))  # ids and repr: 0, 0.0 and False differ
+            kept.append((params, defaults, keyword_values))
+
+        return estimator, 0
 
     # -- numpy ------------------------------------------------------------------------------
 
@@ -575,11 +622,15 @@ class ContentKey:
                         sections.append(value)
                     else:
                         values.append(value)
-            found: list = []
-            self._atoms(values, found)
-            found.append(tuple(shutil.get_terminal_size()))
-            found.append(hasattr(sys.modules.get("__main__"), "__file__"))  # pandas' test for a console
-            self._display = tuple(found)
+            last_values, options = self._options
+            if len(values) != len(last_values) or not all(map(is_, values, last_values)):
+                # some option was set (the very same objects, all immutable, are the same settings)
+                found: list = []
+                self._atoms(values, found)
+                options = found[0]
+                self._options = (values, options)
+            console = hasattr(sys.modules.get("__main__"), "__file__")  # pandas' test for a console
+            self._display = (options, tuple(shutil.get_terminal_size()), console)
         if self._display is None:
             raise _NoKey
         parts.append(self._display)
@@ -872,6 +923,7 @@ class Tracer:
         self.error: str | None = None
         self.stamp = 0  # one per event; orders renderings against the lines that may change objects
         self.changed = 0  # renderings of objects with their own __repr__ made before this stamp may be stale
+        self.called = False  # a call event since the last event's locals: every rendering before it may be stale
         self.name_json: dict = {}
         # False until an object with its own __repr__ was rendered: until then no cached
         # rendering depends on which lines ran, and lines need not be scanned
@@ -879,9 +931,21 @@ class Tracer:
 
     # -- events ---------------------------------------------------------------------------
 
+    def global_trace(self):
+        """The function for ``sys.settrace``: it sees every Python call anywhere, so it does the least it can."""
+        filename = self.filename
+        on_call = self.on_call
+
+        def trace_call(frame, event, arg):
+            self.called = True  # whatever runs in the new frame may change any object
+            if frame.f_code.co_filename != filename:
+                return None
+            return on_call(frame, event, arg)
+
+        return trace_call
+
     def on_call(self, frame, event, arg):
-        self.changed = self.stamp + 1  # whatever runs in the new frame may change any object
-        if frame.f_code.co_filename != self.filename or not self.active:
+        if not self.active:
             return None
         try:
             if not self.started:
@@ -932,6 +996,9 @@ class Tracer:
 
     def _locals(self, state: FrameState, frame) -> str:
         self.stamp = stamp = self.stamp + 1
+        if self.called:
+            self.called = False
+            self.changed = stamp
         content_key = self.content_key
         if content_key is not None:
             content_key.forget()
@@ -1316,7 +1383,7 @@ def main(argv: list) -> int:
     outcome: BaseException | None = None
     try:
         code = compile(text, filename, "exec")
-        sys.settrace(tracer.on_call)
+        sys.settrace(tracer.global_trace())
         try:
             exec(code, module.__dict__)
             uncalled = None if tracer.started else _callable_entry(module.__dict__, entry_name, entry_lines)

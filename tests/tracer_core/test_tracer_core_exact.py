@@ -214,6 +214,46 @@ SMALL = {
 
         main()
     """,
+    "estimators": """
+        import sklearn
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.preprocessing import StandardScaler
+
+
+        class Named(LogisticRegression):
+            def __repr__(self):
+                return f"Named(C={self.C})"
+
+
+        def tune(holder, c):
+            holder["m"].set_params(C=c)
+
+
+        def main():  # << START_OF_TRACE
+            model = LogisticRegression(max_iter=50)
+            holder = {"m": model}
+            model.fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
+            tune(holder, 0.5)
+            model.max_iter = 100
+            model.C = 1.0
+            vars(model)["tol"] = 0.01
+            sklearn.set_config(print_changed_only=False)
+            n = model.n_features_in_
+            sklearn.set_config(print_changed_only=True)
+            LogisticRegression.__init__.__kwdefaults__["max_iter"] = 50
+            n = model.n_features_in_
+            LogisticRegression.__init__.__kwdefaults__["max_iter"] = 100
+            weighted = LogisticRegression(class_weight={0: 1.0, 1: 2.0})
+            weighted.class_weight[1] = 3.0
+            named = Named(C=2.0)
+            named.C = 3.0
+            scaler = StandardScaler().fit([[1.0], [3.0]])
+            scaler.with_mean = False
+            return n
+
+
+        main()
+    """,
     "classes": """
         class Box:
             size = 2
