@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from tui_helpers import SMALL, notified, wait_until
 
 from tui.screens.task import TaskScreen
@@ -12,10 +10,10 @@ from workspace.store import open_workspace
 CODE = 'a = read("./input/train.csv")\nb = read("./input/test.csv")\nprint(a, b)\n'
 
 
-def test_find_replace_by_typing_and_go_to_line(make_app, make_dataset, tmp_path) -> None:
+async def test_find_replace_by_typing_and_go_to_line(make_app, make_dataset, tmp_path) -> None:
     ws = open_workspace(make_dataset([{"code": CODE}], name="find.parquet"), tmp_path / "find-ws")
 
-    async def body() -> None:
+    try:
         app = make_app(ws=ws)
         async with app.run_test(size=SMALL) as pilot:
             await pilot.pause()
@@ -37,8 +35,5 @@ def test_find_replace_by_typing_and_go_to_line(make_app, make_dataset, tmp_path)
             await pilot.press("ctrl+f", "escape")
             assert app.screen is task
             assert app.focused is editor
-
-    try:
-        asyncio.run(body())
     finally:
         ws.close()
