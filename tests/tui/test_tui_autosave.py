@@ -6,16 +6,10 @@ from __future__ import annotations
 import time
 
 from textual.widgets import TextArea
-from tui_helpers import SMALL, notified, screen_text, wait_until
+from tui_helpers import SMALL, notified, open_task, screen_text, wait_until
 
 from tui.screens.task import TaskScreen
 from workspace.store import open_workspace
-
-
-async def open_task(app, pilot, row: int = 0) -> TaskScreen:
-    await pilot.pause()
-    await pilot.press(*["down"] * row, "enter")
-    return await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen) and app.screen, what="task view")
 
 
 async def test_typing_is_saved_within_a_second_without_leaving_the_field(make_app, workspace) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tui_helpers import SMALL, screen_text, wait_until
+from tui_helpers import SMALL, open_task, screen_text, wait_until
 
 from tracer_adapter.verbatim import check_analysis
 from tui.activity_clock import ActivityClock
@@ -22,12 +22,6 @@ def _record(kind: str, code: str, match: str | None = None) -> dict:
     }
 
 
-async def _open(app, pilot, row: int) -> TaskScreen:
-    await pilot.pause()
-    await pilot.press(*["down"] * row, "enter")
-    return await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen) and app.screen, what="task view")
-
-
 async def test_viewing_a_done_row_adds_no_time_and_acting_on_an_open_row_does(make_app, workspace) -> None:
     """Defect 8."""
     workspace.update_step("row-0", 0, fixable=False, revised_analysis="needs internet")
@@ -35,11 +29,11 @@ async def test_viewing_a_done_row_adds_no_time_and_acting_on_an_open_row_does(ma
 
     app = make_app()
     async with app.run_test(size=SMALL) as pilot:
-        await _open(app, pilot, row=0)
+        await open_task(app, pilot, row=0)
         await pilot.press("2", "3", "4", "5", "1", "2")
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, TaskScreen), what="back to the queue")
-        await _open(app, pilot, row=1)
+        await open_task(app, pilot, row=1)
         await pilot.press("2", "3", "4", "5", "1")
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, TaskScreen), what="back to the queue")
@@ -75,7 +69,7 @@ async def test_b_sets_bug_fixed_by_hand_and_the_pane_says_who_set_each_flag(make
 
     app = make_app()
     async with app.run_test(size=SMALL) as pilot:
-        task = await _open(app, pilot, row=1)
+        task = await open_task(app, pilot, row=1)
         task.ws.annotator = "alice"
         await pilot.press("5")
         await wait_until(pilot, lambda: f"bug confirmed by run #{run_id}" in screen_text(app), what="provenance")
@@ -92,7 +86,7 @@ async def test_a_drops_the_last_step(make_app, workspace) -> None:
 
     app = make_app()
     async with app.run_test(size=SMALL) as pilot:
-        task = await _open(app, pilot, row=0)
+        task = await open_task(app, pilot, row=0)
         assert task.k == 1
         await pilot.press("A")
         await wait_until(pilot, lambda: task.k == 0, what="back on step 0")

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from tui_helpers import SMALL, notified, wait_until
+from tui_helpers import SMALL, notified, open_task, wait_until
 
-from tui.screens.task import TaskScreen
 from workspace.store import open_workspace
 
 CODE = 'a = read("./input/train.csv")\nb = read("./input/test.csv")\nprint(a, b)\n'
@@ -16,9 +15,7 @@ async def test_find_replace_by_typing_and_go_to_line(make_app, make_dataset, tmp
     try:
         app = make_app(ws=ws)
         async with app.run_test(size=SMALL) as pilot:
-            await pilot.pause()
-            await pilot.press("enter")
-            task = await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen) and app.screen)
+            task = await open_task(app, pilot)
             editor = task.code_pane.editor
             await pilot.press("2", "ctrl+f", *"input", "enter")
             await wait_until(pilot, lambda: app.focused is editor, what="the editor, on the match")

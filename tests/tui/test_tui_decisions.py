@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 from textual.widgets import TextArea
-from tui_helpers import SMALL, notices, notified, screen_text, wait_until
+from tui_helpers import SMALL, notices, notified, open_task, screen_text, wait_until
 
 from tui.screens.reject import RejectScreen
-from tui.screens.task import TaskScreen
 from workspace.run_rules import code_sha256
-
-
-async def open_task(app, pilot, row: int = 0) -> TaskScreen:
-    await pilot.pause()
-    await pilot.press(*["down"] * row, "enter")
-    return await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen) and app.screen, what="task view")
 
 
 async def test_reject_asks_a_reason_then_moves_on_and_undo_restores(make_app, workspace) -> None:

@@ -3,9 +3,8 @@ text is saved once space is back."""
 
 from __future__ import annotations
 
-from tui_helpers import SMALL, notified, wait_until
+from tui_helpers import SMALL, notified, open_task, wait_until
 
-from tui.screens.task import TaskScreen
 from workspace.store import open_workspace
 
 
@@ -15,9 +14,7 @@ async def test_typing_on_a_full_disk_is_kept_and_saved_when_space_is_back(make_a
     try:
         app = make_app(ws)
         async with app.run_test(size=SMALL) as pilot:
-            await pilot.pause()
-            await pilot.press("enter")
-            task = await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen) and app.screen, what="task")
+            task = await open_task(app, pilot)
             small_tmpfs.fill()
             await pilot.press("5", "enter", *"typed on a full disk")
             await wait_until(pilot, lambda: notified(app, "NOT SAVED, retrying"), timeout=5.0, what="banner")

@@ -6,15 +6,7 @@ import os
 import stat
 from pathlib import Path
 
-from tui_helpers import SMALL, notified, wait_until
-
-from tui.screens.task import TaskScreen
-
-
-async def open_task(app, pilot) -> TaskScreen:
-    await pilot.pause()
-    await pilot.press("enter")
-    return await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen) and app.screen, what="task view")
+from tui_helpers import SMALL, notified, open_task, wait_until
 
 
 async def test_e_runs_the_editor_and_takes_its_result(make_app, workspace, tmp_path: Path, monkeypatch) -> None:

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from tui_helpers import SMALL, WIDE, screen_text, wait_until
+from tui_helpers import SMALL, WIDE, open_task, screen_text, wait_until
 
 from tui.screens.help import HelpScreen
 from tui.screens.reject import RejectScreen
 from tui.screens.task import TaskScreen
-
-
-async def open_task(app, pilot) -> TaskScreen:
-    await pilot.pause()
-    await pilot.press("enter")
-    return await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen) and app.screen, what="task view")
 
 
 async def test_help_follows_the_focused_pane(make_app) -> None:
@@ -97,9 +91,7 @@ async def test_help_and_hints_name_the_remapped_keys(make_app) -> None:
 
     app = make_app(cfg=Config(ui=UISettings(keys={"row.bug_confirmed": "B"})))
     async with app.run_test(size=SMALL) as pilot:
-        await pilot.pause()
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen))
+        await open_task(app, pilot)
         await pilot.press("5")
         await wait_until(pilot, lambda: "bug confirmed: no (B) · fixable" in screen_text(app), what="the flags")
         await pilot.press("f1")

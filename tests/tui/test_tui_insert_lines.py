@@ -7,9 +7,7 @@ import shutil
 from pathlib import Path
 
 from textual.widgets import Static
-from tui_helpers import SMALL, wait_until
-
-from tui.screens.task import TaskScreen
+from tui_helpers import SMALL, open_task, wait_until
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "trace_examples" / "ex2.trace"
 
@@ -36,9 +34,7 @@ async def test_marked_lines_go_in_as_a_fenced_block_and_are_checked(make_app, wo
 
     app = make_app()
     async with app.run_test(size=SMALL) as pilot:
-        await pilot.pause()
-        await pilot.press("enter")
-        task = await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen) and app.screen)
+        task = await open_task(app, pilot)
         await pilot.press("5", "enter", "tab", "tab", *"The key is missing:", "enter", "escape")
         await pilot.press("4")
         await wait_until(pilot, lambda: task.trace_pane.index is not None, what="trace index loaded")

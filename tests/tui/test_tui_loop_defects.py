@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_tui_decisions import open_task
-from tui_helpers import SMALL, notified, screen_text, wait_until
+from tui_helpers import SMALL, notified, open_task, screen_text, wait_until
 
 from tui.screens.reject import RejectScreen
 from tui.widgets.metadata_pane import _names_line

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tui_helpers import SMALL, screen_text, wait_until
+from tui_helpers import SMALL, open_task, screen_text, wait_until
 
-from tui.screens.task import TaskScreen
 from workspace.config import Config, UISettings
 
 
@@ -18,9 +17,7 @@ async def test_failing_line_link_and_description(make_app, tmp_path: Path) -> No
 
     app = make_app(cfg=Config(ui=UISettings(mlebench_checkout=checkout)))
     async with app.run_test(size=SMALL) as pilot:
-        await pilot.pause()
-        await pilot.press("enter")
-        task = await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen) and app.screen)
+        task = await open_task(app, pilot)
         text = screen_text(app)
         assert "error: FileNotFoundError: [Errno 2] No such file or directory:" in text
         assert "at line 2 (l: go there)" in text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from textual.widgets import DataTable
-from tui_helpers import SMALL, screen_text, wait_until
+from tui_helpers import SMALL, open_task, screen_text, wait_until
 
 from tui.screens.queue import SEARCH_COLUMNS
 from tui.screens.task import TaskScreen
@@ -69,9 +69,7 @@ async def test_incremental_search_by_id_and_text(make_app) -> None:
 async def test_enter_opens_the_row_under_the_cursor(make_app) -> None:
     app = make_app()
     async with app.run_test(size=SMALL) as pilot:
-        await pilot.pause()
-        await pilot.press("down", "enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen))
+        await open_task(app, pilot, row=1)
         assert app.screen.row_id == "row-1"
         assert "row 2/3 · untouched · step 0 · nlp-getting-started · row-1" in screen_text(app)
         await pilot.press("escape")
@@ -104,9 +102,7 @@ def test_every_binding_in_the_app_has_a_remappable_id() -> None:
 async def test_keys_are_remapped_from_the_config(make_app, workspace) -> None:
     app = make_app(cfg=Config(ui=UISettings(keys={"row.reject": "j", "reject.not_buggy": "9"})))
     async with app.run_test(size=SMALL) as pilot:
-        await pilot.pause()
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen))
+        await open_task(app, pilot)
         await pilot.press("x")
         assert workspace.status("row-0")[0] == "untouched"
         await pilot.press("j")
@@ -119,9 +115,7 @@ async def test_keys_are_remapped_from_the_config(make_app, workspace) -> None:
 async def test_every_theme_loads_and_draws_the_task_view(make_app, theme) -> None:
     app = make_app(theme=theme)
     async with app.run_test(size=SMALL) as pilot:
-        await pilot.pause()
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen))
+        await open_task(app, pilot)
         assert app.theme == f"nodefix-{theme}"
         assert "1 metadata" in screen_text(app)
 

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Log
-from tui_helpers import SMALL, notified, screen_text, wait_until
+from tui_helpers import SMALL, notified, open_task, screen_text, wait_until
 
-from tui.screens.task import TaskScreen
 from workspace.config import Config, GradeSettings, RunSettings
 from workspace.store import open_workspace
 
@@ -47,12 +46,6 @@ def run_workspace(make_dataset, tmp_path: Path):
     ws = open_workspace(dataset, tmp_path / "runs-ws")
     yield ws
     ws.close()
-
-
-async def open_task(app, pilot, row: int = 0) -> TaskScreen:
-    await pilot.pause()
-    await pilot.press(*["down"] * row, "enter")
-    return await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen) and app.screen, what="task view")
 
 
 async def test_run_original_then_the_fix_then_grade(make_app, run_workspace, run_config, tmp_path: Path) -> None:

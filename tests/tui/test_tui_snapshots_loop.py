@@ -7,7 +7,7 @@ import pytest
 from test_tui_insert_lines import add_example_trace
 from test_tui_snapshots import app_for, settle, snapshot_workspace  # noqa: F401 (a fixture)
 from textual.widgets import OptionList
-from tui_helpers import SMALL, WIDE, wait_until
+from tui_helpers import SMALL, WIDE, open_task, wait_until
 
 from workspace.records import RunRecord, Verdict
 
@@ -20,11 +20,9 @@ LONG_TRACEBACK = (
 )
 
 
-async def open_task(pilot, pane: str):
-    await pilot.pause()
-    await pilot.press("enter")
-    await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "TaskScreen")
-    task = pilot.app.screen
+async def open_pane(pilot, pane: str):
+    """The first row's task view on the pane of key ``pane``, settled for a screenshot."""
+    task = await open_task(pilot.app, pilot)
     await pilot.press(pane)
     await settle(pilot)
     return task
@@ -35,7 +33,7 @@ def test_trace_pane_compact(snap_compare, snapshot_workspace, size) -> None:  # 
     add_example_trace(snapshot_workspace)
 
     async def run_before(pilot) -> None:
-        task = await open_task(pilot, "4")
+        task = await open_pane(pilot, "4")
         await wait_until(pilot, lambda: task.trace_pane.index is not None)
         await pilot.press("E", "up")
         await settle(pilot)
@@ -48,7 +46,7 @@ def test_trace_frame_in_full(snap_compare, snapshot_workspace, size) -> None:  #
     add_example_trace(snapshot_workspace)
 
     async def run_before(pilot) -> None:
-        task = await open_task(pilot, "4")
+        task = await open_pane(pilot, "4")
         await wait_until(pilot, lambda: task.trace_pane.index is not None)
         await pilot.press("E", "up", "enter")
         await settle(pilot)
@@ -59,7 +57,7 @@ def test_trace_frame_in_full(snap_compare, snapshot_workspace, size) -> None:  #
 @SIZES
 def test_output_pane_after_a_long_traceback(snap_compare, snapshot_workspace, size) -> None:  # noqa: F811
     async def run_before(pilot) -> None:
-        task = await open_task(pilot, "3")
+        task = await open_pane(pilot, "3")
         output = task.output_pane
         output.begin("original", 360)
         output.feed(LONG_TRACEBACK)
@@ -83,7 +81,7 @@ def test_queue_with_filters(snap_compare, snapshot_workspace, size) -> None:  # 
 @SIZES
 def test_help(snap_compare, snapshot_workspace, size) -> None:  # noqa: F811
     async def run_before(pilot) -> None:
-        await open_task(pilot, "4")
+        await open_pane(pilot, "4")
         await pilot.press("f1")
         await settle(pilot)
 
@@ -93,7 +91,7 @@ def test_help(snap_compare, snapshot_workspace, size) -> None:  # noqa: F811
 @SIZES
 def test_palette(snap_compare, snapshot_workspace, size) -> None:  # noqa: F811
     async def run_before(pilot) -> None:
-        await open_task(pilot, "2")
+        await open_pane(pilot, "2")
         await pilot.press("ctrl+p", *"reject")
         await settle(pilot)
         # the palette searches in the background: on a busy machine its matches come a little later

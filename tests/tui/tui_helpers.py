@@ -7,6 +7,8 @@ import re
 import time
 from collections.abc import Callable
 
+from tui.screens.task import TaskScreen
+
 SMALL = (80, 24)
 WIDE = (160, 48)
 
@@ -21,6 +23,13 @@ async def wait_until(pilot, predicate: Callable[[], object], timeout: float = 5.
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         await pilot.pause(0.02)
+
+
+async def open_task(app, pilot, row: int = 0) -> TaskScreen:
+    """From the queue just started: go ``row`` rows down, press enter, and return the task view once it shows."""
+    await pilot.pause()
+    await pilot.press(*["down"] * row, "enter")
+    return await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen) and app.screen, what="task view")
 
 
 CELL = 12.2  # the width of one cell in Textual's SVG screenshots (rich's export_svg: 0.61 of its 20px font)
