@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from test_tui_insert_lines import add_example_trace
 from test_tui_snapshots import app_for, settle, snapshot_workspace  # noqa: F401 (a fixture)
-from textual.widgets import OptionList
+from textual.command import CommandInput, CommandList, CommandPalette
 from tui_helpers import SMALL, WIDE, open_task, wait_until
 
 from workspace.records import RunRecord, Verdict
@@ -26,6 +26,19 @@ async def open_pane(pilot, pane: str):
     await pilot.press(pane)
     await settle(pilot)
     return task
+
+
+def palette_searched(app, query: str) -> bool:
+    """The command palette shows its matches for all of ``query``: its search of each keystroke has ended
+    (a keystroke cancels the search before it and starts its own) and one match is highlighted."""
+    palette = app.screen
+    if not isinstance(palette, CommandPalette) or palette.query_one(CommandInput).value != query:
+        return False
+    group = CommandPalette._GATHER_COMMANDS_GROUP
+    if any(worker.group == group and not worker.is_finished for worker in app.workers):
+        return False
+    matches = palette.query_one(CommandList)
+    return bool(matches.option_count) and matches.highlighted is not None
 
 
 @SIZES
@@ -95,11 +108,9 @@ def test_palette(snap_compare, snapshot_workspace, size) -> None:  # noqa: F811
         await pilot.press("ctrl+p", *"reject")
         await settle(pilot)
         # the palette searches in the background: on a busy machine its matches come a little later
-        for _ in range(100):
-            results = pilot.app.screen.query(OptionList)
-            if results and results.first().option_count and results.first().highlighted is not None:
-                break
-            await pilot.pause(0.05)
-        await pilot.pause(0.3)  # and the last of them
+        await wait_until(pilot, lambda: palette_searched(pilot.app, "reject"), timeout=10, what="the palette's matches")
+        # the palette's own input blinks its cursor (the app's cursor_blink=False reaches only our editors)
+        pilot.app.screen.query_one(CommandInput).cursor_blink = False
+        await pilot.pause()
 
     assert snap_compare(app_for(snapshot_workspace), terminal_size=size, run_before=run_before)

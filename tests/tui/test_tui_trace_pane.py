@@ -5,14 +5,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Input, Static
-from tui_helpers import notices, notified
+from tui_helpers import notices, notified, wait_until
 
 from tracer_adapter.trace_index import index_path
 from tui.screens.entry_picker import ChoicePicker, EntryPicker
@@ -120,13 +118,6 @@ def cut_trace() -> str:
     return "\n".join(lines[:5] + [note] + lines[11:])
 
 
-async def until(pilot, condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await pilot.pause(0.05)
-
-
 def text_of(app: App, selector: str) -> str:
     return str(app.query_one(selector, Static).render())
 
@@ -138,15 +129,18 @@ async def test_opens_the_newest_trace_and_picks_another(ws: Workspace, config: C
     app = PaneApp(ws, config)
     async with app.run_test(size=SIZE) as pilot:
         pane = app.query_one(TracePane)
-        await until(pilot, lambda: pane.index is not None, "the index")
+        await wait_until(pilot, lambda: pane.index is not None, timeout=DEADLINE, what="the index")
         assert pane.record.id == newer
         assert "buggy code" in text_of(app, "#trace-header")
         assert "2 traces" in text_of(app, "#trace-header")
         await pilot.press("p")
         assert isinstance(app.screen, ChoicePicker)
         await pilot.press("2")
-        await until(
-            pilot, lambda: pane.record.id == older and pane.index is not None and not pane.job, "the older trace"
+        await wait_until(
+            pilot,
+            lambda: pane.record.id == older and pane.index is not None and not pane.job,
+            timeout=DEADLINE,
+            what="the older trace",
         )
         assert len(pane.index) == 20
         assert not app.query_one("#trace-cut").display
@@ -158,7 +152,7 @@ async def test_cut_banner_and_cut_line(ws: Workspace, config: Config) -> None:
     app = PaneApp(ws, config)
     async with app.run_test(size=SIZE) as pilot:
         pane = app.query_one(TracePane)
-        await until(pilot, lambda: pane.index is not None, "the index")
+        await wait_until(pilot, lambda: pane.index is not None, timeout=DEADLINE, what="the index")
         banner = app.query_one("#trace-cut", Static)
         assert banner.display
         assert str(banner.render()).startswith("cut: max_frames after frame 5, 18 frames dropped")
@@ -174,7 +168,7 @@ async def test_prompts_find_filter_and_source_line(ws: Workspace, config: Config
     async with app.run_test(size=SIZE) as pilot:
         pane = app.query_one(TracePane)
         browser = pane.browser
-        await until(pilot, lambda: pane.index is not None, "the index")
+        await wait_until(pilot, lambda: pane.index is not None, timeout=DEADLINE, what="the index")
         await pilot.press("slash", *"KeyError", "enter")
         assert browser.cursor_line == 16
         assert browser.has_focus
@@ -192,12 +186,16 @@ async def test_prompts_find_filter_and_source_line(ws: Workspace, config: Config
         assert browser.cursor_line == 7
         assert notified(app, "Not a line number: 'x'")
         await pilot.press("F", *"new_d[key] += 1", "enter")
-        await until(pilot, lambda: browser.row_count == 5 and not browser.busy, "the text filter")
+        await wait_until(
+            pilot, lambda: browser.row_count == 5 and not browser.busy, timeout=DEADLINE, what="the text filter"
+        )
         assert "filter all 'new_d[key] += 1': 5 shown" in text_of(app, "#trace-status")
         await pilot.press("K")
         assert isinstance(app.screen, ChoicePicker)
         await pilot.press("5")  # exception
-        await until(pilot, lambda: browser.row_count == 2 and not browser.busy, "the kind filter")
+        await wait_until(
+            pilot, lambda: browser.row_count == 2 and not browser.busy, timeout=DEADLINE, what="the kind filter"
+        )
         assert [browser.line_at(r) for r in range(2)] == [15, 16]  # the exception and its value
         await pilot.press("slash", "escape")
         assert not app.query_one("#trace-prompt", Input).display
@@ -210,7 +208,7 @@ async def test_variable_picker_jumps_to_the_next_change(ws: Workspace, config: C
     app = PaneApp(ws, config)
     async with app.run_test(size=SIZE) as pilot:
         pane = app.query_one(TracePane)
-        await until(pilot, lambda: pane.index is not None, "the index")
+        await wait_until(pilot, lambda: pane.index is not None, timeout=DEADLINE, what="the index")
         await pilot.press("down", "down", "down", "down", "v")
         picker = app.screen
         assert isinstance(picker, ChoicePicker)
@@ -226,7 +224,7 @@ async def test_insert_reaches_the_host_with_raw_lines(ws: Workspace, config: Con
     app = PaneApp(ws, config)
     async with app.run_test(size=SIZE) as pilot:
         pane = app.query_one(TracePane)
-        await until(pilot, lambda: pane.index is not None, "the index")
+        await wait_until(pilot, lambda: pane.index is not None, timeout=DEADLINE, what="the index")
         await pilot.press("down", "space", "space")
         assert "2 marked" in text_of(app, "#trace-status")
         await pilot.press("i")
@@ -254,7 +252,9 @@ async def test_trace_key_traces_the_buggy_code_and_opens_it(ws: Workspace, confi
         await pilot.press("t")
         assert isinstance(app.screen, EntryPicker)
         await pilot.press("3")  # main
-        await until(pilot, lambda: not pane.job and pane.index is not None, "the trace to open")
+        await wait_until(
+            pilot, lambda: not pane.job and pane.index is not None, timeout=DEADLINE, what="the trace to open"
+        )
         shown = "\n".join(pane.browser.raw_line(line) for line in range(pane.browser.row_count))
         assert re.sub(r"0x[0-9a-f]+", "0xADDR", shown) == EX2_TRACE  # the client's golden trace
         assert len(ws.traces("row-0", 0)) == 1
@@ -271,14 +271,15 @@ async def test_tracing_can_be_cancelled(ws: Workspace, config: Config) -> None:
         await pilot.press("T")
         assert isinstance(app.screen, EntryPicker)
         await pilot.press("enter")
-        await until(pilot, lambda: pane.job == "tracing", "tracing to start")
-        await until(
+        await wait_until(pilot, lambda: pane.job == "tracing", timeout=DEADLINE, what="tracing to start")
+        await wait_until(
             pilot,
             lambda: "tracing… " in str(app.query_one("#trace-progress-label", Static).render()),
-            "the elapsed time",
+            timeout=DEADLINE,
+            what="the elapsed time",
         )
         await pilot.press("k")
-        await until(pilot, lambda: not pane.job, "the cancel")
+        await wait_until(pilot, lambda: not pane.job, timeout=DEADLINE, what="the cancel")
         assert "Tracing cancelled" in notices(app)
         assert pane.index is None  # whatever the tracer stored before the cancel is listed, not opened
 
@@ -294,11 +295,11 @@ async def test_a_fresh_big_trace_is_indexed_with_progress_and_can_be_cancelled(w
         assert pane.job == "indexing"
         assert app.query_one("#trace-progress").display
         await pilot.press("k")
-        await until(pilot, lambda: not pane.job, "the cancel")
+        await wait_until(pilot, lambda: not pane.job, timeout=DEADLINE, what="the cancel")
         assert pane.index is None
         assert not app.query_one("#trace-progress").display
         await pilot.press("p", "1")  # open it again, to the end this time
-        await until(pilot, lambda: pane.index is not None, "the index")
+        await wait_until(pilot, lambda: pane.index is not None, timeout=DEADLINE, what="the index")
         assert len(pane.index) == 3 + 12 * 40_000 + 5
         assert not app.query_one("#trace-progress").display
 
@@ -316,7 +317,9 @@ async def test_a_budget_cut_trace_says_where_and_why(make_dataset, tmp_path: Pat
             picker = app.screen
             assert isinstance(picker, EntryPicker)
             await pilot.press(str(picker.labels.index("main") + 1))
-            await until(pilot, lambda: not pane.job and pane.index is not None, "the trace to open")
+            await wait_until(
+                pilot, lambda: not pane.job and pane.index is not None, timeout=DEADLINE, what="the trace to open"
+            )
             banner = text_of(app, "#trace-cut")
             assert app.query_one("#trace-cut").display
             assert banner.startswith("cut: max_frames after frame ")

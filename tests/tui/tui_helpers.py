@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 import time
@@ -14,7 +15,8 @@ WIDE = (160, 48)
 
 
 async def wait_until(pilot, predicate: Callable[[], object], timeout: float = 5.0, what: str = "condition"):
-    """Let the app run until ``predicate()`` is true; fail after ``timeout`` seconds."""
+    """Let the app run until ``predicate()`` is true (its value is returned); fail after ``timeout`` seconds.
+    Once the app has quit, the test's event loop still runs meanwhile (for what the quit left going)."""
     deadline = time.monotonic() + timeout
     while True:
         result = predicate()
@@ -22,7 +24,10 @@ async def wait_until(pilot, predicate: Callable[[], object], timeout: float = 5.
             return result
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await pilot.pause(0.02)
+        if pilot.app.is_running:
+            await pilot.pause(0.02)
+        else:
+            await asyncio.sleep(0.02)
 
 
 async def open_task(app, pilot, row: int = 0) -> TaskScreen:
