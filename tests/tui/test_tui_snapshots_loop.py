@@ -1,5 +1,6 @@
 """Snapshots of the annotator's loop at 80x24 and 160x48: the trace pane compact and one frame in full, the
-output pane after a long traceback, the queue filtered, help and the palette (fixed theme, no cursor blink)."""
+output pane after a long traceback, the queue filtered, help, the palette and the reject prompt (fixed theme,
+no cursor blink)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from test_tui_snapshots import app_for, settle, snapshot_workspace  # noqa: F401
 from textual.command import CommandInput, CommandList, CommandPalette
 from tui_helpers import SMALL, WIDE, open_task, wait_until
 
+from tui.screens.reject import RejectScreen
 from workspace.records import RunRecord, Verdict
 
 SIZES = pytest.mark.parametrize("size", [SMALL, WIDE], ids=["80x24", "160x48"])
@@ -112,5 +114,16 @@ def test_palette(snap_compare, snapshot_workspace, size) -> None:  # noqa: F811
         # the palette's own input blinks its cursor (the app's cursor_blink=False reaches only our editors)
         pilot.app.screen.query_one(CommandInput).cursor_blink = False
         await pilot.pause()
+
+    assert snap_compare(app_for(snapshot_workspace), terminal_size=size, run_before=run_before)
+
+
+@SIZES
+def test_reject_prompt(snap_compare, snapshot_workspace, size) -> None:  # noqa: F811
+    async def run_before(pilot) -> None:
+        await open_pane(pilot, "1")
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, RejectScreen), what="the reject prompt")
+        await settle(pilot)
 
     assert snap_compare(app_for(snapshot_workspace), terminal_size=size, run_before=run_before)
