@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import fcntl
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from polling import poll_until
 
 BASE_ROW = {
     "plan": "Train a classifier on the tabular features.",
@@ -28,16 +28,6 @@ BASE_ROW = {
 }
 
 
-def poll_until(condition: Callable[[], object], seconds: float = 15.0) -> bool:
-    """Poll ``condition`` until it holds or ``seconds`` pass; whether it held (never a fixed sleep)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return bool(condition())
-
-
 @pytest.fixture(autouse=True)
 def isolated_user_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Keep the user's own nodefix config out of every test; returns where a test may write one."""
@@ -48,7 +38,7 @@ def isolated_user_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
 
 @pytest.fixture
 def wait_until() -> Callable[..., bool]:
-    """``wait_until(condition, seconds=15)``: see poll_until."""
+    """``wait_until(condition, seconds=15)``: see polling.poll_until."""
     return poll_until
 
 

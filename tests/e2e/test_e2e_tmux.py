@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from polling import poll_until
 
 from demo.catalogue import ROWS
 
@@ -98,15 +99,11 @@ class Terminal:
 
 
 def wait(probe: Callable[[], object], what: str, context: Callable[[], str] = lambda: "") -> object:
-    """Poll ``probe`` until it returns something truthy; fail after DEADLINE seconds showing ``context``."""
-    deadline = time.monotonic() + DEADLINE
-    while True:
-        found = probe()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}\n{context()}")
-        time.sleep(0.05)
+    """Poll ``probe`` until it returns something truthy (returned); fail after DEADLINE seconds showing ``context``."""
+    found = poll_until(probe, DEADLINE)
+    if not found:
+        pytest.fail(f"timed out waiting for {what}\n{context()}")
+    return found
 
 
 class Db:

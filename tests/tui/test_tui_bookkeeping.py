@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-
-from tui_helpers import SMALL, screen_text, wait_until
+from tui_helpers import SMALL, open_task, screen_text, wait_until
 
 from tracer_adapter.verbatim import check_analysis
 from tui.activity_clock import ActivityClock
@@ -24,30 +22,22 @@ def _record(kind: str, code: str, match: str | None = None) -> dict:
     }
 
 
-async def _open(app, pilot, row: int) -> TaskScreen:
-    await pilot.pause()
-    await pilot.press(*["down"] * row, "enter")
-    return await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen) and app.screen, what="task view")
-
-
-def test_viewing_a_done_row_adds_no_time_and_acting_on_an_open_row_does(make_app, workspace) -> None:
+async def test_viewing_a_done_row_adds_no_time_and_acting_on_an_open_row_does(make_app, workspace) -> None:
     """Defect 8."""
     workspace.update_step("row-0", 0, fixable=False, revised_analysis="needs internet")
     workspace.set_status("row-0", "done", check_quotes=check_analysis)
 
-    async def body() -> None:
-        app = make_app()
-        async with app.run_test(size=SMALL) as pilot:
-            await _open(app, pilot, row=0)
-            await pilot.press("2", "3", "4", "5", "1", "2")
-            await pilot.press("escape")
-            await wait_until(pilot, lambda: not isinstance(app.screen, TaskScreen), what="back to the queue")
-            await _open(app, pilot, row=1)
-            await pilot.press("2", "3", "4", "5", "1")
-            await pilot.press("escape")
-            await wait_until(pilot, lambda: not isinstance(app.screen, TaskScreen), what="back to the queue")
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await open_task(app, pilot, row=0)
+        await pilot.press("2", "3", "4", "5", "1", "2")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, TaskScreen), what="back to the queue")
+        await open_task(app, pilot, row=1)
+        await pilot.press("2", "3", "4", "5", "1")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, TaskScreen), what="back to the queue")
 
-    asyncio.run(body())
     assert workspace.step("row-0").time_spent == 0
     assert workspace.step("row-1").time_spent > 0
 
@@ -72,38 +62,32 @@ def test_the_clock_cuts_pauses_at_two_minutes_and_counts_runs_in_full() -> None:
     assert clock.take() == 300
 
 
-def test_b_sets_bug_fixed_by_hand_and_the_pane_says_who_set_each_flag(make_app, workspace) -> None:
+async def test_b_sets_bug_fixed_by_hand_and_the_pane_says_who_set_each_flag(make_app, workspace) -> None:
     workspace.annotator = "alice"
     code = workspace.step("row-1").code
     run_id = workspace.add_run("row-1", 0, "replicate", _record("error", code, "same"))
 
-    async def body() -> None:
-        app = make_app()
-        async with app.run_test(size=SMALL) as pilot:
-            task = await _open(app, pilot, row=1)
-            task.ws.annotator = "alice"
-            await pilot.press("5")
-            await wait_until(pilot, lambda: f"bug confirmed by run #{run_id}" in screen_text(app), what="provenance")
-            await pilot.press("B")
-            await wait_until(pilot, lambda: workspace.step("row-1").bug_fixed, what="B")
-            await wait_until(pilot, lambda: "bug fixed by hand (alice)" in screen_text(app), what="by hand")
-
-    asyncio.run(body())
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        task = await open_task(app, pilot, row=1)
+        task.ws.annotator = "alice"
+        await pilot.press("5")
+        await wait_until(pilot, lambda: f"bug confirmed by run #{run_id}" in screen_text(app), what="provenance")
+        await pilot.press("B")
+        await wait_until(pilot, lambda: workspace.step("row-1").bug_fixed, what="B")
+        await wait_until(pilot, lambda: "bug fixed by hand (alice)" in screen_text(app), what="by hand")
 
 
-def test_a_drops_the_last_step(make_app, workspace) -> None:
+async def test_a_drops_the_last_step(make_app, workspace) -> None:
     """Issue 15 item 8, in the app."""
     workspace.update_step("row-0", 0, fixed_code=FIX)
     workspace.add_run("row-0", 0, "fix", _record("error", FIX, "different"))
     workspace.new_step("row-0")
 
-    async def body() -> None:
-        app = make_app()
-        async with app.run_test(size=SMALL) as pilot:
-            task = await _open(app, pilot, row=0)
-            assert task.k == 1
-            await pilot.press("A")
-            await wait_until(pilot, lambda: task.k == 0, what="back on step 0")
-            assert [s.index for s in workspace.steps("row-0")] == [0]
-
-    asyncio.run(body())
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        task = await open_task(app, pilot, row=0)
+        assert task.k == 1
+        await pilot.press("A")
+        await wait_until(pilot, lambda: task.k == 0, what="back on step 0")
+        assert [s.index for s in workspace.steps("row-0")] == [0]

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
+from tui_helpers import SMALL, notified, open_task, wait_until
 
-from tui_helpers import SMALL, notified, wait_until
-
-from tui.screens.task import TaskScreen
 from workspace.store import open_workspace
 
 CODE = 'a = read("./input/train.csv")\nb = read("./input/test.csv")\nprint(a, b)\n'
 
 
-def test_find_replace_by_typing_and_go_to_line(make_app, make_dataset, tmp_path) -> None:
+async def test_find_replace_by_typing_and_go_to_line(make_app, make_dataset, tmp_path) -> None:
     ws = open_workspace(make_dataset([{"code": CODE}], name="find.parquet"), tmp_path / "find-ws")
 
-    async def body() -> None:
+    try:
         app = make_app(ws=ws)
         async with app.run_test(size=SMALL) as pilot:
-            await pilot.pause()
-            await pilot.press("enter")
-            task = await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen) and app.screen)
+            task = await open_task(app, pilot)
             editor = task.code_pane.editor
             await pilot.press("2", "ctrl+f", *"input", "enter")
             await wait_until(pilot, lambda: app.focused is editor, what="the editor, on the match")
@@ -37,8 +32,5 @@ def test_find_replace_by_typing_and_go_to_line(make_app, make_dataset, tmp_path)
             await pilot.press("ctrl+f", "escape")
             assert app.screen is task
             assert app.focused is editor
-
-    try:
-        asyncio.run(body())
     finally:
         ws.close()

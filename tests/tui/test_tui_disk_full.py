@@ -3,23 +3,18 @@ text is saved once space is back."""
 
 from __future__ import annotations
 
-import asyncio
+from tui_helpers import SMALL, notified, open_task, wait_until
 
-from tui_helpers import SMALL, notified, wait_until
-
-from tui.screens.task import TaskScreen
 from workspace.store import open_workspace
 
 
-def test_typing_on_a_full_disk_is_kept_and_saved_when_space_is_back(make_app, make_dataset, small_tmpfs) -> None:
+async def test_typing_on_a_full_disk_is_kept_and_saved_when_space_is_back(make_app, make_dataset, small_tmpfs) -> None:
     ws = open_workspace(make_dataset([{}]), small_tmpfs.path / "ws")
 
-    async def body() -> None:
+    try:
         app = make_app(ws)
         async with app.run_test(size=SMALL) as pilot:
-            await pilot.pause()
-            await pilot.press("enter")
-            task = await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen) and app.screen, what="task")
+            task = await open_task(app, pilot)
             small_tmpfs.fill()
             await pilot.press("5", "enter", *"typed on a full disk")
             await wait_until(pilot, lambda: notified(app, "NOT SAVED, retrying"), timeout=5.0, what="banner")
@@ -33,9 +28,6 @@ def test_typing_on_a_full_disk_is_kept_and_saved_when_space_is_back(make_app, ma
                 what="the retry saves it",
             )
             await wait_until(pilot, lambda: notified(app, "Saved again"), timeout=5.0, what="all-clear")
-
-    try:
-        asyncio.run(body())
     finally:
         small_tmpfs.free()
         ws.close()

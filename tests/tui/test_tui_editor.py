@@ -2,65 +2,50 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import stat
 from pathlib import Path
 
-from tui_helpers import SMALL, notified, wait_until
-
-from tui.screens.task import TaskScreen
+from tui_helpers import SMALL, notified, open_task, wait_until
 
 
-async def open_task(app, pilot) -> TaskScreen:
-    await pilot.pause()
-    await pilot.press("enter")
-    return await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen) and app.screen, what="task view")
-
-
-def test_e_runs_the_editor_and_takes_its_result(make_app, workspace, tmp_path: Path, monkeypatch) -> None:
+async def test_e_runs_the_editor_and_takes_its_result(make_app, workspace, tmp_path: Path, monkeypatch) -> None:
     editor = tmp_path / "fake-editor"
     editor.write_text("#!/bin/sh\nsed -i 's#./input/#./data/#' \"$1\"\n")
     editor.chmod(editor.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv("EDITOR", str(editor))
     monkeypatch.delenv("VISUAL", raising=False)
 
-    async def body() -> None:
-        app = make_app()
-        async with app.run_test(size=SMALL) as pilot:
-            task = await open_task(app, pilot)
-            await pilot.press("e")
-            await wait_until(
-                pilot,
-                lambda: "./data/train.csv" in workspace.step("row-0").fixed_code,
-                timeout=3,
-                what="the editor's change saved",
-            )
-            assert "./data/train.csv" in task.code_pane.editor.text
-            assert task.pane == "code"
-
-    asyncio.run(body())
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        task = await open_task(app, pilot)
+        await pilot.press("e")
+        await wait_until(
+            pilot,
+            lambda: "./data/train.csv" in workspace.step("row-0").fixed_code,
+            timeout=3,
+            what="the editor's change saved",
+        )
+        assert "./data/train.csv" in task.code_pane.editor.text
+        assert task.pane == "code"
 
 
-def test_edits_to_the_file_from_elsewhere_show_up_live(make_app, workspace) -> None:
-    async def body() -> None:
-        app = make_app()
-        async with app.run_test(size=SMALL) as pilot:
-            task = await open_task(app, pilot)
-            path = workspace.path / "edits" / "row-0.step0.py"
-            assert path.read_text() == workspace.source("row-0").code
-            assert str(path) in task.code_pane.edit_path
-            # Another tmux pane's editor saves by renaming a new file over the old one.
-            temporary = path.with_name(".row-0.step0.py.swp")
-            temporary.write_text("print('edited elsewhere')\n")
-            os.replace(temporary, path)
-            await wait_until(
-                pilot,
-                lambda: workspace.step("row-0").fixed_code == "print('edited elsewhere')\n",
-                timeout=3,
-                what="external edit saved",
-            )
-            assert task.code_pane.editor.text == "print('edited elsewhere')\n"
-            assert notified(app, "Took the fix from the edited file")
-
-    asyncio.run(body())
+async def test_edits_to_the_file_from_elsewhere_show_up_live(make_app, workspace) -> None:
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        task = await open_task(app, pilot)
+        path = workspace.path / "edits" / "row-0.step0.py"
+        assert path.read_text() == workspace.source("row-0").code
+        assert str(path) in task.code_pane.edit_path
+        # Another tmux pane's editor saves by renaming a new file over the old one.
+        temporary = path.with_name(".row-0.step0.py.swp")
+        temporary.write_text("print('edited elsewhere')\n")
+        os.replace(temporary, path)
+        await wait_until(
+            pilot,
+            lambda: workspace.step("row-0").fixed_code == "print('edited elsewhere')\n",
+            timeout=3,
+            what="external edit saved",
+        )
+        assert task.code_pane.editor.text == "print('edited elsewhere')\n"
+        assert notified(app, "Took the fix from the edited file")

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import shutil
 from pathlib import Path
 
 from textual.widgets import Static
-from tui_helpers import SMALL, wait_until
-
-from tui.screens.task import TaskScreen
+from tui_helpers import SMALL, open_task, wait_until
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "trace_examples" / "ex2.trace"
 
@@ -32,40 +29,33 @@ def add_example_trace(ws) -> list[str]:
     return trace.read_text(encoding="utf-8").split("\n")
 
 
-def test_marked_lines_go_in_as_a_fenced_block_and_are_checked(make_app, workspace) -> None:
+async def test_marked_lines_go_in_as_a_fenced_block_and_are_checked(make_app, workspace) -> None:
     lines = add_example_trace(workspace)
 
-    async def body() -> None:
-        app = make_app()
-        async with app.run_test(size=SMALL) as pilot:
-            await pilot.pause()
-            await pilot.press("enter")
-            task = await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen) and app.screen)
-            await pilot.press("5", "enter", "tab", "tab", *"The key is missing:", "enter", "escape")
-            await pilot.press("4")
-            await wait_until(pilot, lambda: task.trace_pane.index is not None, what="trace index loaded")
-            await wait_until(pilot, lambda: app.focused is task.trace_pane.browser, what="the browser focused")
-            await pilot.press("space", "down", "space", "i")
-            await wait_until(
-                pilot,
-                lambda: workspace.step("row-0").cwm_analysis.endswith("```\n"),
-                timeout=2,
-                what="inserted block saved",
-            )
-            saved = workspace.step("row-0").cwm_analysis
-            head, fence, rest = saved.partition("```\n")
-            quoted = rest.removesuffix("```\n").split("\n")[:-1]
-            assert head == "The key is missing:\n"
-            assert fence
-            assert len(quoted) == 2
-            assert all(line in lines for line in quoted)
-            assert task.annotation_pane.editor("cwm_analysis").text == saved
-            status = task.query_one("#verbatim-status", Static)
-            await wait_until(
-                pilot, lambda: "every quoted trace line matches" in str(status.render()), what="verbatim ok"
-            )
-            await pilot.press("5", "enter", "tab", "tab", "up", "up", "end", "X")  # spoil the second quoted line
-            await wait_until(pilot, lambda: "not in any trace" in str(status.render()), what="verbatim problem")
-            assert status.has_class("verbatim-problem")
-
-    asyncio.run(body())
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        task = await open_task(app, pilot)
+        await pilot.press("5", "enter", "tab", "tab", *"The key is missing:", "enter", "escape")
+        await pilot.press("4")
+        await wait_until(pilot, lambda: task.trace_pane.index is not None, what="trace index loaded")
+        await wait_until(pilot, lambda: app.focused is task.trace_pane.browser, what="the browser focused")
+        await pilot.press("space", "down", "space", "i")
+        await wait_until(
+            pilot,
+            lambda: workspace.step("row-0").cwm_analysis.endswith("```\n"),
+            timeout=2,
+            what="inserted block saved",
+        )
+        saved = workspace.step("row-0").cwm_analysis
+        head, fence, rest = saved.partition("```\n")
+        quoted = rest.removesuffix("```\n").split("\n")[:-1]
+        assert head == "The key is missing:\n"
+        assert fence
+        assert len(quoted) == 2
+        assert all(line in lines for line in quoted)
+        assert task.annotation_pane.editor("cwm_analysis").text == saved
+        status = task.query_one("#verbatim-status", Static)
+        await wait_until(pilot, lambda: "every quoted trace line matches" in str(status.render()), what="verbatim ok")
+        await pilot.press("5", "enter", "tab", "tab", "up", "up", "end", "X")  # spoil the second quoted line
+        await wait_until(pilot, lambda: "not in any trace" in str(status.render()), what="verbatim problem")
+        assert status.has_class("verbatim-problem")

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from tui_helpers import SMALL, WIDE, wait_until
+from tui_helpers import SMALL, WIDE, open_task
 
 from tui.app import NodefixApp
 from workspace.config import Config
@@ -51,9 +51,7 @@ def test_queue(snap_compare, snapshot_workspace, size) -> None:
 @pytest.mark.parametrize("size", [SMALL, WIDE], ids=["80x24", "160x48"])
 def test_task_view(snap_compare, snapshot_workspace, size) -> None:
     async def open_first_row(pilot) -> None:
-        await pilot.pause()
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "TaskScreen")
+        await open_task(pilot.app, pilot)
         await pilot.press("2")
         await settle(pilot)
 

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 import time
 from collections.abc import Callable
+
+from tui.screens.task import TaskScreen
 
 SMALL = (80, 24)
 WIDE = (160, 48)
 
 
 async def wait_until(pilot, predicate: Callable[[], object], timeout: float = 5.0, what: str = "condition"):
-    """Let the app run until ``predicate()`` is true; fail after ``timeout`` seconds."""
+    """Let the app run until ``predicate()`` is true (its value is returned); fail after ``timeout`` seconds.
+    Once the app has quit, the test's event loop still runs meanwhile (for what the quit left going)."""
     deadline = time.monotonic() + timeout
     while True:
         result = predicate()
@@ -20,7 +24,17 @@ async def wait_until(pilot, predicate: Callable[[], object], timeout: float = 5.
             return result
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await pilot.pause(0.02)
+        if pilot.app.is_running:
+            await pilot.pause(0.02)
+        else:
+            await asyncio.sleep(0.02)
+
+
+async def open_task(app, pilot, row: int = 0) -> TaskScreen:
+    """From the queue just started: go ``row`` rows down, press enter, and return the task view once it shows."""
+    await pilot.pause()
+    await pilot.press(*["down"] * row, "enter")
+    return await wait_until(pilot, lambda: isinstance(app.screen, TaskScreen) and app.screen, what="task view")
 
 
 CELL = 12.2  # the width of one cell in Textual's SVG screenshots (rich's export_svg: 0.61 of its 20px font)
