@@ -36,6 +36,7 @@ from tracer_adapter.verbatim import check_analysis
 from tui.activity_clock import ActivityClock
 from tui.bindings import TASK_BINDINGS
 from tui.keys import key_for, with_keys
+from tui.refusal import refusal_shown
 from tui.screens.queue import add_today
 from tui.screens.reject import RejectScreen
 from tui.widgets.annotation_pane import TEXT_FIELDS, AnnotationPane
@@ -49,7 +50,7 @@ from tui.widgets.trace_browser import TraceBrowser
 from tui.widgets.trace_pane import TracePane
 from workspace.config import Config
 from workspace.done_check import describe_verbatim_problem
-from workspace.errors import InputError, StorageError
+from workspace.errors import StorageError
 from workspace.locate import safe_name
 from workspace.mlebench import description_location
 from workspace.records import RunRecord
@@ -407,13 +408,13 @@ class TaskScreen(Screen):
         if not self._dirty or not self._open:
             return
         fields = dict(self._dirty)
-        try:
-            self.ws.update_step(self.row_id, self.k, **fields)
-        except StorageError as exc:
-            self._storage_failed(str(exc))
-            return
-        except InputError as exc:
-            self.notify(str(exc), severity="error", timeout=8)
+        with refusal_shown(self) as refused:
+            try:
+                self.ws.update_step(self.row_id, self.k, **fields)
+            except StorageError as exc:  # an InputError too, but a passing one: retried, not refused
+                self._storage_failed(str(exc))
+                return
+        if refused:
             return
         if self._storage_problem:
             self._storage_problem = False
@@ -530,10 +531,9 @@ class TaskScreen(Screen):
 
     def _decide(self, **flags: bool | None) -> Step | None:
         self.flush()
-        try:
+        with refusal_shown(self) as refused:
             step = self.ws.update_step(self.row_id, self.k, **flags)
-        except InputError as exc:
-            self.notify(str(exc), severity="error", timeout=8)
+        if refused:
             return None
         self._show_flags(step)
         self._show_header()
@@ -547,10 +547,9 @@ class TaskScreen(Screen):
             if not reason:
                 return
             self.flush()
-            try:
+            with refusal_shown(self) as refused:
                 self.ws.set_status(self.row_id, "rejected", reason=reason)
-            except InputError as exc:
-                self.notify(str(exc), severity="error", timeout=8)
+            if refused:
                 return
             self.notify(f"Rejected {self.row_id}: {reason.replace('_', ' ')} ({key_for(self, 'row.undo')} undoes)")
             self._show_header()
@@ -583,10 +582,9 @@ class TaskScreen(Screen):
         if not self._writable():
             return
         self.flush()
-        try:
+        with refusal_shown(self, title="Not done yet", timeout=10) as refused:
             self.ws.set_status(self.row_id, "done", check_quotes=check_analysis)
-        except InputError as exc:
-            self.notify(str(exc), title="Not done yet", severity="error", timeout=10)
+        if refused:
             return
         self.notify(f"{self.row_id} is done ({key_for(self, 'row.undo')} undoes)", timeout=3)
         self._show_header()
@@ -597,10 +595,9 @@ class TaskScreen(Screen):
             return
         self.flush()
         row_id = self.ws.last_decision_row()
-        try:
+        with refusal_shown(self) as refused:
             undone = self.ws.undo()
-        except InputError as exc:
-            self.notify(str(exc), severity="error", timeout=8)
+        if refused:
             return
         if undone is None:
             self.notify("Nothing to undo", timeout=2)
@@ -671,10 +668,9 @@ class TaskScreen(Screen):
             return
         self.flush()
         self._count_time()  # on the step being left: a dropped step can no longer take it
-        try:
+        with refusal_shown(self) as refused:
             k, message = change()
-        except InputError as exc:
-            self.notify(str(exc), severity="error", timeout=8)
+        if refused:
             return
         self._cancel_run_on_leaving("the step")
         self.load_step(k)
@@ -689,10 +685,9 @@ class TaskScreen(Screen):
             self.notify(with_keys(self, "A run is going: {run.cancel} cancels it"), severity="warning", timeout=3)
             return
         self.flush()
-        try:
+        with refusal_shown(self, severity="warning", timeout=4) as refused:
             prepared = bookkeeping.prepare_run(self.ws, self.row_id, self.k, purpose, self.config.run)
-        except InputError as exc:
-            self.notify(str(exc), severity="warning", timeout=4)
+        if refused:
             return
         self._run_cancel = threading.Event()
         self._clock.run_started()
