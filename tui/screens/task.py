@@ -138,13 +138,13 @@ class TaskScreen(Screen):
         self._save_timer: Timer | None = None
         self._verbatim_timer: Timer | None = None
         self._ui_state_timer: Timer | None = None
-        self._clock = ActivityClock()
+        self.clock = ActivityClock()
         self._row_done = False  # viewing a done row adds no time
         self._fix_file: FixFile | None = None
         self._run_cancel: threading.Event | None = None
         self._error_line: int | None = None
         self._cursors: dict[str, list[int]] = {}
-        self._open = False
+        self.row_is_open = False
 
     # ---- layout
 
@@ -155,7 +155,7 @@ class TaskScreen(Screen):
             with Vertical(id="left-column", classes="column"):
                 yield MetadataPane()
                 yield CodePane()
-                yield TracePane(self.ws, self.config, writable=self._writable)
+                yield TracePane(self.ws, self.config, writable=self.writable)
             with Vertical(id="right-column", classes="column"):
                 yield OutputPane()
                 yield AnnotationPane()
@@ -166,7 +166,7 @@ class TaskScreen(Screen):
         tabs.can_focus = False
         for n, name in enumerate(PANES, 1):
             self.pane_widget(name).border_title = f"{n} {name}"
-        self.set_interval(TIME_EVERY, self._count_time)
+        self.set_interval(TIME_EVERY, self.count_time)
         self.set_interval(CLAIM_EVERY, self._claim_when_free)
         self.open_row(self.row_id, step=self._initial_step, cursors=self._initial_cursors)
         self.show_pane(self.pane)
@@ -263,8 +263,8 @@ class TaskScreen(Screen):
             )
         steps = self.ws.steps(row_id)
         k = step if step is not None and 0 <= step < len(steps) else len(steps) - 1
-        self._open = True
-        self._clock.open()
+        self.row_is_open = True
+        self.clock.open()
         self.load_step(k, cursors=cursors)
 
     def load_step(self, k: int, *, cursors: dict | None = None) -> None:
@@ -290,7 +290,7 @@ class TaskScreen(Screen):
         self.code_pane.load(buggy=step.code, fixed=fixed, edit_path=str(self._fix_file.path), read_only=self.read_only)
         annotation = self.annotation_pane
         annotation.load(texts=self._saved, read_only=self.read_only)
-        self._show_flags(step)
+        self.show_flags(step)
         annotation.show_step(k, len(self.ws.steps(self.row_id)))
         self.output_pane.reset()
         self.output_pane.show_history(self.ws.runs(self.row_id, k))
@@ -300,19 +300,29 @@ class TaskScreen(Screen):
                 editor = self.query_one(f"#{field}", TextArea)
                 editor.cursor_location = tuple(cursor)
                 editor.scroll_cursor_visible()
-        self._show_header()
+        self.show_header()
         self._check_verbatim()
         self.save_ui_state()
 
     def _claim_when_free(self) -> None:
         """A read-only row becomes editable here as soon as the other process lets go of it."""
-        if not (self._open and self.read_only) or not self.ws.claim(self.row_id):
+        if not (self.row_is_open and self.read_only) or not self.ws.claim(self.row_id):
             return
         self.read_only, self.claimed_by = False, None
         self.load_step(self.k)
         self.notify(f"{self.row_id} is free now: editable here", timeout=4)
 
-    def _show_flags(self, step: Step) -> None:
+    def writable(self) -> bool:
+        """Whether the row may be changed here; says why not when it is open in another process."""
+        if self.read_only:
+            self.notify(
+                f"Read-only: {self.row_id} is open in {self.claimed_by or 'another process'}",
+                severity="warning",
+                timeout=4,
+            )
+        return not self.read_only
+
+    def show_flags(self, step: Step) -> None:
         self.annotation_pane.show_flags(
             bug_confirmed=step.bug_confirmed,
             fixable=step.fixable,
@@ -320,7 +330,7 @@ class TaskScreen(Screen):
             sources=describe_flag_sources(step.flag_sources),
         )
 
-    def _show_header(self) -> None:
+    def show_header(self) -> None:
         status, reason, _ = self.ws.status(self.row_id)
         self._row_done = status == "done"
         position = self.ws.dataset.index_of(self.row_id) + 1
@@ -334,16 +344,16 @@ class TaskScreen(Screen):
 
     def leave_row(self) -> None:
         """Save everything and let go of the row (before another row, the queue, or quitting)."""
-        if not self._open:
+        if not self.row_is_open:
             return
         self.flush()
-        self._count_time()
+        self.count_time()
         self.save_ui_state()
         self._cancel_run_on_leaving("the row")
         self._close_fix_file()
         if not self.read_only:
             self.ws.release(self.row_id)
-        self._open = False
+        self.row_is_open = False
 
     def on_screen_suspend(self) -> None:
         self.flush()
@@ -356,17 +366,17 @@ class TaskScreen(Screen):
         self._acted()
 
     def _acted(self) -> None:
-        if self._open and not self.read_only and not self._row_done:
-            self._clock.act()
+        if self.row_is_open and not self.read_only and not self._row_done:
+            self.clock.act()
 
-    def _count_time(self) -> None:
-        seconds = self._clock.take()
-        if self._open and not self.read_only and seconds > 0:
+    def count_time(self) -> None:
+        seconds = self.clock.take()
+        if self.row_is_open and not self.read_only and seconds > 0:
             try:
                 self.ws.add_time(self.row_id, self.k, seconds)
                 add_today(self.ws, seconds)
             except StorageError as exc:
-                self._clock -= seconds  # counted again with the next tick that saves
+                self.clock -= seconds  # counted again with the next tick that saves
                 self._storage_failed(str(exc))
 
     def save_ui_state(self) -> None:
@@ -405,7 +415,7 @@ class TaskScreen(Screen):
         if self._save_timer is not None:
             self._save_timer.stop()
             self._save_timer = None
-        if not self._dirty or not self._open:
+        if not self._dirty or not self.row_is_open:
             return
         fields = dict(self._dirty)
         with refusal_shown(self) as refused:
@@ -427,7 +437,7 @@ class TaskScreen(Screen):
         if "fixed_code" in fields and self._fix_file is not None:
             self._fix_file.write(fields["fixed_code"])
         if self.query("#task-header"):  # not while the screen is being torn down
-            self._show_header()  # the first edit turns an untouched row in_progress
+            self.show_header()  # the first edit turns an untouched row in_progress
         self.save_ui_state()
 
     def _storage_failed(self, message: str) -> None:
@@ -463,7 +473,7 @@ class TaskScreen(Screen):
             self.notify("Took the fix from the edited file", timeout=2)
 
     def action_external_editor(self) -> None:
-        if not self._writable():
+        if not self.writable():
             return
         self.flush()
         assert self._fix_file is not None
@@ -507,7 +517,7 @@ class TaskScreen(Screen):
 
     def on_trace_browser_insert_lines(self, event: TraceBrowser.InsertLines) -> None:
         event.stop()
-        if not self._writable():
+        if not self.writable():
             return
         self.annotation_pane.insert_trace_lines(event.lines)
         self.notify(f"Inserted {len(event.lines)} trace line(s) into cwm_analysis", timeout=2)
@@ -520,27 +530,18 @@ class TaskScreen(Screen):
 
     # ---- decisions
 
-    def _writable(self) -> bool:
-        if self.read_only:
-            self.notify(
-                f"Read-only: {self.row_id} is open in {self.claimed_by or 'another process'}",
-                severity="warning",
-                timeout=4,
-            )
-        return not self.read_only
-
     def _decide(self, **flags: bool | None) -> Step | None:
         self.flush()
         with refusal_shown(self) as refused:
             step = self.ws.update_step(self.row_id, self.k, **flags)
         if refused:
             return None
-        self._show_flags(step)
-        self._show_header()
+        self.show_flags(step)
+        self.show_header()
         return step
 
     def action_reject(self) -> None:
-        if not self._writable():
+        if not self.writable():
             return
 
         def chosen(reason: str | None) -> None:
@@ -552,13 +553,13 @@ class TaskScreen(Screen):
             if refused:
                 return
             self.notify(f"Rejected {self.row_id}: {reason.replace('_', ' ')} ({key_for(self, 'row.undo')} undoes)")
-            self._show_header()
-            self._advance()
+            self.show_header()
+            self.advance()
 
         self.app.push_screen(RejectScreen(self.row_id), chosen)
 
     def action_set_fixable(self, fixable: bool) -> None:
-        if not self._writable() or self._decide(fixable=fixable) is None:
+        if not self.writable() or self._decide(fixable=fixable) is None:
             return
         if fixable:
             self.notify("Marked fixable", timeout=2)
@@ -568,18 +569,18 @@ class TaskScreen(Screen):
             self.annotation_pane.focus_field("revised_analysis")
 
     def action_toggle_bug_confirmed(self) -> None:
-        if self._writable():
+        if self.writable():
             step = self.ws.step(self.row_id, self.k)
             self._decide(bug_confirmed=not step.bug_confirmed)
 
     def action_toggle_bug_fixed(self) -> None:
         # The hand override; the done check still wants it to agree with the verifying run.
-        if self._writable():
+        if self.writable():
             step = self.ws.step(self.row_id, self.k)
             self._decide(bug_fixed=not step.bug_fixed)
 
     def action_mark_done(self) -> None:
-        if not self._writable():
+        if not self.writable():
             return
         self.flush()
         with refusal_shown(self, title="Not done yet", timeout=10) as refused:
@@ -587,11 +588,11 @@ class TaskScreen(Screen):
         if refused:
             return
         self.notify(f"{self.row_id} is done ({key_for(self, 'row.undo')} undoes)", timeout=3)
-        self._show_header()
-        self._advance()
+        self.show_header()
+        self.advance()
 
     def action_undo(self) -> None:
-        if not self._writable():
+        if not self.writable():
             return
         self.flush()
         row_id = self.ws.last_decision_row()
@@ -611,8 +612,8 @@ class TaskScreen(Screen):
             self.notify(f"Undone on row {position} ({row_id}), shown again: {undone}", timeout=6)
             return
         self.notify(f"Undone: {undone}", timeout=4)
-        self._show_flags(self.ws.step(self.row_id, self.k))
-        self._show_header()
+        self.show_flags(self.ws.step(self.row_id, self.k))
+        self.show_header()
 
     # ---- rows and steps
 
@@ -625,7 +626,7 @@ class TaskScreen(Screen):
         self.open_row(target)
         self.app.queue.select(target)
 
-    def _advance(self) -> None:
+    def advance(self) -> None:
         """After a row is decided: on to the next row still undecided."""
         target = self.app.queue.next_undecided(self.row_id)
         if target is None:
@@ -636,7 +637,7 @@ class TaskScreen(Screen):
         self.app.queue.select(target)
 
     def action_next_undecided(self) -> None:
-        self._advance()
+        self.advance()
 
     def action_move_step(self, delta: int) -> None:
         n = len(self.ws.steps(self.row_id))
@@ -644,7 +645,7 @@ class TaskScreen(Screen):
             self.notify(f"Step {self.k} of 0..{n - 1}: no step that way", timeout=2)
             return
         self.flush()
-        self._count_time()
+        self.count_time()
         self._cancel_run_on_leaving("the step")
         self.load_step(self.k + delta)
 
@@ -664,10 +665,10 @@ class TaskScreen(Screen):
 
     def _change_steps(self, change: Callable[[], tuple[int, str]]) -> None:
         """Add or drop a step (``change`` returns the step to show and what to say), then show that step."""
-        if not self._writable():
+        if not self.writable():
             return
         self.flush()
-        self._count_time()  # on the step being left: a dropped step can no longer take it
+        self.count_time()  # on the step being left: a dropped step can no longer take it
         with refusal_shown(self) as refused:
             k, message = change()
         if refused:
@@ -679,7 +680,7 @@ class TaskScreen(Screen):
     # ---- runs and grading
 
     def action_run(self, purpose: str) -> None:
-        if not self._writable():
+        if not self.writable():
             return
         if self.output_pane.running:
             self.notify(with_keys(self, "A run is going: {run.cancel} cancels it"), severity="warning", timeout=3)
@@ -690,7 +691,7 @@ class TaskScreen(Screen):
         if refused:
             return
         self._run_cancel = threading.Event()
-        self._clock.run_started()
+        self.clock.run_started()
         self.output_pane.begin(purpose, self.config.run.time_limit)
         self.show_pane("output", focus=self.pane not in ("output",))
         self._run_worker(prepared, self._run_cancel)
@@ -718,18 +719,18 @@ class TaskScreen(Screen):
 
     def _run_finished(self, row_id: str, k: int, record: RunRecord) -> None:
         self._run_cancel = None
-        self._clock.run_ended()
+        self.clock.run_ended()
         match = describe_outcome(record.purpose, record.verdict)
         self.notify(f"Run #{record.id} ({record.purpose}): {record.kind}" + (f" · {match}" if match else ""), timeout=5)
         if (row_id, k) != (self.row_id, self.k):
             return
         self.output_pane.end(record)
         self.output_pane.show_history(self.ws.runs(row_id, k))
-        self._show_flags(self.ws.step(row_id, k))
-        self._show_header()
+        self.show_flags(self.ws.step(row_id, k))
+        self.show_header()
 
     def action_grade(self) -> None:
-        if not self._writable():
+        if not self.writable():
             return
         self.flush()
         code = self.ws.step(self.row_id, self.k).fixed_code
@@ -787,7 +788,7 @@ class TaskScreen(Screen):
 
     def _save_ui_state_later(self) -> None:
         self._ui_state_timer = None
-        if self._open:
+        if self.row_is_open:
             self.save_ui_state()
 
     def action_cycle_pane(self, delta: int) -> None:
