@@ -12,17 +12,13 @@ unsaved keystroke, and again on blur, step or row change and quit.
 from __future__ import annotations
 
 import contextlib
-import os
-import shlex
-import subprocess
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from textual import work
-from textual.app import ComposeResult, SuspendNotSupported
+from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Static, Tab, Tabs, TextArea
@@ -39,9 +35,9 @@ from tui.keys import key_for, with_keys
 from tui.refusal import refusal_shown
 from tui.screens.queue import add_today
 from tui.screens.reject import RejectScreen
+from tui.screens.task_fix_file import FixFileChanged, FixFileSync
 from tui.widgets.annotation_pane import TEXT_FIELDS, AnnotationPane
 from tui.widgets.code_pane import CodePane
-from tui.widgets.fix_file import FixFile
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.metadata_pane import MetadataPane
 from tui.widgets.output_pane import OutputPane
@@ -51,7 +47,6 @@ from tui.widgets.trace_pane import TracePane
 from workspace.config import Config
 from workspace.done_check import describe_verbatim_problem
 from workspace.errors import StorageError
-from workspace.locate import safe_name
 from workspace.mlebench import description_location
 from workspace.records import RunRecord
 from workspace.run_rules import describe_flag_sources
@@ -85,9 +80,6 @@ DECISIONS = {
 
 
 class TaskScreen(Screen):
-    class FixFileChanged(Message):
-        """The fix's file was written by another program."""
-
     BINDINGS = TASK_BINDINGS
     AUTO_FOCUS = None
     HELP = (
@@ -140,11 +132,11 @@ class TaskScreen(Screen):
         self._ui_state_timer: Timer | None = None
         self.clock = ActivityClock()
         self._row_done = False  # viewing a done row adds no time
-        self._fix_file: FixFile | None = None
         self._run_cancel: threading.Event | None = None
         self._error_line: int | None = None
         self._cursors: dict[str, list[int]] = {}
         self.row_is_open = False
+        self.fix_file = FixFileSync(self)
 
     # ---- layout
 
@@ -286,8 +278,8 @@ class TaskScreen(Screen):
         fixed = step.fixed_code or step.code
         self._saved = {"fixed_code": fixed, **{name: getattr(step, name) for name, _ in TEXT_FIELDS}}
         self._dirty.clear()
-        self._open_fix_file(fixed)
-        self.code_pane.load(buggy=step.code, fixed=fixed, edit_path=str(self._fix_file.path), read_only=self.read_only)
+        edit_path = self.fix_file.open(fixed)
+        self.code_pane.load(buggy=step.code, fixed=fixed, edit_path=str(edit_path), read_only=self.read_only)
         annotation = self.annotation_pane
         annotation.load(texts=self._saved, read_only=self.read_only)
         self.show_flags(step)
@@ -350,7 +342,7 @@ class TaskScreen(Screen):
         self.count_time()
         self.save_ui_state()
         self._cancel_run_on_leaving("the row")
-        self._close_fix_file()
+        self.fix_file.close()
         if not self.read_only:
             self.ws.release(self.row_id)
         self.row_is_open = False
@@ -434,8 +426,8 @@ class TaskScreen(Screen):
         for field, text in fields.items():
             if self._dirty.get(field) == text:  # not typed over while saving
                 del self._dirty[field]
-        if "fixed_code" in fields and self._fix_file is not None:
-            self._fix_file.write(fields["fixed_code"])
+        if "fixed_code" in fields:
+            self.fix_file.write(fields["fixed_code"])
         if self.query("#task-header"):  # not while the screen is being torn down
             self.show_header()  # the first edit turns an untouched row in_progress
         self.save_ui_state()
@@ -447,48 +439,13 @@ class TaskScreen(Screen):
             self.notify(f"NOT SAVED, retrying: {message}", severity="error", timeout=STORAGE_BANNER_SECONDS)
         self._save_timer = self.set_timer(STORAGE_RETRY, self.flush)
 
-    # ---- the fix as a file: $EDITOR and edits from other programs
+    # ---- the fix as a file (task_fix_file.py)
 
-    def _open_fix_file(self, text: str) -> None:
-        self._close_fix_file()
-        path = self.ws.path / "edits" / f"{safe_name(self.row_id)}.step{self.k}.py"
-        # post_message is thread-safe and does not wait, so the watchdog thread never blocks on the UI.
-        on_change = None if self.read_only else (lambda: self.post_message(self.FixFileChanged()))
-        self._fix_file = FixFile(path, text, on_change)
-
-    def _close_fix_file(self) -> None:
-        if self._fix_file is not None:
-            self._fix_file.close()
-            self._fix_file = None
-
-    def on_task_screen_fix_file_changed(self, event: FixFileChanged) -> None:
-        self._take_fix_file()
-
-    def _take_fix_file(self) -> None:
-        if self._fix_file is None or self.read_only:
-            return
-        text = self._fix_file.new_text(self.code_pane.editor.text)
-        if text is not None:
-            self.code_pane.replace_text(text)
-            self.notify("Took the fix from the edited file", timeout=2)
+    def on_fix_file_changed(self, event: FixFileChanged) -> None:
+        self.fix_file.take()
 
     def action_external_editor(self) -> None:
-        if not self.writable():
-            return
-        self.flush()
-        assert self._fix_file is not None
-        self._fix_file.write(self.code_pane.editor.text)
-        command = [*shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"), str(self._fix_file.path)]
-        try:
-            with self.app.suspend():
-                subprocess.run(command, check=False)
-        except SuspendNotSupported:
-            subprocess.run(command, check=False, stdin=subprocess.DEVNULL)
-        except OSError as exc:
-            self.notify(f"Could not start {command[0]}: {exc.strerror}", severity="error")
-            return
-        self._take_fix_file()
-        self.show_pane("code")
+        self.fix_file.external_editor()
 
     # ---- verbatim check
 
