@@ -5,8 +5,7 @@ fills the screen (tabs and 1-5 / F2 F3 switch); from WIDE_COLUMNS up, the
 chosen one of metadata / code / trace sits left and output above annotation
 right. ``z`` zooms the focused pane to the whole screen.
 
-Nothing typed is lost: edits are saved at most SAVE_DELAY after the first
-unsaved keystroke, and again on blur, step or row change and quit.
+Nothing typed is lost: see task_autosave.py.
 """
 
 from __future__ import annotations
@@ -35,6 +34,7 @@ from tui.keys import key_for, with_keys
 from tui.refusal import refusal_shown
 from tui.screens.queue import add_today
 from tui.screens.reject import RejectScreen
+from tui.screens.task_autosave import SAVE_DELAY, SAVED_FIELDS, Autosave
 from tui.screens.task_fix_file import FixFileChanged, FixFileSync
 from tui.widgets.annotation_pane import TEXT_FIELDS, AnnotationPane
 from tui.widgets.code_pane import CodePane
@@ -55,13 +55,9 @@ from workspace.store import Step, Workspace
 PANES = ("metadata", "code", "output", "trace", "annotation")
 LEFT_PANES = ("metadata", "code", "trace")
 WIDE_COLUMNS = 160
-SAVE_DELAY = 0.5  # seconds from the first unsaved keystroke to the save
-STORAGE_RETRY = 2.0  # seconds between tries to save while the disk is full or the database locked
-STORAGE_BANNER_SECONDS = 24 * 3600  # the "not saved" notice stays until a save succeeds
 VERBATIM_DELAY = 0.4
 TIME_EVERY = 15.0  # seconds between additions to the row's time spent
 CLAIM_EVERY = 3.0  # seconds between tries to take a row another process holds
-SAVED_FIELDS = ("fixed_code",) + tuple(name for name, _ in TEXT_FIELDS)
 UI_STATE_KEY = "last"
 DECISIONS = {
     "reject",
@@ -124,10 +120,6 @@ class TaskScreen(Screen):
         self.claimed_by: str | None = None
         self._initial_step = step
         self._initial_cursors = cursors or {}
-        self._saved: dict[str, str] = {}  # field -> text as last saved (or loaded)
-        self._dirty: dict[str, str] = {}
-        self._storage_problem = False  # a save failed for lack of space or a lock: retrying
-        self._save_timer: Timer | None = None
         self._verbatim_timer: Timer | None = None
         self._ui_state_timer: Timer | None = None
         self.clock = ActivityClock()
@@ -136,6 +128,7 @@ class TaskScreen(Screen):
         self._error_line: int | None = None
         self._cursors: dict[str, list[int]] = {}
         self.row_is_open = False
+        self.autosave = Autosave(self)
         self.fix_file = FixFileSync(self)
 
     # ---- layout
@@ -232,7 +225,7 @@ class TaskScreen(Screen):
 
     def on_descendant_blur(self, event) -> None:
         if isinstance(event.widget, TextArea):
-            self.flush()
+            self.autosave.flush()
 
     def focused_pane(self) -> Pane | None:
         for ancestor in self.focused.ancestors_with_self if self.focused else ():
@@ -276,12 +269,12 @@ class TaskScreen(Screen):
             description=description_location(self.config.ui.mlebench_checkout, source.competition_id),
         )
         fixed = step.fixed_code or step.code
-        self._saved = {"fixed_code": fixed, **{name: getattr(step, name) for name, _ in TEXT_FIELDS}}
-        self._dirty.clear()
+        texts = {"fixed_code": fixed, **{name: getattr(step, name) for name, _ in TEXT_FIELDS}}
+        self.autosave.load(texts)
         edit_path = self.fix_file.open(fixed)
         self.code_pane.load(buggy=step.code, fixed=fixed, edit_path=str(edit_path), read_only=self.read_only)
         annotation = self.annotation_pane
-        annotation.load(texts=self._saved, read_only=self.read_only)
+        annotation.load(texts=texts, read_only=self.read_only)
         self.show_flags(step)
         annotation.show_step(k, len(self.ws.steps(self.row_id)))
         self.output_pane.reset()
@@ -338,7 +331,7 @@ class TaskScreen(Screen):
         """Save everything and let go of the row (before another row, the queue, or quitting)."""
         if not self.row_is_open:
             return
-        self.flush()
+        self.autosave.flush()
         self.count_time()
         self.save_ui_state()
         self._cancel_run_on_leaving("the row")
@@ -348,7 +341,7 @@ class TaskScreen(Screen):
         self.row_is_open = False
 
     def on_screen_suspend(self) -> None:
-        self.flush()
+        self.autosave.flush()
 
     def on_unmount(self) -> None:
         # The app closing without action_quit (a test ending, an exception): save what is unsaved.
@@ -369,7 +362,7 @@ class TaskScreen(Screen):
                 add_today(self.ws, seconds)
             except StorageError as exc:
                 self.clock -= seconds  # counted again with the next tick that saves
-                self._storage_failed(str(exc))
+                self.autosave.storage_failed(str(exc))
 
     def save_ui_state(self) -> None:
         # Once the screen is being torn down its editors are gone: keep the cursors last seen.
@@ -381,63 +374,20 @@ class TaskScreen(Screen):
         with contextlib.suppress(StorageError):  # where the cursor was is not worth a second banner
             self.ws.set_ui_state(UI_STATE_KEY, state)
 
-    # ---- autosave
+    # ---- typing (saved by task_autosave.py)
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         field = event.text_area.id
         if field not in SAVED_FIELDS or self.read_only:
             return
         self._acted()  # typing: the text area takes the key events
-        text = event.text_area.text
         if field == "fixed_code":
             self.code_pane.diff_later()
         if field == "cwm_analysis":
             if self._verbatim_timer is not None:
                 self._verbatim_timer.stop()
             self._verbatim_timer = self.set_timer(VERBATIM_DELAY, self._check_verbatim)
-        if text == self._saved.get(field):
-            self._dirty.pop(field, None)
-            return
-        self._dirty[field] = text
-        if self._save_timer is None:
-            self._save_timer = self.set_timer(SAVE_DELAY, self.flush)
-
-    def flush(self) -> None:
-        """Save every unsaved edit now."""
-        if self._save_timer is not None:
-            self._save_timer.stop()
-            self._save_timer = None
-        if not self._dirty or not self.row_is_open:
-            return
-        fields = dict(self._dirty)
-        with refusal_shown(self) as refused:
-            try:
-                self.ws.update_step(self.row_id, self.k, **fields)
-            except StorageError as exc:  # an InputError too, but a passing one: retried, not refused
-                self._storage_failed(str(exc))
-                return
-        if refused:
-            return
-        if self._storage_problem:
-            self._storage_problem = False
-            self.app.clear_notifications()
-            self.notify("Saved again: every edit is in the workspace", timeout=4)
-        self._saved.update(fields)
-        for field, text in fields.items():
-            if self._dirty.get(field) == text:  # not typed over while saving
-                del self._dirty[field]
-        if "fixed_code" in fields:
-            self.fix_file.write(fields["fixed_code"])
-        if self.query("#task-header"):  # not while the screen is being torn down
-            self.show_header()  # the first edit turns an untouched row in_progress
-        self.save_ui_state()
-
-    def _storage_failed(self, message: str) -> None:
-        """The disk is full or the database locked: keep the text unsaved, say so until it saves, try again."""
-        if not self._storage_problem:
-            self._storage_problem = True
-            self.notify(f"NOT SAVED, retrying: {message}", severity="error", timeout=STORAGE_BANNER_SECONDS)
-        self._save_timer = self.set_timer(STORAGE_RETRY, self.flush)
+        self.autosave.changed(field, event.text_area.text)
 
     # ---- the fix as a file (task_fix_file.py)
 
@@ -488,7 +438,7 @@ class TaskScreen(Screen):
     # ---- decisions
 
     def _decide(self, **flags: bool | None) -> Step | None:
-        self.flush()
+        self.autosave.flush()
         with refusal_shown(self) as refused:
             step = self.ws.update_step(self.row_id, self.k, **flags)
         if refused:
@@ -504,7 +454,7 @@ class TaskScreen(Screen):
         def chosen(reason: str | None) -> None:
             if not reason:
                 return
-            self.flush()
+            self.autosave.flush()
             with refusal_shown(self) as refused:
                 self.ws.set_status(self.row_id, "rejected", reason=reason)
             if refused:
@@ -539,7 +489,7 @@ class TaskScreen(Screen):
     def action_mark_done(self) -> None:
         if not self.writable():
             return
-        self.flush()
+        self.autosave.flush()
         with refusal_shown(self, title="Not done yet", timeout=10) as refused:
             self.ws.set_status(self.row_id, "done", check_quotes=check_analysis)
         if refused:
@@ -551,7 +501,7 @@ class TaskScreen(Screen):
     def action_undo(self) -> None:
         if not self.writable():
             return
-        self.flush()
+        self.autosave.flush()
         row_id = self.ws.last_decision_row()
         with refusal_shown(self) as refused:
             undone = self.ws.undo()
@@ -601,7 +551,7 @@ class TaskScreen(Screen):
         if not 0 <= self.k + delta < n:
             self.notify(f"Step {self.k} of 0..{n - 1}: no step that way", timeout=2)
             return
-        self.flush()
+        self.autosave.flush()
         self.count_time()
         self._cancel_run_on_leaving("the step")
         self.load_step(self.k + delta)
@@ -624,7 +574,7 @@ class TaskScreen(Screen):
         """Add or drop a step (``change`` returns the step to show and what to say), then show that step."""
         if not self.writable():
             return
-        self.flush()
+        self.autosave.flush()
         self.count_time()  # on the step being left: a dropped step can no longer take it
         with refusal_shown(self) as refused:
             k, message = change()
@@ -642,7 +592,7 @@ class TaskScreen(Screen):
         if self.output_pane.running:
             self.notify(with_keys(self, "A run is going: {run.cancel} cancels it"), severity="warning", timeout=3)
             return
-        self.flush()
+        self.autosave.flush()
         with refusal_shown(self, severity="warning", timeout=4) as refused:
             prepared = bookkeeping.prepare_run(self.ws, self.row_id, self.k, purpose, self.config.run)
         if refused:
@@ -689,7 +639,7 @@ class TaskScreen(Screen):
     def action_grade(self) -> None:
         if not self.writable():
             return
-        self.flush()
+        self.autosave.flush()
         code = self.ws.step(self.row_id, self.k).fixed_code
         run = bookkeeping.run_of_code(self.ws, self.row_id, self.k, code) if code.strip() else None
         if run is None:

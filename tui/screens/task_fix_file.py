@@ -68,7 +68,7 @@ class FixFileSync:
         screen = self.screen
         if not screen.writable():
             return
-        screen.flush()
+        screen.autosave.flush()
         assert self._file is not None
         self._file.write(screen.code_pane.editor.text)
         command = [*shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"), str(self._file.path)]
