@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable
-from pathlib import Path
 
 from textual import work
 from textual.app import ComposeResult
@@ -21,12 +20,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Static, Tab, Tabs, TextArea
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, WorkerState
 
 from runner import bookkeeping
 from runner.tracebacks import parse_error
 from runner.verdict import describe_outcome
-from tracer_adapter.cwm_tracer import TRACE_TOKENS
 from tracer_adapter.verbatim import check_analysis
 from tui.activity_clock import ActivityClock
 from tui.bindings import TASK_BINDINGS
@@ -36,6 +34,7 @@ from tui.screens.queue import add_today
 from tui.screens.reject import RejectScreen
 from tui.screens.task_autosave import SAVE_DELAY, SAVED_FIELDS, Autosave
 from tui.screens.task_fix_file import FixFileChanged, FixFileSync
+from tui.screens.task_verbatim import VerbatimCheck
 from tui.widgets.annotation_pane import TEXT_FIELDS, AnnotationPane
 from tui.widgets.code_pane import CodePane
 from tui.widgets.key_bar import KeyBar
@@ -45,7 +44,6 @@ from tui.widgets.pane import Pane
 from tui.widgets.trace_browser import TraceBrowser
 from tui.widgets.trace_pane import TracePane
 from workspace.config import Config
-from workspace.done_check import describe_verbatim_problem
 from workspace.errors import StorageError
 from workspace.mlebench import description_location
 from workspace.records import RunRecord
@@ -55,7 +53,6 @@ from workspace.store import Step, Workspace
 PANES = ("metadata", "code", "output", "trace", "annotation")
 LEFT_PANES = ("metadata", "code", "trace")
 WIDE_COLUMNS = 160
-VERBATIM_DELAY = 0.4
 TIME_EVERY = 15.0  # seconds between additions to the row's time spent
 CLAIM_EVERY = 3.0  # seconds between tries to take a row another process holds
 UI_STATE_KEY = "last"
@@ -120,7 +117,6 @@ class TaskScreen(Screen):
         self.claimed_by: str | None = None
         self._initial_step = step
         self._initial_cursors = cursors or {}
-        self._verbatim_timer: Timer | None = None
         self._ui_state_timer: Timer | None = None
         self.clock = ActivityClock()
         self._row_done = False  # viewing a done row adds no time
@@ -130,6 +126,7 @@ class TaskScreen(Screen):
         self.row_is_open = False
         self.autosave = Autosave(self)
         self.fix_file = FixFileSync(self)
+        self.verbatim = VerbatimCheck(self)
 
     # ---- layout
 
@@ -286,7 +283,7 @@ class TaskScreen(Screen):
                 editor.cursor_location = tuple(cursor)
                 editor.scroll_cursor_visible()
         self.show_header()
-        self._check_verbatim()
+        self.verbatim.check()
         self.save_ui_state()
 
     def _claim_when_free(self) -> None:
@@ -374,7 +371,7 @@ class TaskScreen(Screen):
         with contextlib.suppress(StorageError):  # where the cursor was is not worth a second banner
             self.ws.set_ui_state(UI_STATE_KEY, state)
 
-    # ---- typing (saved by task_autosave.py)
+    # ---- messages: typing, the fix's file, the trace browser
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         field = event.text_area.id
@@ -384,43 +381,11 @@ class TaskScreen(Screen):
         if field == "fixed_code":
             self.code_pane.diff_later()
         if field == "cwm_analysis":
-            if self._verbatim_timer is not None:
-                self._verbatim_timer.stop()
-            self._verbatim_timer = self.set_timer(VERBATIM_DELAY, self._check_verbatim)
+            self.verbatim.check_later()
         self.autosave.changed(field, event.text_area.text)
-
-    # ---- the fix as a file (task_fix_file.py)
 
     def on_fix_file_changed(self, event: FixFileChanged) -> None:
         self.fix_file.take()
-
-    def action_external_editor(self) -> None:
-        self.fix_file.external_editor()
-
-    # ---- verbatim check
-
-    def _check_verbatim(self) -> None:
-        self._verbatim_timer = None
-        text = self.annotation_pane.editor("cwm_analysis").text
-        paths = self.ws.trace_paths(self.row_id, self.k)
-        self._verbatim_worker(text, paths)
-
-    @work(thread=True, exclusive=True, group="verbatim", exit_on_error=False, name="verbatim check")
-    def _verbatim_worker(self, text: str, paths: list[Path]) -> None:
-        problems = check_analysis(text, paths)
-        if get_current_worker().is_cancelled:
-            return
-        if not any(token in text for token in TRACE_TOKENS):
-            message, ok = "verbatim: no trace lines quoted yet", True
-        elif not problems:
-            message, ok = "verbatim: every quoted trace line matches the trace", True
-        else:
-            first = problems[0]
-            message = f"verbatim: {len(problems)} line(s) not in any trace of this step; " + describe_verbatim_problem(
-                first.line_no, first.line, first.nearest
-            ).removeprefix("cwm_analysis ")
-            ok = False
-        self.app.call_from_thread(self.annotation_pane.show_verbatim, message, ok)
 
     def on_trace_browser_insert_lines(self, event: TraceBrowser.InsertLines) -> None:
         event.stop()
@@ -434,6 +399,11 @@ class TaskScreen(Screen):
         event.stop()
         self.app.copy_to_clipboard(event.line)
         self.notify("Yanked the trace line: ctrl+v pastes it into a field", timeout=2)
+
+    # ---- $EDITOR (task_fix_file.py)
+
+    def action_external_editor(self) -> None:
+        self.fix_file.external_editor()
 
     # ---- decisions
 
