@@ -11,10 +11,8 @@ Nothing typed is lost: see task_autosave.py.
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Callable
 
-from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -22,18 +20,17 @@ from textual.timer import Timer
 from textual.widgets import Static, Tab, Tabs, TextArea
 from textual.worker import Worker, WorkerState
 
-from runner import bookkeeping
 from runner.tracebacks import parse_error
-from runner.verdict import describe_outcome
 from tracer_adapter.verbatim import check_analysis
 from tui.activity_clock import ActivityClock
 from tui.bindings import TASK_BINDINGS
-from tui.keys import key_for, with_keys
+from tui.keys import key_for
 from tui.refusal import refusal_shown
 from tui.screens.queue import add_today
 from tui.screens.reject import RejectScreen
 from tui.screens.task_autosave import SAVE_DELAY, SAVED_FIELDS, Autosave
 from tui.screens.task_fix_file import FixFileChanged, FixFileSync
+from tui.screens.task_runs import RunControl
 from tui.screens.task_verbatim import VerbatimCheck
 from tui.widgets.annotation_pane import TEXT_FIELDS, AnnotationPane
 from tui.widgets.code_pane import CodePane
@@ -46,7 +43,6 @@ from tui.widgets.trace_pane import TracePane
 from workspace.config import Config
 from workspace.errors import StorageError
 from workspace.mlebench import description_location
-from workspace.records import RunRecord
 from workspace.run_rules import describe_flag_sources
 from workspace.store import Step, Workspace
 
@@ -120,11 +116,11 @@ class TaskScreen(Screen):
         self._ui_state_timer: Timer | None = None
         self.clock = ActivityClock()
         self._row_done = False  # viewing a done row adds no time
-        self._run_cancel: threading.Event | None = None
         self._error_line: int | None = None
         self._cursors: dict[str, list[int]] = {}
         self.row_is_open = False
         self.autosave = Autosave(self)
+        self.runs = RunControl(self)
         self.fix_file = FixFileSync(self)
         self.verbatim = VerbatimCheck(self)
 
@@ -331,7 +327,7 @@ class TaskScreen(Screen):
         self.autosave.flush()
         self.count_time()
         self.save_ui_state()
-        self._cancel_run_on_leaving("the row")
+        self.runs.cancel_on_leaving("the row")
         self.fix_file.close()
         if not self.read_only:
             self.ws.release(self.row_id)
@@ -371,7 +367,7 @@ class TaskScreen(Screen):
         with contextlib.suppress(StorageError):  # where the cursor was is not worth a second banner
             self.ws.set_ui_state(UI_STATE_KEY, state)
 
-    # ---- messages: typing, the fix's file, the trace browser
+    # ---- messages: typing, the fix's file, the trace browser, workers
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         field = event.text_area.id
@@ -400,10 +396,13 @@ class TaskScreen(Screen):
         self.app.copy_to_clipboard(event.line)
         self.notify("Yanked the trace line: ctrl+v pastes it into a field", timeout=2)
 
-    # ---- $EDITOR (task_fix_file.py)
-
-    def action_external_editor(self) -> None:
-        self.fix_file.external_editor()
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Every worker of this screen (runs, grading, the verbatim check) ends up here: failures are shown.
+        if event.state == WorkerState.ERROR:
+            worker = event.worker
+            self.notify(
+                f"{worker.name or worker.group} failed: {worker.error}", title="Error", severity="error", timeout=10
+            )
 
     # ---- decisions
 
@@ -492,6 +491,20 @@ class TaskScreen(Screen):
         self.show_flags(self.ws.step(self.row_id, self.k))
         self.show_header()
 
+    # ---- runs and grading (task_runs.py), $EDITOR (task_fix_file.py)
+
+    def action_run(self, purpose: str) -> None:
+        self.runs.run(purpose)
+
+    def action_cancel_run(self) -> None:
+        self.runs.cancel()
+
+    def action_grade(self) -> None:
+        self.runs.grade()
+
+    def action_external_editor(self) -> None:
+        self.fix_file.external_editor()
+
     # ---- rows and steps
 
     def action_move_row(self, delta: int) -> None:
@@ -523,7 +536,7 @@ class TaskScreen(Screen):
             return
         self.autosave.flush()
         self.count_time()
-        self._cancel_run_on_leaving("the step")
+        self.runs.cancel_on_leaving("the step")
         self.load_step(self.k + delta)
 
     def action_new_step(self) -> None:
@@ -550,96 +563,9 @@ class TaskScreen(Screen):
             k, message = change()
         if refused:
             return
-        self._cancel_run_on_leaving("the step")
+        self.runs.cancel_on_leaving("the step")
         self.load_step(k)
         self.notify(message, timeout=4)
-
-    # ---- runs and grading
-
-    def action_run(self, purpose: str) -> None:
-        if not self.writable():
-            return
-        if self.output_pane.running:
-            self.notify(with_keys(self, "A run is going: {run.cancel} cancels it"), severity="warning", timeout=3)
-            return
-        self.autosave.flush()
-        with refusal_shown(self, severity="warning", timeout=4) as refused:
-            prepared = bookkeeping.prepare_run(self.ws, self.row_id, self.k, purpose, self.config.run)
-        if refused:
-            return
-        self._run_cancel = threading.Event()
-        self.clock.run_started()
-        self.output_pane.begin(purpose, self.config.run.time_limit)
-        self.show_pane("output", focus=self.pane not in ("output",))
-        self._run_worker(prepared, self._run_cancel)
-
-    def _cancel_run_on_leaving(self, what: str) -> None:
-        """A run belongs to the step on screen: leaving the step or the row cancels it."""
-        if self._run_cancel is not None and not self._run_cancel.is_set():
-            self._run_cancel.set()
-            self.notify(f"The run was cancelled because you left {what}", timeout=4)
-
-    def action_cancel_run(self) -> None:
-        if self._run_cancel is not None and not self._run_cancel.is_set():
-            self._run_cancel.set()
-            self.notify("Cancelling the run…", timeout=2)
-
-    @work(thread=True, exclusive=True, group="run", exit_on_error=False, name="run")
-    def _run_worker(self, prepared: bookkeeping.PreparedRun, cancel: threading.Event) -> None:
-        try:
-            result = bookkeeping.start(prepared, on_output=self.output_pane.feed, cancel=cancel)
-            record = bookkeeping.record(self.ws, prepared, result)
-        except BaseException as exc:
-            self.app.call_from_thread(self.output_pane.fail, str(exc))
-            raise
-        self.app.call_from_thread(self._run_finished, prepared.row_id, prepared.k, record)
-
-    def _run_finished(self, row_id: str, k: int, record: RunRecord) -> None:
-        self._run_cancel = None
-        self.clock.run_ended()
-        match = describe_outcome(record.purpose, record.verdict)
-        self.notify(f"Run #{record.id} ({record.purpose}): {record.kind}" + (f" · {match}" if match else ""), timeout=5)
-        if (row_id, k) != (self.row_id, self.k):
-            return
-        self.output_pane.end(record)
-        self.output_pane.show_history(self.ws.runs(row_id, k))
-        self.show_flags(self.ws.step(row_id, k))
-        self.show_header()
-
-    def action_grade(self) -> None:
-        if not self.writable():
-            return
-        self.autosave.flush()
-        code = self.ws.step(self.row_id, self.k).fixed_code
-        run = bookkeeping.run_of_code(self.ws, self.row_id, self.k, code) if code.strip() else None
-        if run is None:
-            self.notify(
-                with_keys(self, "Run the fix first ({run.fix}): grading attaches to a run of this fix"),
-                severity="warning",
-                timeout=4,
-            )
-            return
-        self.notify(f"Grading run #{run.id}…", timeout=3)
-        self._grade_worker(self.row_id, self.k, code)
-
-    @work(thread=True, exclusive=True, group="grade", exit_on_error=False, name="grade")
-    def _grade_worker(self, row_id: str, k: int, code: str) -> None:
-        run_id, result = bookkeeping.grade_code(self.ws, row_id, k, code, self.config.grade)
-        summary = "graded" if result.get("success") else f"grading failed: {result.get('error', 'see the run')}"
-        self.app.call_from_thread(self.notify, f"Run #{run_id}: {summary}", timeout=6)
-        self.app.call_from_thread(self._grade_finished, row_id, k)
-
-    def _grade_finished(self, row_id: str, k: int) -> None:
-        if (row_id, k) == (self.row_id, self.k):
-            self.output_pane.show_history(self.ws.runs(row_id, k))
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # Every worker of this screen (runs, grading, the verbatim check) ends up here: failures are shown.
-        if event.state == WorkerState.ERROR:
-            worker = event.worker
-            self.notify(
-                f"{worker.name or worker.group} failed: {worker.error}", title="Error", severity="error", timeout=10
-            )
 
     # ---- panes and moving around
 
