@@ -5,42 +5,35 @@ fills the screen (tabs and 1-5 / F2 F3 switch); from WIDE_COLUMNS up, the
 chosen one of metadata / code / trace sits left and output above annotation
 right. ``z`` zooms the focused pane to the whole screen.
 
-Nothing typed is lost: edits are saved at most SAVE_DELAY after the first
-unsaved keystroke, and again on blur, step or row change and quit.
+Nothing typed is lost: see task_autosave.py.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import shlex
-import subprocess
-import threading
 from collections.abc import Callable
-from pathlib import Path
 
-from textual import work
-from textual.app import ComposeResult, SuspendNotSupported
+from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Static, Tab, Tabs, TextArea
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, WorkerState
 
-from runner import bookkeeping
 from runner.tracebacks import parse_error
-from runner.verdict import describe_outcome
-from tracer_adapter.cwm_tracer import TRACE_TOKENS
 from tracer_adapter.verbatim import check_analysis
 from tui.activity_clock import ActivityClock
 from tui.bindings import TASK_BINDINGS
-from tui.keys import key_for, with_keys
+from tui.keys import key_for
+from tui.refusal import refusal_shown
 from tui.screens.queue import add_today
 from tui.screens.reject import RejectScreen
+from tui.screens.task_autosave import SAVE_DELAY, SAVED_FIELDS, Autosave
+from tui.screens.task_fix_file import FixFileChanged, FixFileSync
+from tui.screens.task_runs import RunControl
+from tui.screens.task_verbatim import VerbatimCheck
 from tui.widgets.annotation_pane import TEXT_FIELDS, AnnotationPane
 from tui.widgets.code_pane import CodePane
-from tui.widgets.fix_file import FixFile
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.metadata_pane import MetadataPane
 from tui.widgets.output_pane import OutputPane
@@ -48,24 +41,16 @@ from tui.widgets.pane import Pane
 from tui.widgets.trace_browser import TraceBrowser
 from tui.widgets.trace_pane import TracePane
 from workspace.config import Config
-from workspace.done_check import describe_verbatim_problem
-from workspace.errors import InputError, StorageError
-from workspace.locate import safe_name
+from workspace.errors import StorageError
 from workspace.mlebench import description_location
-from workspace.records import RunRecord
 from workspace.run_rules import describe_flag_sources
 from workspace.store import Step, Workspace
 
 PANES = ("metadata", "code", "output", "trace", "annotation")
 LEFT_PANES = ("metadata", "code", "trace")
 WIDE_COLUMNS = 160
-SAVE_DELAY = 0.5  # seconds from the first unsaved keystroke to the save
-STORAGE_RETRY = 2.0  # seconds between tries to save while the disk is full or the database locked
-STORAGE_BANNER_SECONDS = 24 * 3600  # the "not saved" notice stays until a save succeeds
-VERBATIM_DELAY = 0.4
 TIME_EVERY = 15.0  # seconds between additions to the row's time spent
 CLAIM_EVERY = 3.0  # seconds between tries to take a row another process holds
-SAVED_FIELDS = ("fixed_code",) + tuple(name for name, _ in TEXT_FIELDS)
 UI_STATE_KEY = "last"
 DECISIONS = {
     "reject",
@@ -84,9 +69,6 @@ DECISIONS = {
 
 
 class TaskScreen(Screen):
-    class FixFileChanged(Message):
-        """The fix's file was written by another program."""
-
     BINDINGS = TASK_BINDINGS
     AUTO_FOCUS = None
     HELP = (
@@ -131,19 +113,16 @@ class TaskScreen(Screen):
         self.claimed_by: str | None = None
         self._initial_step = step
         self._initial_cursors = cursors or {}
-        self._saved: dict[str, str] = {}  # field -> text as last saved (or loaded)
-        self._dirty: dict[str, str] = {}
-        self._storage_problem = False  # a save failed for lack of space or a lock: retrying
-        self._save_timer: Timer | None = None
-        self._verbatim_timer: Timer | None = None
         self._ui_state_timer: Timer | None = None
-        self._clock = ActivityClock()
+        self.clock = ActivityClock()
         self._row_done = False  # viewing a done row adds no time
-        self._fix_file: FixFile | None = None
-        self._run_cancel: threading.Event | None = None
         self._error_line: int | None = None
         self._cursors: dict[str, list[int]] = {}
-        self._open = False
+        self.row_is_open = False
+        self.autosave = Autosave(self)
+        self.runs = RunControl(self)
+        self.fix_file = FixFileSync(self)
+        self.verbatim = VerbatimCheck(self)
 
     # ---- layout
 
@@ -154,7 +133,7 @@ class TaskScreen(Screen):
             with Vertical(id="left-column", classes="column"):
                 yield MetadataPane()
                 yield CodePane()
-                yield TracePane(self.ws, self.config, writable=self._writable)
+                yield TracePane(self.ws, self.config, writable=self.writable)
             with Vertical(id="right-column", classes="column"):
                 yield OutputPane()
                 yield AnnotationPane()
@@ -165,7 +144,7 @@ class TaskScreen(Screen):
         tabs.can_focus = False
         for n, name in enumerate(PANES, 1):
             self.pane_widget(name).border_title = f"{n} {name}"
-        self.set_interval(TIME_EVERY, self._count_time)
+        self.set_interval(TIME_EVERY, self.count_time)
         self.set_interval(CLAIM_EVERY, self._claim_when_free)
         self.open_row(self.row_id, step=self._initial_step, cursors=self._initial_cursors)
         self.show_pane(self.pane)
@@ -239,7 +218,7 @@ class TaskScreen(Screen):
 
     def on_descendant_blur(self, event) -> None:
         if isinstance(event.widget, TextArea):
-            self.flush()
+            self.autosave.flush()
 
     def focused_pane(self) -> Pane | None:
         for ancestor in self.focused.ancestors_with_self if self.focused else ():
@@ -262,8 +241,8 @@ class TaskScreen(Screen):
             )
         steps = self.ws.steps(row_id)
         k = step if step is not None and 0 <= step < len(steps) else len(steps) - 1
-        self._open = True
-        self._clock.open()
+        self.row_is_open = True
+        self.clock.open()
         self.load_step(k, cursors=cursors)
 
     def load_step(self, k: int, *, cursors: dict | None = None) -> None:
@@ -283,13 +262,13 @@ class TaskScreen(Screen):
             description=description_location(self.config.ui.mlebench_checkout, source.competition_id),
         )
         fixed = step.fixed_code or step.code
-        self._saved = {"fixed_code": fixed, **{name: getattr(step, name) for name, _ in TEXT_FIELDS}}
-        self._dirty.clear()
-        self._open_fix_file(fixed)
-        self.code_pane.load(buggy=step.code, fixed=fixed, edit_path=str(self._fix_file.path), read_only=self.read_only)
+        texts = {"fixed_code": fixed, **{name: getattr(step, name) for name, _ in TEXT_FIELDS}}
+        self.autosave.load(texts)
+        edit_path = self.fix_file.open(fixed)
+        self.code_pane.load(buggy=step.code, fixed=fixed, edit_path=str(edit_path), read_only=self.read_only)
         annotation = self.annotation_pane
-        annotation.load(texts=self._saved, read_only=self.read_only)
-        self._show_flags(step)
+        annotation.load(texts=texts, read_only=self.read_only)
+        self.show_flags(step)
         annotation.show_step(k, len(self.ws.steps(self.row_id)))
         self.output_pane.reset()
         self.output_pane.show_history(self.ws.runs(self.row_id, k))
@@ -299,19 +278,29 @@ class TaskScreen(Screen):
                 editor = self.query_one(f"#{field}", TextArea)
                 editor.cursor_location = tuple(cursor)
                 editor.scroll_cursor_visible()
-        self._show_header()
-        self._check_verbatim()
+        self.show_header()
+        self.verbatim.check()
         self.save_ui_state()
 
     def _claim_when_free(self) -> None:
         """A read-only row becomes editable here as soon as the other process lets go of it."""
-        if not (self._open and self.read_only) or not self.ws.claim(self.row_id):
+        if not (self.row_is_open and self.read_only) or not self.ws.claim(self.row_id):
             return
         self.read_only, self.claimed_by = False, None
         self.load_step(self.k)
         self.notify(f"{self.row_id} is free now: editable here", timeout=4)
 
-    def _show_flags(self, step: Step) -> None:
+    def writable(self) -> bool:
+        """Whether the row may be changed here; says why not when it is open in another process."""
+        if self.read_only:
+            self.notify(
+                f"Read-only: {self.row_id} is open in {self.claimed_by or 'another process'}",
+                severity="warning",
+                timeout=4,
+            )
+        return not self.read_only
+
+    def show_flags(self, step: Step) -> None:
         self.annotation_pane.show_flags(
             bug_confirmed=step.bug_confirmed,
             fixable=step.fixable,
@@ -319,7 +308,7 @@ class TaskScreen(Screen):
             sources=describe_flag_sources(step.flag_sources),
         )
 
-    def _show_header(self) -> None:
+    def show_header(self) -> None:
         status, reason, _ = self.ws.status(self.row_id)
         self._row_done = status == "done"
         position = self.ws.dataset.index_of(self.row_id) + 1
@@ -333,19 +322,19 @@ class TaskScreen(Screen):
 
     def leave_row(self) -> None:
         """Save everything and let go of the row (before another row, the queue, or quitting)."""
-        if not self._open:
+        if not self.row_is_open:
             return
-        self.flush()
-        self._count_time()
+        self.autosave.flush()
+        self.count_time()
         self.save_ui_state()
-        self._cancel_run_on_leaving("the row")
-        self._close_fix_file()
+        self.runs.cancel_on_leaving("the row")
+        self.fix_file.close()
         if not self.read_only:
             self.ws.release(self.row_id)
-        self._open = False
+        self.row_is_open = False
 
     def on_screen_suspend(self) -> None:
-        self.flush()
+        self.autosave.flush()
 
     def on_unmount(self) -> None:
         # The app closing without action_quit (a test ending, an exception): save what is unsaved.
@@ -355,18 +344,18 @@ class TaskScreen(Screen):
         self._acted()
 
     def _acted(self) -> None:
-        if self._open and not self.read_only and not self._row_done:
-            self._clock.act()
+        if self.row_is_open and not self.read_only and not self._row_done:
+            self.clock.act()
 
-    def _count_time(self) -> None:
-        seconds = self._clock.take()
-        if self._open and not self.read_only and seconds > 0:
+    def count_time(self) -> None:
+        seconds = self.clock.take()
+        if self.row_is_open and not self.read_only and seconds > 0:
             try:
                 self.ws.add_time(self.row_id, self.k, seconds)
                 add_today(self.ws, seconds)
             except StorageError as exc:
-                self._clock -= seconds  # counted again with the next tick that saves
-                self._storage_failed(str(exc))
+                self.clock -= seconds  # counted again with the next tick that saves
+                self.autosave.storage_failed(str(exc))
 
     def save_ui_state(self) -> None:
         # Once the screen is being torn down its editors are gone: keep the cursors last seen.
@@ -378,135 +367,25 @@ class TaskScreen(Screen):
         with contextlib.suppress(StorageError):  # where the cursor was is not worth a second banner
             self.ws.set_ui_state(UI_STATE_KEY, state)
 
-    # ---- autosave
+    # ---- messages: typing, the fix's file, the trace browser, workers
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         field = event.text_area.id
         if field not in SAVED_FIELDS or self.read_only:
             return
         self._acted()  # typing: the text area takes the key events
-        text = event.text_area.text
         if field == "fixed_code":
             self.code_pane.diff_later()
         if field == "cwm_analysis":
-            if self._verbatim_timer is not None:
-                self._verbatim_timer.stop()
-            self._verbatim_timer = self.set_timer(VERBATIM_DELAY, self._check_verbatim)
-        if text == self._saved.get(field):
-            self._dirty.pop(field, None)
-            return
-        self._dirty[field] = text
-        if self._save_timer is None:
-            self._save_timer = self.set_timer(SAVE_DELAY, self.flush)
+            self.verbatim.check_later()
+        self.autosave.changed(field, event.text_area.text)
 
-    def flush(self) -> None:
-        """Save every unsaved edit now."""
-        if self._save_timer is not None:
-            self._save_timer.stop()
-            self._save_timer = None
-        if not self._dirty or not self._open:
-            return
-        fields = dict(self._dirty)
-        try:
-            self.ws.update_step(self.row_id, self.k, **fields)
-        except StorageError as exc:
-            self._storage_failed(str(exc))
-            return
-        except InputError as exc:
-            self.notify(str(exc), severity="error", timeout=8)
-            return
-        if self._storage_problem:
-            self._storage_problem = False
-            self.app.clear_notifications()
-            self.notify("Saved again: every edit is in the workspace", timeout=4)
-        self._saved.update(fields)
-        for field, text in fields.items():
-            if self._dirty.get(field) == text:  # not typed over while saving
-                del self._dirty[field]
-        if "fixed_code" in fields and self._fix_file is not None:
-            self._fix_file.write(fields["fixed_code"])
-        if self.query("#task-header"):  # not while the screen is being torn down
-            self._show_header()  # the first edit turns an untouched row in_progress
-        self.save_ui_state()
-
-    def _storage_failed(self, message: str) -> None:
-        """The disk is full or the database locked: keep the text unsaved, say so until it saves, try again."""
-        if not self._storage_problem:
-            self._storage_problem = True
-            self.notify(f"NOT SAVED, retrying: {message}", severity="error", timeout=STORAGE_BANNER_SECONDS)
-        self._save_timer = self.set_timer(STORAGE_RETRY, self.flush)
-
-    # ---- the fix as a file: $EDITOR and edits from other programs
-
-    def _open_fix_file(self, text: str) -> None:
-        self._close_fix_file()
-        path = self.ws.path / "edits" / f"{safe_name(self.row_id)}.step{self.k}.py"
-        # post_message is thread-safe and does not wait, so the watchdog thread never blocks on the UI.
-        on_change = None if self.read_only else (lambda: self.post_message(self.FixFileChanged()))
-        self._fix_file = FixFile(path, text, on_change)
-
-    def _close_fix_file(self) -> None:
-        if self._fix_file is not None:
-            self._fix_file.close()
-            self._fix_file = None
-
-    def on_task_screen_fix_file_changed(self, event: FixFileChanged) -> None:
-        self._take_fix_file()
-
-    def _take_fix_file(self) -> None:
-        if self._fix_file is None or self.read_only:
-            return
-        text = self._fix_file.new_text(self.code_pane.editor.text)
-        if text is not None:
-            self.code_pane.replace_text(text)
-            self.notify("Took the fix from the edited file", timeout=2)
-
-    def action_external_editor(self) -> None:
-        if not self._writable():
-            return
-        self.flush()
-        assert self._fix_file is not None
-        self._fix_file.write(self.code_pane.editor.text)
-        command = [*shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"), str(self._fix_file.path)]
-        try:
-            with self.app.suspend():
-                subprocess.run(command, check=False)
-        except SuspendNotSupported:
-            subprocess.run(command, check=False, stdin=subprocess.DEVNULL)
-        except OSError as exc:
-            self.notify(f"Could not start {command[0]}: {exc.strerror}", severity="error")
-            return
-        self._take_fix_file()
-        self.show_pane("code")
-
-    # ---- verbatim check
-
-    def _check_verbatim(self) -> None:
-        self._verbatim_timer = None
-        text = self.annotation_pane.editor("cwm_analysis").text
-        paths = self.ws.trace_paths(self.row_id, self.k)
-        self._verbatim_worker(text, paths)
-
-    @work(thread=True, exclusive=True, group="verbatim", exit_on_error=False, name="verbatim check")
-    def _verbatim_worker(self, text: str, paths: list[Path]) -> None:
-        problems = check_analysis(text, paths)
-        if get_current_worker().is_cancelled:
-            return
-        if not any(token in text for token in TRACE_TOKENS):
-            message, ok = "verbatim: no trace lines quoted yet", True
-        elif not problems:
-            message, ok = "verbatim: every quoted trace line matches the trace", True
-        else:
-            first = problems[0]
-            message = f"verbatim: {len(problems)} line(s) not in any trace of this step; " + describe_verbatim_problem(
-                first.line_no, first.line, first.nearest
-            ).removeprefix("cwm_analysis ")
-            ok = False
-        self.app.call_from_thread(self.annotation_pane.show_verbatim, message, ok)
+    def on_fix_file_changed(self, event: FixFileChanged) -> None:
+        self.fix_file.take()
 
     def on_trace_browser_insert_lines(self, event: TraceBrowser.InsertLines) -> None:
         event.stop()
-        if not self._writable():
+        if not self.writable():
             return
         self.annotation_pane.insert_trace_lines(event.lines)
         self.notify(f"Inserted {len(event.lines)} trace line(s) into cwm_analysis", timeout=2)
@@ -517,49 +396,46 @@ class TaskScreen(Screen):
         self.app.copy_to_clipboard(event.line)
         self.notify("Yanked the trace line: ctrl+v pastes it into a field", timeout=2)
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Every worker of this screen (runs, grading, the verbatim check) ends up here: failures are shown.
+        if event.state == WorkerState.ERROR:
+            worker = event.worker
+            self.notify(
+                f"{worker.name or worker.group} failed: {worker.error}", title="Error", severity="error", timeout=10
+            )
+
     # ---- decisions
 
-    def _writable(self) -> bool:
-        if self.read_only:
-            self.notify(
-                f"Read-only: {self.row_id} is open in {self.claimed_by or 'another process'}",
-                severity="warning",
-                timeout=4,
-            )
-        return not self.read_only
-
     def _decide(self, **flags: bool | None) -> Step | None:
-        self.flush()
-        try:
+        self.autosave.flush()
+        with refusal_shown(self) as refused:
             step = self.ws.update_step(self.row_id, self.k, **flags)
-        except InputError as exc:
-            self.notify(str(exc), severity="error", timeout=8)
+        if refused:
             return None
-        self._show_flags(step)
-        self._show_header()
+        self.show_flags(step)
+        self.show_header()
         return step
 
     def action_reject(self) -> None:
-        if not self._writable():
+        if not self.writable():
             return
 
         def chosen(reason: str | None) -> None:
             if not reason:
                 return
-            self.flush()
-            try:
+            self.autosave.flush()
+            with refusal_shown(self) as refused:
                 self.ws.set_status(self.row_id, "rejected", reason=reason)
-            except InputError as exc:
-                self.notify(str(exc), severity="error", timeout=8)
+            if refused:
                 return
             self.notify(f"Rejected {self.row_id}: {reason.replace('_', ' ')} ({key_for(self, 'row.undo')} undoes)")
-            self._show_header()
-            self._advance()
+            self.show_header()
+            self.advance()
 
         self.app.push_screen(RejectScreen(self.row_id), chosen)
 
     def action_set_fixable(self, fixable: bool) -> None:
-        if not self._writable() or self._decide(fixable=fixable) is None:
+        if not self.writable() or self._decide(fixable=fixable) is None:
             return
         if fixable:
             self.notify("Marked fixable", timeout=2)
@@ -569,38 +445,36 @@ class TaskScreen(Screen):
             self.annotation_pane.focus_field("revised_analysis")
 
     def action_toggle_bug_confirmed(self) -> None:
-        if self._writable():
+        if self.writable():
             step = self.ws.step(self.row_id, self.k)
             self._decide(bug_confirmed=not step.bug_confirmed)
 
     def action_toggle_bug_fixed(self) -> None:
         # The hand override; the done check still wants it to agree with the verifying run.
-        if self._writable():
+        if self.writable():
             step = self.ws.step(self.row_id, self.k)
             self._decide(bug_fixed=not step.bug_fixed)
 
     def action_mark_done(self) -> None:
-        if not self._writable():
+        if not self.writable():
             return
-        self.flush()
-        try:
+        self.autosave.flush()
+        with refusal_shown(self, title="Not done yet", timeout=10) as refused:
             self.ws.set_status(self.row_id, "done", check_quotes=check_analysis)
-        except InputError as exc:
-            self.notify(str(exc), title="Not done yet", severity="error", timeout=10)
+        if refused:
             return
         self.notify(f"{self.row_id} is done ({key_for(self, 'row.undo')} undoes)", timeout=3)
-        self._show_header()
-        self._advance()
+        self.show_header()
+        self.advance()
 
     def action_undo(self) -> None:
-        if not self._writable():
+        if not self.writable():
             return
-        self.flush()
+        self.autosave.flush()
         row_id = self.ws.last_decision_row()
-        try:
+        with refusal_shown(self) as refused:
             undone = self.ws.undo()
-        except InputError as exc:
-            self.notify(str(exc), severity="error", timeout=8)
+        if refused:
             return
         if undone is None:
             self.notify("Nothing to undo", timeout=2)
@@ -614,8 +488,22 @@ class TaskScreen(Screen):
             self.notify(f"Undone on row {position} ({row_id}), shown again: {undone}", timeout=6)
             return
         self.notify(f"Undone: {undone}", timeout=4)
-        self._show_flags(self.ws.step(self.row_id, self.k))
-        self._show_header()
+        self.show_flags(self.ws.step(self.row_id, self.k))
+        self.show_header()
+
+    # ---- runs and grading (task_runs.py), $EDITOR (task_fix_file.py)
+
+    def action_run(self, purpose: str) -> None:
+        self.runs.run(purpose)
+
+    def action_cancel_run(self) -> None:
+        self.runs.cancel()
+
+    def action_grade(self) -> None:
+        self.runs.grade()
+
+    def action_external_editor(self) -> None:
+        self.fix_file.external_editor()
 
     # ---- rows and steps
 
@@ -628,7 +516,7 @@ class TaskScreen(Screen):
         self.open_row(target)
         self.app.queue.select(target)
 
-    def _advance(self) -> None:
+    def advance(self) -> None:
         """After a row is decided: on to the next row still undecided."""
         target = self.app.queue.next_undecided(self.row_id)
         if target is None:
@@ -639,16 +527,16 @@ class TaskScreen(Screen):
         self.app.queue.select(target)
 
     def action_next_undecided(self) -> None:
-        self._advance()
+        self.advance()
 
     def action_move_step(self, delta: int) -> None:
         n = len(self.ws.steps(self.row_id))
         if not 0 <= self.k + delta < n:
             self.notify(f"Step {self.k} of 0..{n - 1}: no step that way", timeout=2)
             return
-        self.flush()
-        self._count_time()
-        self._cancel_run_on_leaving("the step")
+        self.autosave.flush()
+        self.count_time()
+        self.runs.cancel_on_leaving("the step")
         self.load_step(self.k + delta)
 
     def action_new_step(self) -> None:
@@ -667,106 +555,17 @@ class TaskScreen(Screen):
 
     def _change_steps(self, change: Callable[[], tuple[int, str]]) -> None:
         """Add or drop a step (``change`` returns the step to show and what to say), then show that step."""
-        if not self._writable():
+        if not self.writable():
             return
-        self.flush()
-        self._count_time()  # on the step being left: a dropped step can no longer take it
-        try:
+        self.autosave.flush()
+        self.count_time()  # on the step being left: a dropped step can no longer take it
+        with refusal_shown(self) as refused:
             k, message = change()
-        except InputError as exc:
-            self.notify(str(exc), severity="error", timeout=8)
+        if refused:
             return
-        self._cancel_run_on_leaving("the step")
+        self.runs.cancel_on_leaving("the step")
         self.load_step(k)
         self.notify(message, timeout=4)
-
-    # ---- runs and grading
-
-    def action_run(self, purpose: str) -> None:
-        if not self._writable():
-            return
-        if self.output_pane.running:
-            self.notify(with_keys(self, "A run is going: {run.cancel} cancels it"), severity="warning", timeout=3)
-            return
-        self.flush()
-        try:
-            prepared = bookkeeping.prepare_run(self.ws, self.row_id, self.k, purpose, self.config.run)
-        except InputError as exc:
-            self.notify(str(exc), severity="warning", timeout=4)
-            return
-        self._run_cancel = threading.Event()
-        self._clock.run_started()
-        self.output_pane.begin(purpose, self.config.run.time_limit)
-        self.show_pane("output", focus=self.pane not in ("output",))
-        self._run_worker(prepared, self._run_cancel)
-
-    def _cancel_run_on_leaving(self, what: str) -> None:
-        """A run belongs to the step on screen: leaving the step or the row cancels it."""
-        if self._run_cancel is not None and not self._run_cancel.is_set():
-            self._run_cancel.set()
-            self.notify(f"The run was cancelled because you left {what}", timeout=4)
-
-    def action_cancel_run(self) -> None:
-        if self._run_cancel is not None and not self._run_cancel.is_set():
-            self._run_cancel.set()
-            self.notify("Cancelling the run…", timeout=2)
-
-    @work(thread=True, exclusive=True, group="run", exit_on_error=False, name="run")
-    def _run_worker(self, prepared: bookkeeping.PreparedRun, cancel: threading.Event) -> None:
-        try:
-            result = bookkeeping.start(prepared, on_output=self.output_pane.feed, cancel=cancel)
-            record = bookkeeping.record(self.ws, prepared, result)
-        except BaseException as exc:
-            self.app.call_from_thread(self.output_pane.fail, str(exc))
-            raise
-        self.app.call_from_thread(self._run_finished, prepared.row_id, prepared.k, record)
-
-    def _run_finished(self, row_id: str, k: int, record: RunRecord) -> None:
-        self._run_cancel = None
-        self._clock.run_ended()
-        match = describe_outcome(record.purpose, record.verdict)
-        self.notify(f"Run #{record.id} ({record.purpose}): {record.kind}" + (f" · {match}" if match else ""), timeout=5)
-        if (row_id, k) != (self.row_id, self.k):
-            return
-        self.output_pane.end(record)
-        self.output_pane.show_history(self.ws.runs(row_id, k))
-        self._show_flags(self.ws.step(row_id, k))
-        self._show_header()
-
-    def action_grade(self) -> None:
-        if not self._writable():
-            return
-        self.flush()
-        code = self.ws.step(self.row_id, self.k).fixed_code
-        run = bookkeeping.run_of_code(self.ws, self.row_id, self.k, code) if code.strip() else None
-        if run is None:
-            self.notify(
-                with_keys(self, "Run the fix first ({run.fix}): grading attaches to a run of this fix"),
-                severity="warning",
-                timeout=4,
-            )
-            return
-        self.notify(f"Grading run #{run.id}…", timeout=3)
-        self._grade_worker(self.row_id, self.k, code)
-
-    @work(thread=True, exclusive=True, group="grade", exit_on_error=False, name="grade")
-    def _grade_worker(self, row_id: str, k: int, code: str) -> None:
-        run_id, result = bookkeeping.grade_code(self.ws, row_id, k, code, self.config.grade)
-        summary = "graded" if result.get("success") else f"grading failed: {result.get('error', 'see the run')}"
-        self.app.call_from_thread(self.notify, f"Run #{run_id}: {summary}", timeout=6)
-        self.app.call_from_thread(self._grade_finished, row_id, k)
-
-    def _grade_finished(self, row_id: str, k: int) -> None:
-        if (row_id, k) == (self.row_id, self.k):
-            self.output_pane.show_history(self.ws.runs(row_id, k))
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # Every worker of this screen (runs, grading, the verbatim check) ends up here: failures are shown.
-        if event.state == WorkerState.ERROR:
-            worker = event.worker
-            self.notify(
-                f"{worker.name or worker.group} failed: {worker.error}", title="Error", severity="error", timeout=10
-            )
 
     # ---- panes and moving around
 
@@ -792,7 +591,7 @@ class TaskScreen(Screen):
 
     def _save_ui_state_later(self) -> None:
         self._ui_state_timer = None
-        if self._open:
+        if self.row_is_open:
             self.save_ui_state()
 
     def action_cycle_pane(self, delta: int) -> None:

@@ -14,17 +14,17 @@ Free of Textual: plain parsing of raw lines and their ``LineInfo``.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
 from tracer_adapter.cwm_tracer import ARG_SEP, FRAME_SEP
 from tracer_adapter.trace_index import LineInfo
+from tracer_adapter.trace_lines import carried_value, line_locals
 
 TAGS = {"call": "call", "line": "line", "return": "ret", "exception": "exc", "arg": "val", "end": "end", "other": ""}
 TAG_WIDTH = 4
 LINENO_WIDTH = 5
-EVENT_RE = re.compile(r"<\|frame_sep\|><\|(call|line|return|exception)_sep\|>(.*?)<\|action_sep\|>(.*)", re.S)
+EVENT_RE = re.compile(r"<\|frame_sep\|><\|(call|line|return|exception)_sep\|>.*?<\|action_sep\|>(.*)", re.S)
 
 
 @dataclass(frozen=True)
@@ -41,33 +41,12 @@ class Frame:
     raw: str
 
 
-def decode_value(encoded: str) -> str:
-    """A tracer value is a JSON string ('"{1: 2}"'); show what it holds, or the text as is if it is not one."""
-    try:
-        value = json.loads(encoded)
-    except ValueError:
-        return encoded
-    return value if isinstance(value, str) else encoded
-
-
 def leading_value(raw: str) -> tuple[str | None, str]:
     """Split ``<|arg_sep|>"v"<|frame_sep|>rest`` into the decoded value and ``<|frame_sep|>rest``."""
     if not raw.startswith(ARG_SEP):
         return None, raw
     end = raw.find(FRAME_SEP, len(ARG_SEP))
-    if end < 0:
-        return decode_value(raw[len(ARG_SEP) :].rstrip("\n")), ""
-    return decode_value(raw[len(ARG_SEP) : end]), raw[end:]
-
-
-def parse_locals(text: str) -> dict[str, str]:
-    try:
-        value = json.loads(text) if text else {}
-    except ValueError:
-        return {"?": text}
-    if not isinstance(value, dict):
-        return {"?": text}
-    return {str(name): decode_value(json.dumps(v)) if not isinstance(v, str) else v for name, v in value.items()}
+    return carried_value(raw, undecoded_as_text=True), raw[end:] if end >= 0 else ""
 
 
 def parse_frame(raw: str, info: LineInfo, next_raw: str | None = None) -> Frame:
@@ -76,10 +55,10 @@ def parse_frame(raw: str, info: LineInfo, next_raw: str | None = None) -> Frame:
     found = EVENT_RE.match(rest.rstrip("\n"))
     kind, source, local_vars, value = info.kind, "", {}, None
     if found:
-        event, local_text, source = found.groups()
-        local_vars = parse_locals(local_text) if event in ("call", "line") else {}
+        event, source = found.groups()
+        local_vars = line_locals(rest, keep_unreadable=True) if event in ("call", "line") else {}
         if event in ("return", "exception") and next_raw is not None:
-            value, _ = leading_value(next_raw)
+            value = carried_value(next_raw, undecoded_as_text=True)
     elif info.kind not in ("arg", "end"):
         source = raw.rstrip("\n")
     return Frame(kind, info.source_lineno, info.depth, source, local_vars, value, carried, raw)
