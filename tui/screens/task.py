@@ -355,7 +355,7 @@ class TaskScreen(Screen):
                 self.ws.add_time(self.row_id, self.k, seconds)
                 add_today(self.ws, seconds)
             except StorageError as exc:
-                self.clock -= seconds  # counted again with the next tick that saves
+                self.clock.give_back(seconds)  # counted again with the next tick that saves
                 self.autosave.storage_failed(str(exc))
 
     def save_ui_state(self) -> None:
