@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from typing import ClassVar
 
 from textual import events
 from textual.app import App
+from textual.binding import BindingType
 from textual.theme import Theme
 
 from themes import THEMES_DIR, available_themes
@@ -90,7 +92,7 @@ def checked_keymap(keys: dict[str, str]) -> dict[str, str]:
 
 class NodefixApp(App):
     TITLE = "nodefix"
-    BINDINGS = APP_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = list(APP_BINDINGS)
     COMMANDS = App.COMMANDS | {ActionsProvider}
 
     def __init__(

@@ -15,8 +15,10 @@ task_verbatim.py). The screen's actions and message handlers hand over to them.
 from __future__ import annotations
 
 import contextlib
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
@@ -46,6 +48,11 @@ from workspace.mlebench import description_location
 from workspace.run_rules import describe_flag_sources
 from workspace.store import Step, Workspace
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from tui.app import NodefixApp
+
 PANES = ("metadata", "code", "output", "trace", "annotation")
 LEFT_PANES = ("metadata", "code", "trace")
 WIDE_COLUMNS = 160
@@ -69,7 +76,9 @@ DECISIONS = {
 
 
 class TaskScreen(Screen):
-    BINDINGS = TASK_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = list(TASK_BINDINGS)
+    if TYPE_CHECKING:  # self.app as the NodefixApp (for typing only: tui.app imports this module)
+        app = getters.app(NodefixApp)
     AUTO_FOCUS = None
     HELP = (
         "One row, pane by pane: {pane.metadata}-{pane.annotation} (or {pane.previous}/{pane.next}) pick a "
