@@ -456,14 +456,18 @@ class TaskScreen(Screen):
 
     # ---- moving between rows and steps
 
+    def switch_to_row(self, row_id: str) -> None:
+        """Leave the row on screen for ``row_id``, which the queue's cursor follows."""
+        self.leave_row()
+        self.open_row(row_id)
+        self.app.queue.select(row_id)
+
     def action_move_row(self, delta: int) -> None:
         target = self.app.queue.neighbour(self.row_id, delta)
         if target is None:
             self.notify("No more rows this way", timeout=2)
             return
-        self.leave_row()
-        self.open_row(target)
-        self.app.queue.select(target)
+        self.switch_to_row(target)
 
     def advance(self) -> None:
         """After a row is decided: on to the next row still undecided."""
@@ -471,9 +475,7 @@ class TaskScreen(Screen):
         if target is None:
             self.notify("Every row after this one is decided", timeout=4)
             return
-        self.leave_row()
-        self.open_row(target)
-        self.app.queue.select(target)
+        self.switch_to_row(target)
 
     def action_next_undecided(self) -> None:
         self.advance()

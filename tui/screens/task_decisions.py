@@ -108,9 +108,7 @@ class Decisions:
             return
         if row_id is not None and row_id != screen.row_id:
             # The decision was on another row (the one auto-advance left): go back to it, so the undo is seen.
-            screen.leave_row()
-            screen.open_row(row_id)
-            screen.app.queue.select(row_id)
+            screen.switch_to_row(row_id)
             position = screen.ws.dataset.index_of(row_id) + 1
             screen.notify(f"Undone on row {position} ({row_id}), shown again: {undone}", timeout=6)
             return
