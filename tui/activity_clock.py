@@ -49,6 +49,10 @@ class ActivityClock:
         seconds, self._pending = self._pending, 0.0
         return seconds
 
+    def give_back(self, seconds: float) -> None:
+        """Taken seconds that could not be stored: the next take() gives them again."""
+        self._pending += seconds
+
     def _count_up_to_now(self) -> None:
         if self._last is None:
             return

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from typing import ClassVar
 
 from textual import events
 from textual.app import App
+from textual.binding import BindingType
 from textual.theme import Theme
 
 from themes import THEMES_DIR, available_themes
@@ -90,7 +92,7 @@ def checked_keymap(keys: dict[str, str]) -> dict[str, str]:
 
 class NodefixApp(App):
     TITLE = "nodefix"
-    BINDINGS = APP_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = list(APP_BINDINGS)
     COMMANDS = App.COMMANDS | {ActionsProvider}
 
     def __init__(
@@ -143,7 +145,7 @@ class NodefixApp(App):
         self.push_screen(TaskScreen(self.ws, self.config, row_id, pane=pane, step=step, cursors=cursors))
 
     @property
-    def task(self) -> TaskScreen | None:
+    def task_screen(self) -> TaskScreen | None:
         """The open task view, if any (it may be under a modal)."""
         return next((s for s in reversed(self.screen_stack) if isinstance(s, TaskScreen)), None)
 
@@ -151,7 +153,7 @@ class NodefixApp(App):
         self.push_screen(help_for(self.screen))
 
     async def action_quit(self) -> None:
-        task = self.task
+        task = self.task_screen
         if task is not None and task.output_pane.running and time.monotonic() - self._quit_asked > QUIT_AGAIN_SECONDS:
             self._quit_asked = time.monotonic()
             self.notify(

@@ -5,6 +5,9 @@ A binding id reads "group.verb"; the command palette shows it as
 (``"row.reject" = "X"``). Single-letter keys are plain, non-priority
 bindings: a focused text field consumes printable keys first, so they are
 off while one has focus and come back when escape leaves the field.
+
+These stay lists of Binding (so ``.id`` is typed); a class takes a copy as
+Textual types it: ``BINDINGS: ClassVar[list[BindingType]] = list(TASK_BINDINGS)``.
 """
 
 from __future__ import annotations

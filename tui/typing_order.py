@@ -34,11 +34,12 @@ def typed_text(widget: TextArea | Input, event: events.Key) -> str | None:
 
 
 def type_text(widget: TextArea | Input, text: str) -> None:
-    start, end = widget.selection
     if isinstance(widget, TextArea):
         if not widget.read_only:
-            widget.replace(text, start, end, maintain_selection_offset=False)
-    elif start == end:
+            widget.replace(text, *widget.selection, maintain_selection_offset=False)
+        return
+    start, end = widget.selection
+    if start == end:
         widget.insert_text_at_cursor(text)
     else:
         widget.replace(text, start, end)

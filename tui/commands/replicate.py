@@ -7,9 +7,13 @@ import shlex
 import sys
 import threading
 from functools import partial
+from typing import TYPE_CHECKING
 
 from tui.commands._cluster import add_cluster_arguments, cluster_overrides, cluster_resume_words
 from tui.commands._target import add_target_arguments, add_time_limit_argument
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 HELP = "run every row's original code, N at a time; a rerun resumes"
 ORDER = 51
@@ -54,8 +58,8 @@ def run(args: argparse.Namespace) -> int:
         problem = backend.check(config.run)
         if problem is not None:
             raise InputError(f"run.backend: {backend.name} cannot run here: {problem}")
-        for notice in backend.notices(config.run):
-            print(notice, file=sys.stderr)
+        for message in backend.notices(config.run):
+            print(message, file=sys.stderr)
         console = Console(stderr=True)
         stop = threading.Event()
         notice = partial(console.print, markup=False, highlight=False)
@@ -95,7 +99,7 @@ class _ProgressBar:
             console=console,
             transient=False,
         )
-        self._task = None
+        self._task: TaskID | None = None
 
     def __enter__(self) -> _ProgressBar:
         return self

@@ -66,8 +66,9 @@ def run(args: argparse.Namespace) -> int:
         verdict = step.verification.verdict if step.verification else None
         print(f"verification: {verdict.kind} ({verdict.detail})" if verdict else "verification: -")
         print(f"annotator: {step.annotator or '-'}  time spent: {step.time_spent:.0f}s")
-        if crash_sites[step.index] is not None:
-            print("\n".join(crash_sites[step.index].lines()))
+        site = crash_sites[step.index]
+        if site is not None:
+            print("\n".join(site.lines()))
         for name in ("code", "observed_output", "revised_analysis", "revised_plan", "cwm_analysis", "fixed_code"):
             _section(name, getattr(step, name))
     if runs:

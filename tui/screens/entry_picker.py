@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
@@ -16,7 +19,7 @@ WHOLE_SCRIPT = "the whole script"
 class ChoicePicker(ModalScreen[int | None]):
     """Pick one of ``labels`` with the arrows and enter (or its number); dismisses with its position, None on escape."""
 
-    BINDINGS = ENTRY_PICKER_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = list(ENTRY_PICKER_BINDINGS)
 
     DEFAULT_CSS = """
     ChoicePicker { align: center middle; }

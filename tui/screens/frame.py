@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -13,7 +16,7 @@ from tui.widgets.trace_compact import Frame, detail_lines
 
 
 class FrameScreen(ModalScreen[None]):
-    BINDINGS = FRAME_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = list(FRAME_BINDINGS)
     HELP = "The trace frame under the cursor, in full. Up and down scroll; the close key goes back to the trace."
 
     DEFAULT_CSS = """

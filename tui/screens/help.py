@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -13,7 +16,7 @@ from tui.keys import with_keys
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = HELP_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = list(HELP_BINDINGS)
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }

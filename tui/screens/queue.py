@@ -10,10 +10,12 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
@@ -23,6 +25,11 @@ from tui.widgets.key_bar import KeyBar
 from workspace.store import STATUSES, Workspace
 from workspace.summaries import RowSelection, RowSummary, Summaries
 from workspace.terminal_text import one_line
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from tui.app import NodefixApp
 
 # Content widths: with one space between columns and a scrollbar they fit 80 columns.
 # "verdict" (its error type) and "match" are the replication's, a run of the recorded code; "fix" is the
@@ -114,7 +121,9 @@ class Filters:
 class QueueScreen(Screen):
     """Every row: Enter opens one in the task view."""
 
-    BINDINGS = QUEUE_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = list(QUEUE_BINDINGS)
+    if TYPE_CHECKING:  # self.app as the NodefixApp (for typing only: tui.app imports this module)
+        app = getters.app(NodefixApp)
     AUTO_FOCUS = "#queue-table"
     HELP = (
         "The queue lists every row of the dataset. Up/down or {queue.down} / {queue.up} move, "

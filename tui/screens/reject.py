@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -13,7 +16,7 @@ from tui.bindings import REJECT_BINDINGS, REJECT_REASON_KEYS
 class RejectScreen(ModalScreen[str]):
     """Dismisses with the chosen reason, or "" when cancelled."""
 
-    BINDINGS = REJECT_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = list(REJECT_BINDINGS)
     HELP = "Pick why the row is rejected with one key; escape cancels."
 
     DEFAULT_CSS = """

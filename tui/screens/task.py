@@ -1,19 +1,24 @@
-"""The task view: one row's panes, the keys that decide, runs, autosave, claims and time.
+"""The task view: one row's panes, moving between rows and steps, claims and time.
 
 Panes: metadata, code, output, trace, annotation. Below WIDE_COLUMNS one pane
 fills the screen (tabs and 1-5 / F2 F3 switch); from WIDE_COLUMNS up, the
 chosen one of metadata / code / trace sits left and output above annotation
 right. ``z`` zooms the focused pane to the whole screen.
 
-Nothing typed is lost: see task_autosave.py.
+The rest is in helpers the screen holds, one job each: ``autosave``
+(task_autosave.py), ``runs`` (runs and grading, task_runs.py), ``decisions``
+(task_decisions.py), ``fix_file`` (the fix as a file for $EDITOR,
+task_fix_file.py) and ``verbatim`` (the check of quoted trace lines,
+task_verbatim.py). The screen's actions and message handlers hand over to them.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
@@ -21,14 +26,11 @@ from textual.widgets import Static, Tab, Tabs, TextArea
 from textual.worker import Worker, WorkerState
 
 from runner.tracebacks import parse_error
-from tracer_adapter.verbatim import check_analysis
 from tui.activity_clock import ActivityClock
 from tui.bindings import TASK_BINDINGS
-from tui.keys import key_for
-from tui.refusal import refusal_shown
 from tui.screens.queue import add_today
-from tui.screens.reject import RejectScreen
 from tui.screens.task_autosave import SAVE_DELAY, SAVED_FIELDS, Autosave
+from tui.screens.task_decisions import Decisions
 from tui.screens.task_fix_file import FixFileChanged, FixFileSync
 from tui.screens.task_runs import RunControl
 from tui.screens.task_verbatim import VerbatimCheck
@@ -45,6 +47,11 @@ from workspace.errors import StorageError
 from workspace.mlebench import description_location
 from workspace.run_rules import describe_flag_sources
 from workspace.store import Step, Workspace
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from tui.app import NodefixApp
 
 PANES = ("metadata", "code", "output", "trace", "annotation")
 LEFT_PANES = ("metadata", "code", "trace")
@@ -69,7 +76,9 @@ DECISIONS = {
 
 
 class TaskScreen(Screen):
-    BINDINGS = TASK_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = list(TASK_BINDINGS)
+    if TYPE_CHECKING:  # self.app as the NodefixApp (for typing only: tui.app imports this module)
+        app = getters.app(NodefixApp)
     AUTO_FOCUS = None
     HELP = (
         "One row, pane by pane: {pane.metadata}-{pane.annotation} (or {pane.previous}/{pane.next}) pick a "
@@ -121,6 +130,7 @@ class TaskScreen(Screen):
         self.row_is_open = False
         self.autosave = Autosave(self)
         self.runs = RunControl(self)
+        self.decisions = Decisions(self)
         self.fix_file = FixFileSync(self)
         self.verbatim = VerbatimCheck(self)
 
@@ -354,7 +364,7 @@ class TaskScreen(Screen):
                 self.ws.add_time(self.row_id, self.k, seconds)
                 add_today(self.ws, seconds)
             except StorageError as exc:
-                self.clock -= seconds  # counted again with the next tick that saves
+                self.clock.give_back(seconds)  # counted again with the next tick that saves
                 self.autosave.storage_failed(str(exc))
 
     def save_ui_state(self) -> None:
@@ -404,92 +414,31 @@ class TaskScreen(Screen):
                 f"{worker.name or worker.group} failed: {worker.error}", title="Error", severity="error", timeout=10
             )
 
-    # ---- decisions
-
-    def _decide(self, **flags: bool | None) -> Step | None:
-        self.autosave.flush()
-        with refusal_shown(self) as refused:
-            step = self.ws.update_step(self.row_id, self.k, **flags)
-        if refused:
-            return None
-        self.show_flags(step)
-        self.show_header()
-        return step
+    # ---- decisions (task_decisions.py)
 
     def action_reject(self) -> None:
-        if not self.writable():
-            return
-
-        def chosen(reason: str | None) -> None:
-            if not reason:
-                return
-            self.autosave.flush()
-            with refusal_shown(self) as refused:
-                self.ws.set_status(self.row_id, "rejected", reason=reason)
-            if refused:
-                return
-            self.notify(f"Rejected {self.row_id}: {reason.replace('_', ' ')} ({key_for(self, 'row.undo')} undoes)")
-            self.show_header()
-            self.advance()
-
-        self.app.push_screen(RejectScreen(self.row_id), chosen)
+        self.decisions.reject()
 
     def action_set_fixable(self, fixable: bool) -> None:
-        if not self.writable() or self._decide(fixable=fixable) is None:
-            return
-        if fixable:
-            self.notify("Marked fixable", timeout=2)
-        else:
-            self.notify("Marked not fixable: say why in revised_analysis", timeout=3)
-            self.show_pane("annotation")
-            self.annotation_pane.focus_field("revised_analysis")
+        self.decisions.set_fixable(fixable)
 
     def action_toggle_bug_confirmed(self) -> None:
-        if self.writable():
-            step = self.ws.step(self.row_id, self.k)
-            self._decide(bug_confirmed=not step.bug_confirmed)
+        self.decisions.toggle_bug_confirmed()
 
     def action_toggle_bug_fixed(self) -> None:
-        # The hand override; the done check still wants it to agree with the verifying run.
-        if self.writable():
-            step = self.ws.step(self.row_id, self.k)
-            self._decide(bug_fixed=not step.bug_fixed)
+        self.decisions.toggle_bug_fixed()
 
     def action_mark_done(self) -> None:
-        if not self.writable():
-            return
-        self.autosave.flush()
-        with refusal_shown(self, title="Not done yet", timeout=10) as refused:
-            self.ws.set_status(self.row_id, "done", check_quotes=check_analysis)
-        if refused:
-            return
-        self.notify(f"{self.row_id} is done ({key_for(self, 'row.undo')} undoes)", timeout=3)
-        self.show_header()
-        self.advance()
+        self.decisions.mark_done()
 
     def action_undo(self) -> None:
-        if not self.writable():
-            return
-        self.autosave.flush()
-        row_id = self.ws.last_decision_row()
-        with refusal_shown(self) as refused:
-            undone = self.ws.undo()
-        if refused:
-            return
-        if undone is None:
-            self.notify("Nothing to undo", timeout=2)
-            return
-        if row_id is not None and row_id != self.row_id:
-            # The decision was on another row (the one auto-advance left): go back to it, so the undo is seen.
-            self.leave_row()
-            self.open_row(row_id)
-            self.app.queue.select(row_id)
-            position = self.ws.dataset.index_of(row_id) + 1
-            self.notify(f"Undone on row {position} ({row_id}), shown again: {undone}", timeout=6)
-            return
-        self.notify(f"Undone: {undone}", timeout=4)
-        self.show_flags(self.ws.step(self.row_id, self.k))
-        self.show_header()
+        self.decisions.undo()
+
+    def action_new_step(self) -> None:
+        self.decisions.new_step()
+
+    def action_drop_step(self) -> None:
+        self.decisions.drop_step()
 
     # ---- runs and grading (task_runs.py), $EDITOR (task_fix_file.py)
 
@@ -505,16 +454,20 @@ class TaskScreen(Screen):
     def action_external_editor(self) -> None:
         self.fix_file.external_editor()
 
-    # ---- rows and steps
+    # ---- moving between rows and steps
+
+    def switch_to_row(self, row_id: str) -> None:
+        """Leave the row on screen for ``row_id``, which the queue's cursor follows."""
+        self.leave_row()
+        self.open_row(row_id)
+        self.app.queue.select(row_id)
 
     def action_move_row(self, delta: int) -> None:
         target = self.app.queue.neighbour(self.row_id, delta)
         if target is None:
             self.notify("No more rows this way", timeout=2)
             return
-        self.leave_row()
-        self.open_row(target)
-        self.app.queue.select(target)
+        self.switch_to_row(target)
 
     def advance(self) -> None:
         """After a row is decided: on to the next row still undecided."""
@@ -522,9 +475,7 @@ class TaskScreen(Screen):
         if target is None:
             self.notify("Every row after this one is decided", timeout=4)
             return
-        self.leave_row()
-        self.open_row(target)
-        self.app.queue.select(target)
+        self.switch_to_row(target)
 
     def action_next_undecided(self) -> None:
         self.advance()
@@ -538,34 +489,6 @@ class TaskScreen(Screen):
         self.count_time()
         self.runs.cancel_on_leaving("the step")
         self.load_step(self.k + delta)
-
-    def action_new_step(self) -> None:
-        def start() -> tuple[int, str]:
-            k = self.ws.new_step(self.row_id).index
-            return k, f"Debug step {k}: the fix is now the buggy code"
-
-        self._change_steps(start)
-
-    def action_drop_step(self) -> None:
-        def drop() -> tuple[int, str]:
-            k = self.ws.drop_step(self.row_id)
-            return k - 1, f"Dropped debug step {k}; its runs stay in the history"
-
-        self._change_steps(drop)
-
-    def _change_steps(self, change: Callable[[], tuple[int, str]]) -> None:
-        """Add or drop a step (``change`` returns the step to show and what to say), then show that step."""
-        if not self.writable():
-            return
-        self.autosave.flush()
-        self.count_time()  # on the step being left: a dropped step can no longer take it
-        with refusal_shown(self) as refused:
-            k, message = change()
-        if refused:
-            return
-        self.runs.cancel_on_leaving("the step")
-        self.load_step(k)
-        self.notify(message, timeout=4)
 
     # ---- panes and moving around
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import work
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.timer import Timer
 from textual.widgets import Input, Static
-from textual.widgets.text_area import Selection
+from textual.widgets.text_area import Document, Selection
 
 from tui.bindings import CODE_PANE_BINDINGS
 from tui.widgets.diff_view import FixDiff, fix_diff, render_diff
@@ -28,7 +31,7 @@ class CodePane(Pane):
         "changes show up here live. {code.failing_line} jumps to the recorded failing line."
     )
     COMPONENT_CLASSES = {"diff--added", "diff--removed", "diff--hunk"}
-    BINDINGS = CODE_PANE_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = list(CODE_PANE_BINDINGS)
 
     DEFAULT_CSS = """
     CodePane #code-header { height: 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
@@ -161,6 +164,7 @@ class CodePane(Pane):
             return
         self.last_find = text
         editor, document = self.editor, self.editor.document
+        assert isinstance(document, Document)  # TextArea builds a Document or its syntax-aware subclass
         code = editor.text
         found = code.find(text, document.get_index_from_location(editor.selection.end))
         if found < 0:

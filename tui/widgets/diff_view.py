@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
+from rich.style import StyleType
 from rich.text import Text
 
 
@@ -28,7 +29,7 @@ def fix_diff(buggy: str, fixed: str) -> FixDiff:
     return FixDiff(lines, added, removed)
 
 
-def render_diff(diff: FixDiff, added_style: str, removed_style: str, hunk_style: str) -> Text:
+def render_diff(diff: FixDiff, added_style: StyleType, removed_style: StyleType, hunk_style: StyleType) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     if not diff.lines:
         return Text("The fix is the same as the buggy code.")

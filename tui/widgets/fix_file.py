@@ -13,6 +13,7 @@ from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
 
 
 class _Handler(FileSystemEventHandler):
@@ -35,7 +36,7 @@ class FixFile:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._known = ""  # what we last wrote or took from the file
         self.write(text)
-        self._observer: Observer | None = None
+        self._observer: BaseObserver | None = None  # Observer is a variable (the platform's class), not a type
         if on_change is not None:
             self._observer = Observer()
             self._observer.daemon = True

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 from pygments.lexers.python import PythonLexer
@@ -30,6 +30,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import work
+from textual.binding import BindingType
 from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
@@ -94,7 +95,7 @@ class CutPoint:
 class TraceBrowser(ScrollView, can_focus=True):
     """Browse, search, filter, fold and pick lines of one trace."""
 
-    BINDINGS = TRACE_BROWSER_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = list(TRACE_BROWSER_BINDINGS)
 
     COMPONENT_CLASSES = {
         "trace-browser--cursor",
@@ -458,20 +459,23 @@ class TraceBrowser(ScrollView, can_focus=True):
 
     def jump_to_source_line(self, lineno: int) -> None:
         """Next frame (after the cursor) that runs source line ``lineno``; past the last, back to the first."""
-        if self.index is None or self.cursor_line is None:
+        index = self.index
+        if index is None or self.cursor_line is None:
             return
-        first = self.index.next_source_line(lineno, 0)
+        first = index.next_source_line(lineno, 0)
         if first is None:
             self.notify(f"Line {lineno} never runs in this trace", severity="warning", timeout=4)
-        elif self.index.next_source_line(lineno, self.cursor_line + 1) is None:
+        elif index.next_source_line(lineno, self.cursor_line + 1) is None:
             self.notify(f"No later frame of line {lineno}: back to its first", timeout=3)
             self.move_to_line(first)
         else:
-            self._jump(lambda after: self.index.next_source_line(lineno, after + 1), f"No later frame of line {lineno}")
+            self._jump(lambda after: index.next_source_line(lineno, after + 1), f"No later frame of line {lineno}")
 
     def jump_to_change(self, variable: str) -> None:
         """Next line (after the cursor, same invocation) where ``variable`` holds another value."""
-        self._jump(lambda after: self.index.next_change(variable, after), f"{variable} does not change after this")
+        index = self.index
+        if index is not None:
+            self._jump(lambda after: index.next_change(variable, after), f"{variable} does not change after this")
 
     def cursor_locals(self) -> dict[str, str]:
         line = self.cursor_line
@@ -486,14 +490,16 @@ class TraceBrowser(ScrollView, can_focus=True):
         if not self.search_text:
             self.notify(with_keys(self, "Search with {trace.search} first"), timeout=3)
             return
-        text = self.search_text
+        text, index = self.search_text, self.index
+        if index is None:
+            return
         if backwards:
             self._jump(
-                lambda before: self.index.find(text, before - 1, backwards=True) if before > 0 else None,
+                lambda before: index.find(text, before - 1, backwards=True) if before > 0 else None,
                 f"{text!r} not found before this line",
             )
         else:
-            self._jump(lambda after: self.index.find(text, after + 1), f"{text!r} not found after this line")
+            self._jump(lambda after: index.find(text, after + 1), f"{text!r} not found after this line")
 
     def _jump(self, finder: Callable[[int], int | None], not_found: str) -> None:
         """Move to the first line ``finder(cursor line)`` gives that the filter shows.

@@ -12,10 +12,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.widgets import Input, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -110,7 +111,7 @@ class TracePane(Pane):
         "another trace of this step are there too."
     )
 
-    BINDINGS = TRACE_PANE_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = list(TRACE_PANE_BINDINGS)
 
     DEFAULT_CSS = """
     TracePane > #trace-header { height: 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
@@ -171,7 +172,7 @@ class TracePane(Pane):
         if changed and "indexing" in self.jobs:
             self._cancel("indexing")
         self.row_id, self.k = row_id, k
-        self._list_traces()
+        self._list_traces(row_id)
         shown = self.record.id if self.record is not None and not changed else None
         ids = [r.id for r in self.records]
         if shown in ids:
@@ -181,11 +182,11 @@ class TracePane(Pane):
         else:
             self._show_index(None, None)
 
-    def _list_traces(self) -> None:
-        self.records = sorted(self.ws.traces(self.row_id, self.k), key=lambda r: r.id, reverse=True)
+    def _list_traces(self, row_id: str) -> None:
+        self.records = sorted(self.ws.traces(row_id, self.k), key=lambda r: r.id, reverse=True)
 
-    def _code_shas(self) -> tuple[str, str | None]:
-        step = self.ws.step(self.row_id, self.k)
+    def _code_shas(self, row_id: str) -> tuple[str, str | None]:
+        step = self.ws.step(row_id, self.k)
         return code_sha256(step.code), code_sha256(step.fixed_code) if step.fixed_code else None
 
     def _update_header(self) -> None:
@@ -195,15 +196,15 @@ class TracePane(Pane):
         elif self.record is None:
             header.update("No trace of this step yet: t traces the buggy code, T the current fix")
         else:
-            buggy, fix = self._code_shas()
+            buggy, fix = self._code_shas(self.row_id)
             count = f" ({len(self.records)} traces, p picks)" if len(self.records) > 1 else ""
             header.update(describe_trace(self.record, buggy, fix) + count)
 
     def action_pick_trace(self) -> None:
-        if not self.records:
+        if self.row_id is None or not self.records:  # traces are only listed for a row
             self.notify("No trace of this step yet", timeout=3)
             return
-        buggy, fix = self._code_shas()
+        buggy, fix = self._code_shas(self.row_id)
         labels = [describe_trace(r, buggy, fix) for r in self.records]
         shown = self.record.id if self.record is not None else None
         current = next((n for n, r in enumerate(self.records) if r.id == shown), 0)
@@ -268,7 +269,7 @@ class TracePane(Pane):
             if not step.fixed_code.strip():
                 self.notify("This step has no fix yet", severity="warning", timeout=3)
                 return
-            code, output, what = step.fixed_code, self._latest_fix_output(), "current fix"
+            code, output, what = step.fixed_code, self._latest_fix_output(self.row_id), "current fix"
         else:
             code, output, what = step.code, step.observed_output, "buggy code"
         picker = EntryPicker(code, output, what)
@@ -282,8 +283,8 @@ class TracePane(Pane):
 
         self.app.push_screen(picker, chosen)
 
-    def _latest_fix_output(self) -> str | None:
-        runs = [r for r in self.ws.runs(self.row_id, self.k) if r.purpose == "fix"]
+    def _latest_fix_output(self, row_id: str) -> str | None:
+        runs = [r for r in self.ws.runs(row_id, self.k) if r.purpose == "fix"]
         return runs[-1].output_tail if runs else None
 
     def trace_code(self, code: str, entry: str | None) -> None:
@@ -313,7 +314,7 @@ class TracePane(Pane):
         if (row_id, k) != (self.row_id, self.k):
             self.notify(f"Traced {row_id} step {k}: its trace is listed there", timeout=4)
             return
-        self._list_traces()
+        self._list_traces(row_id)
         self._update_header()
         if cancelled:
             self.notify("Tracing cancelled", timeout=3)
