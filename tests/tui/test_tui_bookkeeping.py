@@ -62,6 +62,18 @@ def test_the_clock_cuts_pauses_at_two_minutes_and_counts_runs_in_full() -> None:
     assert clock.take() == 300
 
 
+def test_seconds_that_could_not_be_stored_are_given_again_by_the_next_take() -> None:
+    now = [1000.0]
+    clock = ActivityClock(now=lambda: now[0])
+    clock.open()
+    clock.act()
+    now[0] += 40
+    taken = clock.take()
+    clock.give_back(taken)  # the write failed (disk full, locked): nothing is lost
+    now[0] += 5
+    assert clock.take() == 45
+
+
 async def test_b_sets_bug_fixed_by_hand_and_the_pane_says_who_set_each_flag(make_app, workspace) -> None:
     workspace.annotator = "alice"
     code = workspace.step("row-1").code
