@@ -49,7 +49,8 @@ Values and budgets
   excepted). A stale rendering of a numpy array, DataFrame or Series is
   reused while its content key (its data, shape, dtypes, index, names and the
   print/display options; see ``ContentKey``) is what it was when it was
-  rendered. Builtin containers are walked again at every event; a cut list
+  rendered; so is a scikit-learn estimator's, while its parameters, its
+  class's defaults and scikit-learn's settings are the same objects. Builtin containers are walked again at every event; a cut list
   or tuple of numbers reuses its shown text while its shown first items are
   the very same objects (numbers are immutable, so this is exact).
 * ``--max-frames`` / ``--max-bytes``: the first half of either budget is

@@ -310,6 +310,13 @@ class TaskScreen(Screen):
             )
         return not self.read_only
 
+    def saved_and_writable(self) -> bool:
+        """``writable()``, with the fields typed so far saved first when it is, so that what is done next sees them."""
+        if not self.writable():
+            return False
+        self.autosave.flush()
+        return True
+
     def show_flags(self, step: Step) -> None:
         self.annotation_pane.show_flags(
             bug_confirmed=step.bug_confirmed,

@@ -82,9 +82,8 @@ class Decisions:
 
     def mark_done(self) -> None:
         screen = self.screen
-        if not screen.writable():
+        if not screen.saved_and_writable():
             return
-        screen.autosave.flush()
         with refusal_shown(screen, title="Not done yet", timeout=10) as refused:
             screen.ws.set_status(screen.row_id, "done", check_quotes=check_analysis)
         if refused:
@@ -95,9 +94,8 @@ class Decisions:
 
     def undo(self) -> None:
         screen = self.screen
-        if not screen.writable():
+        if not screen.saved_and_writable():
             return
-        screen.autosave.flush()
         row_id = screen.ws.last_decision_row()
         with refusal_shown(screen) as refused:
             undone = screen.ws.undo()
@@ -137,9 +135,8 @@ class Decisions:
     def _change_steps(self, change: Callable[[], tuple[int, str]]) -> None:
         """Add or drop a step (``change`` returns the step to show and what to say), then show that step."""
         screen = self.screen
-        if not screen.writable():
+        if not screen.saved_and_writable():
             return
-        screen.autosave.flush()
         screen.count_time()  # on the step being left: a dropped step can no longer take it
         with refusal_shown(screen) as refused:
             k, message = change()

@@ -66,9 +66,8 @@ class FixFileSync:
     def external_editor(self) -> None:
         """Edit the fix in $VISUAL / $EDITOR (vi if neither is set), the app suspended meanwhile."""
         screen = self.screen
-        if not screen.writable():
+        if not screen.saved_and_writable():
             return
-        screen.autosave.flush()
         assert self._file is not None
         self._file.write(screen.code_pane.editor.text)
         command = [*shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"), str(self._file.path)]

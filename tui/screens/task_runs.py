@@ -90,9 +90,8 @@ class RunControl:
     def grade(self) -> None:
         """Grade the fix as it is saved; the grade attaches to a run of that very code."""
         screen = self.screen
-        if not screen.writable():
+        if not screen.saved_and_writable():
             return
-        screen.autosave.flush()
         code = screen.ws.step(screen.row_id, screen.k).fixed_code
         run = bookkeeping.run_of_code(screen.ws, screen.row_id, screen.k, code) if code.strip() else None
         if run is None:
