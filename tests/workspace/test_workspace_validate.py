@@ -142,6 +142,25 @@ def test_bug_fixed_needs_fixed_code_and_a_clean_verification(good, tmp_path: Pat
     assert "the verification's verdict is 'clean'" in violation.message
 
 
+def test_fixable_set_by_the_fix_run_is_exported_and_checked(make_dataset, run_record, tmp_path: Path) -> None:
+    source = make_dataset([{}])
+    out = tmp_path / "by-run.parquet"
+    with open_workspace(source, tmp_path / "ws") as ws:
+        ws.update_step("row-0", 0, fixed_code=FIX)  # fixable never chosen by hand
+        ws.add_run("row-0", 0, "fix", run_record("clean", code=FIX))
+        export_deliverable(ws, out)
+    table = pq.read_table(out)
+    assert table.column("fixable").to_pylist() == [True]
+    assert table.column("bug_fixed").to_pylist() == [True]
+    assert validate_deliverable(out) == []
+    violations = validate_deliverable(_write(_with(table, "fixable", 0, False), tmp_path))
+    assert [(v.id, v.column) for v in violations] == [
+        ("row-0", "revised_analysis"),  # a not-fixable step must say why
+        ("row-0", "bug_fixed"),  # a fixed bug on a step that is not fixable
+        ("row-0", "fixable"),  # and the file no longer says what the workspace does
+    ]
+
+
 def test_not_fixable_needs_a_reason(good, tmp_path: Path) -> None:
     _, out = good
     table = _with(pq.read_table(out), "revised_analysis", 2, "  ")
