@@ -15,8 +15,10 @@ budgets, side by side in one run:
 - previous: the file at ``--base`` (git; default: the last tracer before exact
   values), whose cache could show stale values;
 - floor: a settrace function that records nothing (a call event for every Python
-  call anywhere, line events in the script's frames): what any settrace tracer
-  costs on Python 3.11 before it renders a value.
+  call anywhere, line events in the script's frames): what a settrace tracer
+  costs on Python 3.11 before it renders a value, imports included. The exact
+  tracer runs imports untraced (``ImportAhead``), so on an import-heavy script
+  it can cost less than this floor.
 CPU time (user+sys of the child) is the steadier figure on a shared machine.
 """
 
