@@ -100,9 +100,9 @@ import tokenize
 import types
 import zlib
 from collections import defaultdict, deque
-from itertools import islice
+from itertools import islice, repeat
 from json.encoder import encode_basestring_ascii as json_string  # C-accelerated where available
-from operator import is_
+from operator import is_, is_not
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # not imported at run time: the traced script starts as it would untraced
@@ -439,6 +439,11 @@ class ContentKey:
     or the CRC-32 of their bytes (beyond: every change within 4 bytes is
     detected, any other is missed with odds 2**-32); the items of object
     arrays by their ids, exactly.
+
+    Settings (numpy's print options, pandas' options) are keyed by their repr,
+    made again only when one may have changed: while every option (and every
+    nested dict of pandas' options) is the very same object as at the last
+    reading, the options, all immutable atoms, are the same.
     """
 
     # the repr of a large array is a cheap summary: hashing more than this costs more than it saves
@@ -451,9 +456,15 @@ class ContentKey:
     def __init__(self) -> None:
         self._methods: dict = {}  # exact type -> (method making its parts, bytes it may hash), or None
         self._items = self._ITEMS
+        self._ndarray: type | None = None  # numpy's, and pandas' index types, once a DataFrame or Series was met
+        self._range_index: type | None = None
+        self._plain_index: type | None = None
         self._budget = self._copy_left = 0
-        self._display: object = _NoKey  # the pandas settings as read since forget(): parts, None, or unread
-        self._options: tuple = ((), None)  # the pandas option values last turned into parts, and those parts
+        self._display: object = _NoKey  # the pandas settings as read since forget(): a part, None, or unread
+        # numpy's print options at the last reading: their names, values and part (None: a formatter function)
+        self._printed: tuple = ((), (), None)
+        # pandas' options at the last walk: the nested dicts, their sizes, every entry's dict, name and value, the part
+        self._walked: tuple = ([None], [], [], [], [], None)
 
     def forget(self) -> None:
         """Code may have run (a new event, a ``__repr__``): read global settings again."""
@@ -484,6 +495,8 @@ class ContentKey:
         pandas = sys.modules.get("pandas")
         if pandas is not None and kind in (getattr(pandas, "DataFrame", None), getattr(pandas, "Series", None)):
             self._items = self._ITEMS | {type(pandas.NA), type(pandas.NaT)}
+            self._ndarray = sys.modules["numpy"].ndarray
+            self._range_index, self._plain_index = pandas.RangeIndex, pandas.Index
             return (self._frame if kind is pandas.DataFrame else self._series), self.FRAME_BYTES
         return self._estimator_method(kind)
 
@@ -509,37 +522,43 @@ class ContentKey:
             return None
         if any(hasattr(type(getattr(kind, name, None)), "__get__") for name in names):
             return None  # a parameter behind a property: reading it runs code
+        items = self._ITEMS
 
         def estimator(value, parts: list, kept: list) -> None:
             if type(value).__init__ is not init:
                 raise _NoKey  # the class was changed since
             fields = value.__dict__
-            params = [fields[name] for name in names]  # a KeyError (a property, a missing one): no key
-            defaults = init.__defaults__ or ()
             keyword_defaults = init.__kwdefaults__ or {}
-            keyword_values = list(keyword_defaults.values())
-            config = tuple(settings().values())
-            for values in (params, defaults, keyword_values, config):
-                if not set(map(type, values)) <= self._ITEMS:
-                    raise _NoKey  # a mutable parameter, default or setting could change unseen
-            parts.append((kind, init, tuple(map(id, params)), id(defaults), tuple(keyword_defaults)))
-            parts.append((tuple(map(id, keyword_values)), repr(config)))  # ids and repr: 0, 0.0 and False differ
-            kept.append((params, defaults, keyword_values))
+            config = settings()
+            # a KeyError (a property, a missing parameter): no key
+            values = [*map(fields.__getitem__, names), *(init.__defaults__ or ()), *keyword_defaults.values()]
+            values += config.values()
+            if not set(map(type, values)) <= items:
+                raise _NoKey  # a mutable parameter, default or setting could change unseen
+            # how many of each: the names and keys; which ones: their ids (0, 0.0 and False differ)
+            parts.append((kind, init, tuple(keyword_defaults), tuple(config), tuple(map(id, values))))
+            kept.append(values)
 
         return estimator, 0
 
     # -- numpy ------------------------------------------------------------------------------
 
     def _bare_array(self, array, parts: list, kept: list) -> None:
-        numpy = sys.modules["numpy"]
-        options = numpy.get_printoptions()  # precision, threshold, ... and formatter, which must be None
-        self._atoms(options.values(), parts)
+        options = sys.modules["numpy"].get_printoptions()  # precision, threshold, ... and formatter, which must be None
+        names, values, part = self._printed
+        now = tuple(options.values())
+        if not _same(now, values) or tuple(options) != names:
+            part = repr(options) if set(map(type, now)) <= self._ITEMS else None
+            self._printed = (tuple(options), now, part)
+        if part is None:
+            raise _NoKey  # a formatter function: what it prints may change without the key
+        parts.append(part)
         self._array(array, parts, kept)
 
     def _array(self, array, parts: list, kept: list) -> None:
         dtype = array.dtype
-        parts.append((array.shape, dtype.str, dtype.type))  # the type: int64 and longlong share '<i8'
-        if dtype.kind == "O":
+        kind = dtype.kind
+        if kind == "O":
             if array.size > self.OBJECT_ITEMS:
                 raise _NoKey
             flat = array.ravel()  # logical order; a copy if not contiguous
@@ -547,20 +566,20 @@ class ContentKey:
             if not set(map(type, items)) <= self._items:
                 raise _NoKey
             kept.append(items)
-            parts.append(bytes(memoryview(flat).cast("B")))  # the items' addresses
+            parts.append((array.shape, flat.tobytes()))  # the items' addresses
             return
-        if dtype.kind not in "biufcmMSU" or dtype.fields is not None:
+        if kind not in "biufcmMSU" or dtype.fields is not None:
             raise _NoKey  # structured, void, and new-style dtypes (numpy 2's StringDType)
         size = array.nbytes
         self._budget -= size
         if self._budget < 0:
             raise _NoKey
-        data = array.ravel().view(sys.modules["numpy"].uint8)
         if size <= self._copy_left:  # a copy compares about 4 times faster than a CRC, and exactly
             self._copy_left -= size
-            parts.append(data.tobytes())
+            data = array.tobytes()  # in C order whatever the strides (the shape is in the key)
         else:
-            parts.append(zlib.crc32(data))
+            data = zlib.crc32(array.ravel().view(sys.modules["numpy"].uint8))
+        parts.append((array.shape, dtype.str, dtype.type, data))  # the type: int64 and longlong share '<i8'
 
     # -- pandas -----------------------------------------------------------------------------
 
@@ -583,13 +602,12 @@ class ContentKey:
         self._values(series._values, parts, kept)
 
     def _index(self, index, parts: list, kept: list) -> None:
-        pandas = sys.modules["pandas"]
         kind = type(index)
-        parts.append(kind)
         self._name(index.name, parts)
-        if kind is pandas.RangeIndex:
-            parts.append((index.start, index.stop, index.step))
-        elif kind is pandas.Index:
+        if kind is self._range_index:
+            parts.append((kind, index.start, index.stop, index.step))
+        elif kind is self._plain_index:
+            parts.append(kind)
             self._values(index._values, parts, kept)
         else:
             raise _NoKey  # MultiIndex, DatetimeIndex (its freq is shown), CategoricalIndex, ...
@@ -597,7 +615,7 @@ class ContentKey:
     def _values(self, values, parts: list, kept: list) -> None:
         """A column's or an index's values: a numpy array, or a pandas array of strings."""
         kind = type(values)
-        if kind is sys.modules["numpy"].ndarray:
+        if kind is self._ndarray:
             self._array(values, parts, kept)
             return
         if not kind.__module__.startswith("pandas.") or kind.__name__ not in _STRING_ARRAYS:
@@ -618,34 +636,49 @@ class ContentKey:
     def _pandas_display(self, parts: list) -> None:
         """What else a pandas repr depends on: every option, and the terminal's size (pandas asks for it)."""
         if self._display is _NoKey:
-            self._display = None
-            config = sys.modules["pandas._config.config"]._global_config
-            values: list = []
-            sections = [config]
-            while sections:
-                for value in sections.pop().values():
-                    if type(value) is dict:
-                        sections.append(value)
-                    else:
-                        values.append(value)
-            last_values, options = self._options
-            if len(values) != len(last_values) or not all(map(is_, values, last_values)):
-                # some option was set (the very same objects, all immutable, are the same settings)
-                found: list = []
-                self._atoms(values, found)
-                options = found[0]
-                self._options = (values, options)
-            console = hasattr(sys.modules.get("__main__"), "__file__")  # pandas' test for a console
-            self._display = (options, tuple(shutil.get_terminal_size()), console)
+            self._display = None  # stays None if reading them fails
+            options = self._pandas_options()
+            if options is not None:
+                console = hasattr(sys.modules.get("__main__"), "__file__")  # pandas' test for a console
+                self._display = (options, shutil.get_terminal_size(), console)
         if self._display is None:
             raise _NoKey
         parts.append(self._display)
 
-    def _atoms(self, values, parts: list) -> None:
-        values = tuple(values)
-        if not set(map(type, values)) <= self._ITEMS:
-            raise _NoKey  # a formatter function: what it prints may change without the key
-        parts.append(repr(values))
+    def _pandas_options(self) -> str | None:
+        """The repr of pandas' nested option dicts, or None if an option is not an immutable atom."""
+        config = sys.modules["pandas._config.config"]._global_config
+        sections, sizes, owners, names, values, options = self._walked
+        try:
+            # every entry of the last walk still there and the same object, and none added: the same options
+            if (
+                sections[0] is config
+                and list(map(len, sections)) == sizes
+                and all(map(is_, map(dict.__getitem__, owners, names), values))
+            ):
+                return options
+        except KeyError:  # one removed (and another added)
+            pass
+        sections, owners, names, values = [config], [], [], []
+        atoms = True
+        for section in sections:  # grows as nested dicts are found
+            for name, value in section.items():
+                owners.append(section)
+                names.append(name)
+                values.append(value)
+                if type(value) is dict:
+                    if all(map(is_not, sections, repeat(value))):  # each once, even in a cycle
+                        sections.append(value)
+                elif type(value) not in self._ITEMS:
+                    atoms = False  # a formatter function: what it prints may change without the key
+        options = repr(config) if atoms else None
+        self._walked = (sections, list(map(len, sections)), owners, names, values, options)
+        return options
+
+
+def _same(values: tuple, last: tuple) -> bool:
+    """The very same objects, in the same order."""
+    return len(values) == len(last) and all(map(is_, values, last))
 
 
 _STRING_ARRAYS = frozenset(("ArrowStringArray", "ArrowStringArrayNumpySemantics", "StringArray"))
