@@ -870,8 +870,11 @@ class ImportAhead:
         if name in sys.modules:
             return  # it failed in the names ``from`` asks for (a module's __getattr__): the line runs them again
         traceback = error.__traceback__  # from the frame that ran the import: the rest is a plain run's
-        self.pending = _KeptFailure(error, traceback.tb_next if traceback is not None else None)
-        sys.meta_path.insert(0, self.pending)
+        try:
+            sys.meta_path.insert(0, _KeptFailure(error, traceback.tb_next if traceback is not None else None))
+        except Exception:  # the script replaced sys.meta_path: the line's import runs the module again
+            return
+        self.pending = sys.meta_path[0]
 
     def last_start(self, code: types.CodeType) -> int:
         """The offset of the code's last line that starts with an import, or -1."""
