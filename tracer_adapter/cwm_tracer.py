@@ -463,8 +463,9 @@ class ContentKey:
         self._display: object = _NoKey  # the pandas settings as read since forget(): a part, None, or unread
         # numpy's print options at the last reading: their names, values and part (None: a formatter function)
         self._printed: tuple = ((), (), None)
-        # pandas' options at the last walk: the nested dicts, their sizes, every entry's dict, name and value, the part
-        self._walked: tuple = ([None], [], [], [], [], None)
+        # pandas' options at the last walk: the root dict, the nested dicts, their sizes, every entry's dict, name
+        # and value, and the part they made
+        self._walked: tuple = (None, [], [], [], [], [], None)
 
     def forget(self) -> None:
         """Code may have run (a new event, a ``__repr__``): read global settings again."""
@@ -648,11 +649,11 @@ class ContentKey:
     def _pandas_options(self) -> str | None:
         """The repr of pandas' nested option dicts, or None if an option is not an immutable atom."""
         config = sys.modules["pandas._config.config"]._global_config
-        sections, sizes, owners, names, values, options = self._walked
+        root, sections, sizes, owners, names, values, options = self._walked
         try:
             # every entry of the last walk still there and the same object, and none added: the same options
             if (
-                sections[0] is config
+                root is config
                 and list(map(len, sections)) == sizes
                 and all(map(is_, map(dict.__getitem__, owners, names), values))
             ):
@@ -672,7 +673,7 @@ class ContentKey:
                 elif type(value) not in self._ITEMS:
                     atoms = False  # a formatter function: what it prints may change without the key
         options = repr(config) if atoms else None
-        self._walked = (sections, list(map(len, sections)), owners, names, values, options)
+        self._walked = (config, sections, list(map(len, sections)), owners, names, values, options)
         return options
 
 
