@@ -100,9 +100,9 @@ import tokenize
 import types
 import zlib
 from collections import defaultdict, deque
-from itertools import islice, repeat
+from itertools import islice
 from json.encoder import encode_basestring_ascii as json_string  # C-accelerated where available
-from operator import is_, is_not
+from operator import is_
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # not imported at run time: the traced script starts as it would untraced
@@ -432,7 +432,7 @@ class ContentKey:
 
     A scikit-learn estimator whose class keeps ``BaseEstimator``'s ``__repr__``
     and parameter lookup is keyed by the identities of its parameters (which must
-    be immutable atoms), of its class's ``__init__`` and its defaults, and by
+    be immutable atoms), of its class's ``__init__`` and its defaults, and of
     scikit-learn's settings: those are all its repr reads, and fitting it changes none.
 
     Numbers are keyed by their bytes (the first ``COPY_BYTES`` of an object)
@@ -442,8 +442,8 @@ class ContentKey:
 
     Settings (numpy's print options, pandas' options) are keyed by their repr,
     made again only when one may have changed: while every option (and every
-    nested dict of pandas' options) is the very same object as at the last
-    reading, the options, all immutable atoms, are the same.
+    nested dict of pandas' options) is the very same object under the same
+    name as at the last reading, the options, all immutable atoms, are the same.
     """
 
     # the repr of a large array is a cheap summary: hashing more than this costs more than it saves
@@ -456,7 +456,8 @@ class ContentKey:
     def __init__(self) -> None:
         self._methods: dict = {}  # exact type -> (method making its parts, bytes it may hash), or None
         self._items = self._ITEMS
-        self._ndarray: type | None = None  # numpy's, and pandas' index types, once a DataFrame or Series was met
+        # numpy's ndarray, pandas' RangeIndex and Index: set when the first DataFrame or Series is met
+        self._ndarray: type | None = None
         self._range_index: type | None = None
         self._plain_index: type | None = None
         self._budget = self._copy_left = 0
@@ -668,7 +669,7 @@ class ContentKey:
                 names.append(name)
                 values.append(value)
                 if type(value) is dict:
-                    if all(map(is_not, sections, repeat(value))):  # each once, even in a cycle
+                    if all(found is not value for found in sections):  # each once, even in a cycle
                         sections.append(value)
                 elif type(value) not in self._ITEMS:
                     atoms = False  # a formatter function: what it prints may change without the key

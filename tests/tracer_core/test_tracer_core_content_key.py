@@ -215,3 +215,17 @@ def test_estimator_settings_and_defaults_are_part_of_its_key() -> None:
     finally:
         init.__kwdefaults__ = saved
     assert parts(model) == before
+
+
+def test_an_option_dict_holding_itself_is_walked_once() -> None:
+    display = pd._config.config._global_config["display"]
+    keys, series = ContentKey(), pd.Series([1.0])
+    before = keys.of(series)[0]
+    display["itself"] = display
+    try:
+        keys.forget()
+        assert keys.of(series)[0] != before
+    finally:
+        del display["itself"]
+    keys.forget()
+    assert keys.of(series)[0] == before
