@@ -100,9 +100,9 @@ import tokenize
 import types
 import zlib
 from collections import defaultdict, deque
-from itertools import islice, repeat
+from itertools import islice
 from json.encoder import encode_basestring_ascii as json_string  # C-accelerated where available
-from operator import is_, is_not
+from operator import is_
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # not imported at run time: the traced script starts as it would untraced
@@ -432,7 +432,7 @@ class ContentKey:
 
     A scikit-learn estimator whose class keeps ``BaseEstimator``'s ``__repr__``
     and parameter lookup is keyed by the identities of its parameters (which must
-    be immutable atoms), of its class's ``__init__`` and its defaults, and by
+    be immutable atoms), of its class's ``__init__`` and its defaults, and of
     scikit-learn's settings: those are all its repr reads, and fitting it changes none.
 
     Numbers are keyed by their bytes (the first ``COPY_BYTES`` of an object)
@@ -442,8 +442,8 @@ class ContentKey:
 
     Settings (numpy's print options, pandas' options) are keyed by their repr,
     made again only when one may have changed: while every option (and every
-    nested dict of pandas' options) is the very same object as at the last
-    reading, the options, all immutable atoms, are the same.
+    nested dict of pandas' options) is the very same object under the same
+    name as at the last reading, the options, all immutable atoms, are the same.
     """
 
     # the repr of a large array is a cheap summary: hashing more than this costs more than it saves
@@ -456,15 +456,17 @@ class ContentKey:
     def __init__(self) -> None:
         self._methods: dict = {}  # exact type -> (method making its parts, bytes it may hash), or None
         self._items = self._ITEMS
-        self._ndarray: type | None = None  # numpy's, and pandas' index types, once a DataFrame or Series was met
+        # numpy's ndarray, pandas' RangeIndex and Index: set when the first DataFrame or Series is met
+        self._ndarray: type | None = None
         self._range_index: type | None = None
         self._plain_index: type | None = None
         self._budget = self._copy_left = 0
         self._display: object = _NoKey  # the pandas settings as read since forget(): a part, None, or unread
         # numpy's print options at the last reading: their names, values and part (None: a formatter function)
         self._printed: tuple = ((), (), None)
-        # pandas' options at the last walk: the nested dicts, their sizes, every entry's dict, name and value, the part
-        self._walked: tuple = ([None], [], [], [], [], None)
+        # pandas' options at the last walk: the root dict, the nested dicts, their sizes, every entry's dict, name
+        # and value, and the part they made
+        self._walked: tuple = (None, [], [], [], [], [], None)
 
     def forget(self) -> None:
         """Code may have run (a new event, a ``__repr__``): read global settings again."""
@@ -648,11 +650,11 @@ class ContentKey:
     def _pandas_options(self) -> str | None:
         """The repr of pandas' nested option dicts, or None if an option is not an immutable atom."""
         config = sys.modules["pandas._config.config"]._global_config
-        sections, sizes, owners, names, values, options = self._walked
+        root, sections, sizes, owners, names, values, options = self._walked
         try:
             # every entry of the last walk still there and the same object, and none added: the same options
             if (
-                sections[0] is config
+                root is config
                 and list(map(len, sections)) == sizes
                 and all(map(is_, map(dict.__getitem__, owners, names), values))
             ):
@@ -667,12 +669,12 @@ class ContentKey:
                 names.append(name)
                 values.append(value)
                 if type(value) is dict:
-                    if all(map(is_not, sections, repeat(value))):  # each once, even in a cycle
+                    if all(found is not value for found in sections):  # each once, even in a cycle
                         sections.append(value)
                 elif type(value) not in self._ITEMS:
                     atoms = False  # a formatter function: what it prints may change without the key
         options = repr(config) if atoms else None
-        self._walked = (sections, list(map(len, sections)), owners, names, values, options)
+        self._walked = (config, sections, list(map(len, sections)), owners, names, values, options)
         return options
 
 
