@@ -50,14 +50,17 @@ Values and budgets
   event (Python code anywhere, the script's or a library's) or a traced line
   that ran an instruction able to change an object in place from C (see
   ``ChangingLines``) makes them rendered again, so every value is what
-  ``repr`` returns at that event (an object changed by another thread
-  excepted). A stale rendering of a numpy array, DataFrame or Series is
+  ``repr`` returns at that event (an object changed by another thread, or by
+  another value's ``__repr__``, excepted; settings a ``__repr__`` changes are
+  read again). A stale rendering of a numpy array, DataFrame or Series is
   reused while its content key (its data, shape, dtypes, index, names and the
   print/display options; see ``ContentKey``) is what it was when it was
-  rendered; so is a scikit-learn estimator's, while its parameters, its
-  class's defaults and scikit-learn's settings are the same objects. Builtin containers are walked again at every event; a cut list
-  or tuple of numbers reuses its shown text while its shown first items are
-  the very same objects (numbers are immutable, so this is exact).
+  rendered; so is a numpy scalar's while it is the same object and the print
+  options are the same, and a scikit-learn estimator's while its parameters,
+  its class's defaults and scikit-learn's settings are the same objects.
+  Builtin containers are walked again at every event; a cut list or tuple of
+  numbers reuses its shown text while its shown first items are the very same
+  objects (numbers are immutable, so this is exact).
 * ``--max-frames`` / ``--max-bytes``: the first half of either budget is
   written as it comes, the rest keeps the LAST frames (a ring buffer), so the
   final return or exception is always there. The cut is marked in the trace by
@@ -174,11 +177,15 @@ class ValueRenderer:
         # after render() cut a list or tuple of numbers: (number of its first items that made
         # the shown text, that text), so an unchanged run of items can be reused
         self.cut_run: tuple | None = None
+        # after render(): whether it may have run Python code (a __repr__ other than a builtin
+        # type's, a container subclass's iteration), which may have changed any setting
+        self.ran_code = False
 
     def render(self, value: Any) -> str:
         self.cut_run = None
+        self.ran_code = False
         if not self.max_chars:
-            return _safe_repr(value)
+            return self._repr(value)
         kind = type(value)
         cap = self.max_chars
         if kind in ATOMS:
@@ -197,6 +204,7 @@ class ValueRenderer:
         walker = _WALKERS.get(kind)
         if walker is None and kind not in ATOMS:
             walker = _walker_for_subclass(kind)
+            self.ran_code = True  # a subclass's own __repr__, or its own iteration and indexing
             if walker is None:
                 text = _safe_repr(value)
                 return text if len(text) <= cap else self._cut_known(text)
@@ -219,9 +227,14 @@ class ValueRenderer:
             self.cut_count += 1
             return "".join(self._parts)[: self.max_chars] + "...<cut, %s>" % _size_of(value)
         except Exception:  # the value changed under the walk (another thread) or is too deep
-            text = _safe_repr(value)
+            text = self._repr(value)
             return text if len(text) <= self.max_chars else self._cut_known(text)
         return "".join(self._parts)
+
+    def _repr(self, value: Any) -> str:
+        if type(value) not in ATOMS:
+            self.ran_code = True
+        return _safe_repr(value)
 
     def _cut_known(self, text: str) -> str:
         self.cut_count += 1
@@ -249,10 +262,13 @@ class ValueRenderer:
                 return
             self._emit(repr(value))
             return
-        walker = _WALKERS.get(kind) or _walker_for_subclass(kind)
+        walker = _WALKERS.get(kind)
         if walker is None:
-            self._emit(_safe_repr(value))
-            return
+            walker = _walker_for_subclass(kind)
+            if walker is None:
+                self._emit(self._repr(value))
+                return
+            self.ran_code = True
         if walker in _SLICEABLE:
             found = _flat_prefix(value, walker, self._left, self._hints)
             if found is not None:
@@ -434,6 +450,8 @@ class ContentKey:
     and parameter lookup is keyed by the identities of its parameters (which must
     be immutable atoms), of its class's ``__init__`` and its defaults, and of
     scikit-learn's settings: those are all its repr reads, and fitting it changes none.
+    A numpy number or bool (an exact numpy type: immutable) is keyed by its
+    identity and the print options.
 
     Numbers are keyed by their bytes (the first ``COPY_BYTES`` of an object)
     or the CRC-32 of their bytes (beyond: every change within 4 bytes is
@@ -494,6 +512,8 @@ class ContentKey:
         numpy = sys.modules.get("numpy")
         if numpy is not None and kind is getattr(numpy, "ndarray", None):
             return self._bare_array, self.ARRAY_BYTES
+        if numpy is not None and kind.__module__ == "numpy" and issubclass(kind, (numpy.number, numpy.bool_)):
+            return self._scalar, 0
         pandas = sys.modules.get("pandas")
         if pandas is not None and kind in (getattr(pandas, "DataFrame", None), getattr(pandas, "Series", None)):
             self._items = self._ITEMS | {type(pandas.NA), type(pandas.NaT)}
@@ -546,6 +566,16 @@ class ContentKey:
     # -- numpy ------------------------------------------------------------------------------
 
     def _bare_array(self, array, parts: list, kept: list) -> None:
+        self._print_options(parts)
+        self._array(array, parts, kept)
+
+    def _scalar(self, scalar, parts: list, kept: list) -> None:
+        """A numpy number or bool: immutable, so its repr is fixed by its identity and the print options."""
+        self._print_options(parts)
+        parts.append(id(scalar))
+        kept.append(scalar)
+
+    def _print_options(self, parts: list) -> None:
         options = sys.modules["numpy"].get_printoptions()  # precision, threshold, ... and formatter, which must be None
         names, values, part = self._printed
         now = tuple(options.values())
@@ -555,7 +585,6 @@ class ContentKey:
         if part is None:
             raise _NoKey  # a formatter function: what it prints may change without the key
         parts.append(part)
-        self._array(array, parts, kept)
 
     def _array(self, array, parts: list, kept: list) -> None:
         dtype = array.dtype
@@ -1315,7 +1344,7 @@ class Tracer:
                     self.watching = True
                     content = now if now is not None or content_key is None else content_key.of(value)
                 text = self.renderer.render(value)
-                if content_key is not None and mode is not _ATOM:
+                if content_key is not None and self.renderer.ran_code:
                     content_key.forget()  # a __repr__ may have run anything
             key = self.name_json.get(name)
             if key is None:

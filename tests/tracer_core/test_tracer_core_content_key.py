@@ -229,3 +229,20 @@ def test_an_option_dict_holding_itself_is_walked_once() -> None:
         del display["itself"]
     keys.forget()
     assert keys.of(series)[0] == before
+
+
+class OwnFloat(np.float64):
+    pass
+
+
+def test_a_numpy_scalar_is_keyed_by_its_identity_and_the_print_options() -> None:
+    value = np.float64(1.5)
+    before = parts(value)
+    assert before is not None
+    assert parts(value) == before
+    assert parts(np.float64(1.5)) != before  # another object: rendered again
+    with np.printoptions(precision=3):
+        assert parts(value) != before
+    assert parts(np.int64(3)) is not None
+    assert parts(np.bool_(True)) is not None
+    assert parts(OwnFloat(1.5)) is None  # a subclass may have a repr of its own

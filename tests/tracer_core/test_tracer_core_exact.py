@@ -254,6 +254,30 @@ SMALL = {
 
         main()
     """,
+    "settings_changed_by_a_repr": """
+        import pandas as pd
+
+
+        class Narrowing:
+            def __init__(self, rows):
+                self.rows = rows
+
+            def __repr__(self):
+                pd.set_option("display.max_rows", self.rows)
+                return "Narrowing(%d)" % self.rows
+
+
+        def main():  # << START_OF_TRACE
+            first = pd.Series([1, 2, 3])
+            n = Narrowing(60)
+            df = pd.DataFrame({"a": range(6)})
+            n.rows = 2
+            pd.set_option("display.max_rows", 60)
+            return len(df)
+
+
+        main()
+    """,
     "classes": """
         class Box:
             size = 2
