@@ -3,34 +3,23 @@
 from __future__ import annotations
 
 import ast
-import glob
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from python_versions import interpreters
 
 # copies of the client's examples (shared/spec/trace_examples/): programs and expected traces
 EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "trace_examples"  # the client's goldens
 ADDRESS = re.compile(r"0x[0-9a-f]+")
 
 
-def _interpreters() -> list[str]:
-    """This Python, plus the oldest supported one (3.8) when the machine has it."""
-    candidates = [shutil.which("python3.8"), *sorted(glob.glob("/root/.pyenv/versions/3.8*/bin/python"))]
-    for candidate in candidates:
-        if candidate and subprocess.run([candidate, "-c", "pass"], capture_output=True).returncode == 0:
-            return [sys.executable, candidate]
-    return [sys.executable]
-
-
 def test_tracer_is_python38_syntax(tracer_path: Path) -> None:
     ast.parse(tracer_path.read_text(), feature_version=(3, 8))
 
 
-@pytest.mark.parametrize("python", _interpreters())
+@pytest.mark.parametrize("python", interpreters("3.8"))  # and the oldest supported one
 @pytest.mark.parametrize("example", ["ex1", "ex2"])
 def test_golden(tmp_path: Path, example: str, python: str, traced) -> None:
     script = tmp_path / f"{example}.py"

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from python_versions import interpreters
 
 from tracer_adapter.cwm_tracer import ImportAhead
+
+# the oldest supported Python, and the newest, whose bytecode and import frames differ most
+PYTHONS = interpreters("3.8", "3.13")
 
 # A module that prints, imports, then fails while it loads, as a library with a missing shared object does.
 BROKEN = """
@@ -35,9 +40,9 @@ def modules(folder: Path, **sources: str) -> None:
         path.write_text(textwrap.dedent(source).lstrip("\n"))
 
 
-def assert_runs_as_plain(path: Path, traced, plain):
-    expected = plain(path)
-    result = traced(path)
+def assert_runs_as_plain(path: Path, traced, plain, python: str = sys.executable):
+    expected = plain(path, python=python)
+    result = traced(path, python=python)
     assert result.process.stdout == expected.stdout
     assert result.process.stderr == expected.stderr
     assert result.process.returncode == expected.returncode
@@ -45,13 +50,14 @@ def assert_runs_as_plain(path: Path, traced, plain):
     return result
 
 
-def test_a_module_that_fails_to_load_runs_once_and_fails_as_in_a_plain_run(script, traced, plain) -> None:
+@pytest.mark.parametrize("python", PYTHONS)
+def test_a_module_that_fails_to_load_runs_once_and_fails_as_in_a_plain_run(script, traced, plain, python) -> None:
     path = script("""
         import os
         import broken
     """)
     modules(path.parent, broken=BROKEN)
-    result = assert_runs_as_plain(path, traced, plain)
+    result = assert_runs_as_plain(path, traced, plain, python)
     assert result.process.stdout == "loading broken\n"
     assert 'broken.py", line 5, in <module>' in result.process.stderr
     assert "importlib" not in result.process.stderr
@@ -87,7 +93,8 @@ def test_a_missing_module_inside_a_library_reads_as_in_a_plain_run(script, trace
     assert result.process.stderr.endswith("ModuleNotFoundError: No module named 'not_installed_anywhere_xyz'\n")
 
 
-def test_a_warning_from_a_module_body_names_the_script_line_that_imported_it(script, traced, plain) -> None:
+@pytest.mark.parametrize("python", PYTHONS)
+def test_a_warning_from_a_module_body_names_the_script_line_that_imported_it(script, traced, plain, python) -> None:
     path = script("""
         import quiet
         import warns
@@ -97,7 +104,7 @@ def test_a_warning_from_a_module_body_names_the_script_line_that_imported_it(scr
         quiet="",
         warns='import warnings\nwarnings.warn("warns will need pyarrow", UserWarning, stacklevel=2)\n',
     )
-    result = assert_runs_as_plain(path, traced, plain)
+    result = assert_runs_as_plain(path, traced, plain, python)
     assert "runfile.py:2: UserWarning: warns will need pyarrow\n  import warns\n" in result.process.stderr
 
 
