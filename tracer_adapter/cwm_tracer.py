@@ -58,9 +58,11 @@ Values and budgets
   rendered; so is a numpy scalar's while it is the same object and the print
   options are the same, and a scikit-learn estimator's while its parameters,
   its class's defaults and scikit-learn's settings are the same objects.
-  Builtin containers are walked again at every event; a cut list or tuple of
-  numbers reuses its shown text while its shown first items are the very same
-  objects (numbers are immutable, so this is exact).
+  These renderings are shared by all frames (``SharedRenderings``): a
+  function called for every row renders the DataFrame it reads once, not at
+  every call. Builtin containers are walked again at every event; a cut list
+  or tuple of numbers reuses its shown text while its shown first items are
+  the very same objects (numbers are immutable, so this is exact).
 * ``--max-frames`` / ``--max-bytes``: the first half of either budget is
   written as it comes, the rest keeps the LAST frames (a ring buffer), so the
   final return or exception is always there. The cut is marked in the trace by
@@ -102,6 +104,7 @@ import time
 import tokenize
 import types
 import zlib
+from _weakref import ref as weak_ref  # what weakref.ref is; loaded already (weakref itself is not)
 from collections import defaultdict, deque
 from itertools import islice
 from json.encoder import encode_basestring_ascii as json_string  # C-accelerated where available
@@ -1120,6 +1123,52 @@ class TraceWriter:
         self.tail = deque()
 
 
+class SharedRenderings:
+    """The last rendering of each live object with its own ``__repr__``, for every frame.
+
+    A frame's own cache starts empty, so a function called for every row (a
+    ``map`` or ``apply`` callback with a DataFrame in its closure, a helper
+    taking the frame) would render the same object again at every call. A
+    rendering here is reused on the rules of a frame's cache: while nothing
+    ran that could change the object (its stamp), or while its content key is
+    the same. Objects are held by weak references (an entry goes when its
+    object dies), and at most ``SIZE`` entries are kept (their content keys
+    hold copies of data).
+    """
+
+    SIZE = 64
+
+    def __init__(self) -> None:
+        self._by_id: dict = {}  # id -> (weak reference, text, stamp, content key)
+
+    def get(self, value: object) -> tuple | None:
+        """(text, stamp, content key) of the object's last rendering, or None."""
+        found = self._by_id.get(id(value))
+        if found is None or found[0]() is not value:
+            return None
+        return found[1:]
+
+    def put(self, value: object, text: str, stamp: int, content: tuple | None) -> None:
+        key = id(value)
+        found = self._by_id.pop(key, None)  # popped and put back: the dict's order is the order of use
+        if found is not None and found[0]() is value:
+            reference = found[0]
+        else:
+            try:
+                reference = weak_ref(value, self._dropper(key))
+            except TypeError:  # an object without weak references: not shared
+                return
+            if len(self._by_id) >= self.SIZE:
+                del self._by_id[next(iter(self._by_id))]  # the least recently used
+        self._by_id[key] = (reference, text, stamp, content)
+
+    def _dropper(self, key: int):
+        def drop(dead: object) -> None:  # the object died: its id may be given to another
+            self._by_id.pop(key, None)
+
+        return drop
+
+
 class FrameState:
     """One traced frame: its rendering cache and the line it last started."""
 
@@ -1198,6 +1247,7 @@ class Tracer:
         self.changing_lines = ChangingLines()
         self.imports = ImportAhead(filename)
         self.content_key = ContentKey() if content_keys else None  # None: watched objects are rendered again
+        self.shared = SharedRenderings()
         self.active = True
         self.started = False
         self.entry_frame = None
@@ -1342,10 +1392,12 @@ class Tracer:
                 else:
                     mode = _WATCHED
                     self.watching = True
-                    content = now if now is not None or content_key is None else content_key.of(value)
-                text = self.renderer.render(value)
-                if content_key is not None and self.renderer.ran_code:
-                    content_key.forget()  # a __repr__ may have run anything
+                if mode is _WATCHED:
+                    text, content = self._render_watched(value, now)
+                else:
+                    text = self.renderer.render(value)
+                    if content_key is not None and self.renderer.ran_code:
+                        content_key.forget()  # a __repr__ may have run anything
             key = self.name_json.get(name)
             if key is None:
                 key = self.name_json[name] = json_string(name) + ": "
@@ -1371,6 +1423,27 @@ class Tracer:
             for name in [name for name in cache if name not in values]:
                 del cache[name]
         return "{" + ", ".join(parts) + "}"
+
+    def _render_watched(self, value: object, now: tuple | None) -> tuple:
+        """(text, content key) of an object with its own ``__repr__``: another frame's rendering while
+        valid, else a new one. ``now``: its content key at this event, if already made."""
+        content_key = self.content_key
+        found = self.shared.get(value)
+        if found is not None:
+            text, stamp, content = found
+            if stamp >= self.changed:
+                return text, content
+            if content is not None and content_key is not None:
+                now = now if now is not None else content_key.of(value)
+                if now is not None and now[0] == content[0]:
+                    self.shared.put(value, text, self.stamp, content)
+                    return text, content
+        content = now if now is not None or content_key is None else content_key.of(value)
+        text = self.renderer.render(value)
+        if content_key is not None and self.renderer.ran_code:
+            content_key.forget()  # a __repr__ may have run anything
+        self.shared.put(value, text, self.stamp, content)
+        return text, content
 
     def _touch_previous(self, state: FrameState) -> None:
         """Note when the part of the frame's previous line that ran may have changed an object in place."""

@@ -278,6 +278,34 @@ SMALL = {
 
         main()
     """,
+    "shared_between_frames": """
+        import numpy as np
+        import pandas as pd
+
+
+        def score(frame, k):
+            return frame["a"].iloc[k]
+
+
+        def grow(frame):
+            frame["b"] = frame["a"] * 2
+
+
+        def main():  # << START_OF_TRACE
+            df = pd.DataFrame({"a": [1, 2, 3]})
+            weights = np.arange(3.0)
+            picked = pd.Series([0, 2]).map(lambda k: df["a"].iloc[k] * weights[k])
+            first = score(df, 0)
+            grow(df)
+            weights[0] = 9.0
+            again = pd.Series([0, 1]).map(lambda k: score(df, k) + weights[k])
+            alias = df
+            alias.loc[0, "a"] = 7
+            return first + again.sum() + picked.sum() + score(alias, 0)
+
+
+        main()
+    """,
     "classes": """
         class Box:
             size = 2
