@@ -985,7 +985,11 @@ class ImportAhead:
     def _safe(self, frame) -> bool:
         if frame.f_builtins.get("__import__") is not self.builtin_import:
             return False
-        return not any(_defined_by_script(hook) for hook in sys.meta_path + sys.path_hooks)
+        try:
+            hooks = [*sys.meta_path, *sys.path_hooks]
+        except TypeError:  # the script put something odd there: leave its imports to it
+            return False
+        return not any(map(_defined_by_script, hooks))
 
 
 def _defined_by_script(thing: object) -> bool:

@@ -185,3 +185,17 @@ def test_the_import_statements_a_code_object_starts_at_each_offset(source: str, 
     """Each is run ahead only at a line event at its offset: the next instructions are sure to run it."""
     table = ImportAhead("runfile.py").table(compile(source + "\n", "<test>", "exec"))
     assert list(table.values()) == expected
+
+
+def test_an_odd_import_system_leaves_imports_to_the_script_and_tracing_goes_on(script, traced, plain) -> None:
+    path = script("""
+        import sys
+        sys.meta_path = None
+        try:
+            import one
+        except Exception as error:
+            print(type(error).__name__, error)
+    """)
+    modules(path.parent, one='print("one")')
+    result = assert_runs_as_plain(path, traced, plain)  # no tracer error either
+    assert result.process.stdout.startswith("ImportError")
