@@ -199,3 +199,21 @@ def test_an_odd_import_system_leaves_imports_to_the_script_and_tracing_goes_on(s
     modules(path.parent, one='print("one")')
     result = assert_runs_as_plain(path, traced, plain)  # no tracer error either
     assert result.process.stdout.startswith("ImportError")
+
+
+def test_a_script_that_replaces_import_sees_every_import_itself(script, traced, plain) -> None:
+    path = script("""
+        import builtins
+        real = builtins.__import__
+
+        def noisy(name, *args, **kwargs):
+            print("importing", name)
+            return real(name, *args, **kwargs)
+
+        builtins.__import__ = noisy
+        import one
+        from two import x
+    """)
+    modules(path.parent, one="", two="x = 1")
+    result = assert_runs_as_plain(path, traced, plain)
+    assert "importing one\nimporting two\n" in result.process.stdout
