@@ -216,4 +216,5 @@ def test_a_script_that_replaces_import_sees_every_import_itself(script, traced, 
     """)
     modules(path.parent, one="", two="x = 1")
     result = assert_runs_as_plain(path, traced, plain)
-    assert "importing one\nimporting two\n" in result.process.stdout
+    assert result.process.stdout.startswith("importing one\n")  # importlib's own imports follow, as in plain
+    assert "importing two\n" in result.process.stdout
