@@ -9,6 +9,7 @@ migrations at the end; never edit one that has shipped.
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -160,7 +161,7 @@ def connect(db_path: Path) -> sqlite3.Connection:
         )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if not read_only:
-            conn.execute("PRAGMA journal_mode = WAL")
+            _use_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
     except sqlite3.OperationalError as exc:  # a full disk, a lock, a missing folder: the file may be fine
@@ -174,6 +175,21 @@ def connect(db_path: Path) -> sqlite3.Connection:
         raise
     conn.row_factory = sqlite3.Row
     return conn
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL, waiting as long as the busy timeout: two processes opening a new database at
+    once both ask for the switch, and SQLite refuses one of them at once rather than wait (a deadlock
+    otherwise), whatever the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def migrate(conn: sqlite3.Connection, db_path: Path) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,29 @@ def test_a_workspace_whose_database_is_not_sqlite_is_refused(tmp_path: Path) -> 
     (tmp_path / "nodefix.db").write_bytes(b"this is not a database, just bytes " * 200)
     with pytest.raises(InputError, match="nodefix.db: not a usable nodefix database"):
         open_workspace(tmp_path)
+
+
+def test_connections_opening_one_new_database_at_once_all_open_it_in_wal(tmp_path: Path) -> None:
+    """SQLite refuses one of two simultaneous switches to WAL at once, whatever the busy timeout."""
+    errors: list[Exception] = []
+    modes: list[str] = []
+
+    def open_it(db_path: Path, start: threading.Barrier) -> None:
+        start.wait()
+        try:
+            conn = schema.connect(db_path)
+        except Exception as exc:
+            errors.append(exc)
+            return
+        modes.append(conn.execute("PRAGMA journal_mode").fetchone()[0])
+        conn.close()
+
+    for attempt in range(300):  # one try in fifty or so lost the race before the fix
+        start = threading.Barrier(2)
+        openers = [threading.Thread(target=open_it, args=(tmp_path / f"{attempt}.db", start)) for _ in range(2)]
+        for opener in openers:
+            opener.start()
+        for opener in openers:
+            opener.join(timeout=30)
+    assert errors == []
+    assert modes == ["wal"] * 600
