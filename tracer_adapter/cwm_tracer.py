@@ -881,8 +881,7 @@ class ImportAhead:
     def __init__(self, filename: str) -> None:
         self.own_name = os.path.splitext(os.path.basename(filename))[0]
         self.builtin_import = builtins.__import__
-        self._by_code: dict = {}
-        self._last_start: dict = {}
+        self._by_code: dict = {}  # code -> (its table, the table's last offset or -1)
         self.pending: Any = None  # the KeptFailure on sys.meta_path until the line's import meets it
 
     def ahead(self, frame) -> tuple:
@@ -912,10 +911,7 @@ class ImportAhead:
 
     def last_start(self, code: types.CodeType) -> int:
         """The offset of the code's last line that starts with an import, or -1."""
-        last = self._last_start.get(code)
-        if last is None:
-            last = self._last_start[code] = max(self.table(code), default=-1)
-        return last
+        return self._scanned(code)[1]
 
     def clear_pending(self) -> None:
         """Take the kept failure off ``sys.meta_path`` if the line's import did not reach it."""
@@ -926,22 +922,34 @@ class ImportAhead:
 
     def table(self, code: types.CodeType) -> dict:
         """Offset -> the (name, fromlist, level) of the import statements that start there, in order."""
-        table = self._by_code.get(code)
-        if table is None:
-            table = self._by_code[code] = self._scan(code)
-        return table
+        return self._scanned(code)[0]
+
+    def _scanned(self, code: types.CodeType) -> tuple:
+        found = self._by_code.get(code)
+        if found is None:
+            table = self._scan(code)
+            found = self._by_code[code] = (table, max(table, default=-1))
+        return found
 
     def _scan(self, code: types.CodeType) -> dict:
         table: dict = {}
-        ops = [ins for ins in dis.get_instructions(code) if ins.opname != "EXTENDED_ARG"]
-        starts = self._starts(code)
+        ops: list = []  # the instructions without EXTENDED_ARG prefixes
+        starts: list = []  # where each starts: its offset, or its first prefix's
+        prefix = None
+        for ins in dis.get_instructions(code):
+            if ins.opname == "EXTENDED_ARG":
+                prefix = ins.offset if prefix is None else prefix
+                continue
+            ops.append(ins)
+            starts.append(ins.offset if prefix is None else prefix)
+            prefix = None
         index = 0
         while index < len(ops):
             found = self._import_at(ops, index)
             if found is None:
                 index += 1
                 continue
-            start, imports = ops[index].offset, [found]
+            start, imports = starts[index], [found]
             index += 3
             # ``import a, b``: a plain store, then the next import statement on the same line
             while index < len(ops) and ops[index].opname in self._STORES:
@@ -950,7 +958,7 @@ class ImportAhead:
                     break
                 imports.append(found)
                 index += 4
-            table[starts.get(start, start)] = tuple(imports)
+            table[start] = tuple(imports)
         return table
 
     @staticmethod
@@ -967,20 +975,6 @@ class ImportAhead:
         ):
             return None
         return name.argval, fromlist.argval, level.argval
-
-    @staticmethod
-    def _starts(code: types.CodeType) -> dict:
-        """An instruction's offset -> the offset of the EXTENDED_ARG prefix it starts with, if any."""
-        starts: dict = {}
-        prefix = None
-        for ins in dis.get_instructions(code):
-            if ins.opname == "EXTENDED_ARG":
-                prefix = ins.offset if prefix is None else prefix
-                continue
-            if prefix is not None:
-                starts[ins.offset] = prefix
-            prefix = None
-        return starts
 
     def _safe(self, frame) -> bool:
         if frame.f_builtins.get("__import__") is not self.builtin_import:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dis
 import sys
 import textwrap
 from pathlib import Path
@@ -218,3 +219,11 @@ def test_a_script_that_replaces_import_sees_every_import_itself(script, traced, 
     result = assert_runs_as_plain(path, traced, plain)
     assert result.process.stdout.startswith("importing one\n")  # importlib's own imports follow, as in plain
     assert "importing two\n" in result.process.stdout
+
+
+def test_an_import_whose_constants_need_an_extended_arg_starts_at_its_prefix() -> None:
+    source = "".join(f"v{n} = {n + 1000}\n" for n in range(300)) + "import os\n"
+    code = compile(source, "<test>", "exec")
+    line_start = next(offset for offset, line in dis.findlinestarts(code) if line == 301)
+    assert ImportAhead("runfile.py").table(code) == {line_start: (("os", None, 0),)}
+    assert any(ins.opname == "EXTENDED_ARG" and ins.offset == line_start for ins in dis.get_instructions(code))
