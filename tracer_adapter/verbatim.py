@@ -89,7 +89,7 @@ def check_workspace(ws: Workspace, row_ids: list[str] | None = None) -> list[Ste
         for step in ws.steps(row_id):
             if not step.cwm_analysis:
                 continue
-            paths = ws.trace_paths(row_id, step.index)
+            paths = ws.quotable_trace_paths(row_id, step.index)
             problems += [StepProblem(row_id, step.index, p) for p in check_analysis(step.cwm_analysis, paths)]
     return problems
 

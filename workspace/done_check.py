@@ -49,7 +49,8 @@ def step_problems(
     check_quotes: QuoteChecker | None,
     syntax: Callable[[str], str | None] = syntax_problem,
 ) -> list[Problem]:
-    """The done rules over a row's steps in order; quotes are checked only when both callables are given."""
+    """The done rules over a row's steps in order. With ``check_quotes``, a fixable step's analysis must
+    quote the trace; with ``trace_paths`` too, every quoted line must be a line of the step's traces."""
     problems: list[Problem] = []
     for position, step in enumerate(steps):
         following = steps[position + 1] if position + 1 < len(steps) else None
@@ -57,12 +58,18 @@ def step_problems(
         problems += [Problem(step.index, "cwm_analysis", p) for p in placeholder_problems(step.cwm_analysis)]
         if following is not None:
             problems += _chain(step, following)
-        if check_quotes is not None and trace_paths is not None and step.cwm_analysis.strip():
-            problems += [
-                Problem(step.index, "cwm_analysis", describe_verbatim_problem(p.line_no, p.line, p.nearest))
-                for p in check_quotes(step.cwm_analysis, trace_paths(step.index))
-            ]
+        if check_quotes is not None and step.cwm_analysis.strip():
+            if step.fixable and not check_quotes(step.cwm_analysis, []):  # against no trace, every quote fails
+                problems.append(Problem(step.index, "cwm_analysis", _NO_QUOTES, done_only=True))
+            elif trace_paths is not None:
+                problems += [
+                    Problem(step.index, "cwm_analysis", describe_verbatim_problem(p.line_no, p.line, p.nearest))
+                    for p in check_quotes(step.cwm_analysis, trace_paths(step.index))
+                ]
     return problems
+
+
+_NO_QUOTES = "cwm_analysis quotes no trace line (trace the step, then insert the lines that show the bug)"
 
 
 def _one_step(step: Step, following: Step | None, syntax: Callable[[str], str | None]) -> list[Problem]:
@@ -71,6 +78,10 @@ def _one_step(step: Step, following: Step | None, syntax: Callable[[str], str | 
     problem = syntax(step.fixed_code) if step.fixed_code.strip() else None
     if problem:
         problems.append(Problem(k, "fixed_code", f"fixed code does not parse ({problem})"))
+    if not step.bug_confirmed:
+        problems.append(
+            Problem(k, "bug_confirmed", "the bug was never replicated (run the step's code: r)", done_only=True)
+        )
     if step.fixable is None:
         return [*problems, Problem(k, "fixable", "fixable or not is undecided (f / n)", done_only=True)]
     if not step.revised_analysis.strip():

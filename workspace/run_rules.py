@@ -14,18 +14,26 @@ from workspace.records import RunRecord
 FIXED_KINDS = ("clean", "time_limit")  # no error within the limit: the step's last bug is gone
 BUG_KINDS = ("error", "no_submission", "killed")  # the script showed a bug
 UNFINISHED_KINDS = ("environment", "cancelled")  # says nothing about the code
+VALID_RUN_SECONDS = 360.0  # the contract: a run that goes 6 minutes without raising is not buggy
+_CLOCK_SLACK = 1.0  # seconds a run stopped at a 6-minute limit may read short (timer granularity)
 
 
 def code_sha256(code: str) -> str:
     return hashlib.sha256(code.encode("utf-8")).hexdigest()
 
 
+def ran_without_error(record: RunRecord) -> bool:
+    """The run ended clean, or went the contract's 6 minutes without raising (a shorter limit proves nothing)."""
+    if record.kind == "time_limit":
+        return record.duration + _CLOCK_SLACK >= VALID_RUN_SECONDS
+    return record.kind == "clean"
+
+
 def replication_confirms(record: RunRecord) -> bool | None:
     """What a run of a step's buggy code says of ``bug_confirmed``: True, False, or None (nothing)."""
-    kind = record.kind
-    if kind in BUG_KINDS:
+    if record.kind in BUG_KINDS:
         return True
-    if kind in FIXED_KINDS:
+    if ran_without_error(record):
         return False
     return None
 
@@ -46,7 +54,7 @@ def fix_verdict(verification: RunRecord | None, followed: bool) -> bool:
         return False
     if followed:
         return replication_is_new_bug(verification)
-    return verification.kind in FIXED_KINDS
+    return ran_without_error(verification)
 
 
 def fix_outcome_problem(verification: RunRecord, followed: bool) -> str | None:
@@ -58,6 +66,11 @@ def fix_outcome_problem(verification: RunRecord, followed: bool) -> str | None:
         if kind in BUG_KINDS:
             return "its verifying run still fails with the step's own error"
         return f"its verifying run ended {kind!r}, but a next step needs it to end in a new error"
+    if kind == "time_limit":
+        return (
+            f"its verifying run stopped at a {verification.duration:.0f} s time limit; it must run "
+            f"{VALID_RUN_SECONDS / 60:.0f} minutes without raising (run it again with the full limit)"
+        )
     return f"its verifying run ended {kind!r}, not clean or at the time limit"
 
 

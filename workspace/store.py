@@ -42,11 +42,23 @@ from workspace.run_rules import (
     replication_is_new_bug,
 )
 from workspace.summaries import RowSummary, Summaries
-from workspace.vocabulary import FLAG_FIELDS, REJECT_REASONS, RUN_PURPOSES, STATUSES, TEXT_FIELDS, flag_word
+from workspace.vocabulary import (
+    FLAG_FIELDS,
+    REJECT_REASONS,
+    RUN_PURPOSES,
+    SOURCE_FIELDS_NOT_EDITED,
+    STATUSES,
+    STEP_SOURCE_FIELDS,
+    TEXT_FIELDS,
+    flag_word,
+)
 
 EDITABLE_FIELDS = TEXT_FIELDS + FLAG_FIELDS  # the verification is only ever set by storing a run
 _STEP_COLUMNS = (
-    ("k",) + EDITABLE_FIELDS + ("verification", "flag_sources", "annotator", "time_spent", "created_at", "updated_at")
+    ("k",)
+    + STEP_SOURCE_FIELDS
+    + EDITABLE_FIELDS
+    + ("verification", "flag_sources", "annotator", "time_spent", "created_at", "updated_at")
 )
 REPLICATION_PURPOSES = ("original", "replicate")
 
@@ -377,7 +389,9 @@ class Workspace:
             if status == "done":
                 if check_quotes is None:
                     raise ValueError("marking a row done needs check_quotes (tracer_adapter.verbatim.check_analysis)")
-                blockers = done_blockers(self.steps(row_id), lambda k: self.trace_paths(row_id, k), check_quotes)
+                blockers = done_blockers(
+                    self.steps(row_id), lambda k: self.quotable_trace_paths(row_id, k), check_quotes
+                )
                 if blockers:
                     raise InputError(f"row {row_id!r} cannot be done yet: " + "; ".join(blockers))
             with self._write() as conn:
@@ -776,6 +790,12 @@ class Workspace:
         """The trace files stored for a row's step k, oldest first."""
         return [t.trace_path for t in self.traces(row_id, k)]
 
+    def quotable_trace_paths(self, row_id: str, k: int) -> list[Path]:
+        """The trace files step k's cwm_analysis may quote: the traces of its code and of its fixed code."""
+        step = self.step(row_id, k)
+        codes = {code_sha256(step.code)} | ({code_sha256(step.fixed_code)} if step.fixed_code.strip() else set())
+        return [t.trace_path for t in self.traces(row_id, k) if t.code_sha256 in codes]
+
     def _stored(self, path: Path) -> str:
         """Paths inside the workspace are stored relative to it, so a moved workspace keeps its traces."""
         path = Path(path).resolve()
@@ -842,6 +862,8 @@ class Workspace:
 
 def _checked_field(name: str, value: Any) -> Any:
     """The database form of one editable step field; a wrong name or type is an InputError."""
+    if name in STEP_SOURCE_FIELDS:
+        raise InputError(SOURCE_FIELDS_NOT_EDITED)
     if name not in EDITABLE_FIELDS:
         raise InputError(f"unknown step field {name!r} (editable: {', '.join(EDITABLE_FIELDS)})")
     if name in TEXT_FIELDS:

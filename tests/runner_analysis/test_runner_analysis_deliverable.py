@@ -50,6 +50,14 @@ def _tampered(out: Path, tmp_path: Path, column: str, row: int, change) -> Path:
     return broken
 
 
+def _traced_line(dataset: Path, row_id: str, k: int, capsys) -> str:
+    """Trace step k's code and give back one of the trace's line events, to quote in cwm_analysis."""
+    _ok(["trace", str(dataset), "--id", row_id, "--step", str(k)], capsys)
+    with open_workspace(dataset) as ws:
+        trace = ws.quotable_trace_paths(row_id, k)[-1]
+    return next(line for line in trace.read_text(encoding="utf-8").split("\n") if "<|line_sep|>" in line)
+
+
 def _violations(path: Path, source: Path, capsys) -> list[str]:
     code = main(["validate", str(path), "--source", str(source)])
     lines = capsys.readouterr().out.strip().splitlines()
@@ -128,11 +136,13 @@ def test_two_step_round_trip_checks_the_chain(dataset: Path, tmp_path: Path, cap
     _ok(["run", *target], capsys)
     first_fix = _write(tmp_path, "fix1.py", row.fixed_code(1))
     assert "[fix ends in a new error" in _ok(["run", *target, "--code", str(first_fix)], capsys)
-    _ok(["annotate", *target, "--step", "0", *texts, "--set", "cwm_analysis=the id column is 'id'"], capsys)
+    quoted = _traced_line(dataset, row.id, 0, capsys)
+    _ok(["annotate", *target, "--step", "0", *texts, "--set", f"cwm_analysis=the id column is 'id':\n{quoted}"], capsys)
     assert "started debug step 1" in _ok(["annotate", *target, "--new-step"], capsys)
     second_fix = _write(tmp_path, "fix2.py", row.fixed_code(2))
     assert "[fix ran clean]" in _ok(["run", *target, "--step", "1", "--code", str(second_fix)], capsys)
-    _ok(["annotate", *target, *texts, "--set", "cwm_analysis=the columns include id", "--done"], capsys)
+    quoted = _traced_line(dataset, row.id, 1, capsys)
+    _ok(["annotate", *target, *texts, "--set", f"cwm_analysis=the columns include id:\n{quoted}", "--done"], capsys)
     with open_workspace(dataset) as ws:
         first, second = ws.steps(row.id)
         assert (first.bug_fixed, second.bug_fixed, second.bug_confirmed) == (True, True, True)

@@ -7,6 +7,7 @@ from pathlib import Path
 from tracer_data_synthetic import write_synthetic_trace
 
 from tracer_adapter.verbatim import VerbatimProblem, check_analysis, check_workspace, quoted_lines
+from workspace.run_rules import code_sha256
 
 
 def _analysis(*quoted: str) -> str:
@@ -100,13 +101,17 @@ def test_check_workspace_reports_row_step_line_and_nearest(golden, make_dataset,
     trace = golden("ex2")
     lines = trace.read_text(encoding="utf-8").split("\n")
     edited = lines[7] + " "
-    with open_workspace(make_dataset([{}, {}, {}]), tmp_path / "ws") as ws:
-        ws.add_trace("row-1", 0, code_sha256="0" * 64, trace_path=trace, meta_path=trace, index_path=trace, meta={})
+    with open_workspace(make_dataset([{}, {}, {}, {}]), tmp_path / "ws") as ws:
+        for row_id, code in (("row-1", ws.step("row-1").code), ("row-2", "other code")):
+            sha = code_sha256(code)
+            ws.add_trace(row_id, 0, code_sha256=sha, trace_path=trace, meta_path=trace, index_path=trace, meta={})
         ws.update_step("row-1", 0, cwm_analysis=_analysis(lines[3], edited))
-        ws.update_step("row-2", 0, cwm_analysis=_analysis(lines[3]))  # no trace stored for row-2
+        ws.update_step("row-2", 0, cwm_analysis=_analysis(lines[3]))  # its only trace is of other code
+        ws.update_step("row-3", 0, cwm_analysis=_analysis(lines[3]))  # no trace stored
         problems = check_workspace(ws)
     assert [(p.row_id, p.step, p.problem.line_no, p.problem.nearest) for p in problems] == [
         ("row-1", 0, 5, lines[7]),
         ("row-2", 0, 4, None),
+        ("row-3", 0, 4, None),
     ]
     assert problems[0].describe().startswith("row 'row-1', step 0, cwm_analysis line 5 ")

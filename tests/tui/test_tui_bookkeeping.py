@@ -24,7 +24,7 @@ def _record(kind: str, code: str, match: str | None = None) -> dict:
 
 async def test_viewing_a_done_row_adds_no_time_and_acting_on_an_open_row_does(make_app, workspace) -> None:
     """Defect 8."""
-    workspace.update_step("row-0", 0, fixable=False, revised_analysis="needs internet")
+    workspace.update_step("row-0", 0, bug_confirmed=True, fixable=False, revised_analysis="needs internet")
     workspace.set_status("row-0", "done", check_quotes=check_analysis)
 
     app = make_app()

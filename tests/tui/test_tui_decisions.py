@@ -90,6 +90,8 @@ async def test_done_refused_with_blockers_then_done_and_row_moves(make_app, work
         await pilot.press("ctrl+z", "enter", "f7", *"print(1)", "escape", "d")
         await wait_until(pilot, lambda: notified(app, "fixable or not is undecided"), what="undecided")
         await pilot.press("n", *"needs internet", "escape", "d")
+        await wait_until(pilot, lambda: notified(app, "the bug was never replicated"), what="not replicated")
+        await pilot.press("b", "d")  # confirmed by hand
         await wait_until(pilot, lambda: task.row_id == "row-1", what=f"done moves on {notices(app)}")
         assert workspace.status("row-0")[0] == "done"
         assert workspace.claimed_by("row-0") is None

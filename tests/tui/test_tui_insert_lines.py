@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from pathlib import Path
 
 from textual.widgets import Static
 from tui_helpers import SMALL, open_task, wait_until
+
+from workspace.run_rules import code_sha256
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "trace_examples" / "ex2.trace"
 
@@ -20,7 +21,7 @@ def add_example_trace(ws) -> list[str]:
     ws.add_trace(
         "row-0",
         0,
-        code_sha256=hashlib.sha256(b"x").hexdigest(),
+        code_sha256=code_sha256(ws.step("row-0").code),  # a trace of the step's code: quotable
         trace_path=trace,
         meta_path=meta,
         index_path=Path(str(trace) + ".idx"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import queue
+import shutil
 import subprocess
 import sys
 import threading
@@ -15,6 +16,7 @@ from workspace.run_rules import code_sha256
 from workspace.store import Workspace, open_workspace
 
 ROOT = Path(__file__).resolve().parents[2]
+TRACE_EXAMPLE = ROOT / "tests" / "fixtures" / "trace_examples" / "ex1.trace"  # the client's golden
 
 
 def _run_record(
@@ -23,8 +25,10 @@ def _run_record(
     run_dir: Path | None = None,
     code: str | None = None,
     match: str | None = None,
+    duration: float | None = None,
 ) -> dict:
-    """A run record in the shape the runner's bookkeeping stores; ``code`` is the code the run started."""
+    """A run record in the shape the runner's bookkeeping stores; ``code`` is the code the run started.
+    A time_limit run lasts the contract's 6 minutes unless ``duration`` says otherwise."""
     return {
         "code_sha256": None if code is None else code_sha256(code),
         "spec_backend": "local",
@@ -32,7 +36,7 @@ def _run_record(
         "run_dir": str(run_dir or "/nonexistent"),
         "log_path": str(run_dir or "/nonexistent") + "/output.log",
         "started_at": 1.0,
-        "duration": 0.5,
+        "duration": duration if duration is not None else 360.2 if kind == "time_limit" else 0.5,
         "exit_code": 0 if kind == "clean" else 1,
         "signal": None,
         "timed_out": False,
@@ -50,8 +54,34 @@ def _run_record(
 
 @pytest.fixture
 def run_record() -> Callable[..., dict]:
-    """``run_record(kind, output=..., run_dir=..., code=..., match=...)``: a stored run record with that verdict."""
+    """``run_record(kind, output=..., run_dir=..., code=..., match=..., duration=...)``: a stored run record."""
     return _run_record
+
+
+@pytest.fixture
+def quotable_trace() -> Callable[..., str]:
+    """``quotable_trace(ws, row_id="row-0", k=0)``: step k's bug replicated (for step 0, a run of its code
+    ending in the recorded error; a later step is confirmed by the run that started it) and traced (the
+    client's example trace, stored as a trace of the step's code); returns a line of it to quote."""
+
+    def make(ws: Workspace, row_id: str = "row-0", k: int = 0) -> str:
+        step = ws.step(row_id, k)
+        if k == 0:
+            ws.add_run(row_id, 0, "replicate", _run_record("error", code=step.code))
+        trace = ws.trace_dir(row_id, k) / f"example{len(ws.traces(row_id, k))}.trace"
+        shutil.copy(TRACE_EXAMPLE, trace)
+        ws.add_trace(
+            row_id,
+            k,
+            code_sha256=code_sha256(step.code),
+            trace_path=trace,
+            meta_path=trace.with_suffix(".json"),
+            index_path=Path(f"{trace}.idx"),
+            meta={},
+        )
+        return TRACE_EXAMPLE.read_text(encoding="utf-8").split("\n")[3]
+
+    return make
 
 
 @pytest.fixture

@@ -25,8 +25,9 @@ ws.close()
 """
 
 
-def _finish_texts(ws, k: int = 0) -> None:
-    ws.update_step("row-0", k, fixable=True, revised_analysis="cause", revised_plan="plan", cwm_analysis="why")
+def _finish_texts(ws, quote: str, k: int = 0) -> None:
+    analysis = f"why:\n{quote}"
+    ws.update_step("row-0", k, fixable=True, revised_analysis="cause", revised_plan="plan", cwm_analysis=analysis)
 
 
 def test_a_replication_of_the_recorded_error_confirms_the_bug(open_ws, run_record) -> None:
@@ -91,7 +92,7 @@ def test_a_fixable_decided_by_hand_is_kept_by_the_fix_run(open_ws, run_record) -
     assert "run" not in step.flag_sources.get("fixable", {})
 
 
-def test_done_refuses_a_fixable_row_without_a_verified_fix_or_without_text(open_ws, run_record) -> None:
+def test_done_refuses_a_fixable_row_without_a_verified_fix_or_without_text(open_ws, run_record, quotable_trace) -> None:
     """Defect 2."""
     ws = open_ws()
     ws.update_step("row-0", 0, fixable=True, bug_confirmed=True)
@@ -100,7 +101,7 @@ def test_done_refuses_a_fixable_row_without_a_verified_fix_or_without_text(open_
     message = str(caught.value)
     for reason in ("revised_analysis is empty", "revised_plan is empty", "cwm_analysis is empty", "no fixed code"):
         assert reason in message
-    _finish_texts(ws)
+    _finish_texts(ws, quotable_trace(ws))
     ws.update_step("row-0", 0, fixed_code=FIX)
     with pytest.raises(InputError, match="the fixed code was never run to verify it"):
         ws.set_status("row-0", "done", check_quotes=check_analysis)
@@ -119,15 +120,15 @@ def test_annotate_done_without_fix_or_text_is_refused(make_dataset, capsys) -> N
     assert "fixable, but there is no fixed code" in message
 
 
-def test_any_edit_to_a_done_row_puts_it_back_in_progress(open_ws, run_record) -> None:
+def test_any_edit_to_a_done_row_puts_it_back_in_progress(open_ws, run_record, quotable_trace) -> None:
     """Defect 7: text, flag, code, and a new run of the fix."""
     ws = open_ws()
-    _finish_texts(ws)
+    _finish_texts(ws, quotable_trace(ws))
     ws.update_step("row-0", 0, fixed_code=FIX)
     ws.add_run("row-0", 0, "fix", run_record("clean", code=FIX))
     edits = [
         lambda: ws.update_step("row-0", 0, revised_plan="another plan"),
-        lambda: ws.update_step("row-0", 0, bug_confirmed=True),
+        lambda: (ws.update_step("row-0", 0, bug_confirmed=False), ws.update_step("row-0", 0, bug_confirmed=True)),
         lambda: ws.add_run("row-0", 0, "fix", run_record("clean", code=FIX)),  # a new verifying run
         lambda: ws.update_step("row-0", 0, fixed_code=OTHER),
     ]
@@ -299,3 +300,53 @@ def test_a_version_1_workspace_keeps_its_runs_and_grades_after_the_upgrade(make_
         [run] = ws.runs("row-0")
         assert (run.id, run.purpose, run.dropped, run.grade) == (1, "fix", False, {"success": True})
         assert ws.step("row-0").flag_sources == {}
+
+
+def test_a_time_limit_shorter_than_six_minutes_proves_neither_not_buggy_nor_the_fix(
+    open_ws, run_record, quotable_trace
+) -> None:
+    """The contract counts a run as not buggy after 6 minutes without raising; a 2-second limit proves nothing."""
+    ws = open_ws()
+    code = ws.step("row-0").code
+    ws.add_run("row-0", 0, "replicate", run_record("time_limit", code=code, duration=2.0))
+    assert "bug_confirmed" not in ws.step("row-0").flag_sources  # the replication says nothing
+    ws.add_run("row-0", 0, "replicate", run_record("time_limit", code=code))
+    assert ws.step("row-0").flag_sources["bug_confirmed"] == {"run": 2}  # six minutes: not buggy
+    _finish_texts(ws, quotable_trace(ws))
+    ws.update_step("row-0", 0, fixed_code=FIX)
+    ws.add_run("row-0", 0, "fix", run_record("time_limit", code=FIX, duration=2.0))
+    assert ws.step("row-0").bug_fixed is False
+    with pytest.raises(InputError, match="stopped at a 2 s time limit; it must run 6 minutes without raising"):
+        ws.set_status("row-0", "done", check_quotes=check_analysis)
+    ws.add_run("row-0", 0, "fix", run_record("time_limit", code=FIX, duration=360.0))
+    assert ws.step("row-0").bug_fixed is True
+    ws.set_status("row-0", "done", check_quotes=check_analysis)
+
+
+def test_done_needs_the_bug_replicated_and_a_quoted_trace_line(open_ws, run_record, quotable_trace) -> None:
+    ws = open_ws()
+    ws.update_step("row-0", 0, fixable=True, revised_analysis="cause", revised_plan="plan", cwm_analysis="prose only")
+    ws.update_step("row-0", 0, fixed_code=FIX)
+    ws.add_run("row-0", 0, "fix", run_record("clean", code=FIX))
+    with pytest.raises(InputError) as caught:
+        ws.set_status("row-0", "done", check_quotes=check_analysis)
+    assert "the bug was never replicated" in str(caught.value)
+    assert "cwm_analysis quotes no trace line" in str(caught.value)
+    quote = quotable_trace(ws)  # replicated and traced
+    # look-alike tokens are no quote: fullwidth bars, a zero-width space inside the token
+    for fake in (quote.replace("<|", "<｜").replace("|>", "｜>"), quote.replace("_sep|>", "_\u200bsep|>")):
+        ws.update_step("row-0", 0, cwm_analysis=f"why:\n{fake}")
+        with pytest.raises(InputError, match="cwm_analysis quotes no trace line"):
+            ws.set_status("row-0", "done", check_quotes=check_analysis)
+    ws.update_step("row-0", 0, cwm_analysis=f"why:\n{quote}")
+    ws.set_status("row-0", "done", check_quotes=check_analysis)
+
+
+def test_a_step_code_and_output_are_not_edited(open_ws, make_dataset, capsys) -> None:
+    ws = open_ws()
+    for field in ("code", "observed_output"):
+        with pytest.raises(InputError, match="write the change in fixed_code"):
+            ws.update_step("row-0", 0, **{field: "print('replaced')\n"})
+    source = make_dataset()
+    assert main(["annotate", str(source), "--id", "row-0", "--set", "code=print(1)"]) == 2
+    assert "write the change in fixed_code" in capsys.readouterr().err

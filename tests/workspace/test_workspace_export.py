@@ -21,9 +21,10 @@ FIX = "import pandas as pd\ntrain = pd.read_csv('./data/train.csv')\nprint(train
 FIX_2 = FIX + "print(train.columns)\n"
 
 
-def _annotate(ws, run_record) -> None:
+def _annotate(ws, run_record, quotable_trace) -> None:
     """row-0: two debug steps, both fixed and verified; row-1: rejected; row-2 left untouched."""
     ws.annotator = "alice"
+    quote = quotable_trace(ws, "row-0", 0)
     ws.update_step(
         "row-0",
         0,
@@ -31,7 +32,7 @@ def _annotate(ws, run_record) -> None:
         fixable=True,
         revised_analysis="reads ./input",
         revised_plan="read ./data",
-        cwm_analysis="the trace shows the read",
+        cwm_analysis=f"the trace shows the read:\n{quote}",
         fixed_code=FIX,
     )
     run = ws.add_run(
@@ -40,13 +41,14 @@ def _annotate(ws, run_record) -> None:
     ws.add_grade(run, {"success": True, "valid_solution": True})
     ws.add_time("row-0", 0, 61.5)
     ws.new_step("row-0")
+    quote = quotable_trace(ws, "row-0", 1)
     ws.update_step(
         "row-0",
         1,
         fixable=True,
         revised_analysis="second",
         revised_plan="fix the second",
-        cwm_analysis="reasoning",
+        cwm_analysis=f"reasoning:\n{quote}",
         fixed_code=FIX_2,
     )
     ws.add_run("row-0", 1, "fix", run_record("clean", code=FIX_2))
@@ -56,7 +58,7 @@ def _annotate(ws, run_record) -> None:
 
 
 @pytest.mark.parametrize("term_out_type", [pa.list_(pa.string()), pa.string()])
-def test_round_trip_through_validate(make_dataset, run_record, tmp_path: Path, term_out_type) -> None:
+def test_round_trip_through_validate(make_dataset, run_record, quotable_trace, tmp_path: Path, term_out_type) -> None:
     schema = pa.schema(
         [
             ("id", pa.string()),
@@ -73,7 +75,7 @@ def test_round_trip_through_validate(make_dataset, run_record, tmp_path: Path, t
     source = make_dataset([{"node_score": i, "_term_out": out_value} for i in range(3)], schema=schema)
     out = tmp_path / "deliverable.parquet"
     with open_workspace(source) as ws:
-        _annotate(ws, run_record)
+        _annotate(ws, run_record, quotable_trace)
         summary = export_deliverable(ws, out)
     assert (summary.rows, summary.source_rows) == (4, 3)
     assert validate_deliverable(out, source) == []

@@ -80,11 +80,12 @@ def _verified_fix(ws, tmp_path: Path, code: str = FIX, kind: str = "clean", run_
     return ws.add_run("row-0", 0, "fix", run_record(kind, run_dir=ws.run_dir("row-0", 0), code=code))
 
 
-def _finished_texts(ws, row_id: str = "row-0", k: int = 0) -> None:
-    ws.update_step(row_id, k, revised_analysis="the cause", revised_plan="the plan", cwm_analysis="reasoning")
+def _finished_texts(ws, quote: str, row_id: str = "row-0", k: int = 0) -> None:
+    analysis = f"reasoning:\n{quote}"
+    ws.update_step(row_id, k, revised_analysis="the cause", revised_plan="the plan", cwm_analysis=analysis)
 
 
-def test_done_lists_every_blocker(open_ws, run_record, tmp_path: Path) -> None:
+def test_done_lists_every_blocker(open_ws, run_record, quotable_trace, tmp_path: Path) -> None:
     ws = open_ws()
     ws.update_step("row-0", 0, bug_fixed=True, fixable=True)
     with pytest.raises(InputError, match="no fixed code") as caught:
@@ -98,7 +99,7 @@ def test_done_lists_every_blocker(open_ws, run_record, tmp_path: Path) -> None:
     assert "revised_analysis is empty (write why it cannot be fixed)" in message
     assert "bug_fixed is set on a step that is not fixable" in message
     ws.update_step("row-0", 0, fixed_code=FIX, fixable=True, bug_fixed=False)
-    _finished_texts(ws)
+    _finished_texts(ws, quotable_trace(ws))
     with pytest.raises(InputError, match="never run to verify it"):
         ws.set_status("row-0", "done", check_quotes=check_analysis)
     _verified_fix(ws, tmp_path, kind="error", run_record=run_record)
@@ -112,27 +113,31 @@ def test_done_lists_every_blocker(open_ws, run_record, tmp_path: Path) -> None:
     assert ws.status("row-0")[0] == "done"
 
 
-def test_done_checks_cwm_analysis_against_the_step_traces(open_ws, tmp_path: Path) -> None:
+def test_done_checks_cwm_analysis_against_the_traces_of_the_step_code(open_ws, quotable_trace) -> None:
     ws = open_ws()
-    trace = ws.trace_dir("row-0", 0) / "t1.trace"
-    shutil.copy(TRACE_EXAMPLE, trace)
-    real_line = TRACE_EXAMPLE.read_text().split("\n")[3]
+    other = ws.trace_dir("row-0", 0) / "other.trace"  # a trace of other code, as `trace --code` stores one
+    shutil.copy(TRACE_EXAMPLE, other)
     ws.add_trace(
         "row-0",
         0,
         code_sha256="0" * 64,
-        trace_path=trace,
-        meta_path=trace.with_suffix(".json"),
-        index_path=Path(str(trace) + ".idx"),
-        meta={"truncated": False},
+        trace_path=other,
+        meta_path=other.with_suffix(".json"),
+        index_path=Path(f"{other}.idx"),
+        meta={},
     )
+    real_line = TRACE_EXAMPLE.read_text().split("\n")[3]
+    ws.update_step("row-0", 0, fixable=False, revised_analysis="needs internet")
+    ws.update_step("row-0", 0, cwm_analysis=f"The dict starts empty:\n{real_line}\nso ...")
+    with pytest.raises(InputError, match="cwm_analysis line 2 is not a line of the trace"):
+        ws.set_status("row-0", "done", check_quotes=check_analysis)
+    assert quotable_trace(ws) == real_line  # now also a trace of the step's own code
     edited = real_line.replace("new_d = {}", "new_d = []")
     ws.update_step("row-0", 0, cwm_analysis=f"The dict starts empty:\n{edited}\nso ...")
     with pytest.raises(InputError, match="cwm_analysis line 2 is not a line of the trace") as caught:
         ws.set_status("row-0", "done", check_quotes=check_analysis)
     assert "nearest" in str(caught.value)
-    ws.update_step("row-0", 0, cwm_analysis=f"The dict starts empty:\n{real_line}\nso ...", fixable=False)
-    ws.update_step("row-0", 0, revised_analysis="needs internet")
+    ws.update_step("row-0", 0, cwm_analysis=f"The dict starts empty:\n{real_line}\nso ...")
     ws.set_status("row-0", "done", check_quotes=check_analysis)
     assert ws.status("row-0")[0] == "done"
 

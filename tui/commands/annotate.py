@@ -7,7 +7,13 @@ from pathlib import Path
 
 from tui.commands._target import STEP_HELP, add_id_argument, add_target_arguments
 from workspace.errors import InputError
-from workspace.vocabulary import FLAG_FIELDS, REJECT_REASONS, TEXT_FIELDS
+from workspace.vocabulary import (
+    FLAG_FIELDS,
+    REJECT_REASONS,
+    SOURCE_FIELDS_NOT_EDITED,
+    STEP_SOURCE_FIELDS,
+    TEXT_FIELDS,
+)
 
 HELP = "set fields and flags, reject, mark done, add a step, undo"
 ORDER = 32
@@ -117,6 +123,8 @@ def _split(item: str, option: str) -> tuple[str, str]:
     name, sep, value = item.partition("=")
     if not sep:
         raise InputError(f"{option} {item}: expected FIELD=VALUE")
+    if name in STEP_SOURCE_FIELDS:
+        raise InputError(f"{option} {item}: {SOURCE_FIELDS_NOT_EDITED}")
     if name not in TEXT_FIELDS + FLAG_FIELDS:
         raise InputError(f"{option} {item}: unknown field {name!r} (one of: {', '.join(TEXT_FIELDS + FLAG_FIELDS)})")
     return name, value

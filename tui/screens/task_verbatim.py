@@ -37,7 +37,7 @@ class VerbatimCheck:
         screen = self.screen
         self._timer = None
         text = screen.annotation_pane.editor("cwm_analysis").text
-        paths = screen.ws.trace_paths(screen.row_id, screen.k)
+        paths = screen.ws.quotable_trace_paths(screen.row_id, screen.k)
         screen.run_worker(
             partial(self._check, text, paths),
             thread=True,
