@@ -9,6 +9,7 @@ whole line read from a trace index, so it passes the verbatim check as built.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -34,11 +35,15 @@ class Quote:
     lines: list[int]
 
 
-def draft_analysis(bug: TraceIndex, fix: TraceIndex | None = None) -> str:
-    """The draft for a trace that ends raising (and the fix's trace, when there is one)."""
+def draft_analysis(bug: TraceIndex, fix: TraceIndex | None = None, fixed_lines: dict[int, int] | None = None) -> str:
+    """The draft for a trace that ends raising (and the fix's trace, when there is one).
+
+    ``fixed_lines``: each line number of the buggy code -> the line of the fixed code it became
+    (``fixed_line_numbers``), so that a line the fix changed is quoted from the fixed run too.
+    """
     text = _render(bug, bug_quotes(bug))
     if fix is not None:
-        text += "\n\n" + _render(fix, fix_quotes(bug, fix))
+        text += "\n\n" + _render(fix, fix_quotes(bug, fix, fixed_lines))
     return text + "\n"
 
 
@@ -47,26 +52,39 @@ def bug_quotes(index: TraceIndex) -> list[Quote]:
     if raised is None:
         raise ValueError("the trace does not end with an exception: nothing to draft from")
     chain = index.call_chain(raised)
-    calls = [int(index.invocation_lines(i)[0]) for i in chain]
+    # each invocation's call event; one cut from a long trace (it keeps its first and last frames) is left out
+    calls = [
+        int(first) for first in (index.invocation_lines(i)[0] for i in chain) if index.info(int(first)).kind == "call"
+    ]
     own = index.invocation_lines(raised)
     before = collapse_loops(index, [int(i) for i in own[1:]])[-BEFORE_LINES:]
     after = [raised] + ([raised + 1] if raised + 1 < len(index) else [])
-    return [
+    quotes = [
         Quote("the call that leads to the bug, and what it is given", list(dict.fromkeys(calls))),
         Quote("the lines before the failure and the values that matter", before),
         Quote("why this line raises", after),
     ]
+    return [q for q in quotes if q.lines]
 
 
-def fix_quotes(bug: TraceIndex, fix: TraceIndex) -> list[Quote]:
-    """The fixed run's last line event at each source line the bug's draft quotes, and the fixed run's final return."""
-    quoted_sources = [line_source(bug.line(i)) for q in bug_quotes(bug)[1:] for i in q.lines]
+def fix_quotes(bug: TraceIndex, fix: TraceIndex, fixed_lines: dict[int, int] | None = None) -> list[Quote]:
+    """The fixed run's last line event at each source line the bug's draft quotes, and the fixed run's final return.
+
+    A quoted line is found in the fixed run by its line number through ``fixed_lines`` (so the line the fix
+    changed is found as changed), else by its source text.
+    """
     same: list[int] = []
-    for source in dict.fromkeys(s for s in quoted_sources if s is not None):
-        hits = [int(i) for i in fix.lines_with_source(source) if fix.info(int(i)).kind in ("call", "line")]
+    for i in dict.fromkeys(i for q in bug_quotes(bug)[1:] for i in q.lines):
+        lineno = bug.info(i).source_lineno
+        if fixed_lines is not None and lineno in fixed_lines:
+            hits = fix.event_lines_at(fixed_lines[lineno])
+        else:
+            source = line_source(bug.line(i))
+            hits = fix.lines_with_source(source) if source is not None else []
+        hits = [int(j) for j in hits if fix.info(int(j)).kind in ("call", "line")]
         if hits:
             same.append(hits[-1])
-    quotes = [Quote("let's verify the fix: the same lines in the fixed run", sorted(same)[-VERIFY_LINES:])]
+    quotes = [Quote("let's verify the fix: the same lines in the fixed run", sorted(set(same))[-VERIFY_LINES:])]
     final = fix.final_return()
     if final is not None:
         quotes.append(Quote("what the fixed run returns", [final] + ([final + 1] if final + 1 < len(fix) else [])))
@@ -94,6 +112,17 @@ def collapse_loops(index: TraceIndex, lines: list[int]) -> list[int]:
     return lines[: starts[1]] + lines[starts[-1] :]
 
 
+def fixed_line_numbers(code: str, fixed_code: str) -> dict[int, int]:
+    """Each line of ``code`` (1-based) that the fix kept or changed -> its line in ``fixed_code``."""
+    old, new = code.splitlines(), fixed_code.splitlines()
+    mapping: dict[int, int] = {}
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if tag in ("equal", "replace"):
+            for t in range(i2 - i1):
+                mapping[i1 + t + 1] = j1 + min(t, j2 - j1 - 1) + 1
+    return mapping
+
+
 def _render(index: TraceIndex, quotes: list[Quote]) -> str:
     parts = []
     for quote in quotes:
@@ -112,4 +141,4 @@ def draft_for_step(ws: Workspace, step: Step) -> str:
         if traces.fix is None or not traces.fix.is_file():
             return draft_analysis(bug)
         with TraceIndex.open(traces.fix) as fix:
-            return draft_analysis(bug, fix)
+            return draft_analysis(bug, fix, fixed_line_numbers(step.code, step.fixed_code))

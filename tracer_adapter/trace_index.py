@@ -51,7 +51,7 @@ EVENT_KINDS = (CALL, LINE, RETURN, EXCEPTION)
 
 INDEX_SUFFIX = ".idx"
 CODE_SUFFIX = ".code.py"  # the traced code, kept beside the trace to number its source lines
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: invocations cut from their call get scopes of their own
 
 _FRAME = FRAME_SEP.encode()
 _ACTION = ACTION_SEP.encode()
@@ -256,6 +256,10 @@ class TraceIndex:
             return np.empty(0, dtype=np.int64)
         return np.flatnonzero(self._source == sid)
 
+    def event_lines_at(self, lineno: int) -> np.ndarray:
+        """Event lines that run source line ``lineno`` (none when the code is unknown)."""
+        return np.flatnonzero((self._lineno == lineno) & (self._kind <= EXCEPTION))
+
     def source_texts(self) -> list[str]:
         """The distinct source texts that events of this trace show."""
         return [text.decode("utf-8", errors="replace") for text in self._sources]
@@ -358,7 +362,7 @@ class TraceIndex:
 
     def _invocation_end(self, scope: int, start: int) -> int:
         """The last line of the invocation that ``start`` belongs to (the trace's last line when unknown)."""
-        if scope < 0:
+        if scope == -1:
             return len(self) - 1
         end = _first((self._kind[start:] == RETURN) & (self._scope[start:] == scope))
         return len(self) - 1 if end is None else start + end
@@ -539,6 +543,8 @@ def _scan_lines(
     frame_no = -1
     depth = 0
     lineno = 0
+    # after a cut, the invocations whose call was cut away: each gets its own scope, -2, -3, ... (-1 is none)
+    orphan = next_orphan = -1
     for i in range(n):
         if i % _REPORT_EVERY == 0:
             _report(progress, cancel, 0.2 + 0.8 * i / n)
@@ -572,6 +578,7 @@ def _scan_lines(
             if head.startswith(_CUT_NOTE):
                 stack.clear()  # the frames after the gap start at an unknown depth
                 out.cut_notes.append(i)
+                orphan = next_orphan = next_orphan - 1
             out.kind[i] = (ARG if out.carries[i] else END) if pos == e else OTHER
             out.frame[i], out.depth[i], out.lineno[i], out.scope[i] = frame_no, depth, lineno, -1
             out.body[i] = out.action[i] = out.source[i] = -1
@@ -597,9 +604,12 @@ def _scan_lines(
         depth = len(stack) - 1 if stack else 0
         out.kind[i], out.frame[i], out.depth[i], out.lineno[i] = kind, frame_no, depth, lineno
         out.body[i], out.action[i], out.source[i] = pos - s, action + _ACTION_LEN - s, sid
-        out.scope[i] = frame.call_line if frame is not None else -1
-        if kind == RETURN and stack:
-            stack.pop()
+        out.scope[i] = frame.call_line if frame is not None else orphan
+        if kind == RETURN:
+            if stack:
+                stack.pop()
+            elif orphan != -1:  # the orphan returned: what follows runs in its (also orphan) caller
+                orphan = next_orphan = next_orphan - 1
 
 
 def _resolve(candidates: tuple[int, ...], frame: _Frame | None, linenos: array) -> int:

@@ -65,6 +65,10 @@ def test_the_fix_part_quotes_the_fixed_run_at_the_same_lines_and_its_return(trac
     fix_lines = {line for block in _blocks(text)[3:] for line in block}
     with TraceIndex.open(paths[-1]) as fix:  # the fix's trace is the later one
         assert all(fix.has_line(line) for line in fix_lines)
+    # the line the fix changed is found in the fixed run by its line number, though its text differs
+    changed = [line for line in step.fixed_code.splitlines() if line not in step.code.splitlines()]
+    assert changed
+    assert any(line.endswith("<|action_sep|>" + source) for source in changed for line in fix_lines)
 
 
 @pytest.mark.parametrize("row", CRASHING, ids=[row.name for row in CRASHING])

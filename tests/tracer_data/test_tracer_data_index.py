@@ -11,6 +11,7 @@ import pytest
 from tracer_data_synthetic import FRAMES_PER_ITERATION, write_synthetic_trace
 
 import tracer_adapter
+from tracer_adapter.draft import draft_analysis
 from tracer_adapter.trace_index import IndexCancelled, LineInfo, TraceIndex, index_path
 from workspace.errors import InputError
 
@@ -255,6 +256,31 @@ def test_trace_cut_by_the_tracer_keeps_depths_after_the_gap(tmp_path: Path) -> N
         assert infos[exception].source_lineno == 7
         assert (infos[-1].kind, infos[-1].depth) == ("arg", 0)
         assert index.next_source_line(6, notes[0]) is not None
+
+
+def test_after_a_cut_an_invocation_whose_call_was_cut_keeps_its_own_lines(tmp_path: Path) -> None:
+    """The kept tail starts inside fill()'s loop; the module's lines after fill returns are not fill's."""
+    script = tmp_path / "cut.py"
+    script.write_text(
+        "def fill(n):\n    out = []\n    for i in range(n):\n        out.append(i)\n    return out\n"
+        "data = fill(3000)\ntotal = sum(data)\nvalue = {'a': 1}['b']\n",
+        encoding="utf-8",
+    )
+    trace = tmp_path / "cut.trace"
+    tracer = Path(tracer_adapter.__file__).with_name("cwm_tracer.py")
+    argv = [sys.executable, str(tracer), str(script), "--out", str(trace), "--meta", str(tmp_path / "m.json")]
+    done = subprocess.run([*argv, "--max-frames", "100"], capture_output=True, timeout=60)
+    assert b"KeyError" in done.stderr
+    with TraceIndex.open(trace, code=script.read_text(encoding="utf-8")) as index:
+        crash = index.crash_line()
+        assert index.info(crash).source_lineno == 8
+        own = [index.info(int(i)).source_lineno for i in index.invocation_lines(crash)]
+        assert own == [7, 8]  # the module's lines after the cut; fill's loop lines are another invocation's
+        last_loop_line = max(i for i in range(len(index)) if index.info(i).source_lineno == 4)
+        assert {index.info(int(i)).source_lineno for i in index.invocation_lines(last_loop_line)} <= {3, 4}
+        draft = draft_analysis(index)
+    assert "\n```\n```" not in draft  # no empty block (the cut took the calls away)
+    assert "out.append(i)" not in draft
 
 
 def test_missing_trace_and_damaged_index(golden, tmp_path: Path) -> None:
