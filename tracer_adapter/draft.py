@@ -76,12 +76,14 @@ def fix_quotes(bug: TraceIndex, fix: TraceIndex, fixed_lines: dict[int, int] | N
     same: list[int] = []
     for i in dict.fromkeys(i for q in bug_quotes(bug)[1:] for i in q.lines):
         lineno = bug.info(i).source_lineno
+        source = line_source(bug.line(i))
         if fixed_lines is not None and lineno in fixed_lines:
-            hits = fix.event_lines_at(fixed_lines[lineno])
+            found = fix.event_lines_at(fixed_lines[lineno])
+        elif source is not None:
+            found = fix.lines_with_source(source)
         else:
-            source = line_source(bug.line(i))
-            hits = fix.lines_with_source(source) if source is not None else []
-        hits = [int(j) for j in hits if fix.info(int(j)).kind in ("call", "line")]
+            continue
+        hits = [int(j) for j in found if fix.info(int(j)).kind in ("call", "line")]
         if hits:
             same.append(hits[-1])
     quotes = [Quote("let's verify the fix: the same lines in the fixed run", sorted(set(same))[-VERIFY_LINES:])]
