@@ -9,7 +9,11 @@ older versions lack some fields; those take their defaults here.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -111,11 +115,109 @@ class RunRecord:
 
 def verification_from_json(text: str, k: int) -> RunRecord:
     """A step's verifying run from its JSON; step k's "fix" run when the JSON (stored before records carried
-    them) does not say. ValueError or TypeError if it is not a run record."""
-    data = json.loads(text)
+    them) does not say. ValueError (naming the field) if it is not a run record: not a JSON object, a field
+    without a default missing, or a field whose value does not have its annotated type."""
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
     if not isinstance(data, dict):
         raise ValueError("a run record is a JSON object")
-    return RunRecord.from_json({"step": k, "purpose": "fix", **data})
+    data = {"step": k, "purpose": "fix", **data}
+    _check_fields(RunRecord, data, "")
+    return RunRecord.from_json(data)
+
+
+def _check_fields(cls: type, data: dict, where: str) -> None:
+    """ValueError if ``data`` lacks a field of ``cls`` that has no default, or holds one of another type."""
+    for name, required, fits, words in _field_rules(cls):
+        if name not in data:
+            if required:
+                raise ValueError(f"{where + name!r} is missing")
+            continue
+        value = data[name]
+        if not fits(value, where + name):
+            raise ValueError(f"{where + name!r} is {_short(value)}, expected {words}")
+
+
+# (a JSON value, where it is) -> whether it has the type; a nested object of the wrong shape raises ValueError
+_Rule = Callable[[Any, str], bool]
+
+
+@cache
+def _field_rules(cls: type) -> tuple[tuple[str, bool, _Rule, str], ...]:
+    """(name, required, rule, the type in words) of each field of a record dataclass, made once from its
+    annotations, so that a new field is checked as soon as it is declared."""
+    hints = typing.get_type_hints(cls)
+    return tuple(
+        (
+            f.name,
+            f.default is MISSING and f.default_factory is MISSING,
+            _rule(hints[f.name], f"{cls.__name__}.{f.name}"),
+            _type_words(hints[f.name]),
+        )
+        for f in fields(cls)
+    )
+
+
+def _rule(hint: Any, field_name: str) -> _Rule:
+    """The check of a JSON value against an annotation (JSON has exact types: an int also stands for a float,
+    and a tuple comes as a list)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (types.UnionType, typing.Union):
+        nullable = type(None) in args
+        arms = [_rule(arm, field_name) for arm in args if arm is not type(None)]
+        if nullable and len(arms) == 1:
+            only = arms[0]
+            return lambda value, where: value is None or only(value, where)
+        return lambda value, where: (nullable and value is None) or any(arm(value, where) for arm in arms)
+    if hint is bool:
+        return lambda value, where: value is True or value is False
+    if hint is int:
+        return lambda value, where: type(value) is int
+    if hint is float:
+        return lambda value, where: type(value) is float or type(value) is int
+    if hint is str:
+        return lambda value, where: type(value) is str
+    if hint is dict or origin is dict:
+        return lambda value, where: type(value) is dict
+    if origin is list:
+        item = _rule(args[0], field_name)
+        return lambda value, where: type(value) is list and all(item(v, where) for v in value)
+    if origin is tuple:
+        items = [_rule(arg, field_name) for arg in args]
+        return lambda value, where: (
+            type(value) is list
+            and len(value) == len(items)
+            and all(rule(v, where) for rule, v in zip(items, value, strict=True))
+        )
+    if isinstance(hint, type) and is_dataclass(hint):
+        record = hint
+        return lambda value, where: type(value) is dict and _object_fits(record, value, where)
+    raise TypeError(f"no JSON rule for {field_name}'s annotation {hint!r}")  # a new kind of field: add its rule
+
+
+def _object_fits(cls: type, data: dict, where: str) -> bool:
+    _check_fields(cls, data, f"{where}.")  # raises, naming the field inside, when it does not
+    return True
+
+
+def _type_words(hint: Any) -> str:
+    if typing.get_origin(hint) in (types.UnionType, typing.Union):
+        return " or ".join(_type_words(arm) for arm in typing.get_args(hint))
+    if hint is type(None):
+        return "null"
+    if isinstance(hint, type) and is_dataclass(hint):
+        return "an object"
+    origin = typing.get_origin(hint)
+    return {bool: "true or false", int: "an integer", float: "a number", str: "a string", dict: "an object"}.get(
+        origin or hint, "a list"
+    )
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 @dataclass(frozen=True)

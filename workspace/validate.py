@@ -8,12 +8,18 @@ they need is missing or mistyped (that is reported once, by the column check).
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import math
+from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from workspace.dataset import REQUIRED_COLUMNS, Dataset, is_text_type, load_dataset
@@ -21,7 +27,8 @@ from workspace.done_check import QuoteChecker, step_problems
 from workspace.errors import InputError
 from workspace.export import ADDED_COLUMNS, WORKSPACE_KEY
 from workspace.records import RunRecord, verification_from_json
-from workspace.store import Step, Workspace, open_workspace
+from workspace.run_rules import code_sha256, replication_confirms
+from workspace.store import REPLICATION_PURPOSES, Step, Workspace, open_workspace, unsaved_step0
 from workspace.syntax import syntax_problems
 from workspace.vocabulary import REJECT_REASONS, STATUSES
 
@@ -66,10 +73,11 @@ class Violation:
 class Deliverable:
     path: Path
     table: pa.Table
-    source: Dataset | None
+    source: Dataset | None  # given, or the workspace's own dataset
     workspace: Workspace | None  # holds the traces that cwm_analysis quotes
     check_quotes: QuoteChecker | None = None  # tracer_adapter.verbatim.check_analysis; None skips the check
-    bad_columns: set[str] = field(default_factory=set)  # missing or mistyped; row checks skip them
+    bad_columns: set[str] = field(default_factory=set)  # missing, mistyped or repeated; row checks skip them
+    _saved: dict[str, list[Step]] | None = field(default=None, init=False, repr=False)  # the workspace's, read once
 
     def rows(self, *columns: str) -> Iterator[tuple[int, str | None, int | None, dict]]:
         """(row, id, step, {column: value}) for each row, or nothing if a needed column is unusable."""
@@ -80,6 +88,41 @@ class Deliverable:
         for i in range(self.table.num_rows):
             yield i, values["id"][i], values["debug_step"][i], {name: values[name][i] for name in columns}
 
+    def usable(self, *columns: str) -> tuple[str, ...]:
+        """Those of ``columns`` the row checks can read."""
+        return tuple(name for name in columns if name not in self.bad_columns)
+
+    def stored_step(self, row_id: str, k: int | None) -> Step | None:
+        """Step k of a row as the workspace holds it, or None. Step 0 of a row never saved has nothing
+        decided and no code or output read (``created_at`` None): the source row's are those."""
+        assert self.workspace is not None
+        if self._saved is None:
+            self._saved = self.workspace.saved_steps()
+        steps = self._saved.get(row_id) or [unsaved_step0(row_id)]
+        return next((s for s in steps if s.index == k), None)
+
+
+@dataclass(frozen=True)
+class Validation:
+    """What ``check_deliverable`` found, and what it checked the file against."""
+
+    violations: list[Violation]
+    source: Path | None  # the dataset the rows were compared with: given, or the workspace's own
+    workspace: Path | None  # the workspace the file was compared with; None when none was found
+    named_workspace: Path | None = None  # the workspace the file's metadata names, found or not
+
+    def note(self) -> str | None:
+        """One line on what could not be checked for want of a workspace, or None when one was found."""
+        if self.workspace is not None:
+            return None
+        missing = (
+            f"the workspace the file names, {self.named_workspace}, is not there"
+            if self.named_workspace is not None
+            else "no workspace found"
+        )
+        unchecked = "quotes, runs and texts" if self.source is not None else "quotes, runs, texts and source rows"
+        return f"note: {missing} (give --workspace): {unchecked} were not checked against it"
+
 
 def validate_deliverable(
     path: Path,
@@ -88,39 +131,78 @@ def validate_deliverable(
     *,
     check_quotes: QuoteChecker | None = None,
 ) -> list[Violation]:
-    """Every violation of the deliverable contract in ``path``.
+    """Every violation of the deliverable contract in ``path`` (see :func:`check_deliverable`)."""
+    return check_deliverable(path, source, workspace, check_quotes=check_quotes).violations
 
-    ``source`` is the dataset every id must come from; ``workspace`` holds the
+
+def check_deliverable(
+    path: Path,
+    source: Path | None = None,
+    workspace: Path | None = None,
+    *,
+    check_quotes: QuoteChecker | None = None,
+) -> Validation:
+    """Check the deliverable in ``path`` against the contract.
+
+    ``source`` is the dataset every row must come from (default: the
+    workspace's own, when a workspace is found); ``workspace`` holds the
     traces that cwm_analysis quotes and the annotations the file must agree
     with (default: the workspace it was exported from, when it is found).
     ``check_quotes`` is the verbatim check of quoted trace lines.
     """
     path = Path(path).expanduser()
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a parquet file")
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     try:
         table = pq.ParquetFile(path).read()
     except (pa.ArrowException, OSError) as exc:
         raise InputError(f"{path}: not a readable parquet file ({str(exc).strip().splitlines()[0]})") from None
-    ws = _open_traces_workspace(table, workspace)
+    named = _named_workspace(path, table) if workspace is None else None  # a given workspace wins
+    ws = _open_traces_workspace(named, workspace)
     try:
-        deliverable = Deliverable(path, table, load_dataset(source) if source is not None else None, ws, check_quotes)
+        dataset = load_dataset(source) if source is not None else ws.dataset if ws is not None else None
+        deliverable = Deliverable(path, table, dataset, ws, check_quotes)
         violations: list[Violation] = []
         for check in CHECKS:
             violations.extend(check(deliverable))
-        return violations
+        return Validation(
+            violations,
+            dataset.path if dataset is not None else None,
+            ws.path if ws is not None else None,
+            named,
+        )
     finally:
         if ws is not None:
             ws.close()
 
 
-def _open_traces_workspace(table: pa.Table, workspace: Path | None) -> Workspace | None:
-    if workspace is None:
-        recorded = (table.schema.metadata or {}).get(WORKSPACE_KEY)
-        if recorded is None or not Path(recorded.decode()).is_dir():
-            return None
-        workspace = Path(recorded.decode())
-    return open_workspace(workspace)
+def _named_workspace(path: Path, table: pa.Table) -> Path | None:
+    """The workspace the file's schema metadata says it was exported from, if it says."""
+    recorded = (table.schema.metadata or {}).get(WORKSPACE_KEY)
+    if recorded is None:
+        return None
+    key = WORKSPACE_KEY.decode()
+    try:
+        text = recorded.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: schema metadata {key!r} is not UTF-8 text; give --workspace") from None
+    if not text or "\0" in text:
+        raise InputError(f"{path}: schema metadata {key!r} is not a folder path ({text!r}); give --workspace")
+    return Path(text)
+
+
+def _open_traces_workspace(named: Path | None, workspace: Path | None) -> Workspace | None:
+    if workspace is not None:
+        workspace = Path(workspace).expanduser()
+        if not workspace.is_dir():  # a parquet here would be opened as a dataset: a new workspace made for it
+            what = "is not a folder" if workspace.exists() else "no such folder"
+            raise InputError(f"{workspace}: {what}; --workspace is the workspace folder the file was exported from")
+        return open_workspace(workspace)
+    if named is None or not named.is_dir():
+        return None
+    return open_workspace(named)
 
 
 def a_string(kind: pa.DataType) -> bool:
@@ -159,7 +241,13 @@ def _expected_types(d: Deliverable) -> dict[str, TypeRule | pa.DataType]:
 
 def check_columns(d: Deliverable) -> Iterator[Violation]:
     schema = d.table.schema
+    for name, count in Counter(schema.names).items():
+        if count > 1:  # which one a reader takes is anyone's guess
+            d.bad_columns.add(name)
+            yield Violation(None, None, None, name, f"column appears {count} times")
     for name, wanted in _expected_types(d).items():
+        if name in d.bad_columns:
+            continue
         if name not in schema.names:
             d.bad_columns.add(name)
             yield Violation(None, None, None, name, "column is missing")
@@ -185,6 +273,68 @@ def check_ids_present(d: Deliverable) -> Iterator[Violation]:
         for row_id in d.source.ids:
             if row_id not in seen:
                 yield Violation(None, row_id, None, "id", f"source row {row_id!r} is missing from the deliverable")
+
+
+# the source columns that hold a step's own bug: for a step k > 0 they are that step's, not the source row's
+_STEP_SOURCE_COLUMNS = ("code", "_term_out")
+
+
+def check_source_values(d: Deliverable) -> Iterator[Violation]:
+    """Each row's source columns hold its source row's values, exactly (a step k > 0 has its own code and
+    _term_out). The source is read one batch of rows at a time; a batch's rows are compared column by column
+    in arrow, and only a column that differs is looked at value by value."""
+    if d.source is None or d.bad_columns.intersection(("id", "debug_step")):
+        return
+    names = [name for name in d.source.schema.names if name != "id" and name not in d.bad_columns]
+    if not names:
+        return
+    ids, steps = d.table.column("id"), d.table.column("debug_step")
+    source_ids = d.source.text_column("id").combine_chunks()
+    at = pc.fill_null(pc.index_in(ids, value_set=source_ids), -1).to_numpy()  # source row of each row, -1: none
+    step = pc.fill_null(steps, -1).to_numpy()
+    order = np.argsort(at, kind="stable")
+    order = order[at[order] >= 0]
+    in_source = at[order]
+    found: list[Violation] = []
+    for start, batch in d.source.batches(names):
+        first, last = np.searchsorted(in_source, [start, start + batch.num_rows])
+        if first == last:
+            continue
+        rows, source_rows = order[first:last], in_source[first:last] - start
+        for name in names:
+            taken = rows, source_rows
+            if name in _STEP_SOURCE_COLUMNS:
+                step0 = step[rows] == 0
+                taken = rows[step0], source_rows[step0]
+            for row in _differing_rows(d.table.column(name), batch.column(name), *taken):
+                found.append(Violation(row, ids[row].as_py(), steps[row].as_py(), name, "differs from the source row"))
+    pa.default_memory_pool().release_unused()  # hand back the source batches' buffers before the next checks
+    position = {name: i for i, name in enumerate(names)}
+    yield from sorted(found, key=lambda v: (v.row, position[v.column or ""]))
+
+
+def _differing_rows(column: pa.ChunkedArray, source: pa.Array, rows: np.ndarray, source_rows: np.ndarray) -> list[int]:
+    """The ``rows`` of ``column`` whose value is not the value at ``source_rows`` of ``source``."""
+    if not len(rows):
+        return []
+    mine = column.take(pa.array(rows)).combine_chunks()
+    theirs = source.take(pa.array(source_rows))
+    if mine.equals(theirs):
+        return []
+    return [
+        int(row) for row, a, b in zip(rows, mine.to_pylist(), theirs.to_pylist(), strict=True) if not _same_value(a, b)
+    ]
+
+
+def _same_value(a: object, b: object) -> bool:
+    """Equal as Python values, a NaN being the same as a NaN (arrow's equals says no to both)."""
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    if isinstance(a, (list, tuple)) and type(a) is type(b):
+        return len(a) == len(b) and all(_same_value(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_value(a[key], b[key]) for key in a)
+    return type(a) is type(b) and a == b
 
 
 def check_step_numbers(d: Deliverable) -> Iterator[Violation]:
@@ -226,7 +376,7 @@ def check_verification_column(d: Deliverable) -> Iterator[Violation]:
     for row, row_id, step, v in d.rows("verification", "verification_verdict"):
         record = _verification(v["verification"], step or 0)
         if isinstance(record, _Unreadable):
-            yield Violation(row, row_id, step, "verification", "is not a JSON run record")
+            yield Violation(row, row_id, step, "verification", f"is not a JSON run record ({record.reason})")
         elif v["verification_verdict"] != (kind := record.kind if record else None):
             yield Violation(
                 row,
@@ -274,16 +424,17 @@ def check_rows(d: Deliverable) -> Iterator[Violation]:
             continue  # check_step_numbers says so; the chain cannot be read
         rows = {s.index: row for row, s, _ in found}
         done = found[0][2] == "done"
-        for problem in step_problems([s for _, s, _ in found], None, None, parsed.__getitem__):
+        # with the quote check, a fixable step's analysis must quote the trace (whether verbatim: check_trace_quotes)
+        for problem in step_problems([s for _, s, _ in found], None, d.check_quotes, parsed.__getitem__):
             if done or not problem.done_only:
                 yield Violation(rows[problem.step], row_id, problem.step, problem.column, problem.message)
 
 
+@dataclass(frozen=True)
 class _Unreadable:
-    """A verification cell that is not a JSON run record."""
+    """A verification cell that is not a JSON run record, and why."""
 
-
-_UNREADABLE = _Unreadable()
+    reason: str
 
 
 def _verification(value: str | None, step: int) -> RunRecord | None | _Unreadable:
@@ -291,8 +442,8 @@ def _verification(value: str | None, step: int) -> RunRecord | None | _Unreadabl
         return None
     try:
         return verification_from_json(value, step)
-    except (ValueError, TypeError):
-        return _UNREADABLE
+    except (ValueError, TypeError) as exc:
+        return _Unreadable(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
 
 
 def _text(value: str | bytes | list | None) -> str:
@@ -305,7 +456,8 @@ def _text(value: str | bytes | list | None) -> str:
 
 
 def check_trace_quotes(d: Deliverable) -> Iterator[Violation]:
-    """Every cwm_analysis line holding a trace token is a whole line of a trace stored for that row and step."""
+    """Every cwm_analysis line holding a trace token is a whole line of a trace stored for that row and step,
+    of the step's code or of its fixed code."""
     if d.check_quotes is None:
         return
     for row, row_id, step, v in d.rows("cwm_analysis"):
@@ -323,11 +475,8 @@ def check_trace_quotes(d: Deliverable) -> Iterator[Violation]:
                 "quotes trace lines, but no workspace holds the traces (give --workspace)",
             )
             continue
-        traces = (
-            d.workspace.trace_paths(row_id, step)
-            if row_id is not None and step is not None and row_id in d.workspace.dataset
-            else []
-        )
+        known = row_id is not None and row_id in d.workspace.dataset and d.stored_step(row_id, step) is not None
+        traces = d.workspace.quotable_trace_paths(row_id, step) if known and row_id and step is not None else []
         for problem in d.check_quotes(analysis, traces):
             yield Violation(
                 row,
@@ -340,46 +489,172 @@ def check_trace_quotes(d: Deliverable) -> Iterator[Violation]:
 
 
 def check_against_workspace(d: Deliverable) -> Iterator[Violation]:
-    """Each step's flags, texts and verifying run are the ones the workspace holds (found, or given)."""
+    """Each step's flags and texts are the ones the workspace holds (found, or given)."""
     ws = d.workspace
     if ws is None:
         return
-    saved = ws.saved_steps()
-    statuses = ws.statuses()
-    hashes = ws.run_code_hashes()
-    for row, row_id, step, v in d.rows("status", "verification", *_STORED_FIELDS):
+    names = d.usable(*_STORED_FIELDS)
+    for row, row_id, step, v in d.rows(*names):
         if row_id is None or row_id not in ws.dataset:
             continue
-        stored_steps = saved.get(row_id) or ws.steps(row_id)
-        stored = next((s for s in stored_steps if s.index == step), None)
+        stored = d.stored_step(row_id, step)
         if stored is None:
             yield Violation(row, row_id, step, "debug_step", f"the workspace {ws.path} has no such step")
             continue
-        for name, attr in _STORED_FIELDS.items():
-            value = v[name]
-            if isinstance(getattr(stored, attr), str):
+        for name in names:
+            value, held = v[name], getattr(stored, _STORED_FIELDS[name])
+            if isinstance(held, str):
                 value = value or ""
-            if value != getattr(stored, attr):
+            if value != held:
                 yield Violation(row, row_id, step, name, f"differs from the workspace {ws.path}")
-        status = statuses.get(row_id, ("untouched",))[0]
-        if v["status"] != status:
-            yield Violation(row, row_id, step, "status", f"is {v['status']!r}, the workspace says {status!r}")
+
+
+def check_status_against_workspace(d: Deliverable) -> Iterator[Violation]:
+    """Each row's status, reject reason and reject note are the ones the workspace holds."""
+    ws = d.workspace
+    if ws is None:
+        return
+    statuses = ws.statuses()
+    names = d.usable("status", "reject_reason", "reject_note")
+    for row, row_id, step, v in d.rows(*names):
+        if row_id is None or row_id not in ws.dataset:
+            continue
+        held = dict(zip(("status", "reject_reason", "reject_note"), statuses.get(row_id, _UNTOUCHED), strict=True))
+        for name in names:
+            if v[name] != held[name]:
+                yield Violation(row, row_id, step, name, f"is {v[name]!r}, the workspace {ws.path} says {held[name]!r}")
+
+
+_UNTOUCHED = ("untouched", None, None)  # (status, reason, note) of a row the workspace holds nothing for
+
+
+def check_verification_against_workspace(d: Deliverable) -> Iterator[Violation]:
+    """Each step's verifying run is, field for field, the one the workspace holds for the step (what export
+    wrote), and that one is the run its runs table holds under the same id: a verdict, an output or a grade
+    changed in the file, or in the step's copy of the run, is caught."""
+    ws = d.workspace
+    if ws is None:
+        return
+    for row, row_id, step, v in d.rows("verification"):
+        if row_id is None or row_id not in ws.dataset:
+            continue
+        stored = d.stored_step(row_id, step)
         record = _verification(v["verification"], step or 0)
-        if isinstance(record, RunRecord):
-            run_id = record.id
-            if run_id not in hashes or hashes[run_id] != record.code_sha256:
+        if stored is None or isinstance(record, _Unreadable):
+            continue  # said by check_against_workspace, or by check_verification_column
+        held = stored.verification
+        if record is None or held is None:
+            if record is not None:
                 yield Violation(
-                    row, row_id, step, "verification", f"run {run_id} with that code is not in the workspace {ws.path}"
+                    row, row_id, step, "verification", f"the workspace {ws.path} has no verifying run for this step"
                 )
+            elif held is not None:
+                yield Violation(
+                    row, row_id, step, "verification", f"is empty, the workspace {ws.path} holds run {held.id}"
+                )
+            continue
+        written = json.loads(v["verification"])
+        # the same record, read from JSON that has every field and no other: what export wrote (the fast path)
+        if record != held or written.keys() != _RUN_FIELDS:
+            differ = _differing_fields(written, held.to_json())
+            if differ:
+                yield Violation(
+                    row,
+                    row_id,
+                    step,
+                    "verification",
+                    f"differs from the verifying run {held.id} that the workspace {ws.path} holds "
+                    f"(in {', '.join(differ)})",
+                )
+        problem = _held_run_problem(ws, row_id, step or 0, held)
+        if problem:
+            yield Violation(row, row_id, step, "verification", problem)
+
+
+_RUN_FIELDS = {f.name for f in fields(RunRecord)}
+
+
+def _held_run_problem(ws: Workspace, row_id: str, k: int, held: RunRecord) -> str | None:
+    """Why the step's stored verifying run is not the run of that id in the runs table, or None when it is."""
+    recorded = next((run for run in ws.runs(row_id, k) if run.id == held.id), None)
+    if recorded is None:
+        return f"the workspace {ws.path} holds run {held.id} as the verifying run, but that is no run of this step"
+    # A verifying run stored by versions before records carried created_at has the default 0.0 there,
+    # while the runs table has the time it was stored; every other field is copied from the run when stored.
+    old = held.created_at == 0.0
+    if held == recorded or (old and dataclasses.replace(held, created_at=recorded.created_at) == recorded):
+        return None
+    differ = _differing_fields(held.to_json(), recorded.to_json(), ("created_at",) if old else ())
+    if not differ:
+        return None  # equal but for a NaN, which is not equal to itself
+    return (
+        f"the workspace {ws.path} holds run {held.id} as the verifying run, but its runs table's record of "
+        f"that run differs (in {', '.join(differ)})"
+    )
+
+
+def _differing_fields(mine: dict, theirs: dict, skip: tuple[str, ...] = ()) -> list[str]:
+    """The keys whose values differ between two JSON objects (compared as JSON text, so a NaN equals a NaN)."""
+    return [
+        key
+        for key in dict.fromkeys([*mine, *theirs])
+        if key not in skip
+        and (key not in mine or key not in theirs or _json_text(mine[key]) != _json_text(theirs[key]))
+    ]
+
+
+def _json_text(value: object) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def check_rejections(d: Deliverable) -> Iterator[Violation]:
+    """A row rejected as not buggy or at the time limit has no confirmed bug in step 0, and (with the
+    workspace) a run of step 0's code shows it: for not_buggy a run that proves no bug
+    (``run_rules.replication_confirms`` False), for time_limit a run that reached the time limit."""
+    ws = d.workspace
+    for row, row_id, step, v in d.rows("status", "reject_reason", "bug_confirmed"):
+        reason = v["reject_reason"]
+        if step != 0 or v["status"] != "rejected" or reason not in _PROVED_REASONS:
+            continue
+        if v["bug_confirmed"]:
+            yield Violation(row, row_id, step, "bug_confirmed", f"is true on a row rejected as {reason!r}")
+        if ws is None or row_id is None or row_id not in ws.dataset:
+            continue
+        stored = d.stored_step(row_id, 0)
+        code = code_sha256(
+            stored.code if stored is not None and stored.created_at is not None else ws.source(row_id).code
+        )
+        runs = [r for r in ws.runs(row_id, 0) if r.purpose in REPLICATION_PURPOSES and r.code_sha256 == code]
+        if not any(_PROVED_REASONS[reason](r) for r in runs):
+            yield Violation(
+                row,
+                row_id,
+                step,
+                "reject_reason",
+                f"rejected as {reason!r}, but no run of step 0's code in the workspace {ws.path} "
+                f"{_PROOF_WORDS[reason]}",
+            )
+
+
+# what a run of a row's code must show for each reject reason that a run proves
+_PROVED_REASONS: dict[str, Callable[[RunRecord], bool]] = {
+    "not_buggy": lambda run: replication_confirms(run) is False,
+    "time_limit": lambda run: run.kind == "time_limit",
+}
+_PROOF_WORDS = {"not_buggy": "shows it not buggy", "time_limit": "reached the time limit"}
 
 
 CHECKS: list[Callable[[Deliverable], Iterator[Violation]]] = [
     check_columns,  # first: it marks the unusable columns the others skip
     check_ids_present,
+    check_source_values,
     check_step_numbers,
     check_status,
     check_verification_column,
     check_rows,
     check_trace_quotes,
+    check_rejections,  # from here on the workspace's saved steps are read (once), after check_rows's peak
     check_against_workspace,
+    check_status_against_workspace,
+    check_verification_against_workspace,
 ]

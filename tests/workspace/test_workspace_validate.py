@@ -13,8 +13,16 @@ from tracer_adapter.verbatim import check_analysis
 from tui.cli import main
 from workspace.errors import InputError
 from workspace.export import export_deliverable
+from workspace.run_rules import code_sha256
 from workspace.store import open_workspace
-from workspace.validate import CHECKS, Violation, check_against_workspace, check_rows, validate_deliverable
+from workspace.validate import (
+    CHECKS,
+    Violation,
+    check_against_workspace,
+    check_rows,
+    check_source_values,
+    validate_deliverable,
+)
 
 FIX = "print('fixed')\n"
 FIX2 = "print('fixed twice')\n"
@@ -184,9 +192,10 @@ def test_violations_print_as_one_line() -> None:
         == "row 4, id 'abc', step 1, column 'fixed_code': fixed code does not parse (line 2: invalid syntax)"
     )
     assert str(Violation(None, None, None, "code", "column is missing")) == "column 'code': column is missing"
-    assert len(CHECKS) == 8
+    assert len(CHECKS) == 12
     assert check_rows in CHECKS
     assert check_against_workspace in CHECKS
+    assert check_source_values in CHECKS
 
 
 def test_unreadable_deliverables_are_input_errors(tmp_path: Path) -> None:
@@ -220,7 +229,8 @@ TRACE_EXAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "trace_exampl
 def quoting(make_dataset, tmp_path: Path):
     """``quoting(analysis)`` exports a deliverable whose row-0 cwm_analysis is ``analysis``, with ex1's trace stored."""
 
-    def export(analysis: str) -> tuple[Path, Path]:
+    def export(analysis: str, traced: str | None = None) -> tuple[Path, Path]:
+        """``traced``: the code the stored trace is of (default: the step's own code)."""
         workspace = tmp_path / "ws"
         with open_workspace(make_dataset([{}]), workspace) as ws:
             trace = ws.trace_dir("row-0", 0) / "t1.trace"
@@ -228,7 +238,7 @@ def quoting(make_dataset, tmp_path: Path):
             ws.add_trace(
                 "row-0",
                 0,
-                code_sha256="0" * 64,
+                code_sha256=code_sha256(ws.step("row-0").code if traced is None else traced),
                 trace_path=trace,
                 meta_path=trace.with_suffix(".json"),
                 index_path=Path(str(trace) + ".idx"),
@@ -242,6 +252,13 @@ def quoting(make_dataset, tmp_path: Path):
 
 
 REAL_LINE = TRACE_EXAMPLE.read_text().split("\n")[3]
+
+
+def test_quoted_lines_of_a_trace_of_other_code_are_not_the_step_trace(quoting) -> None:
+    out, _ = quoting(f"the dict starts empty:\n{REAL_LINE}\n", traced="print('some other script')\n")
+    [violation] = validate_deliverable(out, check_quotes=check_analysis)
+    assert (violation.column, violation.step) == ("cwm_analysis", 0)
+    assert "is not a line of the step's traces" in violation.message
 
 
 def test_quoted_trace_lines_are_checked_against_the_exporting_workspace(quoting) -> None:

@@ -12,7 +12,13 @@ ORDER = 41
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("deliverable", metavar="DELIVERABLE", type=Path, help="the deliverable parquet")
-    parser.add_argument("--source", type=Path, metavar="SRC", help="the source dataset: every id must be there")
+    parser.add_argument(
+        "--source",
+        type=Path,
+        metavar="SRC",
+        help="the source dataset: every row must be there, with its values "
+        "(default: the workspace's own dataset, when the workspace is found)",
+    )
     parser.add_argument(
         "--workspace",
         type=Path,
@@ -24,13 +30,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tracer_adapter.verbatim import check_analysis
-    from workspace.validate import validate_deliverable
+    from workspace.validate import check_deliverable
 
-    violations = validate_deliverable(args.deliverable, args.source, args.workspace, check_quotes=check_analysis)
-    for violation in violations:
+    found = check_deliverable(args.deliverable, args.source, args.workspace, check_quotes=check_analysis)
+    for violation in found.violations:
         print(f"{args.deliverable}: {violation}")
-    if violations:
-        print(f"{len(violations)} violation(s)", file=sys.stderr)
+    note = found.note()
+    if note:
+        print(note, file=sys.stderr)
+    if found.violations:
+        print(f"{len(found.violations)} violation(s)", file=sys.stderr)
         return 1
     print(f"{args.deliverable}: ok")
     return 0
