@@ -67,10 +67,22 @@ def diagnose(config: Config, competition_ids: Iterable[str] = ()) -> list[Findin
     findings.append(_grade_finding(config))
     findings.append(_tracer_finding(config))
     findings.append(_descriptions_finding(config, competition_ids))
-    findings.append(slurm_finding(config.cluster))
+    findings.append(_slurm_finding(config))
     sources = ", ".join(str(p) for p in config.sources) or "none (built-in defaults)"
     findings.append(Finding("config", True, f"files read: {sources}"))
     return findings
+
+
+def _slurm_finding(config: Config) -> Finding:
+    """The Slurm executor: broken only when ``cluster.executor = slurm`` asks for it, else ok or off."""
+    if config.cluster.executor == "slurm":
+        return slurm_finding(config.cluster)
+    as_used = slurm_finding(dataclasses.replace(config.cluster, executor="slurm"))
+    if not as_used.ok:  # Slurm missing or unreachable where nothing uses it: optional, not "ok"
+        return Finding(
+            "slurm", False, f"{as_used.text} (not used: cluster.executor = {config.cluster.executor})", optional=True
+        )
+    return slurm_finding(config.cluster)
 
 
 def _backend_finding(backend: Backend, settings: RunSettings) -> Finding:

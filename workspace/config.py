@@ -106,11 +106,8 @@ class Config:
         for name, values in sections.items():
             section = getattr(new, name)
             changes = {k: v for k, v in values.items() if v is not None}
-            setattr(new, name, _coerce_section(section, changes, source="command line", base=Path.cwd()))
+            setattr(new, name, _coerce_section(name, section, changes, source="command line", base=Path.cwd()))
         return new
-
-
-_SECTION_NAMES = {RunSettings: "run", GradeSettings: "grade", TraceSettings: "trace", UISettings: "ui"}
 
 
 def user_config_file() -> Path:
@@ -143,18 +140,21 @@ def _merge_file(config: Config, path: Path) -> None:
         section = getattr(config, name, None)
         if not dataclasses.is_dataclass(section) or not isinstance(values, dict):
             raise InputError(f"{path}: unknown section [{name}]")
-        setattr(config, name, _coerce_section(section, values, source=str(path), base=path.parent))
+        setattr(config, name, _coerce_section(name, section, values, source=str(path), base=path.parent))
 
 
-def _coerce_section(section: Any, values: dict[str, Any], *, source: str, base: Path) -> Any:
+def _coerce_section(name: str, section: Any, values: dict[str, Any], *, source: str, base: Path) -> Any:
+    """``section`` (the ``[name]`` table) with ``values`` read into it; every message names ``name.key``."""
     fields = {f.name: f for f in dataclasses.fields(section)}
     changes: dict[str, Any] = {}
     for key, value in values.items():
         if key not in fields:
-            raise InputError(f"{source}: unknown setting {key!r}")
+            raise InputError(f"{source}: unknown setting {key!r} in [{name}]")
         current = getattr(section, key)
-        changes[key] = _coerce_value(key, value, current, fields[key].type, source, base)
-        _check_range(section, key, changes[key], source)
+        if (name, key, value) == ("ui", "annotator", ""):
+            value = default_annotator()  # as documented: "" = $NODEFIX_ANNOTATOR or $USER
+        changes[key] = _coerce_value(f"{name}.{key}", value, current, fields[key].type, source, base)
+        _check_range(f"{name}.{key}", changes[key], source)
     return dataclasses.replace(section, **changes)
 
 
@@ -164,11 +164,14 @@ _INTERPRETERS = ("python", "client_python")  # a relative path with a "/" is rel
 _FOLDERS = ("data_root", "checkout", "client_path", "mlebench_checkout")
 
 
-def _check_range(section: Any, key: str, value: Any, source: str) -> None:
-    """One line naming the key and where it came from when ``value`` cannot work."""
-    name = f"{_SECTION_NAMES.get(type(section), '?')}.{key}"
+def _check_range(name: str, value: Any, source: str) -> None:
+    """One line naming the key (``section.key``) and where it came from when ``value`` cannot work."""
+    key = name.rpartition(".")[2]
     problem = None
-    if key == "time_limit" and not (math.isfinite(value) and value > 0):
+    if name == "cluster.time_limit":  # 0: the run's time limit plus the executor's margin
+        if not (math.isfinite(value) and value >= 0):
+            problem = "must be 0 (the run's time limit plus 5 minutes) or a finite number of seconds above 0"
+    elif key == "time_limit" and not (math.isfinite(value) and value > 0):
         problem = "must be a finite number of seconds above 0"
     elif key == "max_processes" and value <= 0:
         problem = "must be at least 1"
@@ -194,7 +197,8 @@ def _check_range(section: Any, key: str, value: Any, source: str) -> None:
         raise InputError(f"{source}: {name} {problem}, not {value!r}")
 
 
-def _coerce_value(key: str, value: Any, current: Any, annotation: object, source: str, base: Path) -> Any:
+def _coerce_value(name: str, value: Any, current: Any, annotation: object, source: str, base: Path) -> Any:
+    key = name.rpartition(".")[2]
     if "Path" in str(annotation):
         if value in ("", None):
             return None
@@ -202,22 +206,22 @@ def _coerce_value(key: str, value: Any, current: Any, annotation: object, source
         return path if path.is_absolute() else (base / path).resolve()
     if isinstance(current, bool):
         if not isinstance(value, bool):
-            raise InputError(f"{source}: {key} must be true or false, not {value!r}")
+            raise InputError(f"{source}: {name} must be true or false, not {value!r}")
         return value
     if isinstance(current, (int, float)) and not isinstance(current, bool):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise InputError(f"{source}: {key} must be a number, not {value!r}")
+            raise InputError(f"{source}: {name} must be a number, not {value!r}")
         if isinstance(current, int) and value != int(value):
-            raise InputError(f"{source}: {key} must be a whole number, not {value!r}")
+            raise InputError(f"{source}: {name} must be a whole number, not {value!r}")
         return type(current)(value)
     if isinstance(current, dict):
         if not isinstance(value, dict):
-            raise InputError(f"{source}: [{key}] must be a table")
+            raise InputError(f"{source}: [{name}] must be a table")
         if any(isinstance(v, (dict, list)) for v in value.values()):
-            raise InputError(f"{source}: [{key}] values must be strings or numbers")
+            raise InputError(f"{source}: [{name}] values must be strings or numbers")
         return {**current, **{str(k): _scalar_text(v) for k, v in value.items()}}
     if not isinstance(value, str):
-        raise InputError(f"{source}: {key} must be a string, not {value!r}")
+        raise InputError(f"{source}: {name} must be a string, not {value!r}")
     if key in _INTERPRETERS and "/" in value and not os.path.isabs(value):
         # normpath, not resolve: a venv's python is a symlink whose own path makes it the venv's
         return os.path.normpath(base / value)

@@ -48,16 +48,16 @@ def test_overrides_skip_missing_flags(tmp_path: Path) -> None:
     [
         ("[run\n", "not a readable TOML file"),
         ("[runner]\nx = 1\n", "unknown section [runner]"),
-        ("[run]\ntimeout = 5\n", "unknown setting 'timeout'"),
-        ('[run]\ntime_limit = "soon"\n', "time_limit must be a number"),
-        ('[run]\ngpu = "yes"\n', "gpu must be true or false"),
-        ("[run]\nbackend = 3\n", "backend must be a string"),
+        ("[run]\ntimeout = 5\n", "unknown setting 'timeout' in [run]"),
+        ('[run]\ntime_limit = "soon"\n', "run.time_limit must be a number"),
+        ('[run]\ngpu = "yes"\n', "run.gpu must be true or false"),
+        ("[run]\nbackend = 3\n", "run.backend must be a string"),
         ("[run]\ngpus_per_job = -1\n", "gpus_per_job must be 0 (every job sees all GPUs) or more"),
         ("[run]\nthreads = -2\n", "threads must be -1 (no budget), 0 (automatic) or more"),
-        ("[run]\nthreads = 1.5\n", "threads must be a whole number"),
-        ("[run]\nenv = 3\n", "[env] must be a table"),
+        ("[run]\nthreads = 1.5\n", "run.threads must be a whole number"),
+        ("[run]\nenv = 3\n", "[run.env] must be a table"),
         ('[run.env]\n"A=B" = "1"\n', "env: 'A=B' is not a variable name"),
-        ("[run.env]\nA = [1]\n", "[env] values must be strings or numbers"),
+        ("[run.env]\nA = [1]\n", "[run.env] values must be strings or numbers"),
     ],
 )
 def test_bad_settings_name_the_file(tmp_path: Path, text: str, message: str) -> None:

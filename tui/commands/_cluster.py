@@ -1,4 +1,4 @@
-"""The command-line flags that override the ``[cluster]`` settings, shared by the batch commands."""
+"""The ``[cluster]`` flags the batch commands share, and the check that the chosen executor is installed."""
 
 from __future__ import annotations
 
@@ -35,3 +35,18 @@ def cluster_resume_words(args: argparse.Namespace) -> list[str]:
         if value is not None:
             words += [flag, str(value)]
     return words
+
+
+def check_executor_installed(executor: str) -> None:
+    """One line, before anything runs, when the Slurm executor is asked for without the ``cluster`` extra."""
+    if executor != "slurm":
+        return
+    try:
+        import submitit  # noqa: F401
+    except ImportError:
+        from workspace.errors import InputError
+
+        raise InputError(
+            "the slurm executor (--executor / cluster.executor) needs nodefix's cluster extra, "
+            'and submitit is not installed: pip install -e ".[cluster]" in the nodefix checkout'
+        ) from None

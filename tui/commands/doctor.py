@@ -14,7 +14,8 @@ MARKS = {"ok": "ok  ", "optional": "off ", "broken": "FAIL"}  # off: optional an
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         f"{HELP}. Each line is ok, off (optional and not configured: apptainer without an image, grading "
-        "without a checkout, descriptions without an mle-bench checkout) or FAIL (broken). "
+        "without a checkout, descriptions without an mle-bench checkout, Slurm missing or unreachable while "
+        "cluster.executor is local) or FAIL (broken). "
         "Exits 1 when something is broken, else 0."
     )
     parser.add_argument(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
 
 from tui.commands._target import add_one_step_arguments, add_target_arguments
@@ -42,9 +43,18 @@ def run(args: argparse.Namespace) -> int:
         if args.apply:
             ws.update_step(args.row_id, args.step, fixed_code=fix.code)
             print(
-                f"saved as the fixed code of row {args.row_id}, step {args.step}; run it to verify "
-                f"(with --out FILE: nodefix run TARGET --id {args.row_id} --step {args.step} --code FILE)"
+                f"saved as the fixed code of row {args.row_id}, step {args.step}; run it to verify: "
+                f"{_run_fix_command(args)}"
             )
         else:
             print("not applied (give --apply to save it as the step's fixed code)")
     return 0
+
+
+def _run_fix_command(args: argparse.Namespace) -> str:
+    """The ``nodefix run ... --fix`` that verifies the saved fix, ready to paste."""
+    words = ["nodefix", "run", str(args.target)]
+    if args.workspace is not None:
+        words += ["--workspace", str(args.workspace)]
+    words += ["--id", args.row_id, "--step", str(args.step), "--fix"]
+    return shlex.join(words)

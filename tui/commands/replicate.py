@@ -9,7 +9,12 @@ import threading
 from functools import partial
 from typing import TYPE_CHECKING
 
-from tui.commands._cluster import add_cluster_arguments, cluster_overrides, cluster_resume_words
+from tui.commands._cluster import (
+    add_cluster_arguments,
+    check_executor_installed,
+    cluster_overrides,
+    cluster_resume_words,
+)
 from tui.commands._target import add_target_arguments, add_time_limit_argument
 
 if TYPE_CHECKING:
@@ -54,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(ws.dataset.path).with_overrides(
             run={"backend": args.backend, "time_limit": args.time_limit}, cluster=cluster_overrides(args)
         )
+        check_executor_installed(config.cluster.executor)
         backend = get_backend(config.run)
         problem = backend.check(config.run)
         if problem is not None:

@@ -12,15 +12,21 @@ from tui.commands._target import add_step_arguments, add_target_arguments, add_t
 
 if TYPE_CHECKING:
     from workspace.records import RunRecord
-    from workspace.store import Step
+    from workspace.store import Step, Workspace
 
-HELP = "run a row's code, or a fix from a file, and print the verdict"
+HELP = "run a row's code, its saved fix or a file; print the verdict"
 ORDER = 50
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_target_arguments(parser)
     add_step_arguments(parser, "run this file as the step's fix: it is saved as the step's fixed_code first")
+    parser.add_argument(
+        "--fix",
+        action="store_true",
+        help="run the step's saved fixed_code as its fix (what r runs in the task view, what fix-paths --apply "
+        "saves): the same verifying run as --code with that code",
+    )
     parser.add_argument(
         "--backend",
         choices=("auto", "bubblewrap", "local", "apptainer"),
@@ -35,12 +41,17 @@ def run(args: argparse.Namespace) -> int:
     from runner import bookkeeping
     from tui.commands._target import checked_time_limit, ctrl_c_sets, open_target, read_code_file
     from workspace.config import load_config
+    from workspace.errors import InputError
 
     checked_time_limit(args)
+    if args.fix and args.code is not None:
+        raise InputError("give --fix (the step's saved fixed_code) or --code FILE, not both")
     fix = read_code_file(args.code, "run") if args.code is not None else None
     ws = open_target(args)
     try:
         args.step = chosen_step(ws, args)
+        if args.fix:
+            fix = _saved_fix(ws, args.row_id, args.step)
         purpose = "original" if fix is None else bookkeeping.FIX
         config = load_config(ws.dataset.path).with_overrides(
             run={"backend": args.backend, "time_limit": args.time_limit}
@@ -63,6 +74,19 @@ def run(args: argparse.Namespace) -> int:
         ws.close()
 
 
+def _saved_fix(ws: Workspace, row_id: str, k: int) -> str:
+    """Step k's stored fixed_code, for --fix; one line when there is none."""
+    from workspace.errors import InputError
+
+    code = ws.step(row_id, k).fixed_code
+    if not code.strip():
+        raise InputError(
+            f"row {row_id!r} step {k}: no fixed code saved to run with --fix "
+            "(save one with fix-paths --apply or the task view's code pane, or run a file with --code FILE)"
+        )
+    return code
+
+
 def _verdict_line(record: RunRecord, step: Step) -> str:
     from runner.verdict import describe_outcome
     from workspace.terminal_text import one_line
@@ -77,8 +101,13 @@ def _verdict_line(record: RunRecord, step: Step) -> str:
         line += f" [{outcome}]"
     if verdict.starved:
         line += f" ({verdict.starved})"
-    flags = f"bug_confirmed {flag_word(step.bug_confirmed)}, bug_fixed {flag_word(step.bug_fixed)}"
+    flags = ", ".join(f"{name} {flag_word(getattr(step, name))}" for name in _FLAGS)
+    set_here = [name for name in _FLAGS if step.flag_sources.get(name) == {"run": record.id}]
+    flags += f" (set by this run: {', '.join(set_here)})" if set_here else " (this run set no flag)"
     return f"{line} · {flags}\n  {record.duration:.1f} s, log {record.log_path}"
+
+
+_FLAGS = ("bug_confirmed", "fixable", "bug_fixed")  # in the order show and the annotation pane list them
 
 
 def _writer(stream):
