@@ -4,7 +4,8 @@
     python bench/bench_validate.py [--rows 10000]
 
 Builds the file with ``shared/bench/make_large_dataset.py``, annotates every
-row (a fix, the texts, a verifying run record of that fix, done), exports it,
+row (a replication run record, a trace of its code that the analysis quotes, a
+fix, the texts, a verifying run record of that fix, done), exports it,
 then measures side by side in one process: parsing every fix the old way
 (``ast.parse``, one after another; this was almost all of validate's 7.8 s),
 the new way (``compile``, each distinct fix once, over worker processes), and
@@ -54,16 +55,35 @@ def _annotated_export(path: Path) -> Path:
 
     started = time.perf_counter()
     with open_workspace(path) as ws:
+        trace = ws.path / "traces" / "bench.trace"  # one small trace, stored as a trace of each row's code
+        trace.parent.mkdir(parents=True, exist_ok=True)
+        quoted = (
+            '<|frame_sep|><|line_sep|>{"train": "<DataFrame>"}<|action_sep|>train = pd.read_csv("./input/train.csv")'
+        )
+        trace.write_text(
+            f"<|frame_sep|><|call_sep|>{{}}<|action_sep|>import pandas as pd\n{quoted}\n", encoding="utf-8"
+        )
         for row_id in ws.dataset.ids:
             source = ws.source(row_id)
             fix = source.code.replace("./input/", "./data/")
+            failed = {"kind": "error", "detail": "FileNotFoundError", "error": None, "match": "same"}
+            ws.add_run(row_id, 0, "replicate", {"verdict": failed, "code_sha256": code_sha256(source.code)})
+            ws.add_trace(
+                row_id,
+                0,
+                code_sha256=code_sha256(source.code),
+                trace_path=trace,
+                meta_path=trace.with_suffix(".json"),
+                index_path=Path(f"{trace}.idx"),
+                meta={},
+            )
             ws.update_step(
                 row_id,
                 0,
                 fixable=True,
                 revised_analysis=f"The script fails because {source.analysis[:200]}",
                 revised_plan=source.plan[:300],
-                cwm_analysis="The trace shows the failing read.",
+                cwm_analysis=f"The trace shows the failing read:\n{quoted}",
                 fixed_code=fix,
             )
             verdict = {"kind": "clean", "detail": "exited 0", "error": None, "match": "different"}
