@@ -279,6 +279,11 @@ class ValueRenderer:
                 return
         key = id(value)
         if key in self._active:
+            if walker is ValueRenderer._defaultdict:  # its repr guards only the dict part
+                self._emit("defaultdict(")
+                self._walk(value.default_factory)
+                self._emit(", {...})")
+                return
             self._emit(_RECURSION_TEXT.get(walker, "[...]"))
             return
         self._active.add(key)
@@ -358,7 +363,6 @@ _RECURSION_TEXT: dict[_Walker, str] = {
     ValueRenderer._set: "set(...)",
     ValueRenderer._frozenset: "frozenset(...)",
     ValueRenderer._deque: "[...]",
-    ValueRenderer._defaultdict: "...",
 }
 _SLICEABLE = (ValueRenderer._list, ValueRenderer._tuple, ValueRenderer._dict)
 # Element types whose repr is short and never recurses: a run of them is rendered by one C-level repr.
@@ -412,12 +416,22 @@ _BASE_REPRS: dict[object, type] = {
 
 
 def _walker_for_subclass(kind: type) -> _Walker | None:
-    """The walker of a builtin container subclass that keeps its base's ``__repr__``."""
+    """The walker of a builtin container subclass that keeps its base's ``__repr__`` and every method the walker
+    calls (the base's repr reads the items directly: an ``__iter__`` or ``items`` of its own does not count)."""
     base = _BASE_REPRS.get(getattr(kind, "__repr__", None))
     # set and frozenset subclasses print their own type name, so only list/tuple/dict qualify
-    if base in (list, tuple, dict):
-        return _WALKERS[base]
-    return None
+    if base not in (list, tuple, dict):
+        return None
+    if any(getattr(kind, name, None) is not getattr(base, name) for name in _WALKED_METHODS[base]):
+        return None
+    return _WALKERS[base]
+
+
+_WALKED_METHODS = {
+    list: ("__iter__", "__getitem__", "__len__"),
+    tuple: ("__iter__", "__getitem__", "__len__"),
+    dict: ("__iter__", "__getitem__", "__len__", "items", "keys", "values"),
+}
 
 
 def _size_of(value: Any) -> str:
@@ -475,7 +489,8 @@ class ContentKey:
     _ITEMS = frozenset((str, int, float, complex, bool, bytes, type(None)))  # immutable: an id fixes the repr
 
     def __init__(self) -> None:
-        self._methods: dict = {}  # exact type -> (method making its parts, bytes it may hash), or None
+        # exact type -> ((method making its parts, bytes it may hash) or None, the type's __repr__ when looked up)
+        self._methods: dict = {}
         self._items = self._ITEMS
         # numpy's ndarray, pandas' RangeIndex and Index: set when the first DataFrame or Series is met
         self._ndarray: type | None = None
@@ -496,9 +511,12 @@ class ContentKey:
     def of(self, value: object) -> tuple | None:
         """The key of ``value`` now, or None."""
         kind = type(value)
-        found = self._methods.get(kind, _NoKey)
-        if found is _NoKey:
-            found = self._methods[kind] = self._method_for(kind)
+        known = self._methods.get(kind)
+        if known is None:
+            known = self._methods[kind] = (self._method_for(kind), kind.__repr__)
+        elif known[1] is not kind.__repr__:  # the class's __repr__ was replaced: what it prints is unknown
+            known = self._methods[kind] = (None, kind.__repr__)
+        found = known[0]
         if found is None:
             return None
         method, self._budget = found
@@ -780,7 +798,21 @@ class ChangingLines:
     at or after ``lasti``.
     """
 
-    _CHANGING = ("CALL", "SUBSCR", "SLICE", "STORE_ATTR", "DELETE_ATTR", "INPLACE_", "WITH")
+    # and rebinding a global, a closure's variable or a name of a module or class body: a __repr__ may read it
+    _CHANGING = (
+        "CALL",
+        "SUBSCR",
+        "SLICE",
+        "STORE_ATTR",
+        "DELETE_ATTR",
+        "INPLACE_",
+        "WITH",
+        "STORE_GLOBAL",
+        "DELETE_GLOBAL",
+        "STORE_DEREF",
+        "DELETE_DEREF",
+    )
+    _NAMESPACE_CHANGING = ("STORE_NAME", "DELETE_NAME")  # in a module or class body, where names are attributes
 
     def __init__(self) -> None:
         self._by_code: dict = {}
@@ -794,13 +826,16 @@ class ChangingLines:
     def _scan(self, code: types.CodeType) -> dict:
         table: dict = {}
         line = code.co_firstlineno
+        namespace = not (code.co_flags & CO_NEWLOCALS)
         for ins in dis.get_instructions(code):
             number = getattr(ins, "line_number", None) if sys.version_info >= (3, 13) else ins.starts_line
             if number is not None:
                 line = number
             name = ins.opname
-            if any(part in name for part in self._CHANGING) or (
-                name == "BINARY_OP" and (ins.argrepr.endswith("=") or ins.argrepr == "[]")
+            if (
+                any(part in name for part in self._CHANGING)
+                or (name == "BINARY_OP" and (ins.argrepr.endswith("=") or ins.argrepr == "[]"))
+                or (namespace and name in self._NAMESPACE_CHANGING)
             ):
                 table[line] = ins.offset
         return table
@@ -1325,9 +1360,19 @@ class Tracer:
         source = self.lines[lineno] if 0 < lineno < len(self.lines) else "\n"
         text = head + source
         if not ends_line:
-            text += ARG_SEP + json_string(self.renderer.render(value))
+            text += ARG_SEP + json_string(self._render(value))
         extra = self.extra_bytes[lineno] if 0 < lineno < len(self.lines) else 0
         self.writer.add(text, len(text) + extra, ends_line)
+
+    def _render(self, value: object) -> str:
+        """``value``'s text. A render that ran Python code (a ``__repr__`` of its own) may have changed anything,
+        as a call may: the settings are read again now, and every rendering made before is stale at the next event."""
+        text = self.renderer.render(value)
+        if self.renderer.ran_code:
+            self.called = True
+            if self.content_key is not None:
+                self.content_key.forget()
+        return text
 
     # -- locals ---------------------------------------------------------------------------
 
@@ -1371,12 +1416,10 @@ class Tracer:
                         self.renderer.cut_count += 1
                         append('%s...<cut, %s>"' % (entry[6], _size_of(value)))
                         continue
-            if state.is_namespace and (
-                isinstance(value, SKIPPED_IN_MODULE) or (name[:2] == "__" and name[-2:] == "__")
-            ):
+            kind = type(value)  # never value.__class__, which may be the script's property
+            if state.is_namespace and (issubclass(kind, SKIPPED_IN_MODULE) or (name[:2] == "__" and name[-2:] == "__")):
                 cache[name] = (value, None, stamp, _SKIP)
                 continue
-            kind = type(value)
             if kind in _SHORT_ATOMS and (kind is not int or value.bit_length() < 1024):
                 mode = _ATOM
                 text = repr(value)
@@ -1393,9 +1436,7 @@ class Tracer:
                 if mode is _WATCHED:
                     text, content = self._render_watched(value, now)
                 else:
-                    text = self.renderer.render(value)
-                    if content_key is not None and self.renderer.ran_code:
-                        content_key.forget()  # a __repr__ may have run anything
+                    text = self._render(value)
             key = self.name_json.get(name)
             if key is None:
                 key = self.name_json[name] = json_string(name) + ": "
@@ -1437,9 +1478,7 @@ class Tracer:
                     self.shared.put(value, text, self.stamp, content)
                     return text, content
         content = now if now is not None or content_key is None else content_key.of(value)
-        text = self.renderer.render(value)
-        if content_key is not None and self.renderer.ran_code:
-            content_key.forget()  # a __repr__ may have run anything
+        text = self._render(value)
         self.shared.put(value, text, self.stamp, content)
         return text, content
 
@@ -1728,6 +1767,9 @@ def main(argv: list) -> int:
         }
     )
     sys.modules["__main__"] = module
+    # the tracer's own frames are no longer __main__'s: a warning whose stacklevel reaches past the script
+    # lands on them and is filtered as in a plain run (where it reaches no frame), not shown as __main__'s
+    globals()["__name__"] = "cwm_tracer"
     sys.argv = [script] + script_args
     sys.path[0] = os.path.dirname(os.path.realpath(script))
     watchman = Watchman(tracer, writer, meta, args.meta)

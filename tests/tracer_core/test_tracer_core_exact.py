@@ -278,6 +278,78 @@ SMALL = {
 
         main()
     """,
+    "settings_changed_by_a_repr_shown_later": """
+        import pandas as pd
+
+
+        class Narrowing:
+            def __repr__(self):
+                pd.set_option("display.max_rows", 2)
+                return "Narrowing()"
+
+
+        def main():  # << START_OF_TRACE
+            df = pd.DataFrame({"a": range(6)})
+            n = Narrowing()
+            x = 1
+            y = 2
+            pd.set_option("display.max_rows", 60)
+            return len(df) + x + y
+
+
+        main()
+    """,
+    "globals_and_closures_read_by_a_repr": """
+        class Shown:
+            def __repr__(self):
+                return "Shown(mode=%d, label=%s)" % (MODE, LABEL)
+
+
+        MODE = 1
+        LABEL = "before"
+
+
+        def main():  # << START_OF_TRACE
+            global MODE
+            level = 1
+
+            class Level:
+                def __repr__(self):
+                    return "Level(%d)" % level
+
+            s = Shown()
+            seen = Level()
+            MODE = 2
+            x = 1
+            level = 3
+            y = 2
+            return s, seen, x, y
+
+
+        shown = Shown()
+        LABEL = "after"
+        done = main()
+    """,
+    "repr_replaced_on_the_class": """
+        import pandas as pd
+
+
+        class Plain:
+            def __repr__(self):
+                return "Plain()"
+
+
+        def main():  # << START_OF_TRACE
+            df = pd.DataFrame({"a": [1, 2]})
+            p = Plain()
+            pd.DataFrame.__repr__ = lambda self: "<frame of %d rows>" % len(self)
+            Plain.__repr__ = lambda self: "Replaced()"
+            n = len(df)
+            return n
+
+
+        main()
+    """,
     "shared_between_frames": """
         import numpy as np
         import pandas as pd
@@ -371,6 +443,31 @@ def test_objects_changed_behind_the_tracer_are_shown_as_repr_shows_them(name: st
     script = tmp_path / f"{name}.py"
     script.write_text(textwrap.dedent(SMALL[name]).lstrip("\n"))
     _same_as_naive(script, traced)
+
+
+def test_an_object_whose_class_property_raises_does_not_stop_tracing(tmp_path: Path, traced) -> None:
+    """Telling what a module namespace skips never asks the script's code (a __class__ property)."""
+    script = tmp_path / "proxy.py"
+    script.write_text(
+        textwrap.dedent("""
+            class Proxy:
+                @property
+                def __class__(self):
+                    raise RuntimeError("unbound proxy")
+
+                def __repr__(self):
+                    return "<Proxy>"
+
+
+            proxy = Proxy()
+            total = 0
+            for i in range(3):
+                total += i
+        """).lstrip("\n")
+    )
+    result = traced(script, *NO_CAPS)
+    assert result.meta["tracer_error"] is None
+    assert '"proxy": "<Proxy>", "total": "3", "i": "2"' in result.trace
 
 
 @pytest.mark.parametrize("name", ["ex1", "ex2"])

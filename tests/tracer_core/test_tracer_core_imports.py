@@ -109,6 +109,18 @@ def test_a_warning_from_a_module_body_names_the_script_line_that_imported_it(scr
     assert "runfile.py:2: UserWarning: warns will need pyarrow\n  import warns\n" in result.process.stderr
 
 
+@pytest.mark.parametrize("python", PYTHONS)
+def test_a_warning_whose_stacklevel_reaches_past_the_script_is_filtered_as_in_a_plain_run(
+    script, traced, plain, python
+) -> None:
+    path = script("""
+        import old
+    """)
+    modules(path.parent, old='import warnings\nwarnings.warn("old is deprecated", DeprecationWarning, stacklevel=3)\n')
+    result = assert_runs_as_plain(path, traced, plain, python)
+    assert "deprecated" not in result.process.stderr
+
+
 def test_only_imports_that_the_line_is_sure_to_run_go_ahead_and_each_runs_once(script, traced, plain) -> None:
     path = script("""
         import one, two

@@ -100,6 +100,37 @@ def test_text_and_special_values_render_like_repr(script, traced) -> None:
     assert last == {name: repr(value) for name, value in expected.items()}
 
 
+def test_subclasses_iterating_their_own_way_and_recursive_defaultdicts_render_like_repr(script, traced) -> None:
+    path = script("""
+        from collections import defaultdict
+
+
+        class Active(list):
+            def __iter__(self):
+                return (x for x in list.__iter__(self) if x != "off")
+
+
+        class Lookup(dict):
+            def items(self):
+                return [(k, v) for k, v in dict.items(self) if not k.startswith("_")]
+
+
+        flags = Active(["on", "off", "on"])
+        table = Lookup({"_hidden": "x", "shown": "y"})
+        outer = []
+        nested = defaultdict(list, {"k": outer})
+        outer.append(nested)
+        itself = defaultdict(list)
+        itself["self"] = itself
+        done = 1
+    """)
+    last = _locals_at(traced(path).lines, "done = 1")[0]  # the default value budget: the tracer's own walk
+    assert last["flags"] == "['on', 'off', 'on']"
+    assert last["table"] == "{'_hidden': 'x', 'shown': 'y'}"
+    assert last["nested"] == "defaultdict(<class 'list'>, {'k': [defaultdict(<class 'list'>, {...})]})"
+    assert last["itself"] == "defaultdict(<class 'list'>, {'self': defaultdict(<class 'list'>, {...})})"
+
+
 def test_cut_text_is_a_prefix_of_repr(script, traced) -> None:
     path = script("""
         single = "it's" * 100
