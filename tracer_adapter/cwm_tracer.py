@@ -858,19 +858,20 @@ def trace(state, frame, event, arg):
             try:
                 __import__(name, frame.f_globals, None, fromlist, level)
             except BaseException as error:
-                state.tracer.imports.keep_failure(name, error)
+                state.tracer.imports.keep_failure(name, fromlist, error)
                 break
         state.tracer.called = True
     return MethodType(trace, state)
 
 class KeptFailure:
-    def __init__(self, error, traceback):
+    def __init__(self, error, traceback, names):
         self.error = error
         self.traceback = traceback
+        self.names = names
         self.thread = get_ident()
 
     def find_spec(self, name, path=None, target=None):
-        if get_ident() != self.thread or self not in sys.meta_path:
+        if get_ident() != self.thread or self not in sys.meta_path or name not in self.names:
             return None
         sys.meta_path.remove(self)
         _call_with_frames_removed(self)
@@ -933,13 +934,17 @@ class ImportAhead:
                 ahead.append((name, fromlist, level))
         return tuple(ahead)
 
-    def keep_failure(self, name: str, error: BaseException) -> None:
-        """The import of ``name`` ahead raised ``error``: the line's own import raises it."""
-        if name in sys.modules:
-            return  # it failed in the names ``from`` asks for (a module's __getattr__): the line runs them again
+    def keep_failure(self, name: str, fromlist: tuple | None, error: BaseException) -> None:
+        """The import of ``name`` (``from name import fromlist``) ahead raised ``error``: the line's own import of
+        a module that failed to load (``name``, a package on its path, or a submodule ``from`` asks for) raises it."""
+        parts = name.split(".")
+        wanted = [".".join(parts[:i]) for i in range(1, len(parts) + 1)] + [f"{name}.{n}" for n in fromlist or ()]
+        names = frozenset(module for module in wanted if module not in sys.modules)
+        if not names:
+            return  # it failed in a module's __getattr__ for a name ``from`` asks for: the line runs it again
         traceback = error.__traceback__  # from the frame that ran the import: the rest is a plain run's
         try:
-            sys.meta_path.insert(0, _KeptFailure(error, traceback.tb_next if traceback is not None else None))
+            sys.meta_path.insert(0, _KeptFailure(error, traceback.tb_next if traceback is not None else None, names))
         except Exception:  # the script replaced sys.meta_path: the line's import runs the module again
             return
         self.pending = sys.meta_path[0]

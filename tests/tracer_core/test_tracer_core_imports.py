@@ -121,6 +121,19 @@ def test_a_warning_whose_stacklevel_reaches_past_the_script_is_filtered_as_in_a_
     assert "deprecated" not in result.process.stderr
 
 
+def test_a_submodule_that_fails_to_load_in_a_from_import_runs_once(script, traced, plain) -> None:
+    path = script("""
+        import pkg
+        try:
+            from pkg import sub
+        except RuntimeError as error:
+            print("caught", error)
+    """)
+    modules(path.parent, **{"pkg.__init__": "", "pkg.sub": 'print("loading pkg.sub")\nraise RuntimeError("no GPU")\n'})
+    result = assert_runs_as_plain(path, traced, plain)
+    assert result.process.stdout.count("loading pkg.sub") == 1
+
+
 def test_only_imports_that_the_line_is_sure_to_run_go_ahead_and_each_runs_once(script, traced, plain) -> None:
     path = script("""
         import one, two
