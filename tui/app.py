@@ -132,17 +132,27 @@ class NodefixApp(App):
         last = self.ws.ui_state(UI_STATE_KEY)
         if last and last.get("row") in self.ws.dataset:
             self.queue.select(last["row"])
-            self.open_row(
-                last["row"], pane=last.get("pane", "metadata"), step=last.get("step"), cursors=last.get("cursors")
-            )
+            if last.get("in_row", True):  # quit from the task view: that row again; from the queue: the queue
+                self.open_row(last["row"])
 
     def _keep_theme(self, theme: Theme) -> None:
         self.ws.set_ui_state(THEME_STATE_KEY, {"name": theme.name})
 
-    def open_row(
-        self, row_id: str, *, pane: str = "metadata", step: int | None = None, cursors: dict | None = None
-    ) -> None:
-        self.push_screen(TaskScreen(self.ws, self.config, row_id, pane=pane, step=step, cursors=cursors))
+    def open_row(self, row_id: str) -> None:
+        """Open ``row_id``: the row last left comes back on its pane, step and cursors; another on its metadata."""
+        last = self.ws.ui_state(UI_STATE_KEY) or {}
+        if last.get("row") != row_id:
+            last = {}
+        self.push_screen(
+            TaskScreen(
+                self.ws,
+                self.config,
+                row_id,
+                pane=last.get("pane", "metadata"),
+                step=last.get("step"),
+                cursors=last.get("cursors"),
+            )
+        )
 
     @property
     def task_screen(self) -> TaskScreen | None:

@@ -48,8 +48,10 @@ TASK_BINDINGS = [
     Binding("left_square_bracket", "move_row(-1)", "Previous row", id="row.previous", key_display="[", show=False),
     Binding("o", "run('original')", "Run", id="run.original", tooltip="Run the step's buggy code"),
     Binding("r", "run('fix')", "Run fix", id="run.fix"),
-    Binding("k", "cancel_run", "Cancel run", id="run.cancel", show=False),
-    Binding("t", "trace", "Trace", id="trace.buggy"),
+    # ctrl+k too: in the trace list k moves up, and ctrl+k cancels there (a trace being made first).
+    Binding("k,ctrl+k", "cancel_run", "Cancel run", id="run.cancel", show=False),
+    Binding("t", "trace('buggy')", "Trace", id="trace.buggy"),
+    Binding("T", "trace('fix')", "Trace fix", id="trace.fix", show=False),
     Binding("g", "grade", "Grade", id="grade.fix", show=False),
     Binding("a", "new_step", "New step", id="step.new", show=False),
     Binding("A", "drop_step", "Drop last step", id="step.drop", show=False),
@@ -97,7 +99,7 @@ TRACE_PANE_BINDINGS = [
     Binding("t", "trace('buggy')", "Trace code", id="trace.buggy"),
     Binding("T", "trace('fix')", "Trace fix", id="trace.fix"),
     Binding("p", "pick_trace", "Pick trace", id="trace.pick"),
-    Binding("k", "cancel", "Cancel", id="trace.cancel", show=False),
+    Binding("ctrl+k", "cancel", "Cancel", id="trace.cancel", show=False, key_display="^k"),
     Binding("slash", "prompt('search')", "Find", id="trace.search", key_display="/"),
     Binding("F", "prompt('filter')", "Filter text", id="trace.filter_text", show=False),
     Binding("S", "prompt('source')", "Go to source line", id="trace.source_line", show=False),
@@ -106,13 +108,15 @@ TRACE_PANE_BINDINGS = [
     Binding("escape", "close_prompt", "Close prompt", id="trace.close_prompt", show=False),
 ]
 
+# j k g G move as in the queue: inside the trace list they are its keys, not the task view's
+# (k cancels a run and g grades elsewhere; ctrl+k cancels from here).
 TRACE_BROWSER_BINDINGS = [
-    Binding("up", "cursor(-1)", "Up", show=False, id="trace.up"),
-    Binding("down", "cursor(1)", "Down", show=False, id="trace.down"),
+    Binding("up,k", "cursor(-1)", "Up", show=False, id="trace.up", key_display="↑/k"),
+    Binding("down,j", "cursor(1)", "Down", show=False, id="trace.down", key_display="↓/j"),
     Binding("pageup", "page(-1)", "Page up", show=False, id="trace.page_up"),
     Binding("pagedown", "page(1)", "Page down", show=False, id="trace.page_down"),
-    Binding("home", "edge(0)", "First line", show=False, id="trace.first"),
-    Binding("end", "edge(1)", "Last line", show=False, id="trace.last"),
+    Binding("home,g", "edge(0)", "First line", show=False, id="trace.first", key_display="home/g"),
+    Binding("end,G", "edge(1)", "Last line", show=False, id="trace.last", key_display="end/G"),
     Binding("left", "pan(-8)", "Left", show=False, id="trace.left"),
     Binding("right", "pan(8)", "Right", show=False, id="trace.right"),
     Binding("space", "toggle_mark", "Mark", id="trace.mark"),

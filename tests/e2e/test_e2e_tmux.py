@@ -192,7 +192,10 @@ def work_one_row(term: Terminal, db: Db) -> None:
 
     term.keys("2")
     term.wait_for("╭─ 2 code", "the code pane")
-    term.keys("l")  # the cursor in the editor, on the failing line (5)
+    term.keys("l")  # the code pane on the failing line (5); its keys stay live until enter
+    wait(lambda: "^g Go to line" in footer(term.screen()), "the code pane to have the keys", term.screen)
+    assert "x Reject" in footer(term.screen())
+    term.keys("Enter")  # the cursor in the editor, on that line
     wait(lambda: "x Reject" not in footer(term.screen()), "the editor to take the keys", term.screen)
     for n, line in enumerate(FIXED_LINES):
         lineno = 5 + n

@@ -21,13 +21,20 @@ async def test_reject_asks_a_reason_then_moves_on_and_undo_restores(make_app, wo
         assert workspace.status("row-0")[:2] == ("rejected", "time_limit")
         assert workspace.claimed_by("row-0") is None  # released when we moved on
         await pilot.press("u")
-        await wait_until(
-            pilot,
-            lambda: workspace.status("row-0")[0] == "in_progress" or workspace.status("row-0")[0] == "untouched",
-            what="undo",
-        )
-        assert notified(app, "Undone on row 1 (row-0), shown again: row row-0: status untouched -> rejected")
+        await wait_until(pilot, lambda: workspace.status("row-0")[0] == "untouched", what="undo")
+        # What the undo did, from the state it left, not the decision it reversed read forwards.
+        assert notified(app, "Undone on row 1 (row-0): status rejected (time_limit) -> untouched; the row is shown")
         assert task.row_id == "row-0"
+
+
+async def test_undoing_a_flag_says_what_the_flag_is_now(make_app, workspace) -> None:
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await open_task(app, pilot)
+        await pilot.press("f", "u")
+        await wait_until(pilot, lambda: workspace.step("row-0").fixable is None, what="undo")
+        assert notified(app, "Undone: step 0: fixable yes -> undecided")
+        assert not notified(app, "fixable = yes")
 
 
 async def test_escape_cancels_the_reject_prompt(make_app, workspace) -> None:

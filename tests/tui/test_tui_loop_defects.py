@@ -25,7 +25,7 @@ async def test_a_decision_advances_past_decided_rows_and_undo_goes_back(make_app
         await pilot.press("u")
         await wait_until(pilot, lambda: task.row_id == "row-0", what="undo to show the row it undid")
         assert workspace.status("row-0")[0] == "untouched"
-        assert notified(app, "Undone on row 1 (row-0), shown again")
+        assert notified(app, "Undone on row 1 (row-0): status rejected (no_code) -> untouched; the row is shown again")
         await pilot.press("ctrl+n")
         await wait_until(pilot, lambda: task.row_id == "row-2", what="ctrl+n: the next undecided row")
 

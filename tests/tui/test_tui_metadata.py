@@ -29,5 +29,8 @@ async def test_failing_line_link_and_description(make_app, tmp_path: Path) -> No
         )
         await pilot.press("l")
         assert task.pane == "code"
+        assert app.focused is task.code_pane  # the pane has the keys; enter puts the cursor on the line
+        assert task.code_pane.editor.cursor_location == (1, 0)
+        await pilot.press("enter")
         assert app.focused is task.code_pane.editor
         assert task.code_pane.editor.cursor_location == (1, 0)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Input, Static
-from tui_helpers import notices, notified, wait_until
+from tui_helpers import notices, notified, screen_text, wait_until
 
 from tracer_adapter.trace_index import index_path
 from tui.screens.entry_picker import ChoicePicker, EntryPicker
@@ -285,6 +285,29 @@ async def test_code_without_functions_is_traced_at_once_and_opens_at_its_crash(m
         workspace.close()
 
 
+async def test_the_first_trace_of_a_step_opens_scrolled_to_its_crash(make_dataset, tmp_path, config) -> None:
+    """The cursor was on the crash, but a first trace's list stayed on its first rows: the browser had no
+    scrollbar yet (no trace before it), and Textual ignores a scroll until it has one."""
+    loop = "total = 0\nfor i in range(300):\n    total += i\nraise ValueError(total)\n"
+    workspace = open_workspace(make_dataset([{"code": loop}], name="long.parquet"), tmp_path / "long-ws")
+    try:
+        app = PaneApp(workspace, config)
+        async with app.run_test(size=SIZE) as pilot:
+            pane = app.query_one(TracePane)
+            await pilot.press("t")
+            await wait_until(
+                pilot, lambda: not pane.job and pane.index is not None, timeout=DEADLINE, what="the trace to open"
+            )
+            await pilot.pause()
+            browser = pane.browser
+            assert browser.cursor_line == pane.index.crash_line() > SIZE[1]
+            top, height = browser.scroll_offset.y, browser.scrollable_content_region.height
+            assert top <= browser.cursor < top + height, (top, height, browser.cursor)
+            assert "exc     4  raise ValueError(total)" in screen_text(app)
+    finally:
+        workspace.close()
+
+
 async def test_tracing_can_be_cancelled(ws: Workspace, config: Config) -> None:
     slow = "import time\ndef main():\n    while True:\n        time.sleep(0.05)\nmain()\n"
     ws.update_step("row-0", 0, fixed_code=slow)
@@ -302,7 +325,7 @@ async def test_tracing_can_be_cancelled(ws: Workspace, config: Config) -> None:
             timeout=DEADLINE,
             what="the elapsed time",
         )
-        await pilot.press("k")
+        await pilot.press("ctrl+k")  # k moves up in the browser
         await wait_until(pilot, lambda: not pane.job, timeout=DEADLINE, what="the cancel")
         assert "Tracing cancelled" in notices(app)
         assert pane.index is None  # whatever the tracer stored before the cancel is listed, not opened
@@ -318,7 +341,7 @@ async def test_a_fresh_big_trace_is_indexed_with_progress_and_can_be_cancelled(w
         pane = app.query_one(TracePane)
         assert pane.job == "indexing"
         assert app.query_one("#trace-progress").display
-        await pilot.press("k")
+        await pilot.press("ctrl+k")  # k moves up in the browser
         await wait_until(pilot, lambda: not pane.job, timeout=DEADLINE, what="the cancel")
         assert pane.index is None
         assert not app.query_one("#trace-progress").display

@@ -39,7 +39,7 @@ class ChoicePicker(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"{self.title_text}  (enter picks, esc cancels)", markup=False)
+            yield Label(f"{self.title_text} (enter picks, esc cancels)", markup=False)
             yield OptionList(*[f"{n}. {label}" if n < 10 else label for n, label in enumerate(self.labels, start=1)])
 
     def on_mount(self) -> None:
@@ -76,4 +76,4 @@ class EntryPicker(ChoicePicker):
 
     def __init__(self, code: str, recorded_output: str | None, what: str) -> None:
         self.choices = entry_choices(code, recorded_output)
-        super().__init__(f"Trace the {what} from", [label for label, _ in self.choices])
+        super().__init__(f"Trace the {what}: start where?", [label for label, _ in self.choices])

@@ -34,7 +34,7 @@ from tui.screens.task_decisions import Decisions
 from tui.screens.task_fix_file import FixFileChanged, FixFileSync
 from tui.screens.task_runs import RunControl
 from tui.screens.task_verbatim import VerbatimCheck
-from tui.widgets.annotation_pane import TEXT_FIELDS, AnnotationPane
+from tui.widgets.annotation_pane import TEXT_FIELDS, AnnotationPane, step_position
 from tui.widgets.code_pane import CodePane
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.metadata_pane import MetadataPane
@@ -87,8 +87,8 @@ class TaskScreen(Screen):
         "the step fixable or not, {row.bug_confirmed} bug confirmed, {row.done} done, {row.undo} undoes the "
         "last decision, {row.next} and {row.previous} move between rows, {row.next_undecided} goes to the "
         "next undecided row. {run.original} runs the original code, {run.fix} the fix, {run.cancel} cancels, "
-        "{trace.buggy} traces, {grade.fix} grades the latest fix run, {step.new} starts the next debug step "
-        "from the fix. {pane.zoom} zooms a pane."
+        "{trace.buggy} traces the buggy code and {trace.fix} the fix, {grade.fix} grades the latest fix run, "
+        "{step.new} starts the next debug step from the fix. {pane.zoom} zooms a pane."
     )
 
     DEFAULT_CSS = """
@@ -157,7 +157,6 @@ class TaskScreen(Screen):
         self.set_interval(TIME_EVERY, self.count_time)
         self.set_interval(CLAIM_EVERY, self._claim_when_free)
         self.open_row(self.row_id, step=self._initial_step, cursors=self._initial_cursors)
-        self.show_pane(self.pane)
 
     def pane_widget(self, name: str) -> Pane:
         return self.query_one(f"#{name}", Pane)
@@ -254,6 +253,9 @@ class TaskScreen(Screen):
         self.row_is_open = True
         self.clock.open()
         self.load_step(k, cursors=cursors)
+        # A row opens with its pane holding the keys, never a text field: ctrl+n typed in a field, or the
+        # last row's field still focused, would have sent the next keys into this row's text.
+        self.show_pane(self.pane)
 
     def load_step(self, k: int, *, cursors: dict | None = None) -> None:
         self.k = k
@@ -337,13 +339,14 @@ class TaskScreen(Screen):
             f"{self.ws.source(self.row_id).competition_id} · {self.row_id}"
         )
 
-    def leave_row(self) -> None:
-        """Save everything and let go of the row (before another row, the queue, or quitting)."""
+    def leave_row(self, *, to_queue: bool = False) -> None:
+        """Save everything and let go of the row (before another row, the queue, or quitting);
+        ``to_queue``: the queue is shown next, and a restart after quitting from there shows it too."""
         if not self.row_is_open:
             return
         self.autosave.flush()
         self.count_time()
-        self.save_ui_state()
+        self.save_ui_state(in_row=not to_queue)
         self.runs.cancel_on_leaving("the row")
         self.fix_file.close()
         if not self.read_only:
@@ -374,13 +377,14 @@ class TaskScreen(Screen):
                 self.clock.give_back(seconds)  # counted again with the next tick that saves
                 self.autosave.storage_failed(str(exc))
 
-    def save_ui_state(self) -> None:
+    def save_ui_state(self, *, in_row: bool = True) -> None:
+        """Where the user is, for the next start (``in_row`` False: back on the queue, from this row)."""
         # Once the screen is being torn down its editors are gone: keep the cursors last seen.
         self._cursors.update(
             {editor.id: list(editor.cursor_location) for editor in self.query(TextArea) if editor.id in SAVED_FIELDS}
         )
         cursors = self._cursors
-        state = {"row": self.row_id, "step": self.k, "pane": self.pane, "cursors": cursors}
+        state = {"row": self.row_id, "step": self.k, "pane": self.pane, "cursors": cursors, "in_row": in_row}
         with contextlib.suppress(StorageError):  # where the cursor was is not worth a second banner
             self.ws.set_ui_state(UI_STATE_KEY, state)
 
@@ -490,7 +494,7 @@ class TaskScreen(Screen):
     def action_move_step(self, delta: int) -> None:
         n = len(self.ws.steps(self.row_id))
         if not 0 <= self.k + delta < n:
-            self.notify(f"Step {self.k} of 0..{n - 1}: no step that way", timeout=2)
+            self.notify(f"{step_position(self.k, n).capitalize()}: no step that way", timeout=2)
             return
         self.autosave.flush()
         self.count_time()
@@ -499,16 +503,19 @@ class TaskScreen(Screen):
 
     # ---- panes and moving around
 
-    def action_trace(self) -> None:
+    def action_trace(self, which: str = "buggy") -> None:
+        """Trace the buggy code (``t``) or the fix (``T``) from any pane; the trace pane shows it."""
         self.show_pane("trace")
-        self.trace_pane.action_trace("buggy")  # it asks whether the row is writable
+        self.trace_pane.action_trace(which)  # it asks whether the row is writable
 
     def action_jump_to_failing_line(self) -> None:
+        # The code pane takes the keys, not its editor: what is typed next is a key (3, o, ...), never code.
+        # Enter then puts the cursor in the editor on that line, as enter enters every pane's first field.
         if self._error_line is None:
             self.notify("No failing line found in the recorded output", timeout=3)
             return
-        self.show_pane("code", focus=False)
-        self.code_pane.jump_to(self._error_line)
+        self.show_pane("code")
+        self.code_pane.show_line(self._error_line)
 
     def action_toggle_diff(self) -> None:
         self.show_pane("code")
@@ -542,7 +549,7 @@ class TaskScreen(Screen):
         if self.zoomed:
             self.action_toggle_zoom()
             return
-        self.leave_row()
+        self.leave_row(to_queue=True)
         self.app.pop_screen()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -8,16 +8,46 @@ to the row the last decision was on.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tracer_adapter.verbatim import check_analysis
 from tui.keys import key_for
 from tui.refusal import refusal_shown
 from tui.screens.reject import RejectScreen
-from workspace.store import Step
+from workspace.store import Step, Workspace
+from workspace.vocabulary import FLAG_FIELDS, flag_word
 
 if TYPE_CHECKING:
     from tui.screens.task import TaskScreen
+
+
+@dataclass(frozen=True)
+class Decided:
+    """A row's decisions as they stand: its status and each step's flags."""
+
+    status: str
+    flags: tuple[tuple[bool | None, ...], ...]  # per step, in FLAG_FIELDS order
+
+
+def decided(ws: Workspace, row_id: str) -> Decided:
+    status, reason, _ = ws.status(row_id)
+    flags = tuple(tuple(getattr(step, name) for name in FLAG_FIELDS) for step in ws.steps(row_id))
+    return Decided(f"{status} ({reason})" if reason else status, flags)
+
+
+def undo_effect(before: Decided, after: Decided) -> str:
+    """'status rejected (time_limit) -> untouched', 'step 0: fixable yes -> undecided': what changed, old -> new."""
+    changes = [f"status {before.status} -> {after.status}"] if before.status != after.status else []
+    for k, (old, new) in enumerate(zip(before.flags, after.flags, strict=False)):
+        flags = [
+            f"{name} {flag_word(was)} -> {flag_word(now)}"
+            for name, was, now in zip(FLAG_FIELDS, old, new, strict=True)
+            if was != now
+        ]
+        if flags:
+            changes.append(f"step {k}: " + ", ".join(flags))
+    return "; ".join(changes)
 
 
 class Decisions:
@@ -97,20 +127,23 @@ class Decisions:
         if not screen.saved_and_writable():
             return
         row_id = screen.ws.last_decision_row()
+        before = decided(screen.ws, row_id) if row_id is not None else None
         with refusal_shown(screen) as refused:
             undone = screen.ws.undo()
         if refused:
             return
-        if undone is None:
+        if undone is None or row_id is None or before is None:
             screen.notify("Nothing to undo", timeout=2)
             return
-        if row_id is not None and row_id != screen.row_id:
+        # Said as what the undo did, read from the row: the store names the decision it reversed, forwards.
+        done = undo_effect(before, decided(screen.ws, row_id)) or f"the decision ({undone})"
+        if row_id != screen.row_id:
             # The decision was on another row (the one auto-advance left): go back to it, so the undo is seen.
             screen.switch_to_row(row_id)
             position = screen.ws.dataset.index_of(row_id) + 1
-            screen.notify(f"Undone on row {position} ({row_id}), shown again: {undone}", timeout=6)
+            screen.notify(f"Undone on row {position} ({row_id}): {done}; the row is shown again", timeout=6)
             return
-        screen.notify(f"Undone: {undone}", timeout=4)
+        screen.notify(f"Undone: {done}", timeout=4)
         screen.show_flags(screen.ws.step(screen.row_id, screen.k))
         screen.show_header()
 

@@ -21,6 +21,11 @@ def yes_no(value: bool | None) -> str:
     return "—" if value is None else ("yes" if value else "no")
 
 
+def step_position(k: int, n_steps: int) -> str:
+    """'step 1 (of 0..1)': which debug step of how many, numbered from 0 as everywhere (``--step K``, the header)."""
+    return f"step {k} (of 0..{n_steps - 1})"
+
+
 def fenced_block(lines: list[str], at_line_start: bool) -> str:
     """Trace lines as a ``` block, exactly as given, starting on a line of its own."""
     body = "\n".join(lines)
@@ -80,7 +85,7 @@ class AnnotationPane(Pane):
         self.query_one("#annotation-step", Static).update(
             with_keys(
                 self,
-                f"debug step {k} of {n_steps - 1} · {{step.previous}} {{step.next}} switch · {{step.new}}: new step",
+                f"debug {step_position(k, n_steps)} · {{step.previous}} {{step.next}} switch · {{step.new}}: new step",
             )
         )
 

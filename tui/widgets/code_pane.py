@@ -51,6 +51,7 @@ class CodePane(Pane):
         self.edit_path = ""
         self._diff_timer: Timer | None = None
         self._prompt_kind = ""
+        self._prompt_from_editor = False  # where the prompt was opened: its escape goes back there
         self.last_find = ""
 
     def compose(self) -> ComposeResult:
@@ -121,6 +122,8 @@ class CodePane(Pane):
 
     def action_prompt(self, kind: str) -> None:
         prompt = self.query_one("#code-prompt", Input)
+        if not prompt.has_focus:
+            self._prompt_from_editor = self.editor.has_focus
         self._prompt_kind = kind
         prompt.placeholder = "find (enter: next match)" if kind == "find" else "go to line number"
         prompt.value = ""
@@ -137,9 +140,14 @@ class CodePane(Pane):
         return True
 
     def _close_prompt(self) -> None:
+        """Hide the prompt and give the keys back to where it was opened: the editor, or the pane (whose
+        single-letter keys stay live: escape from a prompt never leaves the cursor in the code)."""
         self.query_one("#code-prompt", Input).display = False
         self.remove_class("diff")
-        self.editor.focus()
+        if self._prompt_from_editor:
+            self.editor.focus()
+        else:
+            self.focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -179,9 +187,17 @@ class CodePane(Pane):
         editor.scroll_cursor_visible(center=True)
         editor.focus()
 
-    def jump_to(self, lineno: int) -> None:
+    def show_line(self, lineno: int) -> None:
+        """Put the editor's cursor on line ``lineno``, centred once the editor is laid out, without giving it
+        the keys (``pane.edit`` does that, on this line)."""
         editor = self.editor
         self.remove_class("diff")
         editor.cursor_location = (max(0, lineno - 1), 0)
-        editor.scroll_cursor_visible(center=True)
-        editor.focus()
+        # The pane may have been shown just now: scrolled before its layout, the line ended up at the top.
+        editor.call_after_refresh(editor.scroll_cursor_visible, center=True)
+
+    def jump_to(self, lineno: int) -> None:
+        """Go to line ``lineno`` (ctrl+g) where the prompt was opened: in the editor, or on the pane."""
+        self.show_line(lineno)
+        if self._prompt_from_editor:
+            self.editor.focus()

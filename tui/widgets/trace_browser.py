@@ -196,7 +196,7 @@ class TraceBrowser(ScrollView, can_focus=True):
         self._max_width = self.scrollable_content_region.width
         self._update_virtual_size()
         self.cursor = 0
-        self.scroll_to(0, 0, animate=False)
+        self.scroll_to(0, 0, animate=False, force=True)
         self.refresh()
 
     @property
@@ -351,9 +351,15 @@ class TraceBrowser(ScrollView, can_focus=True):
         height = self.scrollable_content_region.height
         top = self.scroll_offset.y
         if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False)
+            self._scroll_rows(self.cursor)
         elif height and self.cursor >= top + height:
-            self.scroll_to(y=self.cursor - height + 1, animate=False)
+            self._scroll_rows(self.cursor - height + 1)
+
+    def _scroll_rows(self, y: int) -> None:
+        """Scroll to row ``y`` now, even before the scrollbar of a trace just shown exists: Textual
+        ignores a scroll while the scrollbar it decides on at the next layout is off, so a fresh first
+        trace stayed on its first rows with the cursor on its crash (``max_scroll_y`` still bounds it)."""
+        self.scroll_to(y=y, animate=False, force=True)
 
     def move_to_line(self, line: int) -> None:
         """Put the cursor on index line ``line``, revealing it if folds or a filter hide it."""
@@ -375,7 +381,7 @@ class TraceBrowser(ScrollView, can_focus=True):
         height = self.scrollable_content_region.height
         top = self.scroll_offset.y
         if not top <= self.cursor < top + height:
-            self.scroll_to(y=max(0, self.cursor - height // 2), animate=False)
+            self._scroll_rows(max(0, self.cursor - height // 2))
 
     def action_cursor(self, delta: int) -> None:
         self.cursor += delta

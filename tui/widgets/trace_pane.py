@@ -3,8 +3,9 @@
 Opening a trace loads (or, for a fresh trace, builds) its line index in a
 thread worker with a progress bar; tracing runs ``trace_step`` in a thread
 worker showing the elapsed time and the lines of output, and both can be
-cancelled with ``k``. The browser's messages (``InsertLines``, ``Yank``)
-bubble up to the task view, which hands them to the annotation pane.
+cancelled with ``ctrl+k`` (``k`` moves up in the browser, as in every list).
+The browser's messages (``InsertLines``, ``Yank``) bubble up to the task
+view, which hands them to the annotation pane.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tracer_adapter.adapter import trace_step
 from tracer_adapter.cwm_tracer import NOTE_PREFIX
 from tracer_adapter.trace_index import IndexCancelled, TraceIndex
 from tui.bindings import TRACE_PANE_BINDINGS
+from tui.keys import key_for, with_keys
 from tui.screens.entry_picker import ChoicePicker, EntryPicker
 from tui.widgets.pane import Pane
 from tui.widgets.trace_browser import CutPoint, TraceBrowser
@@ -108,7 +110,8 @@ class TracePane(Pane):
         "ret, exc), the source line number and text, a return's or exception's value, then the locals. "
         "Marking, yanking and inserting copy the raw lines exactly. The keys below open a frame in "
         "full, show the raw text, mark, insert, jump, search, filter and fold; tracing and picking "
-        "another trace of this step are there too."
+        "another trace of this step are there too. {trace.up} {trace.down} {trace.first} {trace.last} move as "
+        "in the queue; {trace.cancel} cancels a trace being made or opened, else the run going."
     )
 
     BINDINGS: ClassVar[list[BindingType]] = list(TRACE_PANE_BINDINGS)
@@ -194,7 +197,11 @@ class TracePane(Pane):
         if self.row_id is None:
             header.update("No row shown")
         elif self.record is None:
-            header.update("No trace of this step yet: t traces the buggy code, T the current fix")
+            header.update(
+                with_keys(
+                    self, "No trace of this step yet: {trace.buggy} traces the buggy code, {trace.fix} the current fix"
+                )
+            )
         else:
             buggy, fix = self._code_shas(self.row_id)
             count = f" ({len(self.records)} traces, p picks)" if len(self.records) > 1 else ""
@@ -262,7 +269,7 @@ class TracePane(Pane):
         if self.row_id is None or not self.writable():
             return
         if "tracing" in self.jobs:
-            self.notify("Wait for the trace to end, or press k", severity="warning", timeout=3)
+            self.notify(f"Wait for the trace to end, or press {self._cancel_key()}", severity="warning", timeout=3)
             return
         step = self.ws.step(self.row_id, self.k)
         if which == "fix":
@@ -324,7 +331,9 @@ class TracePane(Pane):
     def _tick(self) -> None:
         if "tracing" in self.jobs:
             elapsed = time.monotonic() - self._started
-            self._set_progress_label(f"tracing… {elapsed:.1f} s, {self._output_lines:,} lines of output (k cancels)")
+            self._set_progress_label(
+                f"tracing… {elapsed:.1f} s, {self._output_lines:,} lines of output ({self._cancel_key()} cancels)"
+            )
 
     # -- jobs: progress and cancel -------------------------------------------------------
 
@@ -345,7 +354,10 @@ class TracePane(Pane):
     def _show_job(self, label: str) -> None:
         self.query_one("#trace-progress").display = True
         self.query_one(ProgressBar).update(total=1.0 if self.job == "indexing" else None, progress=0)
-        self._set_progress_label(label + " (k cancels)")
+        self._set_progress_label(f"{label} ({self._cancel_key()} cancels)")
+
+    def _cancel_key(self) -> str:
+        return key_for(self, "trace.cancel")
 
     def _end_job(self, job: str) -> None:
         if self.jobs.pop(job, None) is not None and job == "tracing":
