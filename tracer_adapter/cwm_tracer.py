@@ -798,47 +798,45 @@ class ChangingLines:
     at or after ``lasti``.
     """
 
-    # and rebinding a global, a closure's variable or a name of a module or class body: a __repr__ may read it
-    _CHANGING = (
-        "CALL",
-        "SUBSCR",
-        "SLICE",
-        "STORE_ATTR",
-        "DELETE_ATTR",
-        "INPLACE_",
-        "WITH",
-        "STORE_GLOBAL",
-        "DELETE_GLOBAL",
-        "STORE_DEREF",
-        "DELETE_DEREF",
-    )
-    _NAMESPACE_CHANGING = ("STORE_NAME", "DELETE_NAME")  # in a module or class body, where names are attributes
+    _CHANGING = ("CALL", "SUBSCR", "SLICE", "STORE_ATTR", "DELETE_ATTR", "INPLACE_", "WITH")
+    # Rebinding a global, a closure's variable or a name of a module or class body changes no object, but a
+    # __repr__ of the script's may read that name: such lines make stale only renderings without a content key.
+    _REBINDING = ("STORE_GLOBAL", "DELETE_GLOBAL", "STORE_DEREF", "DELETE_DEREF")
+    _NAMESPACE_REBINDING = ("STORE_NAME", "DELETE_NAME")  # in a module or class body, where names are attributes
 
     def __init__(self) -> None:
         self._by_code: dict = {}
 
     def last_offset(self, code: types.CodeType, lineno: int) -> int:
-        table = self._by_code.get(code)
-        if table is None:
-            table = self._by_code[code] = self._scan(code)
-        return table.get(lineno, -1)
+        return self._tables(code)[0].get(lineno, -1)
 
-    def _scan(self, code: types.CodeType) -> dict:
-        table: dict = {}
+    def last_rebinding(self, code: types.CodeType, lineno: int) -> int:
+        """The offset of the line's last instruction that rebinds a name some other code may read, or -1."""
+        return self._tables(code)[1].get(lineno, -1)
+
+    def _tables(self, code: types.CodeType) -> tuple:
+        tables = self._by_code.get(code)
+        if tables is None:
+            tables = self._by_code[code] = self._scan(code)
+        return tables
+
+    def _scan(self, code: types.CodeType) -> tuple:
+        changing: dict = {}
+        rebinding: dict = {}
         line = code.co_firstlineno
-        namespace = not (code.co_flags & CO_NEWLOCALS)
+        rebinds = self._REBINDING + (self._NAMESPACE_REBINDING if not code.co_flags & CO_NEWLOCALS else ())
         for ins in dis.get_instructions(code):
             number = getattr(ins, "line_number", None) if sys.version_info >= (3, 13) else ins.starts_line
             if number is not None:
                 line = number
             name = ins.opname
-            if (
-                any(part in name for part in self._CHANGING)
-                or (name == "BINARY_OP" and (ins.argrepr.endswith("=") or ins.argrepr == "[]"))
-                or (namespace and name in self._NAMESPACE_CHANGING)
+            if any(part in name for part in self._CHANGING) or (
+                name == "BINARY_OP" and (ins.argrepr.endswith("=") or ins.argrepr == "[]")
             ):
-                table[line] = ins.offset
-        return table
+                changing[line] = ins.offset
+            elif name in rebinds:
+                rebinding[line] = ins.offset
+        return changing, rebinding
 
 
 # The frames that run imports ahead, compiled under importlib's own file name so that Python
@@ -1296,6 +1294,7 @@ class Tracer:
         self.error: str | None = None
         self.stamp = 0  # one per event; orders renderings against the lines that may change objects
         self.changed = 0  # renderings of objects with their own __repr__ made before this stamp may be stale
+        self.rebound = 0  # those without a content key made before this stamp may be stale (a name they read)
         self.called = False  # a call event since the last event's locals: every rendering before it may be stale
         self.name_json: dict = {}
         # False until an object with its own __repr__ was rendered: until then no cached
@@ -1404,7 +1403,7 @@ class Tracer:
                 if mode is _SKIP:
                     continue
                 if mode is _WATCHED:
-                    if entry[2] >= self.changed:
+                    if entry[2] >= self.changed and (entry[4] is not None or entry[2] >= self.rebound):
                         append(entry[1])
                         continue
                     # something may have changed it: reuse the text if its content key is the same
@@ -1475,7 +1474,7 @@ class Tracer:
         found = self.shared.get(value)
         if found is not None:
             text, stamp, content = found
-            if stamp >= self.changed:
+            if stamp >= self.changed and (content is not None or stamp >= self.rebound):
                 return text, content
             if content is not None and content_key is not None:
                 now = now if now is not None else content_key.of(value)
@@ -1489,12 +1488,11 @@ class Tracer:
 
     def _touch_previous(self, state: FrameState) -> None:
         """Note when the part of the frame's previous line that ran may have changed an object in place."""
-        if (
-            self.watching
-            and state.lasti >= 0
-            and self.changing_lines.last_offset(state.code, state.lineno) >= state.lasti
-        ):
-            self.changed = self.stamp + 1
+        if self.watching and state.lasti >= 0:
+            if self.changing_lines.last_offset(state.code, state.lineno) >= state.lasti:
+                self.changed = self.stamp + 1
+            elif self.changing_lines.last_rebinding(state.code, state.lineno) >= state.lasti:
+                self.rebound = self.stamp + 1
 
     # -- control --------------------------------------------------------------------------
 
