@@ -13,7 +13,9 @@ absolute); its parquet metadata names the source and the part.
 keeps every source row exactly once: from the workspace that annotated it (or
 any, if none did). A row annotated in two workspaces is a conflict, refused
 unless ``prefer`` names the workspace that wins; a source row in no workspace
-names the shard it belongs to.
+names the shard it belongs to. The merged file's metadata lists the workspaces
+read (MERGED_KEY, the preferred one first), so ``validate`` can check each row
+against the workspace it came from.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from workspace.export import WORKSPACE_KEY, atomic_parquet, deliverable_table, w
 from workspace.store import open_workspace
 
 SPLIT_KEY = b"nodefix.split"  # shard parquet metadata: {"source", "fingerprint", "part", "parts"}
+MERGED_KEY = b"nodefix.workspaces"  # merged deliverable metadata: JSON list of the workspace folders read
 SHARD_FILE = "dataset.parquet"
 
 
@@ -191,6 +194,8 @@ def merge_deliverables(
             split_meta = split_meta or _split_meta(ws.dataset)
             tables.append((ws.path, deliverable_table(ws)))
     prefer_path = _preferred(prefer, [path for path, _ in tables])
+    # the preferred workspace first: its rows are the ones kept wherever it has them, as validate reads the order
+    tables.sort(key=lambda item: item[0] != prefer_path)
     original = load_dataset(source if source is not None else _source_from(split_meta, workspaces[0]))
     chosen, conflicts = _choose(tables, prefer_path)
     problems = [_conflict_line(c) for c in conflicts if prefer_path is None]
@@ -219,6 +224,13 @@ def _split_meta(dataset: Dataset) -> dict | None:
     except json.JSONDecodeError:
         return None
     return meta if isinstance(meta, dict) and isinstance(meta.get("parts"), int) else None
+
+
+def split_source(dataset: Dataset) -> Path | None:
+    """The dataset a shard was split from, as its split metadata names it; None for a dataset that is no shard."""
+    meta = _split_meta(dataset)
+    source = meta.get("source") if meta is not None else None
+    return Path(source) if isinstance(source, str) else None
 
 
 def _source_from(meta: dict | None, first: Path) -> Path:
@@ -283,6 +295,7 @@ def _in_source_order(original: Dataset, tables: list[tuple[Path, pa.Table]], cho
     keys = list(zip(merged.column("id").to_pylist(), merged.column("debug_step").to_pylist(), strict=True))
     order = sorted(range(merged.num_rows), key=lambda r: (position[keys[r][0]], keys[r][1]))
     merged = merged.take(pa.array(order, pa.int64()))
-    # the traces stay in the shard workspaces; the merged file names none
+    # the traces stay in the shard workspaces: the merged file lists them all, in the order a row is looked up
     metadata = {k: v for k, v in (original.schema.metadata or {}).items() if k not in (WORKSPACE_KEY, SPLIT_KEY)}
+    metadata[MERGED_KEY] = json.dumps([str(path) for path, _ in tables]).encode()
     return merged.replace_schema_metadata(metadata)

@@ -1,18 +1,22 @@
 """Check a deliverable parquet against the contract; every problem found is one Violation.
 
-Each check is a function in CHECKS taking a Deliverable and yielding
-Violations; adding a rule is adding one function to that list. Row checks
-read columns through ``Deliverable.rows``, which gives nothing when a column
-they need is missing or mistyped (that is reported once, by the column check).
+Each check is a function taking a Deliverable and yielding Violations; adding
+a rule is adding one function to FILE_CHECKS (run once over the whole file) or
+to WORKSPACE_CHECKS (run on the rows of each workspace, with the workspace that
+holds them: a merged file's rows come from several shard workspaces). Row
+checks read columns through ``Deliverable.rows``, which gives nothing when a
+column they need is missing or mistyped (that is reported once, by the column
+check), and numbers each row by its position in the whole file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -26,8 +30,10 @@ from workspace.dataset import REQUIRED_COLUMNS, Dataset, is_text_type, load_data
 from workspace.done_check import QuoteChecker, step_problems
 from workspace.errors import InputError
 from workspace.export import ADDED_COLUMNS, WORKSPACE_KEY
+from workspace.locate import DB_NAME, default_workspace_dir
 from workspace.records import RunRecord, verification_from_json
 from workspace.run_rules import code_sha256, replication_confirms
+from workspace.shards import MERGED_KEY, split_source
 from workspace.store import REPLICATION_PURPOSES, Step, Workspace, open_workspace, unsaved_step0
 from workspace.syntax import syntax_problems
 from workspace.vocabulary import REJECT_REASONS, STATUSES
@@ -73,10 +79,11 @@ class Violation:
 class Deliverable:
     path: Path
     table: pa.Table
-    source: Dataset | None  # given, or the workspace's own dataset
+    source: Dataset | None  # given, or the workspace's own dataset, or the one the shards were split from
     workspace: Workspace | None  # holds the traces that cwm_analysis quotes
     check_quotes: QuoteChecker | None = None  # tracer_adapter.verbatim.check_analysis; None skips the check
     bad_columns: set[str] = field(default_factory=set)  # missing, mistyped or repeated; row checks skip them
+    positions: np.ndarray | None = None  # the rows' positions in the whole file, when ``table`` holds some of them
     _saved: dict[str, list[Step]] | None = field(default=None, init=False, repr=False)  # the workspace's, read once
 
     def rows(self, *columns: str) -> Iterator[tuple[int, str | None, int | None, dict]]:
@@ -86,7 +93,8 @@ class Deliverable:
             return
         values = {name: self.table.column(name).to_pylist() for name in dict.fromkeys(needed)}
         for i in range(self.table.num_rows):
-            yield i, values["id"][i], values["debug_step"][i], {name: values[name][i] for name in columns}
+            row = i if self.positions is None else int(self.positions[i])
+            yield row, values["id"][i], values["debug_step"][i], {name: values[name][i] for name in columns}
 
     def usable(self, *columns: str) -> tuple[str, ...]:
         """Those of ``columns`` the row checks can read."""
@@ -107,27 +115,40 @@ class Validation:
     """What ``check_deliverable`` found, and what it checked the file against."""
 
     violations: list[Violation]
-    source: Path | None  # the dataset the rows were compared with: given, or the workspace's own
-    workspace: Path | None  # the workspace the file was compared with; None when none was found
-    named_workspace: Path | None = None  # the workspace the file's metadata names, found or not
+    source: Path | None  # the dataset the rows were compared with: given, the workspace's own, or the shards'
+    workspaces: tuple[Path, ...] = ()  # the workspaces the rows were compared with, each with the rows it holds
+    missing: tuple[Path, ...] = ()  # the workspaces the file's metadata names that are not there
+
+    @property
+    def workspace(self) -> Path | None:
+        """The (first) workspace the file was compared with; None when none was found."""
+        return self.workspaces[0] if self.workspaces else None
 
     def note(self) -> str | None:
-        """One line on what could not be checked for want of a workspace, or None when one was found."""
-        if self.workspace is not None:
-            return None
-        missing = (
-            f"the workspace the file names, {self.named_workspace}, is not there"
-            if self.named_workspace is not None
-            else "no workspace found"
-        )
+        """One line on what could not be checked for want of a workspace or a source, or None."""
+        if self.workspaces and not self.missing:
+            if self.source is not None:
+                return None
+            return "note: the shards name no one source dataset that is there (give --source): source rows were not checked"
+        if self.missing:
+            folders = ", ".join(map(str, self.missing))
+            missing = (
+                f"the workspace the file names, {folders}, is not there"
+                if len(self.missing) == 1
+                else f"the workspaces the file names, {folders}, are not there"
+            )
+        else:
+            missing = "no workspace found"
         unchecked = "quotes, runs and texts" if self.source is not None else "quotes, runs, texts and source rows"
-        return f"note: {missing} (give --workspace): {unchecked} were not checked against it"
+        of_rows = (" of its rows" if len(self.missing) == 1 else " of their rows") if self.workspaces else ""
+        it = "it" if len(self.missing) <= 1 else "them"
+        return f"note: {missing} (give --workspace): {unchecked}{of_rows} were not checked against {it}"
 
 
 def validate_deliverable(
     path: Path,
     source: Path | None = None,
-    workspace: Path | None = None,
+    workspace: Path | Sequence[Path] | None = None,
     *,
     check_quotes: QuoteChecker | None = None,
 ) -> list[Violation]:
@@ -138,16 +159,19 @@ def validate_deliverable(
 def check_deliverable(
     path: Path,
     source: Path | None = None,
-    workspace: Path | None = None,
+    workspace: Path | Sequence[Path] | None = None,
     *,
     check_quotes: QuoteChecker | None = None,
 ) -> Validation:
     """Check the deliverable in ``path`` against the contract.
 
-    ``source`` is the dataset every row must come from (default: the
-    workspace's own, when a workspace is found); ``workspace`` holds the
-    traces that cwm_analysis quotes and the annotations the file must agree
-    with (default: the workspace it was exported from, when it is found).
+    ``workspace`` is the workspace, or the workspaces (a merged file's
+    shards), holding the traces that cwm_analysis quotes and the annotations
+    the file must agree with; each row is checked against the workspace whose
+    dataset holds it (default: the workspaces the file's metadata names, those
+    found). ``source`` is the dataset every row must come from (default: the
+    one workspace's own dataset; for a merged file or several workspaces, the
+    dataset the shards were split from, when they all name it and it is there).
     ``check_quotes`` is the verbatim check of quoted trace lines.
     """
     path = Path(path).expanduser()
@@ -159,31 +183,53 @@ def check_deliverable(
         table = pq.ParquetFile(path).read()
     except (pa.ArrowException, OSError) as exc:
         raise InputError(f"{path}: not a readable parquet file ({str(exc).strip().splitlines()[0]})") from None
-    named = _named_workspace(path, table) if workspace is None else None  # a given workspace wins
-    ws = _open_traces_workspace(named, workspace)
-    try:
-        dataset = load_dataset(source) if source is not None else ws.dataset if ws is not None else None
-        deliverable = Deliverable(path, table, dataset, ws, check_quotes)
+    given = [workspace] if isinstance(workspace, (str, Path)) else list(workspace or [])
+    named = _named_workspaces(path, table) if not given else []  # given workspaces win
+    merged = MERGED_KEY in (table.schema.metadata or {})
+    with contextlib.ExitStack() as stack:
+        opened = [stack.enter_context(ws) for ws in _open_traces_workspaces(named, given)]
+        if source is not None:
+            dataset: Dataset | None = load_dataset(source)
+        elif len(opened) == 1 and not merged:
+            dataset = opened[0].dataset
+        else:
+            dataset = _split_from(opened)
+        deliverable = Deliverable(path, table, dataset, None, check_quotes)
         violations: list[Violation] = []
-        for check in CHECKS:
+        for check in FILE_CHECKS:
             violations.extend(check(deliverable))
+        parts = _by_workspace(deliverable, opened)
+        for check in WORKSPACE_CHECKS:
+            found = [v for part in parts for v in check(part)]
+            violations.extend(sorted(found, key=lambda v: -1 if v.row is None else v.row) if len(parts) > 1 else found)
         return Validation(
             violations,
             dataset.path if dataset is not None else None,
-            ws.path if ws is not None else None,
-            named,
+            tuple(ws.path for ws in opened),
+            tuple(p for p in named if not p.is_dir()),
         )
-    finally:
-        if ws is not None:
-            ws.close()
 
 
-def _named_workspace(path: Path, table: pa.Table) -> Path | None:
-    """The workspace the file's schema metadata says it was exported from, if it says."""
-    recorded = (table.schema.metadata or {}).get(WORKSPACE_KEY)
-    if recorded is None:
-        return None
-    key = WORKSPACE_KEY.decode()
+def _named_workspaces(path: Path, table: pa.Table) -> list[Path]:
+    """The workspaces the file's schema metadata says it came from: the one it was exported from, or the
+    shard workspaces it was merged from."""
+    metadata = table.schema.metadata or {}
+    if WORKSPACE_KEY in metadata:
+        return [_folder_path(path, WORKSPACE_KEY, metadata[WORKSPACE_KEY])]
+    if MERGED_KEY not in metadata:
+        return []
+    key = MERGED_KEY.decode()
+    try:
+        listed = json.loads(metadata[MERGED_KEY])
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        listed = None
+    if not isinstance(listed, list) or not all(isinstance(item, str) for item in listed):
+        raise InputError(f"{path}: schema metadata {key!r} is not a JSON list of folder paths; give --workspace")
+    return [_folder_path(path, MERGED_KEY, item.encode()) for item in listed]
+
+
+def _folder_path(path: Path, key_bytes: bytes, recorded: bytes) -> Path:
+    key = key_bytes.decode()
     try:
         text = recorded.decode("utf-8")
     except UnicodeDecodeError:
@@ -193,16 +239,77 @@ def _named_workspace(path: Path, table: pa.Table) -> Path | None:
     return Path(text)
 
 
-def _open_traces_workspace(named: Path | None, workspace: Path | None) -> Workspace | None:
-    if workspace is not None:
+def _open_traces_workspaces(named: list[Path], given: list[Path]) -> list[Workspace]:
+    """The given workspaces, else those of the named ones that are there; each once. A given one is a
+    workspace folder, or a dataset parquet with its workspace beside it (a shard moved with its workspace)."""
+    targets = []
+    for workspace in given:
         workspace = Path(workspace).expanduser()
-        if not workspace.is_dir():  # a parquet here would be opened as a dataset: a new workspace made for it
+        beside = workspace.is_file() and (default_workspace_dir(workspace.resolve()) / DB_NAME).is_file()
+        if not workspace.is_dir() and not beside:  # another parquet would be opened with a new workspace made
             what = "is not a folder" if workspace.exists() else "no such folder"
-            raise InputError(f"{workspace}: {what}; --workspace is the workspace folder the file was exported from")
-        return open_workspace(workspace)
-    if named is None or not named.is_dir():
+            raise InputError(
+                f"{workspace}: {what}; --workspace is the workspace folder the file was exported from "
+                "(or a dataset parquet with its workspace beside it)"
+            )
+        targets.append(workspace)
+    targets += [folder for folder in named if folder.is_dir()]
+    opened: dict[Path, Workspace] = {}
+    try:
+        for target in targets:
+            ws = open_workspace(target)
+            if ws.path in opened:
+                ws.close()
+            else:
+                opened[ws.path] = ws
+    except BaseException:
+        for ws in opened.values():
+            ws.close()
+        raise
+    return list(opened.values())
+
+
+def _split_from(workspaces: list[Workspace]) -> Dataset | None:
+    """The dataset the shards in ``workspaces`` were all split from, if they all name the same one and it is
+    there; None otherwise (each shard's own dataset holds only its rows)."""
+    sources = {split_source(ws.dataset) for ws in workspaces}
+    if len(sources) != 1:
         return None
-    return open_workspace(named)
+    [source] = sources
+    return load_dataset(source) if source is not None and source.is_file() else None
+
+
+def _by_workspace(d: Deliverable, workspaces: list[Workspace]) -> list[Deliverable]:
+    """The file's rows in one part per workspace, with the workspace whose dataset holds them (the first one
+    that annotated a row, else the first that holds it: the row merge kept), and a part without one for the
+    rows none holds. Each part numbers its rows by their positions in the whole file."""
+    if "id" in d.bad_columns or not workspaces:
+        return [dataclasses.replace(d, workspace=workspaces[0] if len(workspaces) == 1 else None)]
+    ids = d.table.column("id")
+    owner = np.full(d.table.num_rows, -1)
+    in_order = list(reversed(list(enumerate(workspaces))))  # the last assignment wins: the first workspace's
+    for index, ws in in_order:
+        owner[_holds(ids, ws.dataset.text_column("id"))] = index
+    for index, ws in in_order if len(workspaces) > 1 else []:
+        annotated = [row_id for row_id, (status, _, _) in ws.statuses().items() if status != "untouched"]
+        if annotated:
+            owner[_holds(ids, pa.array(annotated, pa.string()))] = index
+    holders: list[tuple[int, Workspace | None]] = [*enumerate(workspaces), (-1, None)]
+    parts = []
+    for index, holder in holders:
+        rows = np.flatnonzero(owner == index)
+        if len(rows) == d.table.num_rows:
+            parts.append(dataclasses.replace(d, workspace=holder))
+        elif len(rows):
+            parts.append(dataclasses.replace(d, table=d.table.take(pa.array(rows)), workspace=holder, positions=rows))
+    return parts
+
+
+def _holds(ids: pa.ChunkedArray, held: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Which of ``ids`` are among ``held``, as a boolean array (a null id is held by none)."""
+    value_set = held.combine_chunks() if isinstance(held, pa.ChunkedArray) else held
+    found = pc.is_in(ids, value_set=value_set.cast(ids.type))
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
 
 
 def a_string(kind: pa.DataType) -> bool:
@@ -644,7 +751,8 @@ _PROVED_REASONS: dict[str, Callable[[RunRecord], bool]] = {
 _PROOF_WORDS = {"not_buggy": "shows it not buggy", "time_limit": "reached the time limit"}
 
 
-CHECKS: list[Callable[[Deliverable], Iterator[Violation]]] = [
+Check = Callable[[Deliverable], Iterator[Violation]]
+FILE_CHECKS: list[Check] = [
     check_columns,  # first: it marks the unusable columns the others skip
     check_ids_present,
     check_source_values,
@@ -652,9 +760,13 @@ CHECKS: list[Callable[[Deliverable], Iterator[Violation]]] = [
     check_status,
     check_verification_column,
     check_rows,
+]
+# run on the rows of each workspace, with it (or with none, on the rows no workspace holds)
+WORKSPACE_CHECKS: list[Check] = [
     check_trace_quotes,
     check_rejections,  # from here on the workspace's saved steps are read (once), after check_rows's peak
     check_against_workspace,
     check_status_against_workspace,
     check_verification_against_workspace,
 ]
+CHECKS = FILE_CHECKS + WORKSPACE_CHECKS

@@ -103,8 +103,8 @@ def team(tmp_path: Path, demo) -> Path:
     assert main(["split", str(demo.dataset), "--parts", "2", "--out", str(out)]) == 0
     first, second = shard_ids(out, 1), shard_ids(out, 2)
     finished(
-        nodefix("annotate", str(out / "part-1" / "dataset.parquet"), "--id", first[0], "--reject", "not_buggy",
-                "--set", "revised_analysis=Runs clean here.", "--add-time", "40", annotator="alice"),
+        nodefix("annotate", str(out / "part-1" / "dataset.parquet"), "--id", first[0], "--reject", "other",
+                "--set", "revised_analysis=Needs the internet.", "--add-time", "40", annotator="alice"),
         nodefix("annotate", str(out / "part-2" / "dataset.parquet"), "--id", second[0], "--reject", "incomplete",
                 "--set", "revised_analysis=The script stops early.", "--add-time", "25", annotator="bob"),
     )  # fmt: skip

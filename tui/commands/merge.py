@@ -1,4 +1,7 @@
-"""``nodefix merge``: the annotated shard workspaces back into one deliverable of the source dataset."""
+"""``nodefix merge``: the annotated shard workspaces back into one deliverable of the source dataset.
+
+The deliverable's metadata lists the workspaces read, so ``nodefix validate`` finds them (while they stay put).
+"""
 
 from __future__ import annotations
 

@@ -17,14 +17,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="SRC",
         help="the source dataset: every row must be there, with its values "
-        "(default: the workspace's own dataset, when the workspace is found)",
+        "(default: the workspace's own dataset, when the workspace is found; for a merged file, "
+        "the dataset the shards were split from)",
     )
     parser.add_argument(
         "--workspace",
         type=Path,
+        action="append",
         metavar="DIR",
-        help="the workspace whose traces cwm_analysis quotes and whose annotations the file must match "
-        "(default: the one it was exported from, when it is found)",
+        help="the workspace whose traces cwm_analysis quotes and whose annotations the file must match; "
+        "repeat it for a merged file's shard workspaces, each row checked against the one holding it "
+        "(default: the ones it was exported or merged from, those found)",
     )
 
 
