@@ -90,7 +90,7 @@ def _saved_fix(ws: Workspace, row_id: str, k: int) -> str:
 def _verdict_line(record: RunRecord, step: Step) -> str:
     from runner.verdict import describe_outcome
     from workspace.terminal_text import one_line
-    from workspace.vocabulary import flag_word
+    from workspace.vocabulary import FLAG_FIELDS, flag_word
 
     verdict = record.verdict
     line = one_line(
@@ -101,13 +101,10 @@ def _verdict_line(record: RunRecord, step: Step) -> str:
         line += f" [{outcome}]"
     if verdict.starved:
         line += f" ({verdict.starved})"
-    flags = ", ".join(f"{name} {flag_word(getattr(step, name))}" for name in _FLAGS)
-    set_here = [name for name in _FLAGS if step.flag_sources.get(name) == {"run": record.id}]
+    flags = ", ".join(f"{name} {flag_word(getattr(step, name))}" for name in FLAG_FIELDS)
+    set_here = [name for name in FLAG_FIELDS if step.flag_sources.get(name) == {"run": record.id}]
     flags += f" (set by this run: {', '.join(set_here)})" if set_here else " (this run set no flag)"
     return f"{line} · {flags}\n  {record.duration:.1f} s, log {record.log_path}"
-
-
-_FLAGS = ("bug_confirmed", "fixable", "bug_fixed")  # in the order show and the annotation pane list them
 
 
 def _writer(stream):
