@@ -207,10 +207,10 @@ class ValueRenderer:
         walker = _WALKERS.get(kind)
         if walker is None and kind not in ATOMS:
             walker = _walker_for_subclass(kind)
-            self.ran_code = True  # a subclass's own __repr__, or its own iteration and indexing
             if walker is None:
-                text = _safe_repr(value)
+                text = self._repr(value)
                 return text if len(text) <= cap else self._cut_known(text)
+            self.ran_code = True  # a subclass's own iteration and indexing
         if walker in _SLICEABLE:
             found = _flat_prefix(value, walker, cap + 1, self._hints)
             if found is not None:
@@ -235,7 +235,8 @@ class ValueRenderer:
         return "".join(self._parts)
 
     def _repr(self, value: Any) -> str:
-        if type(value) not in ATOMS:
+        kind = type(value)
+        if kind not in ATOMS and not library_repr(kind):
             self.ran_code = True
         return _safe_repr(value)
 
@@ -413,6 +414,21 @@ _BASE_REPRS: dict[object, type] = {
     set.__repr__: set,
     frozenset.__repr__: frozenset,
 }
+
+
+_LIBRARIES = frozenset(("numpy", "pandas", "sklearn"))  # whose __repr__ reads its object and the library's settings
+_library_reprs: dict = {}  # type -> whether its __repr__ is one of theirs
+
+
+def library_repr(kind: type) -> bool:
+    """Whether ``kind``'s ``__repr__`` is numpy's, pandas' or scikit-learn's: it changes nothing, and reads no
+    name of the script (only its object and the library's settings, which a call to the library changes)."""
+    found = _library_reprs.get(kind)
+    if found is None:
+        method = getattr(kind, "__repr__", None)
+        module = getattr(method, "__module__", None) or getattr(kind, "__module__", None) or ""
+        found = _library_reprs[kind] = str(module).partition(".")[0] in _LIBRARIES
+    return found
 
 
 def _walker_for_subclass(kind: type) -> _Walker | None:
@@ -1403,7 +1419,9 @@ class Tracer:
                 if mode is _SKIP:
                     continue
                 if mode is _WATCHED:
-                    if entry[2] >= self.changed and (entry[4] is not None or entry[2] >= self.rebound):
+                    if entry[2] >= self.changed and (
+                        entry[2] >= self.rebound or entry[4] is not None or library_repr(type(value))
+                    ):
                         append(entry[1])
                         continue
                     # something may have changed it: reuse the text if its content key is the same
@@ -1474,7 +1492,7 @@ class Tracer:
         found = self.shared.get(value)
         if found is not None:
             text, stamp, content = found
-            if stamp >= self.changed and (content is not None or stamp >= self.rebound):
+            if stamp >= self.changed and (stamp >= self.rebound or content is not None or library_repr(type(value))):
                 return text, content
             if content is not None and content_key is not None:
                 now = now if now is not None else content_key.of(value)
