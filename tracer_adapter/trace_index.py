@@ -87,6 +87,19 @@ class LineInfo:
     carries_value: bool = False  # starts with the <|arg_sep|> value of the previous frame
 
 
+def holds_line(text: mmap.mmap | bytes, line: str) -> bool:
+    """Whether ``line`` is exactly one whole line of ``text`` (a trace's bytes)."""
+    needle = line.encode("utf-8", "surrogatepass")
+    if b"\n" in needle:
+        return False
+    n, size = len(needle), len(text)
+    if text[:n] == needle and text[n : n + 1] in (b"", b"\n"):
+        return True
+    if text.find(b"\n" + needle + b"\n") >= 0:
+        return True
+    return size > n and text[size - n - 1 :] == b"\n" + needle
+
+
 def index_path(trace_path: Path) -> Path:
     return Path(str(trace_path) + INDEX_SUFFIX)
 
@@ -225,16 +238,7 @@ class TraceIndex:
 
     def has_line(self, text: str) -> bool:
         """Whether ``text`` is exactly one whole line of the trace."""
-        needle = text.encode("utf-8", "surrogatepass")
-        mm = self._mm
-        if b"\n" in needle or mm is None:
-            return False
-        n = len(needle)
-        if mm[:n] == needle and mm[n : n + 1] in (b"", b"\n"):
-            return True
-        if mm.find(b"\n" + needle + b"\n") >= 0:
-            return True
-        return self._size > n and mm[self._size - n - 1 :] == b"\n" + needle
+        return self._mm is not None and holds_line(self._mm, text)
 
     def lines_containing(self, text: str, limit: int) -> list[int]:
         """Up to ``limit`` lines containing ``text``, in trace order."""

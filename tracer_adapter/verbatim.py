@@ -11,6 +11,8 @@ difflib.
 from __future__ import annotations
 
 import difflib
+import mmap
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tracer_adapter.cwm_tracer import ACTION_SEP, TRACE_TOKENS
-from tracer_adapter.trace_index import TraceIndex
+from tracer_adapter.trace_index import TraceIndex, holds_line
 
 if TYPE_CHECKING:
     from workspace.store import Workspace
@@ -64,20 +66,38 @@ def quoted_lines(analysis: str) -> list[tuple[int, str]]:
 
 
 def check_analysis(analysis: str, trace_paths: list[Path]) -> list[VerbatimProblem]:
-    """The analysis lines that quote trace tokens but are not whole lines of any of the traces."""
+    """The analysis lines that quote trace tokens but are not whole lines of any of the traces.
+
+    The lines are looked up in the traces' bytes; only when one is not there are the traces' indexes
+    opened, to find its nearest line (opening an index costs more than the search).
+    """
     quoted = quoted_lines(analysis)
     if not quoted:
         return []
-    indexes = [TraceIndex.open(Path(p)) for p in trace_paths if Path(p).is_file()]
+    paths = [Path(p) for p in trace_paths if Path(p).is_file()]
+    missing = _not_in_traces(paths, quoted)
+    if not missing:
+        return []
+    indexes = [TraceIndex.open(path) for path in paths]
     try:
-        return [
-            VerbatimProblem(n, line, nearest_line(line, indexes))
-            for n, line in quoted
-            if not any(index.has_line(line) for index in indexes)
-        ]
+        return [VerbatimProblem(n, line, nearest_line(line, indexes)) for n, line in missing]
     finally:
         for index in indexes:
             index.close()
+
+
+def _not_in_traces(paths: list[Path], quoted: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The quoted (line number, line) pairs that are whole lines of none of the traces."""
+    left = quoted
+    for path in paths:
+        if not left:
+            break
+        with open(path, "rb") as f:
+            if not os.fstat(f.fileno()).st_size:
+                continue
+            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as text:
+                left = [(n, line) for n, line in left if not holds_line(text, line)]
+    return left
 
 
 def check_workspace(ws: Workspace, row_ids: list[str] | None = None) -> list[StepProblem]:
