@@ -1419,9 +1419,7 @@ class Tracer:
                 if mode is _SKIP:
                     continue
                 if mode is _WATCHED:
-                    if entry[2] >= self.changed and (
-                        entry[2] >= self.rebound or entry[4] is not None or library_repr(type(value))
-                    ):
+                    if self._fresh(entry[2], entry[4], value):
                         append(entry[1])
                         continue
                     # something may have changed it: reuse the text if its content key is the same
@@ -1492,7 +1490,7 @@ class Tracer:
         found = self.shared.get(value)
         if found is not None:
             text, stamp, content = found
-            if stamp >= self.changed and (stamp >= self.rebound or content is not None or library_repr(type(value))):
+            if self._fresh(stamp, content, value):
                 return text, content
             if content is not None and content_key is not None:
                 now = now if now is not None else content_key.of(value)
@@ -1503,6 +1501,11 @@ class Tracer:
         text = self._render(value)
         self.shared.put(value, text, self.stamp, content)
         return text, content
+
+    def _fresh(self, stamp: int, content: tuple | None, value: object) -> bool:
+        """Whether a rendering of ``value`` made at ``stamp`` (with that content key) still holds: nothing that
+        could change objects ran since, and no name was rebound that its ``__repr__`` might read."""
+        return stamp >= self.changed and (stamp >= self.rebound or content is not None or library_repr(type(value)))
 
     def _touch_previous(self, state: FrameState) -> None:
         """Note when the part of the frame's previous line that ran may have changed an object in place."""

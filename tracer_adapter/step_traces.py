@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from workspace.errors import InputError
-from workspace.run_rules import code_sha256
 
 if TYPE_CHECKING:
     from workspace.store import Step, Workspace
@@ -21,8 +20,7 @@ class StepTraces:
 
 def step_traces(ws: Workspace, step: Step) -> StepTraces:
     traces = ws.traces(step.row_id, step.index)
-    bug_sha = code_sha256(step.code)
-    fix_sha = code_sha256(step.fixed_code) if step.fixed_code.strip() else None
+    bug_sha, fix_sha = step.code_hashes()
     bug = [t.trace_path for t in traces if t.code_sha256 == bug_sha]
     fix = [t.trace_path for t in traces if fix_sha is not None and t.code_sha256 == fix_sha]
     return StepTraces(bug[-1] if bug else None, fix[-1] if fix else None)

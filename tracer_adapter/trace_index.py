@@ -548,7 +548,7 @@ def _scan_lines(
     depth = 0
     lineno = 0
     # after a cut, the invocations whose call was cut away: each gets its own scope, -2, -3, ... (-1 is none)
-    orphan = next_orphan = -1
+    orphan = -1
     for i in range(n):
         if i % _REPORT_EVERY == 0:
             _report(progress, cancel, 0.2 + 0.8 * i / n)
@@ -582,7 +582,7 @@ def _scan_lines(
             if head.startswith(_CUT_NOTE):
                 stack.clear()  # the frames after the gap start at an unknown depth
                 out.cut_notes.append(i)
-                orphan = next_orphan = next_orphan - 1
+                orphan -= 1
             out.kind[i] = (ARG if out.carries[i] else END) if pos == e else OTHER
             out.frame[i], out.depth[i], out.lineno[i], out.scope[i] = frame_no, depth, lineno, -1
             out.body[i] = out.action[i] = out.source[i] = -1
@@ -613,7 +613,7 @@ def _scan_lines(
             if stack:
                 stack.pop()
             elif orphan != -1:  # the orphan returned: what follows runs in its (also orphan) caller
-                orphan = next_orphan = next_orphan - 1
+                orphan -= 1
 
 
 def _resolve(candidates: tuple[int, ...], frame: _Frame | None, linenos: array) -> int:

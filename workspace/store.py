@@ -83,6 +83,11 @@ class Step:
     updated_at: float | None
     flag_sources: dict = field(default_factory=dict)  # flag -> {"run": id} or {"hand": annotator}
 
+    def code_hashes(self) -> tuple[str, str | None]:
+        """The SHA-256 of the step's code and of its fixed code (None while it has none), which its traces
+        and runs are matched by."""
+        return code_sha256(self.code), code_sha256(self.fixed_code) if self.fixed_code.strip() else None
+
 
 def unsaved_step0(row_id: str, code: str = "", observed_output: str = "") -> Step:
     """Step 0 of a row nothing was saved for: the source's code and output, nothing decided."""
@@ -792,8 +797,7 @@ class Workspace:
 
     def quotable_trace_paths(self, row_id: str, k: int) -> list[Path]:
         """The trace files step k's cwm_analysis may quote: the traces of its code and of its fixed code."""
-        step = self.step(row_id, k)
-        codes = {code_sha256(step.code)} | ({code_sha256(step.fixed_code)} if step.fixed_code.strip() else set())
+        codes = self.step(row_id, k).code_hashes()
         return [t.trace_path for t in self.traces(row_id, k) if t.code_sha256 in codes]
 
     def _stored(self, path: Path) -> str:
