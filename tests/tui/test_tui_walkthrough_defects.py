@@ -123,7 +123,7 @@ async def test_quitting_from_the_queue_restarts_on_the_queue(make_app, workspace
 
     app = make_app()  # the next start
     async with app.run_test(size=SMALL) as pilot:
-        await pilot.pause(0.2)
+        await pilot.pause()  # the start's own messages (reopening the last row, when it does) are handled
         assert isinstance(app.screen, QueueScreen)
         assert app.queue.current_id() == "row-1"  # the cursor on the row last open
         await pilot.press("enter")  # opens it, on the pane it was left on, keys live
